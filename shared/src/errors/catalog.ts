@@ -1,0 +1,38 @@
+/**
+ * The one catalog of GridLink error codes. Every code is documented in docs/ERRORS.md
+ * (a test fails when one is not). Codes are stable: callers branch on `.code`, never on text.
+ */
+export const errorCatalog = {
+  GL_CONFIG_INVALID: { status: 400, summary: 'A configuration file or value failed validation.' },
+  GL_PAYLOAD_INVALID_JSON: { status: 400, summary: 'A payload is not valid JSON.' },
+  GL_PAYLOAD_SCHEMA: { status: 400, summary: 'A payload is JSON but does not match its schema.' },
+  GL_PAYLOAD_TOO_LARGE: { status: 413, summary: 'A payload exceeds the configured size limit.' },
+  GL_TOPIC_INVALID: { status: 400, summary: 'An MQTT topic is not part of the gl/v1 tree.' },
+  GL_EDGE_MISMATCH: { status: 400, summary: 'The edgeId in a payload differs from its topic.' },
+  GL_EDGE_UNKNOWN: { status: 404, summary: 'No edge is registered under that id.' },
+  GL_BATCH_DUPLICATE: { status: 200, summary: 'A telemetry batch at or below the high-water mark.' },
+  GL_BATCH_GAP: { status: 409, summary: 'A batch starts beyond the high-water mark, gap not dropped.' },
+  GL_MQTT_AUTH_FAILED: { status: 401, summary: 'An MQTT client failed to authenticate.' },
+  GL_MQTT_PUBLISH_DENIED: { status: 403, summary: 'An MQTT client published outside its topics.' },
+  GL_MQTT_SUBSCRIBE_DENIED: { status: 403, summary: 'An MQTT client subscribed outside its topics.' },
+  GL_HTTP_UNAUTHORIZED: { status: 401, summary: 'Missing or invalid credentials.' },
+  GL_HTTP_FORBIDDEN: { status: 403, summary: 'The caller role may not do this.' },
+  GL_HTTP_NOT_FOUND: { status: 404, summary: 'No such route or object (or not yours).' },
+  GL_HTTP_VALIDATION: { status: 400, summary: 'A request parameter or body failed validation.' },
+  GL_HTTP_CONFLICT: { status: 409, summary: 'The request conflicts with existing state.' },
+  GL_INTERNAL: { status: 500, summary: 'An unexpected internal error; details are in the log.' },
+  GL_PROFILE_INVALID: { status: 400, summary: 'A device profile failed validation.' },
+  GL_PROFILE_UNKNOWN: { status: 404, summary: 'No device profile with that id.' },
+  GL_REGISTER_DECODE: { status: 502, summary: 'Register words could not be decoded as the field.' },
+  GL_MODBUS_TIMEOUT: { status: 504, summary: 'A Modbus device did not answer in time.' },
+  GL_MODBUS_CRC: { status: 502, summary: 'A Modbus RTU frame failed its CRC check.' },
+  GL_MODBUS_EXCEPTION: { status: 502, summary: 'A Modbus device answered with an exception code.' },
+  GL_MODBUS_BAD_FRAME: { status: 502, summary: 'A Modbus reply was short, or for another unit/function.' },
+  GL_DEVICE_OFFLINE: { status: 503, summary: 'A device failed too many consecutive polls.' },
+  GL_LOG_LOCKED: { status: 503, summary: 'The edge log store is held by another process.' },
+  GL_PORT_IN_USE: { status: 503, summary: 'A listening port is taken by another process.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export const errorCodes = Object.keys(errorCatalog) as ErrorCode[];

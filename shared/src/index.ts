@@ -1,0 +1,5 @@
+export * from './errors/index.js';
+export * from './topics/index.js';
+export * from './wire/index.js';
+export * from './registers/index.js';
+export * from './profiles/index.js';

@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { GridlinkError } from '../errors/gridlink-error.js';
+import { formatZodIssues } from '../errors/zod-issues.js';
+import { type Profile, profileSchema } from './schema.js';
+
+/** Profiles are data: JSON files in `shared/profiles/`, validated when first loaded. */
+const profileDir = new URL('../../profiles/', import.meta.url);
+
+let cache: Map<string, Profile> | undefined;
+
+/** Validates one profile document; errors name the file and the bad key. */
+export function parseProfile(doc: unknown, source = 'profile'): Profile {
+  const parsed = profileSchema.safeParse(doc);
+  if (!parsed.success) {
+    throw new GridlinkError('GL_PROFILE_INVALID', `${source}: ${formatZodIssues(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+function loadAll(): Map<string, Profile> {
+  const map = new Map<string, Profile>();
+  for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.json')).sort()) {
+    const text = readFileSync(new URL(file, profileDir), 'utf8');
+    const profile = parseProfile(JSON.parse(text), `profiles/${file}`);
+    map.set(profile.id, Object.freeze(profile));
+  }
+  return map;
+}
+
+export function listProfiles(): Profile[] {
+  cache ??= loadAll();
+  return [...cache.values()];
+}
+
+export function getProfile(id: string): Profile {
+  cache ??= loadAll();
+  const profile = cache.get(id);
+  if (!profile) throw new GridlinkError('GL_PROFILE_UNKNOWN', `no device profile "${id}" (have: ${[...cache.keys()].join(', ')})`);
+  return profile;
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { idSchema } from '../topics/index.js';
+import { registerFieldSchema } from '../registers/field.js';
+
+export const profileCommandSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+  description: z.string().max(200).default(''),
+  /** The writable field the command writes. */
+  field: z.string(),
+  /** A fixed value; absent = the caller passes one. */
+  value: z.number().finite().optional(),
+});
+
+export const profileSchema = z
+  .object({
+    id: idSchema,
+    vendor: z.string().min(1),
+    model: z.string().min(1),
+    kind: z.enum(['meter', 'charger']),
+    /** Where the register map comes from (manufacturer document, version). */
+    reference: z.string().min(1),
+    fields: z.array(registerFieldSchema).min(1),
+    commands: z.array(profileCommandSchema).default([]),
+  })
+  .superRefine((p, ctx) => {
+    const names = new Set<string>();
+    p.fields.forEach((f, i) => {
+      if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['fields', i, 'name'], message: `duplicate field ${f.name}` });
+      names.add(f.name);
+    });
+    p.commands.forEach((c, i) => {
+      const field = p.fields.find((f) => f.name === c.field);
+      if (!field) ctx.addIssue({ code: 'custom', path: ['commands', i, 'field'], message: `no field ${c.field}` });
+      else if (!field.writable) ctx.addIssue({ code: 'custom', path: ['commands', i, 'field'], message: `${c.field} is not writable` });
+    });
+  });
+export type Profile = z.output<typeof profileSchema>;

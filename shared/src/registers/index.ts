@@ -1,0 +1,3 @@
+export * from './field.js';
+export { type DecodedValue, decodeField, encodeField } from './codec.js';
+export { planBlocks, type ReadBlock } from './blocks.js';

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { idSchema } from '../topics/index.js';
+import { epochSchema } from './telemetry.js';
+
+export const deviceHealthSchema = z.object({
+  deviceId: idSchema,
+  online: z.boolean(),
+  lastOkAt: z.number().int().nullable(),
+  consecutiveFailures: z.number().int().min(0),
+  polls: z.number().int().min(0),
+  failures: z.number().int().min(0),
+  overruns: z.number().int().min(0),
+  lastError: z.string().nullable(),
+});
+export type DeviceHealth = z.infer<typeof deviceHealthSchema>;
+
+/**
+ * `gl/v1/edges/{edgeId}/status`, retained. The MQTT last will publishes `{edgeId, online:false}`
+ * so every field but those two is optional.
+ */
+export const edgeStatusSchema = z.object({
+  edgeId: idSchema,
+  online: z.boolean(),
+  at: z.number().int().optional(),
+  agentVersion: z.string().max(64).optional(),
+  configVersion: z.number().int().min(0).optional(),
+  log: z
+    .object({
+      epoch: epochSchema,
+      lastSeq: z.number().int().min(0),
+      ackedUpTo: z.number().int().min(0),
+      pending: z.number().int().min(0),
+      dropped: z.number().int().min(0),
+    })
+    .optional(),
+  devices: z.array(deviceHealthSchema).max(10_000).optional(),
+});
+export type EdgeStatus = z.infer<typeof edgeStatusSchema>;

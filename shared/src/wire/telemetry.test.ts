@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { isGridlinkError } from '../errors/index.js';
+import { parseJsonPayload } from './parse.js';
+import { telemetryBatchSchema } from './telemetry.js';
+
+const reading = (seq: number) => ({ seq, deviceId: 'm1', ts: 1_700_000_000_000, quality: 'good', values: { voltage_l1: 230.1 } });
+const batch = (over: Record<string, unknown> = {}) => ({
+  edgeId: 'edge-1', epoch: 'ep0000001', firstSeq: 5, lastSeq: 6, dropped: 0, readings: [reading(5), reading(6)], ...over,
+});
+
+describe('telemetry batch', () => {
+  it('accepts a contiguous batch and defaults droppedUpTo', () => {
+    expect(telemetryBatchSchema.parse(batch()).droppedUpTo).toBe(0);
+  });
+
+  it('rejects seqs that are not firstSeq..lastSeq', () => {
+    const r = telemetryBatchSchema.safeParse(batch({ readings: [reading(5), reading(7)] }));
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toContain('must be 6');
+    expect(telemetryBatchSchema.safeParse(batch({ lastSeq: 9 })).success).toBe(false);
+  });
+
+  it('gives each failure its own code', () => {
+    const code = (payload: string, max = 10_000) => {
+      try {
+        parseJsonPayload(telemetryBatchSchema, payload, max);
+        return 'ok';
+      } catch (err) {
+        return isGridlinkError(err) ? err.code : 'thrown';
+      }
+    };
+    expect(code(JSON.stringify(batch()))).toBe('ok');
+    expect(code('{"edgeId":')).toBe('GL_PAYLOAD_INVALID_JSON');
+    expect(code(JSON.stringify(batch({ dropped: -1 })))).toBe('GL_PAYLOAD_SCHEMA');
+    expect(code(JSON.stringify(batch({ readings: [{ ...reading(5), values: { v: 'x' } }, reading(6)] })))).toBe('GL_PAYLOAD_SCHEMA');
+    expect(code(JSON.stringify(batch()), 50)).toBe('GL_PAYLOAD_TOO_LARGE');
+  });
+
+  it('names the bad key in the message', () => {
+    try {
+      parseJsonPayload(telemetryBatchSchema, JSON.stringify(batch({ edgeId: 'a/b' })), 10_000);
+    } catch (err) {
+      expect((err as Error).message).toMatch(/^edgeId: /);
+    }
+  });
+});

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { idSchema } from '../topics/index.js';
+
+/** A value name inside a reading: the profile field name, e.g. `voltage_l1`. */
+export const valueNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be snake_case, 1-64 chars');
+
+const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * One poll of one device. `quality`: good = every field read; uncertain = some blocks failed
+ * (the values present are real); bad = nothing usable (carries no values).
+ */
+export const readingSchema = z.object({
+  seq: seqSchema,
+  deviceId: idSchema,
+  ts: z.number().int().min(0),
+  quality: z.enum(['good', 'uncertain', 'bad']),
+  values: z.record(valueNameSchema, z.number()),
+});
+export type Reading = z.infer<typeof readingSchema>;
+
+/** An epoch names one instance of an edge log; a wiped store gets a new one. */
+export const epochSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8-64 of A-Z a-z 0-9 -');
+
+export const MAX_BATCH_READINGS = 5000;
+
+/**
+ * `gl/v1/edges/{edgeId}/telemetry`, MQTT QoS 1. Readings carry consecutive seqs firstSeq..lastSeq.
+ * `dropped`: readings this epoch's log dropped unsent (cumulative). `droppedUpTo`: the highest seq
+ * it dropped (0 when none): a gap at the central below it is accounted for, any other gap is not.
+ */
+export const telemetryBatchSchema = z
+  .object({
+    edgeId: idSchema,
+    epoch: epochSchema,
+    firstSeq: seqSchema,
+    lastSeq: seqSchema,
+    dropped: z.number().int().min(0),
+    droppedUpTo: z.number().int().min(0).default(0),
+    readings: z.array(readingSchema).min(1).max(MAX_BATCH_READINGS),
+  })
+  .superRefine((batch, ctx) => {
+    if (batch.lastSeq !== batch.firstSeq + batch.readings.length - 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lastSeq'],
+        message: `must equal firstSeq + readings.length - 1 (${batch.firstSeq + batch.readings.length - 1})`,
+      });
+    }
+    batch.readings.forEach((r, i) => {
+      if (r.seq !== batch.firstSeq + i) {
+        ctx.addIssue({ code: 'custom', path: ['readings', i, 'seq'], message: `must be ${batch.firstSeq + i}` });
+      }
+    });
+  });
+export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>;
+
+/** `gl/v1/edges/{edgeId}/ack`: everything up to `upTo` in `epoch` is stored at the central. */
+export const ackSchema = z.object({
+  epoch: epochSchema,
+  upTo: z.number().int().min(0),
+});
+export type Ack = z.infer<typeof ackSchema>;
