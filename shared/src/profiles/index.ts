@@ -1,2 +1,2 @@
-export { profileSchema, profileCommandSchema, type Profile } from './schema.js';
 export { getProfile, listProfiles, parseProfile } from './registry.js';
+export { type Profile, profileCommandSchema, profileSchema } from './schema.js';

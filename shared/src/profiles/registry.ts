@@ -19,7 +19,9 @@ export function parseProfile(doc: unknown, source = 'profile'): Profile {
 
 function loadAll(): Map<string, Profile> {
   const map = new Map<string, Profile>();
-  for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(profileDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const text = readFileSync(new URL(file, profileDir), 'utf8');
     const profile = parseProfile(JSON.parse(text), `profiles/${file}`);
     map.set(profile.id, Object.freeze(profile));
@@ -35,6 +37,10 @@ export function listProfiles(): Profile[] {
 export function getProfile(id: string): Profile {
   cache ??= loadAll();
   const profile = cache.get(id);
-  if (!profile) throw new GridlinkError('GL_PROFILE_UNKNOWN', `no device profile "${id}" (have: ${[...cache.keys()].join(', ')})`);
+  if (!profile)
+    throw new GridlinkError(
+      'GL_PROFILE_UNKNOWN',
+      `no device profile "${id}" (have: ${[...cache.keys()].join(', ')})`,
+    );
   return profile;
 }

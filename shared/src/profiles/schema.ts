@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { idSchema } from '../topics/index.js';
 import { registerFieldSchema } from '../registers/field.js';
+import { idSchema } from '../topics/index.js';
 
 export const profileCommandSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
@@ -25,13 +25,28 @@ export const profileSchema = z
   .superRefine((p, ctx) => {
     const names = new Set<string>();
     p.fields.forEach((f, i) => {
-      if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['fields', i, 'name'], message: `duplicate field ${f.name}` });
+      if (names.has(f.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fields', i, 'name'],
+          message: `duplicate field ${f.name}`,
+        });
       names.add(f.name);
     });
     p.commands.forEach((c, i) => {
       const field = p.fields.find((f) => f.name === c.field);
-      if (!field) ctx.addIssue({ code: 'custom', path: ['commands', i, 'field'], message: `no field ${c.field}` });
-      else if (!field.writable) ctx.addIssue({ code: 'custom', path: ['commands', i, 'field'], message: `${c.field} is not writable` });
+      if (!field)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['commands', i, 'field'],
+          message: `no field ${c.field}`,
+        });
+      else if (!field.writable)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['commands', i, 'field'],
+          message: `${c.field} is not writable`,
+        });
     });
   });
 export type Profile = z.output<typeof profileSchema>;

@@ -21,7 +21,10 @@ const MAX_BITS = 2000;
  * Coalesces neighbouring fields of the same function code into block reads. Fields keep their
  * order inside a block; a field is never split. Pure: the poller decides what to do on failure.
  */
-export function planBlocks(fields: readonly RegisterField[], options: BlockPlanOptions = {}): ReadBlock[] {
+export function planBlocks(
+  fields: readonly RegisterField[],
+  options: BlockPlanOptions = {},
+): ReadBlock[] {
   const maxRegisters = Math.min(options.maxRegisters ?? 125, 125);
   const maxGap = options.maxGap ?? 10;
   const sorted = [...fields].sort((a, b) => a.fn - b.fn || a.address - b.address);

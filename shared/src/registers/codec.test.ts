@@ -102,7 +102,11 @@ describe('register codec', () => {
     for (let i = 0; i < 5000; i++) {
       const len = rand() % 10;
       const block = Buffer.from(Array.from({ length: len }, () => rand() & 0xff));
-      const f = field({ type: types[rand() % types.length]!, order: orders[rand() % 4]!, address: 100 + (rand() % 3) });
+      const f = field({
+        type: types[rand() % types.length]!,
+        order: orders[rand() % 4]!,
+        address: 100 + (rand() % 3),
+      });
       try {
         const v = decodeField(f, block, 100);
         expect(Number.isFinite(v)).toBe(true);

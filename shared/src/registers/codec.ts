@@ -90,7 +90,10 @@ export function encodeField(field: RegisterField, value: DecodedValue): Buffer {
   const int = Math.round(raw);
   const range = (min: number, max: number) => {
     if (int < min || int > max) {
-      throw new GridlinkError('GL_REGISTER_DECODE', `${field.name}: ${value} is outside ${field.type}`);
+      throw new GridlinkError(
+        'GL_REGISTER_DECODE',
+        `${field.name}: ${value} is outside ${field.type}`,
+      );
     }
     return int;
   };

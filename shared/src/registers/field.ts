@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { valueNameSchema } from '../wire/telemetry.js';
 
-export const registerTypes = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64', 'string', 'bits'] as const;
+export const registerTypes = [
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'float32',
+  'float64',
+  'string',
+  'bits',
+] as const;
 export type RegisterType = (typeof registerTypes)[number];
 
 /**
@@ -38,17 +47,29 @@ export const registerFieldSchema = z
       ctx.addIssue({ code: 'custom', path: ['length'], message: 'is required for type string' });
     }
     if ((f.fn === 1 || f.fn === 2) && f.type !== 'bits') {
-      ctx.addIssue({ code: 'custom', path: ['type'], message: 'coils and discrete inputs (fn 1/2) must be bits' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: 'coils and discrete inputs (fn 1/2) must be bits',
+      });
     }
     if (f.address + registerCount(f) - 1 > 0xffff) {
-      ctx.addIssue({ code: 'custom', path: ['address'], message: 'field runs past register 65535' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['address'],
+        message: 'field runs past register 65535',
+      });
     }
   });
 export type RegisterField = z.output<typeof registerFieldSchema>;
 export type RegisterFieldInput = z.input<typeof registerFieldSchema>;
 
 /** How many 16-bit registers (or coils, for fn 1/2) a field spans. */
-export function registerCount(field: { type: RegisterType; length?: number | undefined; fn: number }): number {
+export function registerCount(field: {
+  type: RegisterType;
+  length?: number | undefined;
+  fn: number;
+}): number {
   if (field.fn === 1 || field.fn === 2) return 1;
   switch (field.type) {
     case 'int16':

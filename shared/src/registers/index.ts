@@ -1,3 +1,3 @@
-export * from './field.js';
-export { type DecodedValue, decodeField, encodeField } from './codec.js';
 export { planBlocks, type ReadBlock } from './blocks.js';
+export { type DecodedValue, decodeField, encodeField } from './codec.js';
+export * from './field.js';

@@ -6,7 +6,10 @@ import { z } from 'zod';
  */
 export const idSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'must be 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)',
+  );
 
 export const TOPIC_ROOT = 'gl/v1';
 

@@ -1,3 +1,3 @@
-export * from './telemetry.js';
-export * from './status.js';
 export { parseJsonPayload } from './parse.js';
+export * from './status.js';
+export * from './telemetry.js';

@@ -13,13 +13,21 @@ export function parseJsonPayload<S extends z.ZodType>(
 ): z.infer<S> {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > maxBytes) {
-    throw new GridlinkError('GL_PAYLOAD_TOO_LARGE', `payload is ${size} bytes, limit is ${maxBytes}`);
+    throw new GridlinkError(
+      'GL_PAYLOAD_TOO_LARGE',
+      `payload is ${size} bytes, limit is ${maxBytes}`,
+    );
   }
   let json: unknown;
   try {
-    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    json = JSON.parse(
+      typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'),
+    );
   } catch (err) {
-    throw new GridlinkError('GL_PAYLOAD_INVALID_JSON', `payload is not JSON: ${(err as Error).message}`);
+    throw new GridlinkError(
+      'GL_PAYLOAD_INVALID_JSON',
+      `payload is not JSON: ${(err as Error).message}`,
+    );
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

@@ -3,9 +3,21 @@ import { isGridlinkError } from '../errors/index.js';
 import { parseJsonPayload } from './parse.js';
 import { telemetryBatchSchema } from './telemetry.js';
 
-const reading = (seq: number) => ({ seq, deviceId: 'm1', ts: 1_700_000_000_000, quality: 'good', values: { voltage_l1: 230.1 } });
+const reading = (seq: number) => ({
+  seq,
+  deviceId: 'm1',
+  ts: 1_700_000_000_000,
+  quality: 'good',
+  values: { voltage_l1: 230.1 },
+});
 const batch = (over: Record<string, unknown> = {}) => ({
-  edgeId: 'edge-1', epoch: 'ep0000001', firstSeq: 5, lastSeq: 6, dropped: 0, readings: [reading(5), reading(6)], ...over,
+  edgeId: 'edge-1',
+  epoch: 'ep0000001',
+  firstSeq: 5,
+  lastSeq: 6,
+  dropped: 0,
+  readings: [reading(5), reading(6)],
+  ...over,
 });
 
 describe('telemetry batch', () => {
@@ -32,7 +44,11 @@ describe('telemetry batch', () => {
     expect(code(JSON.stringify(batch()))).toBe('ok');
     expect(code('{"edgeId":')).toBe('GL_PAYLOAD_INVALID_JSON');
     expect(code(JSON.stringify(batch({ dropped: -1 })))).toBe('GL_PAYLOAD_SCHEMA');
-    expect(code(JSON.stringify(batch({ readings: [{ ...reading(5), values: { v: 'x' } }, reading(6)] })))).toBe('GL_PAYLOAD_SCHEMA');
+    expect(
+      code(
+        JSON.stringify(batch({ readings: [{ ...reading(5), values: { v: 'x' } }, reading(6)] })),
+      ),
+    ).toBe('GL_PAYLOAD_SCHEMA');
     expect(code(JSON.stringify(batch()), 50)).toBe('GL_PAYLOAD_TOO_LARGE');
   });
 

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { idSchema } from '../topics/index.js';
 
 /** A value name inside a reading: the profile field name, e.g. `voltage_l1`. */
-export const valueNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be snake_case, 1-64 chars');
+export const valueNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be snake_case, 1-64 chars');
 
 const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
@@ -20,7 +22,9 @@ export const readingSchema = z.object({
 export type Reading = z.infer<typeof readingSchema>;
 
 /** An epoch names one instance of an edge log; a wiped store gets a new one. */
-export const epochSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8-64 of A-Z a-z 0-9 -');
+export const epochSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8-64 of A-Z a-z 0-9 -');
 
 export const MAX_BATCH_READINGS = 5000;
 
@@ -49,7 +53,11 @@ export const telemetryBatchSchema = z
     }
     batch.readings.forEach((r, i) => {
       if (r.seq !== batch.firstSeq + i) {
-        ctx.addIssue({ code: 'custom', path: ['readings', i, 'seq'], message: `must be ${batch.firstSeq + i}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['readings', i, 'seq'],
+          message: `must be ${batch.firstSeq + i}`,
+        });
       }
     });
   });

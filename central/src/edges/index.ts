@@ -1,0 +1,7 @@
+export {
+  type EdgeRow,
+  listEdges,
+  recordEdgeStatus,
+  upsertEdgeCredential,
+  verifyEdgeCredential,
+} from './registry.js';

@@ -1,0 +1,99 @@
+import type { TelemetryBatch } from '@gridlink/shared';
+import { type Kysely, sql } from 'kysely';
+import type { Schema } from '../storage/index.js';
+
+export type BatchOutcome =
+  /** New readings committed; the mark moved to `upTo`. */
+  | { kind: 'stored'; upTo: number; stored: number; gap?: { from: number; to: number } }
+  /** Everything in the batch was already stored; acknowledge again. */
+  | { kind: 'duplicate'; upTo: number }
+  /** The batch starts beyond the mark and the edge did not drop the gap: nothing stored. */
+  | { kind: 'gap'; upTo: number; expected: number };
+
+/**
+ * Stores one telemetry batch exactly once (ARCHITECTURE.md, data path step 4). In a single
+ * transaction: lock the (edge, epoch) mark, decide, insert only the seqs above it, advance it.
+ * A batch may straddle the mark (the edge re-batched after a restart): the stored part is skipped.
+ * `meterIds` maps each deviceId in the batch to its meter row.
+ */
+export async function storeBatch(
+  db: Kysely<Schema>,
+  batch: TelemetryBatch,
+  meterIds: ReadonlyMap<string, number>,
+): Promise<BatchOutcome> {
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('ingest_streams')
+      .values({ edge_id: batch.edgeId, epoch: batch.epoch })
+      .onConflict((oc) => oc.columns(['edge_id', 'epoch']).doNothing())
+      .execute();
+    const stream = await trx
+      .selectFrom('ingest_streams')
+      .select(['id', 'up_to'])
+      .where('edge_id', '=', batch.edgeId)
+      .where('epoch', '=', batch.epoch)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const mark = Number(stream.up_to);
+
+    if (batch.lastSeq <= mark) return { kind: 'duplicate', upTo: mark };
+
+    let gap: { from: number; to: number } | undefined;
+    if (batch.firstSeq > mark + 1) {
+      // Only a gap the edge itself dropped (its log was full) may be skipped.
+      if (batch.droppedUpTo < batch.firstSeq - 1)
+        return { kind: 'gap', upTo: mark, expected: mark + 1 };
+      gap = { from: mark + 1, to: batch.firstSeq - 1 };
+      await trx
+        .insertInto('ingest_gaps')
+        .values({
+          stream_id: stream.id,
+          from_seq: gap.from,
+          to_seq: gap.to,
+          reported_dropped: batch.dropped,
+        })
+        .execute();
+    }
+
+    const fresh = batch.readings.filter((r) => r.seq > mark);
+    await insertReadings(trx, stream.id, fresh, meterIds);
+    await trx
+      .updateTable('ingest_streams')
+      .set({ up_to: batch.lastSeq, dropped: batch.dropped, updated_at: sql`now()` })
+      .where('id', '=', stream.id)
+      .execute();
+    return gap
+      ? { kind: 'stored', upTo: batch.lastSeq, stored: fresh.length, gap }
+      : { kind: 'stored', upTo: batch.lastSeq, stored: fresh.length };
+  });
+}
+
+/** One INSERT … SELECT FROM unnest(arrays): six parameters whatever the batch size. */
+async function insertReadings(
+  trx: Kysely<Schema>,
+  streamId: number,
+  readings: TelemetryBatch['readings'],
+  meterIds: ReadonlyMap<string, number>,
+): Promise<void> {
+  if (readings.length === 0) return;
+  const seqs: number[] = [];
+  const meters: number[] = [];
+  const ts: number[] = [];
+  const quality: string[] = [];
+  const values: string[] = [];
+  for (const r of readings) {
+    const meterId = meterIds.get(r.deviceId);
+    if (meterId === undefined) throw new Error(`no meter row for device ${r.deviceId}`);
+    seqs.push(r.seq);
+    meters.push(meterId);
+    ts.push(r.ts / 1000);
+    quality.push(r.quality);
+    values.push(JSON.stringify(r.values));
+  }
+  await sql`
+    INSERT INTO readings (stream_id, seq, meter_id, ts, quality, values)
+    SELECT ${streamId}, u.seq, u.meter_id, to_timestamp(u.ts), u.quality, u.values::jsonb
+    FROM unnest(${seqs}::bigint[], ${meters}::int[], ${ts}::float8[], ${quality}::text[], ${values}::text[])
+      AS u(seq, meter_id, ts, quality, values)
+  `.execute(trx);
+}

@@ -1,0 +1,168 @@
+import {
+  type Ack,
+  allEdgesFilter,
+  edgeStatusSchema,
+  edgeTopic,
+  GridlinkError,
+  isGridlinkError,
+  parseEdgeTopic,
+  parseJsonPayload,
+  type TelemetryBatch,
+  telemetryBatchSchema,
+} from '@gridlink/shared';
+import type { Kysely } from 'kysely';
+import type { MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { recordEdgeStatus } from '../edges/index.js';
+import type { CentralMetrics } from '../metrics/index.js';
+import type { Schema } from '../storage/index.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { MeterDirectory } from './meter-directory.js';
+import { storeBatch } from './store-batch.js';
+
+export interface TelemetryIngestOptions {
+  db: Kysely<Schema>;
+  mqtt: MqttClient;
+  logger: Logger;
+  metrics: CentralMetrics;
+  maxPayloadBytes: number;
+  /** e.g. `$share/gridlink/` when several centrals share one external broker. */
+  subscriptionPrefix?: string;
+}
+
+/**
+ * The central's side of the data path: validate, store exactly once, then acknowledge.
+ * Batches of one edge are processed in order; a bad payload is logged with its code, counted,
+ * and neither stored nor acknowledged; it never affects other edges.
+ */
+export class TelemetryIngest {
+  readonly #o: TelemetryIngestOptions;
+  readonly #queue = new KeyedQueue();
+  readonly #meters: MeterDirectory;
+  readonly #onMessage = (topic: string, payload: Buffer) => this.#handle(topic, payload);
+
+  constructor(options: TelemetryIngestOptions) {
+    this.#o = options;
+    this.#meters = new MeterDirectory(options.db);
+  }
+
+  async start(): Promise<void> {
+    const prefix = this.#o.subscriptionPrefix ?? '';
+    this.#o.mqtt.on('message', this.#onMessage);
+    await this.#o.mqtt.subscribeAsync(
+      [allEdgesFilter('telemetry'), allEdgesFilter('status')].map((f) => prefix + f),
+      { qos: 1 },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#o.mqtt.off('message', this.#onMessage);
+    await this.#queue.idle();
+  }
+
+  /** Resolves once every message received so far is processed (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  #handle(topic: string, payload: Buffer): void {
+    const parsed = parseEdgeTopic(topic);
+    if (!parsed)
+      return this.#reject(
+        new GridlinkError('GL_TOPIC_INVALID', `not a gl/v1 edge topic: ${topic.slice(0, 200)}`),
+      );
+    const { edgeId, leaf } = parsed;
+    if (leaf === 'status') {
+      void this.#queue.run(`status:${edgeId}`, () => this.#status(edgeId, payload));
+      return;
+    }
+    if (leaf !== 'telemetry') return;
+    let batch: TelemetryBatch;
+    try {
+      batch = parseJsonPayload(telemetryBatchSchema, payload, this.#o.maxPayloadBytes);
+      if (batch.edgeId !== edgeId) {
+        throw new GridlinkError(
+          'GL_EDGE_MISMATCH',
+          `payload edgeId ${batch.edgeId} on the topic of ${edgeId}`,
+        );
+      }
+    } catch (err) {
+      return this.#reject(err, edgeId);
+    }
+    void this.#queue.run(edgeId, () => this.#store(batch));
+  }
+
+  #reject(err: unknown, edgeId?: string): void {
+    const code = isGridlinkError(err) ? err.code : 'GL_INTERNAL';
+    this.#o.metrics.ingestRejected.inc({ code });
+    this.#o.logger.warn(
+      { code, edgeId, reason: (err as Error).message.slice(0, 500) },
+      'telemetry payload rejected',
+    );
+  }
+
+  async #store(batch: TelemetryBatch): Promise<void> {
+    const { logger, metrics } = this.#o;
+    const timer = metrics.ingestSeconds.startTimer();
+    try {
+      const meterIds = await this.#meters.resolve(
+        batch.edgeId,
+        batch.readings.map((r) => r.deviceId),
+      );
+      const outcome = await storeBatch(this.#o.db, batch, meterIds);
+      metrics.ingestBatches.inc({ outcome: outcome.kind });
+      const ctx = {
+        edgeId: batch.edgeId,
+        epoch: batch.epoch,
+        firstSeq: batch.firstSeq,
+        lastSeq: batch.lastSeq,
+      };
+      if (outcome.kind === 'stored') {
+        metrics.ingestReadings.inc(outcome.stored);
+        if (outcome.gap)
+          logger.warn(
+            { ...ctx, gap: outcome.gap, dropped: batch.dropped },
+            'edge dropped readings before sending them',
+          );
+      } else if (outcome.kind === 'duplicate') {
+        logger.info(
+          { ...ctx, code: 'GL_BATCH_DUPLICATE', upTo: outcome.upTo },
+          'duplicate batch acknowledged again',
+        );
+      } else {
+        logger.warn(
+          { ...ctx, code: 'GL_BATCH_GAP', expected: outcome.expected },
+          'batch beyond a gap not stored',
+        );
+      }
+      // Only after commit (step 4): the mark is durable, so the edge may delete up to it.
+      await this.#ack(batch.edgeId, { epoch: batch.epoch, upTo: outcome.upTo });
+    } catch (err) {
+      metrics.ingestBatches.inc({ outcome: 'error' });
+      logger.error(
+        { code: 'GL_INTERNAL', edgeId: batch.edgeId, err },
+        'storing a batch failed; the edge will resend',
+      );
+    } finally {
+      timer();
+    }
+  }
+
+  async #ack(edgeId: string, ack: Ack): Promise<void> {
+    await this.#o.mqtt.publishAsync(edgeTopic(edgeId, 'ack'), JSON.stringify(ack), { qos: 1 });
+  }
+
+  async #status(edgeId: string, payload: Buffer): Promise<void> {
+    try {
+      const status = parseJsonPayload(edgeStatusSchema, payload, this.#o.maxPayloadBytes);
+      if (status.edgeId !== edgeId)
+        throw new GridlinkError(
+          'GL_EDGE_MISMATCH',
+          `status for ${status.edgeId} on the topic of ${edgeId}`,
+        );
+      await recordEdgeStatus(this.#o.db, status);
+    } catch (err) {
+      this.#reject(err, edgeId);
+    }
+  }
+}

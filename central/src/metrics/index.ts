@@ -1,0 +1,1 @@
+export { type CentralMetrics, createCentralMetrics } from './registry.js';

@@ -1,0 +1,34 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** One registry per central instance (tests run several in one process). */
+export function createCentralMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gl_central_' });
+  return {
+    registry,
+    ingestBatches: new Counter({
+      name: 'gl_ingest_batches_total',
+      help: 'Telemetry batches by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    ingestReadings: new Counter({
+      name: 'gl_ingest_readings_total',
+      help: 'Readings stored',
+      registers: [registry],
+    }),
+    ingestRejected: new Counter({
+      name: 'gl_ingest_rejected_total',
+      help: 'Payloads rejected, by error code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    ingestSeconds: new Histogram({
+      name: 'gl_ingest_batch_seconds',
+      help: 'Time to store one batch',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+  };
+}
+export type CentralMetrics = ReturnType<typeof createCentralMetrics>;

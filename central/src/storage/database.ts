@@ -1,0 +1,41 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import { migrationProvider } from './migrations/index.js';
+import type { Schema } from './schema.js';
+
+export type StorageOptions =
+  /** Embedded PostgreSQL in-process. No dataDir = in memory (tests). */
+  { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string; poolSize?: number };
+
+export interface Database {
+  readonly db: Kysely<Schema>;
+  readonly kind: StorageOptions['kind'];
+  close(): Promise<void>;
+}
+
+/** Opens the store and brings its schema up to date. */
+export async function openDatabase(options: StorageOptions): Promise<Database> {
+  let db: Kysely<Schema>;
+  if (options.kind === 'pglite') {
+    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+    const pglite = await PGlite.create({ dataDir: options.dataDir, extensions: { btree_gist } });
+    db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
+  } else {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  }
+  const { error, results } = await new Migrator({
+    db,
+    provider: migrationProvider,
+  }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message}`);
+  }
+  return { db, kind: options.kind, close: () => db.destroy() };
+}

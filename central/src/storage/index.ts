@@ -1,0 +1,2 @@
+export { type Database, openDatabase, type StorageOptions } from './database.js';
+export type { Schema } from './schema.js';

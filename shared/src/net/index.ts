@@ -1,0 +1,1 @@
+export { type Bound, type ListenOptions, listen } from './listen.js';
