@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import type { Server as NetServer } from 'node:net';
+import { join } from 'node:path';
+import { type Bound, listen } from '@gridlink/shared';
+import { createAdaptorServer } from '@hono/node-server';
+import mqtt, { type MqttClient } from 'mqtt';
+import { type Logger, pino } from 'pino';
+import { hashSecret, verifySecret } from './auth/index.js';
+import { type EmbeddedBroker, type MqttPrincipal, startEmbeddedBroker } from './broker/index.js';
+import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
+import { verifyEdgeCredential } from './edges/index.js';
+import { createApp } from './http/index.js';
+import { TelemetryIngest } from './ingest/index.js';
+import { createCentralMetrics } from './metrics/index.js';
+import { type Database, openDatabase } from './storage/index.js';
+
+export interface Central {
+  readonly config: CentralConfig;
+  readonly database: Database;
+  readonly http: Bound & { url: string };
+  /** Where edges connect: the embedded broker, or the external one. */
+  readonly mqttUrl: string;
+  readonly broker?: EmbeddedBroker;
+  readonly ingest: TelemetryIngest;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+const SERVICE_USER = 'gridlink-central';
+
+/** Starts storage, broker, ingest and HTTP in that order; close() stops them in reverse. */
+export async function startCentral(
+  input: CentralConfigInput,
+  options: StartOptions = {},
+): Promise<Central> {
+  const config = parseCentralConfig(input);
+  const logger = options.logger ?? pino({ level: config.log.level, base: { svc: 'central' } });
+  const cleanup: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const step of cleanup.reverse())
+      await step().catch((err) => logger.error({ err }, 'shutdown step failed'));
+    cleanup.length = 0;
+  };
+  try {
+    const database = await openDatabase(
+      config.databaseUrl
+        ? { kind: 'postgres', url: config.databaseUrl }
+        : { kind: 'pglite', dataDir: join(config.dataDir, 'db') },
+    );
+    cleanup.push(() => database.close());
+    const metrics = createCentralMetrics();
+
+    let broker: EmbeddedBroker | undefined;
+    let mqttUrl: string;
+    let service: { username: string; password: string };
+    if (config.mqtt.mode === 'embedded') {
+      // The central's own MQTT identity lives only in this process's memory.
+      const serviceSecret = randomBytes(32).toString('base64url');
+      const serviceHash = hashSecret(serviceSecret);
+      const authenticate = async (
+        username: string,
+        password: string,
+      ): Promise<MqttPrincipal | undefined> => {
+        if (username === SERVICE_USER)
+          return verifySecret(password, serviceHash)
+            ? { kind: 'service', name: 'central' }
+            : undefined;
+        return (await verifyEdgeCredential(database.db, username, password))
+          ? { kind: 'edge', edgeId: username }
+          : undefined;
+      };
+      broker = await startEmbeddedBroker({
+        port: config.mqtt.port,
+        host: config.mqtt.host,
+        fallback: config.mqtt.portFallback,
+        authenticate,
+        maxPayloadBytes: config.ingest.maxPayloadBytes * 2,
+        logger: logger.child({ component: 'broker' }),
+      });
+      cleanup.push(() => (broker as EmbeddedBroker).close());
+      mqttUrl = broker.url;
+      service = { username: SERVICE_USER, password: serviceSecret };
+    } else {
+      mqttUrl = config.mqtt.url;
+      service = { username: config.mqtt.username, password: config.mqtt.password };
+    }
+
+    const client: MqttClient = await mqtt.connectAsync(mqttUrl, {
+      ...service,
+      clientId: `central-${randomBytes(6).toString('hex')}`,
+      clean: true,
+      reconnectPeriod: 1000,
+    });
+    cleanup.push(() => client.endAsync());
+
+    const ingest = new TelemetryIngest({
+      db: database.db,
+      mqtt: client,
+      logger: logger.child({ component: 'ingest' }),
+      metrics,
+      maxPayloadBytes: config.ingest.maxPayloadBytes,
+      subscriptionPrefix:
+        config.mqtt.mode === 'external' && config.mqtt.shareGroup
+          ? `$share/${config.mqtt.shareGroup}/`
+          : '',
+    });
+    await ingest.start();
+    cleanup.push(() => ingest.stop());
+
+    const app = createApp({
+      db: database.db,
+      logger: logger.child({ component: 'http' }),
+      metrics: metrics.registry,
+      ready: () => client.connected,
+      maxBodyBytes: config.http.maxBodyBytes,
+    });
+    const server = createAdaptorServer({ fetch: app.fetch }) as NetServer & {
+      closeAllConnections?: () => void;
+    };
+    const bound = await listen(server, {
+      port: config.http.port,
+      host: config.http.host,
+      fallback: config.http.portFallback,
+    });
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections?.();
+        }),
+    );
+    const http = { ...bound, url: `http://${bound.host}:${bound.port}` };
+    logger.info({ http: http.url, mqtt: mqttUrl, storage: database.kind }, 'central ready');
+    return { config, database, http, mqttUrl, broker, ingest, logger, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatZodIssues, isGridlinkError } from '@gridlink/shared';
+import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { mintToken } from '../auth/index.js';
+import { startCentral } from '../central.js';
+import { type CentralConfigInput, centralConfigSchema } from '../config/index.js';
+
+const HELP = `gridlink-central — GridLink central aggregator (HTTP API, MQTT broker, ingest, storage)
+
+Usage: gridlink-central [options]
+
+Options:
+  --config FILE          JSON or YAML config file (flags below override it)
+  --data-dir DIR         where the embedded database lives (default data/central)
+  --http-host HOST       HTTP bind address (default 127.0.0.1)
+  --http-port PORT       HTTP port (default 8080; 0 = any free port)
+  --mqtt-host HOST       embedded MQTT broker bind address (default 127.0.0.1)
+  --mqtt-port PORT       embedded MQTT broker port (default 1883; 0 = any free port)
+  --port-fallback        when a port is taken, say so and move to a free one
+  --database-url URL     use PostgreSQL (postgres://…) instead of embedded PGlite
+  --log-level LEVEL      trace|debug|info|warn|error|silent (default info)
+  --log-file FILE        write JSON logs to FILE instead of stdout
+  --print-admin-token    mint a fresh admin API token at start-up and print it once
+  -h, --help             show this help
+
+Environment: GRIDLINK_DATABASE_URL is read when --database-url is absent.
+Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 start-up failure, 2 bad usage or config.`;
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`gridlink-central: ${message}\n`);
+  process.exit(code);
+}
+
+function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    fail(2, `cannot read config ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    fail(
+      2,
+      `GL_CONFIG_INVALID: ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
+  }
+}
+
+function port(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    fail(2, `${flag} must be a port number 0-65535, got "${value}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let values: ReturnType<typeof parse>['values'];
+  function parse() {
+    return parseArgs({
+      options: {
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'http-host': { type: 'string' },
+        'http-port': { type: 'string' },
+        'mqtt-host': { type: 'string' },
+        'mqtt-port': { type: 'string' },
+        'port-fallback': { type: 'boolean' },
+        'database-url': { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-file': { type: 'string' },
+        'print-admin-token': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  }
+  try {
+    values = parse().values;
+  } catch (err) {
+    fail(2, `${(err as Error).message}\nRun gridlink-central --help for usage.`);
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+
+  const file = (values.config ? readConfigFile(values.config) : {}) as Record<string, any>;
+  const fallback = values['port-fallback'] ? true : undefined;
+  const input: CentralConfigInput = {
+    ...file,
+    dataDir: values['data-dir'] ?? file.dataDir,
+    databaseUrl: values['database-url'] ?? file.databaseUrl ?? process.env.GRIDLINK_DATABASE_URL,
+    http: {
+      ...file.http,
+      host: values['http-host'] ?? file.http?.host,
+      port: port(values['http-port'], '--http-port') ?? file.http?.port,
+      portFallback: fallback ?? file.http?.portFallback,
+    },
+    mqtt:
+      file.mqtt?.mode === 'external'
+        ? file.mqtt
+        : {
+            mode: 'embedded',
+            ...file.mqtt,
+            host: values['mqtt-host'] ?? file.mqtt?.host,
+            port: port(values['mqtt-port'], '--mqtt-port') ?? file.mqtt?.port,
+            portFallback: fallback ?? file.mqtt?.portFallback,
+          },
+    log: { ...file.log, level: values['log-level'] ?? file.log?.level },
+  };
+  const checked = centralConfigSchema.safeParse(JSON.parse(JSON.stringify(input)));
+  if (!checked.success) fail(2, `GL_CONFIG_INVALID: ${formatZodIssues(checked.error)}`);
+
+  const logger = pino(
+    { level: checked.data.log.level, base: { svc: 'central' } },
+    values['log-file']
+      ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
+      : pino.destination(1),
+  );
+  let central: Awaited<ReturnType<typeof startCentral>>;
+  try {
+    central = await startCentral(checked.data, { logger });
+  } catch (err) {
+    const code = isGridlinkError(err) ? err.code : 'GL_INTERNAL';
+    fail(1, `${code}: ${(err as Error).message}`);
+  }
+
+  let adminToken: string | undefined;
+  if (values['print-admin-token'] || process.send) {
+    await central.database.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: new Date() })
+      .where('label', '=', 'startup')
+      .where('revoked_at', 'is', null)
+      .execute();
+    adminToken = await mintToken(central.database.db, { role: 'admin', label: 'startup' });
+  }
+  const moved = [
+    central.http.movedFrom !== undefined
+      ? `HTTP port ${central.http.movedFrom} was taken; using ${central.http.port}`
+      : '',
+    central.broker?.bound.movedFrom !== undefined
+      ? `MQTT port ${central.broker.bound.movedFrom} was taken; using ${central.broker.bound.port}`
+      : '',
+  ].filter(Boolean);
+  for (const line of moved) process.stderr.write(`gridlink-central: ${line}\n`);
+  process.stdout.write(
+    `gridlink-central ready: HTTP ${central.http.url} (docs ${central.http.url}/docs), MQTT ${central.mqttUrl}, storage ${central.database.kind}\n`,
+  );
+  if (values['print-admin-token'] && adminToken)
+    process.stdout.write(`admin token (shown once): ${adminToken}\n`);
+  process.send?.({
+    type: 'ready',
+    httpUrl: central.http.url,
+    mqttUrl: central.mqttUrl,
+    adminToken,
+    moved,
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await central.close();
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('disconnect', () => void stop('parent-exit'));
+}
+
+main().catch((err) => {
+  fail(
+    1,
+    isGridlinkError(err)
+      ? `${err.code}: ${err.message}`
+      : `GL_INTERNAL: ${(err as Error).stack ?? err}`,
+  );
+});

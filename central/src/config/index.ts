@@ -1,0 +1,6 @@
+export {
+  type CentralConfig,
+  type CentralConfigInput,
+  centralConfigSchema,
+  parseCentralConfig,
+} from './schema.js';

@@ -1,0 +1,77 @@
+import { formatZodIssues, GridlinkError } from '@gridlink/shared';
+import { z } from 'zod';
+
+const portSchema = z.number().int().min(0).max(65535);
+
+export const centralConfigSchema = z
+  .object({
+    /** Everything the central writes lives under here. */
+    dataDir: z.string().min(1).default('data/central'),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: portSchema.default(8080),
+        /** Move to a free port when `port` is taken instead of failing. */
+        portFallback: z.boolean().default(false),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
+      })
+      .prefault({}),
+    mqtt: z
+      .discriminatedUnion('mode', [
+        z.object({
+          mode: z.literal('embedded'),
+          host: z.string().default('127.0.0.1'),
+          port: portSchema.default(1883),
+          portFallback: z.boolean().default(false),
+        }),
+        z.object({
+          mode: z.literal('external'),
+          url: z.string().url(),
+          username: z.string().min(1),
+          password: z.string().min(1),
+          /** Shared-subscription group so N centrals split the ingest (MQTT 5 / Mosquitto `$share`). */
+          shareGroup: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]+$/)
+            .optional(),
+        }),
+      ])
+      .default({ mode: 'embedded', host: '127.0.0.1', port: 1883, portFallback: false }),
+    /** Absent = embedded PGlite under `dataDir/db`. */
+    databaseUrl: z.string().url().optional(),
+    ingest: z
+      .object({
+        maxPayloadBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 1024 * 1024),
+      })
+      .prefault({}),
+    log: z
+      .object({
+        level: z
+          .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+          .default('info'),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type CentralConfig = z.output<typeof centralConfigSchema>;
+export type CentralConfigInput = z.input<typeof centralConfigSchema>;
+
+/** Validates once, at start-up; the error names every bad key. */
+export function parseCentralConfig(input: unknown): CentralConfig {
+  const parsed = centralConfigSchema.safeParse(input);
+  if (!parsed.success)
+    throw new GridlinkError(
+      'GL_CONFIG_INVALID',
+      `central config: ${formatZodIssues(parsed.error)}`,
+    );
+  return Object.freeze(parsed.data);
+}

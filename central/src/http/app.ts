@@ -1,0 +1,68 @@
+import { bodyLimit } from 'hono/body-limit';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Schema } from '../storage/index.js';
+import { requireAuth, requireRole } from './auth.js';
+import { docsRoutes } from './docs.js';
+import { errorBody, onError } from './errors.js';
+import { openApiApp } from './openapi-app.js';
+import { edgeRoutes } from './routes/edges.js';
+import { meterRoutes } from './routes/meters.js';
+
+export interface AppDeps {
+  db: Kysely<Schema>;
+  logger: Logger;
+  metrics: Registry;
+  /** Readiness beyond the database, e.g. the MQTT link. */
+  ready?: () => boolean;
+  maxBodyBytes?: number;
+  version?: string;
+}
+
+/** The central's HTTP face: `/api/v1` (bearer auth), OpenAPI document and docs, health, metrics. */
+export function createApp(deps: AppDeps) {
+  const app = openApiApp();
+  app.onError(onError(deps.logger));
+  app.notFound((c) =>
+    c.json(errorBody('GL_HTTP_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404),
+  );
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await sql`SELECT 1`.execute(deps.db);
+    } catch {
+      return c.json({ status: 'unavailable', reason: 'database' }, 503);
+    }
+    if (deps.ready && !deps.ready()) return c.json({ status: 'unavailable', reason: 'mqtt' }, 503);
+    return c.json({ status: 'ready' });
+  });
+  app.get('/metrics', requireAuth(deps.db), requireRole('admin', 'operator'), async (c) =>
+    c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }),
+  );
+
+  const api = openApiApp();
+  api.use('*', bodyLimit({ maxSize: deps.maxBodyBytes ?? 1024 * 1024 }));
+  api.use('*', requireAuth(deps.db));
+  api.route('/meters', meterRoutes(deps.db));
+  api.route('/edges', edgeRoutes(deps.db));
+  app.route('/api/v1', api);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'glt_… token',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'GridLink central API',
+      version: deps.version ?? '0.1.0',
+      description: 'Errors are `{error:{code,message,details}}`; codes in docs/ERRORS.md.',
+    },
+  });
+  app.route('/docs', docsRoutes());
+  return app;
+}

@@ -1,0 +1,120 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Kysely } from 'kysely';
+import { decodeCursor, findMeter, listMeters, readingsInRange } from '../../metering/index.js';
+import type { Schema } from '../../storage/index.js';
+import { requireRole } from '../auth.js';
+import { httpError } from '../errors.js';
+import { openApiApp } from '../openapi-app.js';
+import { errorResponses, IdParam, PageQuery } from '../schemas.js';
+
+const Meter = z
+  .object({
+    id: z.number().int(),
+    edgeId: z.string(),
+    deviceId: z.string(),
+    customerId: z.number().int().nullable(),
+    createdAt: z.string().datetime(),
+  })
+  .openapi('Meter');
+
+const Reading = z
+  .object({
+    ts: z.string().datetime(),
+    quality: z.enum(['good', 'uncertain', 'bad']),
+    values: z
+      .record(z.string(), z.number())
+      .openapi({ example: { voltage_l1: 221.4, energy_import: 1532.25 } }),
+  })
+  .openapi('Reading');
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['meters'],
+  summary: 'List meters (customers see only their own)',
+  security: [{ bearer: [] }],
+  request: { query: PageQuery },
+  responses: {
+    200: {
+      description: 'A page of meters',
+      content: {
+        'application/json': {
+          schema: z.object({ items: z.array(Meter), next: z.string().nullable() }),
+        },
+      },
+    },
+    ...errorResponses,
+  },
+});
+
+const DAY_MS = 86_400_000;
+
+const readingsRoute = createRoute({
+  method: 'get',
+  path: '/{id}/readings',
+  tags: ['meters'],
+  summary: 'Raw readings of one meter in [from, to)',
+  security: [{ bearer: [] }],
+  request: {
+    params: IdParam,
+    query: z.object({
+      from: z
+        .string()
+        .datetime({ offset: true })
+        .optional()
+        .openapi({ description: 'ISO 8601; default: to − 24 h' }),
+      to: z
+        .string()
+        .datetime({ offset: true })
+        .optional()
+        .openapi({ description: 'ISO 8601, exclusive; default: now' }),
+      limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+      cursor: z.string().max(200).optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'Readings, oldest first',
+      content: {
+        'application/json': {
+          schema: z.object({ items: z.array(Reading), next: z.string().nullable() }),
+        },
+      },
+    },
+    ...errorResponses,
+  },
+});
+
+export function meterRoutes(db: Kysely<Schema>) {
+  const app = openApiApp();
+  app.use('*', requireRole('admin', 'operator', 'customer'));
+
+  app.openapi(listRoute, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const after = cursor === undefined ? undefined : Number(cursor);
+    if (after !== undefined && !Number.isSafeInteger(after))
+      throw httpError('GL_HTTP_VALIDATION', 'cursor: not a cursor from this API');
+    return c.json(await listMeters(db, c.get('principal'), { limit, after }), 200);
+  });
+
+  app.openapi(readingsRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const meter = await findMeter(db, c.get('principal'), id);
+    if (!meter) throw httpError('GL_HTTP_NOT_FOUND', `meter ${id} not found`);
+    const to = q.to ? new Date(q.to) : new Date();
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - DAY_MS);
+    if (from >= to) throw httpError('GL_HTTP_VALIDATION', 'from: must be before to');
+    const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    if (q.cursor !== undefined && !cursor)
+      throw httpError('GL_HTTP_VALIDATION', 'cursor: not a cursor from this API');
+    const page = await readingsInRange(db, id, { from, to, limit: q.limit, cursor });
+    return c.json(
+      page as z.infer<
+        (typeof readingsRoute.responses)[200]['content']['application/json']['schema']
+      >,
+      200,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { Kysely } from 'kysely';
+import type { Principal } from '../auth/index.js';
+import type { Schema } from '../storage/index.js';
+
+export interface MeterView {
+  id: number;
+  edgeId: string;
+  deviceId: string;
+  customerId: number | null;
+  createdAt: string;
+}
+
+/** Which meters a principal may see: staff all, a customer only its own. */
+function scoped(db: Kysely<Schema>, who: Principal) {
+  let q = db
+    .selectFrom('meters')
+    .select(['id', 'edge_id', 'device_id', 'customer_id', 'created_at']);
+  if (who.role === 'customer') q = q.where('customer_id', '=', Number(who.subject ?? -1));
+  else if (who.role !== 'admin' && who.role !== 'operator') q = q.where(({ lit }) => lit(false));
+  return q;
+}
+
+function view(r: {
+  id: number;
+  edge_id: string;
+  device_id: string;
+  customer_id: number | null;
+  created_at: Date | string;
+}): MeterView {
+  return {
+    id: r.id,
+    edgeId: r.edge_id,
+    deviceId: r.device_id,
+    customerId: r.customer_id,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+/** Keyset page by id: stable under inserts. */
+export async function listMeters(
+  db: Kysely<Schema>,
+  who: Principal,
+  page: { limit: number; after?: number },
+) {
+  let q = scoped(db, who)
+    .orderBy('id')
+    .limit(page.limit + 1);
+  if (page.after !== undefined) q = q.where('id', '>', page.after);
+  const rows = await q.execute();
+  const items = rows.slice(0, page.limit).map(view);
+  const next = rows.length > page.limit ? String(items.at(-1)?.id) : null;
+  return { items, next };
+}
+
+/** The meter if `who` may see it; undefined otherwise (callers answer 404 either way). */
+export async function findMeter(
+  db: Kysely<Schema>,
+  who: Principal,
+  id: number,
+): Promise<MeterView | undefined> {
+  const row = await scoped(db, who).where('id', '=', id).executeTakeFirst();
+  return row ? view(row) : undefined;
+}
