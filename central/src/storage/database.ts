@@ -9,7 +9,8 @@ import type { Schema } from './schema.js';
 
 export type StorageOptions =
   /** Embedded PostgreSQL in-process. No dataDir = in memory (tests). */
-  { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string; poolSize?: number };
+  | { kind: 'pglite'; dataDir?: string }
+  | { kind: 'postgres'; url: string; poolSize?: number; onPoolError?: (err: Error) => void };
 
 export interface Database {
   readonly db: Kysely<Schema>;
@@ -26,6 +27,9 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
     db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
   } else {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle client losing its server (restart, failover) must not crash the process: the
+    // pool replaces it and the next query reconnects.
+    pool.on('error', (err) => options.onPoolError?.(err));
     db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   }
   const { error, results } = await new Migrator({
