@@ -1,8 +1,8 @@
 import type { Reading, TelemetryBatch } from '@gridlink/shared';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { MeterDirectory, storeBatch } from '../src/ingest/index.js';
 import { upsertEdgeCredential } from '../src/edges/index.js';
+import { MeterDirectory, storeBatch } from '../src/ingest/index.js';
 import type { Database } from '../src/storage/index.js';
 import { describeEachStore } from './helpers/stores.js';
 
@@ -14,7 +14,11 @@ const reading = (seq: number, deviceId = 'm1'): Reading => ({
   values: { voltage_l1: 220 + seq / 100, energy_import: seq * 0.5 },
 });
 
-function batch(firstSeq: number, count: number, over: Partial<TelemetryBatch> = {}): TelemetryBatch {
+function batch(
+  firstSeq: number,
+  count: number,
+  over: Partial<TelemetryBatch> = {},
+): TelemetryBatch {
   return {
     edgeId: 'edge-a',
     epoch: 'epoch-0001',
@@ -31,9 +35,18 @@ describeEachStore('storeBatch: exactly once', (store) => {
   let database: Database & { dispose(): Promise<void> };
   let meters: MeterDirectory;
   const store1 = async (b: TelemetryBatch) =>
-    storeBatch(database.db, b, await meters.resolve(b.edgeId, b.readings.map((r) => r.deviceId)));
+    storeBatch(
+      database.db,
+      b,
+      await meters.resolve(
+        b.edgeId,
+        b.readings.map((r) => r.deviceId),
+      ),
+    );
   const seqs = async () =>
-    (await database.db.selectFrom('readings').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
+    (await database.db.selectFrom('readings').select('seq').orderBy('seq').execute()).map((r) =>
+      Number(r.seq),
+    );
 
   beforeEach(async () => {
     database = await store.open();
@@ -46,7 +59,11 @@ describeEachStore('storeBatch: exactly once', (store) => {
     expect(await store1(batch(1, 3))).toEqual({ kind: 'stored', upTo: 3, stored: 3 });
     expect(await store1(batch(4, 2))).toEqual({ kind: 'stored', upTo: 5, stored: 2 });
     expect(await seqs()).toEqual([1, 2, 3, 4, 5]);
-    const row = await database.db.selectFrom('readings').select(['values', 'quality', 'ts']).where('seq', '=', 2).executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('readings')
+      .select(['values', 'quality', 'ts'])
+      .where('seq', '=', 2)
+      .executeTakeFirstOrThrow();
     expect(row.values).toEqual({ voltage_l1: 220.02, energy_import: 1 });
     expect(new Date(row.ts).getTime()).toBe(1_767_225_602_000);
   });
@@ -73,14 +90,27 @@ describeEachStore('storeBatch: exactly once', (store) => {
     await store1(batch(1, 3));
     const out = await store1(batch(8, 2, { dropped: 6, droppedUpTo: 7 }));
     expect(out).toEqual({ kind: 'stored', upTo: 9, stored: 2, gap: { from: 4, to: 7 } });
-    const gaps = await database.db.selectFrom('ingest_gaps').select(['from_seq', 'to_seq', 'reported_dropped']).execute();
-    expect(gaps.map((g) => [Number(g.from_seq), Number(g.to_seq), Number(g.reported_dropped)])).toEqual([[4, 7, 6]]);
+    const gaps = await database.db
+      .selectFrom('ingest_gaps')
+      .select(['from_seq', 'to_seq', 'reported_dropped'])
+      .execute();
+    expect(
+      gaps.map((g) => [Number(g.from_seq), Number(g.to_seq), Number(g.reported_dropped)]),
+    ).toEqual([[4, 7, 6]]);
   });
 
   it('a new epoch (wiped edge store) starts its own mark', async () => {
     await store1(batch(1, 3));
-    expect(await store1(batch(1, 2, { epoch: 'epoch-0002' }))).toMatchObject({ kind: 'stored', upTo: 2 });
-    expect(await database.db.selectFrom('readings').select(sql<number>`count(*)::int`.as('n')).executeTakeFirst()).toEqual({ n: 5 });
+    expect(await store1(batch(1, 2, { epoch: 'epoch-0002' }))).toMatchObject({
+      kind: 'stored',
+      upTo: 2,
+    });
+    expect(
+      await database.db
+        .selectFrom('readings')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .executeTakeFirst(),
+    ).toEqual({ n: 5 });
   });
 
   it('registers each device as a meter once', async () => {
@@ -88,7 +118,11 @@ describeEachStore('storeBatch: exactly once', (store) => {
     b.readings[1] = { ...reading(2, 'm2') };
     await store1(b);
     await store1(batch(3, 1));
-    const rows = await database.db.selectFrom('meters').select(['edge_id', 'device_id']).orderBy('device_id').execute();
+    const rows = await database.db
+      .selectFrom('meters')
+      .select(['edge_id', 'device_id'])
+      .orderBy('device_id')
+      .execute();
     expect(rows).toEqual([
       { edge_id: 'edge-a', device_id: 'm1' },
       { edge_id: 'edge-a', device_id: 'm2' },
@@ -96,7 +130,11 @@ describeEachStore('storeBatch: exactly once', (store) => {
   });
 
   it('concurrent deliveries of the same batch store it once (the mark row is locked)', async () => {
-    const results = await Promise.all([store1(batch(1, 50)), store1(batch(1, 50)), store1(batch(1, 50))]);
+    const results = await Promise.all([
+      store1(batch(1, 50)),
+      store1(batch(1, 50)),
+      store1(batch(1, 50)),
+    ]);
     expect(results.filter((r) => r.kind === 'stored')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'duplicate')).toHaveLength(2);
     expect((await seqs()).length).toBe(50);

@@ -4,7 +4,8 @@ import { describe } from 'vitest';
 import { type Database, openDatabase } from '../../src/storage/index.js';
 
 /** The PostgreSQL the scale-out half runs against; CI has one on 127.0.0.1:5432 (trust auth). */
-export const PG_ADMIN_URL = process.env.GRIDLINK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const PG_ADMIN_URL =
+  process.env.GRIDLINK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 let pgAvailable: Promise<boolean> | undefined;
 
@@ -16,9 +17,13 @@ async function probePostgres(): Promise<boolean> {
     return true;
   } catch (err) {
     if (process.env.CI === 'true') {
-      throw new Error(`PostgreSQL is required under CI=true but ${PG_ADMIN_URL} failed: ${(err as Error).message}`);
+      throw new Error(
+        `PostgreSQL is required under CI=true but ${PG_ADMIN_URL} failed: ${(err as Error).message}`,
+      );
     }
-    console.warn(`\n*** PostgreSQL not reachable at ${PG_ADMIN_URL}: SKIPPING the PostgreSQL half of the storage suite. ***\n`);
+    console.warn(
+      `\n*** PostgreSQL not reachable at ${PG_ADMIN_URL}: SKIPPING the PostgreSQL half of the storage suite. ***\n`,
+    );
     return false;
   } finally {
     await client.end().catch(() => undefined);

@@ -1,0 +1,154 @@
+import { edgeTopic, type TelemetryBatch } from '@gridlink/shared';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMessage, startTestCentral, waitForLog } from './helpers/central.js';
+
+const batch = (
+  edgeId: string,
+  firstSeq: number,
+  count: number,
+  epoch = 'epoch-0001',
+): TelemetryBatch => ({
+  edgeId,
+  epoch,
+  firstSeq,
+  lastSeq: firstSeq + count - 1,
+  dropped: 0,
+  droppedUpTo: 0,
+  readings: Array.from({ length: count }, (_, i) => ({
+    seq: firstSeq + i,
+    deviceId: 'meter-1',
+    ts: Date.now(),
+    quality: 'good' as const,
+    values: { energy_import: firstSeq + i },
+  })),
+});
+
+describe('telemetry ingest over MQTT', () => {
+  let t: Awaited<ReturnType<typeof startTestCentral>>;
+  beforeAll(async () => {
+    t = await startTestCentral({ ingest: { maxPayloadBytes: 64 * 1024 } });
+  });
+  afterAll(() => t.close());
+
+  const count = async (edgeId: string) =>
+    (
+      await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM readings r JOIN meters m ON m.id = r.meter_id WHERE m.edge_id = ${edgeId}`.execute(
+        t.central.database.db,
+      )
+    ).rows[0]?.n;
+
+  it('stores a batch, then acknowledges it; a replay is acknowledged again and not stored twice', async () => {
+    const edge = await t.connectEdge('edge-i1');
+    await edge.subscribeAsync(edgeTopic('edge-i1', 'ack'), { qos: 1 });
+    let ack = nextMessage(edge, edgeTopic('edge-i1', 'ack'));
+    await edge.publishAsync(
+      edgeTopic('edge-i1', 'telemetry'),
+      JSON.stringify(batch('edge-i1', 1, 10)),
+      { qos: 1 },
+    );
+    expect(JSON.parse((await ack).toString())).toEqual({ epoch: 'epoch-0001', upTo: 10 });
+    expect(await count('edge-i1')).toBe(10);
+
+    ack = nextMessage(edge, edgeTopic('edge-i1', 'ack'));
+    await edge.publishAsync(
+      edgeTopic('edge-i1', 'telemetry'),
+      JSON.stringify(batch('edge-i1', 1, 10)),
+      { qos: 1 },
+    );
+    expect(JSON.parse((await ack).toString())).toEqual({ epoch: 'epoch-0001', upTo: 10 });
+    expect(await count('edge-i1')).toBe(10);
+    expect(t.lines.some((l) => l.code === 'GL_BATCH_DUPLICATE' && l.edgeId === 'edge-i1')).toBe(
+      true,
+    );
+  });
+
+  it('rejects malformed payloads with logged codes, stores and acks nothing, and other edges keep flowing', async () => {
+    const bad = await t.connectEdge('edge-bad');
+    const good = await t.connectEdge('edge-good');
+    await bad.subscribeAsync(edgeTopic('edge-bad', 'ack'), { qos: 1 });
+    await good.subscribeAsync(edgeTopic('edge-good', 'ack'), { qos: 1 });
+    let badAcks = 0;
+    bad.on('message', () => {
+      badAcks++;
+    });
+    const topic = edgeTopic('edge-bad', 'telemetry');
+    const wrongSchema = { ...batch('edge-bad', 1, 2), firstSeq: 'one' };
+    const mismatch = batch('edge-good', 1, 2); // edge-bad claiming to be edge-good
+    const oversized = batch('edge-bad', 1, 1);
+    (oversized.readings[0] as { values: Record<string, number> }).values = Object.fromEntries(
+      Array.from({ length: 5000 }, (_, i) => [`v_${i}`, i]),
+    );
+    await bad.publishAsync(topic, '{"edgeId": "edge-bad", ', { qos: 1 });
+    await bad.publishAsync(topic, JSON.stringify(wrongSchema), { qos: 1 });
+    await bad.publishAsync(topic, JSON.stringify(mismatch), { qos: 1 });
+    await bad.publishAsync(topic, JSON.stringify(oversized), { qos: 1 });
+
+    const ack = nextMessage(good, edgeTopic('edge-good', 'ack'));
+    await good.publishAsync(
+      edgeTopic('edge-good', 'telemetry'),
+      JSON.stringify(batch('edge-good', 1, 5)),
+      { qos: 1 },
+    );
+    expect(JSON.parse((await ack).toString())).toEqual({ epoch: 'epoch-0001', upTo: 5 });
+
+    for (const code of [
+      'GL_PAYLOAD_INVALID_JSON',
+      'GL_PAYLOAD_SCHEMA',
+      'GL_EDGE_MISMATCH',
+      'GL_PAYLOAD_TOO_LARGE',
+    ]) {
+      const line = await waitForLog(t.lines, (l) => l.code === code && l.edgeId === 'edge-bad');
+      expect(line.msg).toBe('telemetry payload rejected');
+    }
+    await t.central.ingest.idle();
+    expect(await count('edge-bad')).toBe(0);
+    expect(await count('edge-good')).toBe(5);
+    expect(badAcks).toBe(0);
+    expect(bad.connected).toBe(true);
+  });
+
+  it('refuses a batch beyond a gap and re-sends the mark so the edge can go back', async () => {
+    const edge = await t.connectEdge('edge-gap');
+    await edge.subscribeAsync(edgeTopic('edge-gap', 'ack'), { qos: 1 });
+    let ack = nextMessage(edge, edgeTopic('edge-gap', 'ack'));
+    await edge.publishAsync(
+      edgeTopic('edge-gap', 'telemetry'),
+      JSON.stringify(batch('edge-gap', 1, 3)),
+      { qos: 1 },
+    );
+    await ack;
+    ack = nextMessage(edge, edgeTopic('edge-gap', 'ack'));
+    await edge.publishAsync(
+      edgeTopic('edge-gap', 'telemetry'),
+      JSON.stringify(batch('edge-gap', 7, 3)),
+      { qos: 1 },
+    );
+    expect(JSON.parse((await ack).toString())).toEqual({ epoch: 'epoch-0001', upTo: 3 });
+    expect(await count('edge-gap')).toBe(3);
+  });
+
+  it('records edge status', async () => {
+    const edge = await t.connectEdge('edge-st');
+    await edge.publishAsync(
+      edgeTopic('edge-st', 'status'),
+      JSON.stringify({ edgeId: 'edge-st', online: true, agentVersion: '0.1.0' }),
+      { qos: 1 },
+    );
+    await t.central.ingest.idle();
+    for (;;) {
+      const row = await t.central.database.db
+        .selectFrom('edges')
+        .select('status')
+        .where('id', '=', 'edge-st')
+        .executeTakeFirstOrThrow();
+      if (row.status) {
+        expect(row.status).toMatchObject({ online: true, agentVersion: '0.1.0' });
+        break;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  });
+});
