@@ -52,7 +52,7 @@ describe('embedded broker security', () => {
     spy.on('message', () => {
       leaked = true;
     });
-    const closed = new Promise((resolve) => a.once('close', resolve));
+    const closed = new Promise<void>((resolve) => a.once('close', () => resolve()));
     a.publish(edgeTopic('edge-b2', 'telemetry'), '{}', { qos: 1 });
     a.publish(edgeTopic('edge-b2', 'ack'), '{"epoch":"epoch-0001","upTo":99}', { qos: 1 });
     await closed;
