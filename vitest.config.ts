@@ -8,9 +8,16 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    projects: packages.map((name) => ({
-      extends: true,
-      test: { name, root: `./${name}`, include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
-    })),
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, root: `./${name}`, include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+      })),
+      // Whole-system tests: central, edge and simulator together (deploy/ may depend on all).
+      {
+        extends: true as const,
+        test: { name: 'e2e', root: './deploy', include: ['test/**/*.test.ts'] },
+      },
+    ],
   },
 });

@@ -1,0 +1,2 @@
+export { AGENT_VERSION, type EdgeAgent, type StartEdgeOptions, startEdge } from './edge-agent.js';
+export { ReadingSink } from './reading-sink.js';

@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import { isGridlinkError } from '@gridlink/shared';
+import { pino } from 'pino';
+import { startEdge } from '../agent/index.js';
+import { type EdgeConfig, loadEdgeConfigFile, parseEdgeConfig } from '../config/index.js';
+
+const HELP = `gridlink-edge — GridLink edge agent (polls devices, keeps a crash-safe log, forwards over MQTT)
+
+Usage: gridlink-edge --config FILE [options]
+
+Options:
+  --config FILE      YAML or JSON edge config (see deploy/examples/edge.yaml)
+  --data-dir DIR     override dataDir from the config (where the LevelDB log lives)
+  --check            validate the config and exit (0 = valid, 2 = invalid)
+  --log-level LEVEL  trace|debug|info|warn|error|silent (default info)
+  --log-file FILE    write JSON logs to FILE instead of stdout
+  -h, --help         show this help
+
+The MQTT password may also come from GRIDLINK_EDGE_SECRET (it overrides the file).
+Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 start-up failure, 2 bad usage or config.`;
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`gridlink-edge: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let values: {
+    config?: string;
+    'data-dir'?: string;
+    check?: boolean;
+    'log-level'?: string;
+    'log-file'?: string;
+    help?: boolean;
+  };
+  try {
+    values = parseArgs({
+      options: {
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
+        check: { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'log-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fail(2, `${(err as Error).message}\nRun gridlink-edge --help for usage.`);
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  if (!values.config) fail(2, '--config FILE is required. Run gridlink-edge --help for usage.');
+
+  let config: EdgeConfig;
+  try {
+    const file = loadEdgeConfigFile(values.config);
+    const secret = process.env.GRIDLINK_EDGE_SECRET;
+    config = parseEdgeConfig(
+      {
+        ...file,
+        dataDir: values['data-dir'] ?? file.dataDir,
+        mqtt: { ...file.mqtt, password: secret ?? file.mqtt.password },
+      },
+      values.config,
+    );
+  } catch (err) {
+    fail(2, isGridlinkError(err) ? `${err.code}: ${err.message}` : (err as Error).message);
+  }
+  if (values.check) {
+    process.stdout.write(`${values.config}: valid (${config.devices.length} devices)\n`);
+    return;
+  }
+
+  const level = values['log-level'] ?? 'info';
+  const logger = pino(
+    { level, base: { svc: 'edge', edgeId: config.edgeId } },
+    values['log-file']
+      ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
+      : pino.destination(1),
+  );
+  let agent: Awaited<ReturnType<typeof startEdge>>;
+  try {
+    agent = await startEdge(config, { logger });
+  } catch (err) {
+    fail(
+      1,
+      isGridlinkError(err)
+        ? `${err.code}: ${err.message}`
+        : `GL_INTERNAL: ${(err as Error).message}`,
+    );
+  }
+  process.stdout.write(
+    `gridlink-edge ${config.edgeId} running: ${config.devices.length} devices, log epoch ${agent.log.epoch}\n`,
+  );
+  process.send?.({
+    type: 'ready',
+    edgeId: config.edgeId,
+    epoch: agent.log.epoch,
+    devices: config.devices.length,
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await agent.close();
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('disconnect', () => void stop('parent-exit'));
+}
+
+main().catch((err) => fail(1, `GL_INTERNAL: ${(err as Error).stack ?? err}`));
