@@ -43,6 +43,10 @@ export const errorCatalog = {
   GL_DEVICE_OFFLINE: { status: 503, summary: 'A device failed too many consecutive polls.' },
   GL_LOG_LOCKED: { status: 503, summary: 'The edge log store is held by another process.' },
   GL_PORT_IN_USE: { status: 503, summary: 'A listening port is taken by another process.' },
+  GL_BILLING_INPUT_INVALID: { status: 400, summary: 'A tariff definition or billing input is inconsistent.' },
+  GL_PIX_INVALID: { status: 400, summary: 'A Pix BR Code input or payload is malformed.' },
+  GL_PIX_CRC: { status: 400, summary: 'A Pix BR Code payload failed its CRC16 check.' },
+  GL_DOCUMENT_INVALID: { status: 400, summary: 'A CPF or CNPJ failed normalization or check digits.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
