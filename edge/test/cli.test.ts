@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = resolve(fileURLToPath(new URL('../bin/gridlink-edge.js', import.meta.url)));
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+describe('gridlink-edge CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gl-edge-cli-'));
+
+  it('--help documents the options', () => {
+    const r = run('--help');
+    expect(r.status).toBe(0);
+    for (const flag of ['--config', '--data-dir', '--check', '--log-level', '--log-file'])
+      expect(r.stdout).toContain(flag);
+  });
+
+  it('an unknown flag or a missing --config is a usage error (exit 2)', () => {
+    expect(run('--nope').status).toBe(2);
+    const r = run();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--config FILE is required');
+  });
+
+  it('a bad config names the file, the key path and the reason', () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      'edgeId: e1\nmqtt: { url: "http://x", password: s }\ndevices:\n  - { id: m1, profile: eastron-sdm630, driver: modbus-tcp, host: h, unitId: 300 }\n',
+    );
+    const r = run('--config', file, '--check');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('GL_CONFIG_INVALID');
+    expect(r.stderr).toContain(`${file}: `);
+    expect(r.stderr).toMatch(/mqtt\.url: must be an mqtt:\/\/ or mqtts:\/\/ URL/);
+    expect(r.stderr).toMatch(/devices\.0\.unitId: /);
+  });
+
+  it('YAML that does not parse is GL_CONFIG_INVALID too', () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, 'edgeId: [unclosed\n');
+    const r = run('--config', file);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/GL_CONFIG_INVALID: .*not valid YAML/);
+  });
+
+  it('--check accepts a valid config', () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(
+      file,
+      'edgeId: e1\nmqtt: { url: "mqtt://127.0.0.1:1", password: s }\ndevices:\n  - { id: m1, profile: eastron-sdm630, driver: modbus-tcp, host: 127.0.0.1 }\n',
+    );
+    const r = run('--config', file, '--check');
+    expect(r.stdout).toContain('valid (1 devices)');
+    expect(r.status).toBe(0);
+  });
+});

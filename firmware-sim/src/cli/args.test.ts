@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { HELP, parseCliArgs, UsageError } from './args.js';
+
+describe('parseCliArgs', () => {
+  it('has defaults for everything', () => {
+    expect(parseCliArgs([])).toEqual({
+      kind: 'run',
+      options: {
+        meters: 3,
+        modbusPort: 5020,
+        host: '127.0.0.1',
+        portFallback: false,
+        seed: 1,
+        logLevel: 'warn',
+      },
+    });
+  });
+
+  it('reads every flag', () => {
+    const argv = ['--meters', '10', '--modbus-port', '0', '--host', '0.0.0.0', '--port-fallback'];
+    expect(parseCliArgs([...argv, '--seed', '4294967295', '--log-level', 'debug'])).toEqual({
+      kind: 'run',
+      options: {
+        meters: 10,
+        modbusPort: 0,
+        host: '0.0.0.0',
+        portFallback: true,
+        seed: 4294967295,
+        logLevel: 'debug',
+      },
+    });
+    expect(parseCliArgs(['-h'])).toEqual({ kind: 'help' });
+    expect(parseCliArgs(['--meters', 'x', '--help'])).toEqual({ kind: 'help' });
+  });
+
+  it('documents every flag in --help', () => {
+    for (const flag of [
+      '--meters',
+      '--modbus-port',
+      '--host',
+      '--port-fallback',
+      '--seed',
+      '--log-level',
+      '--help',
+    ]) {
+      expect(HELP).toContain(flag);
+    }
+  });
+
+  it.each([
+    [['--meters', '0'], /--meters must be an integer 1-247, got "0"/],
+    [['--meters', '248'], /--meters/],
+    [['--meters', '2.5'], /--meters/],
+    [['--meters', '-1'], /--meters/],
+    [['--meters'], /--meters/], // missing value
+    [['--modbus-port', '65536'], /--modbus-port must be an integer 0-65535/],
+    [['--modbus-port', 'http'], /--modbus-port/],
+    [['--seed', 'abc'], /--seed/],
+    [['--seed', '1e3'], /--seed/],
+    [['--log-level', 'loud'], /--log-level must be one of/],
+    [['--host', ''], /--host must not be empty/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['meters'], /Unexpected argument 'meters'/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(UsageError);
+    expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+});

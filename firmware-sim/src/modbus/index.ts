@@ -1,0 +1,21 @@
+export { packBits, packedByteCount, unpackBits } from './bit-packing.js';
+export { ExceptionCode, ModbusException } from './exception-codes.js';
+export { COIL_OFF, COIL_ON, FunctionCode, Limits } from './function-codes.js';
+export {
+  encodeMbapFrame,
+  MAX_MBAP_LENGTH,
+  MBAP_HEADER_BYTES,
+  type MbapFrame,
+  type MbapFramingError,
+  type MbapPushResult,
+  MbapSplitter,
+  MIN_MBAP_LENGTH,
+} from './mbap.js';
+export { MemoryRegisterBank, type MemoryRegisterBankOptions } from './memory-register-bank.js';
+export { exceptionPdu, respondToPdu } from './pdu.js';
+export type { RegisterBank } from './register-bank.js';
+export {
+  type ModbusTcpServer,
+  type ModbusTcpServerOptions,
+  startModbusTcpServer,
+} from './tcp-server.js';

@@ -1,0 +1,1 @@
+export { createRandom, hash32, symmetric, uniform } from './hash-random.js';
