@@ -6,7 +6,15 @@ export {
   loadEdgeConfigFile,
   parseEdgeConfig,
 } from './config/index.js';
-export { createMemoryReadingLog, openReadingLog, type ReadingLog } from './log/index.js';
+export {
+  type Clock,
+  createMemoryReadingLog,
+  type NewReading,
+  type OpenReadingLogOptions,
+  openReadingLog,
+  type ReadingLog,
+  type ReadingLogStats,
+} from './log/index.js';
 export { ModbusTcpLink } from './modbus/index.js';
 export { DevicePoller } from './poller/index.js';
-export { Uplink } from './uplink/index.js';
+export { type ReconnectBackoff, type Timers, Uplink, type UplinkOptions, type UplinkStats } from './uplink/index.js';

@@ -63,7 +63,7 @@ export async function startEdge(
     edgeId: config.edgeId,
     log,
     mqtt: client,
-    logger: logger.child({ component: 'uplink' }),
+    logger,
     batch: {
       maxReadings: config.uplink.maxReadings,
       maxBytes: config.uplink.maxBytes,

@@ -1,0 +1,10 @@
+export { type OpenReadingLogOptions, openReadingLog } from './level-reading-log.js';
+export { createMemoryReadingLog, type MemoryReadingLogOptions } from './memory-reading-log.js';
+export type {
+  AppendResult,
+  Clock,
+  NewReading,
+  ReadingLog,
+  ReadingLogBounds,
+  ReadingLogStats,
+} from './types.js';

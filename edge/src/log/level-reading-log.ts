@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { GridlinkError, type Reading } from '@gridlink/shared';
+import { ClassicLevel } from 'classic-level';
+import { DropPlan, systemClock, validateBounds } from './bounds.js';
+import { closedError } from './closed.js';
+import {
+  decodeMeta,
+  decodeReading,
+  encodeMeta,
+  encodeReading,
+  entryBytes,
+  type LogMeta,
+  META_KEY,
+  newMeta,
+  pendingFloor,
+  seqKey,
+} from './codec.js';
+import { Serial } from './serial.js';
+import type {
+  AppendResult,
+  NewReading,
+  ReadingLog,
+  ReadingLogBounds,
+  ReadingLogStats,
+} from './types.js';
+
+export interface OpenReadingLogOptions extends ReadingLogBounds {
+  /** The LevelDB directory; created when missing. */
+  dir: string;
+  /**
+   * fsync every group commit. false: a process crash loses nothing, a power failure may lose the
+   * commits the OS had not yet written back (docs/STORE-AND-FORWARD.md).
+   */
+  sync: boolean;
+}
+
+type Db = ClassicLevel<Buffer, string>;
+type Op = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buffer };
+
+function isLocked(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e.code === 'LEVEL_LOCKED' || e.cause?.code === 'LEVEL_LOCKED';
+}
+
+/**
+ * Opens (or creates) the crash-safe reading log in `dir`. A directory held by another process
+ * or handle fails with GL_LOG_LOCKED (LevelDB allows one opener per store).
+ */
+export async function openReadingLog(options: OpenReadingLogOptions): Promise<ReadingLog> {
+  validateBounds(options);
+  const db: Db = new ClassicLevel<Buffer, string>(options.dir, {
+    keyEncoding: 'buffer',
+    valueEncoding: 'utf8',
+  });
+  try {
+    await db.open();
+  } catch (err) {
+    if (isLocked(err)) {
+      throw new GridlinkError(
+        'GL_LOG_LOCKED',
+        `reading log ${options.dir} is held by another opener`,
+      );
+    }
+    throw err;
+  }
+  try {
+    const stored = await db.get(META_KEY);
+    let meta = stored === undefined ? undefined : decodeMeta(stored);
+    if (stored !== undefined && !meta) {
+      throw new GridlinkError('GL_INTERNAL', `reading log ${options.dir} has an unknown format`);
+    }
+    if (!meta) {
+      // First open of this store: a new epoch, made durable before anything can refer to it.
+      meta = newMeta(randomUUID());
+      await db.put(META_KEY, encodeMeta(meta), { sync: true });
+    }
+    return new LevelReadingLog(db, meta, options);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+class LevelReadingLog implements ReadingLog {
+  readonly #db: Db;
+  readonly #o: OpenReadingLogOptions;
+  readonly #serial = new Serial();
+  /** In-memory mirror of the last committed meta record. */
+  #meta: LogMeta;
+  #closed = false;
+
+  constructor(db: Db, meta: LogMeta, options: OpenReadingLogOptions) {
+    this.#db = db;
+    this.#meta = meta;
+    this.#o = options;
+  }
+
+  get epoch(): string {
+    return this.#meta.epoch;
+  }
+
+  append(readings: readonly NewReading[]): Promise<AppendResult> {
+    return this.#mutate(async () => {
+      const firstSeq = this.#meta.lastSeq + 1;
+      if (readings.length === 0) return { firstSeq, lastSeq: this.#meta.lastSeq };
+      const ops: Op[] = [];
+      let bytes = 0;
+      readings.forEach((r, i) => {
+        const value = encodeReading({ ...r, seq: firstSeq + i });
+        bytes += entryBytes(value);
+        ops.push({ type: 'put', key: seqKey(firstSeq + i), value });
+      });
+      const lastSeq = firstSeq + readings.length - 1;
+      // Readings and the new lastSeq in one atomic batch: a seq is never handed out twice.
+      await this.#commit(ops, { ...this.#meta, lastSeq, bytes: this.#meta.bytes + bytes });
+      await this.#enforceBounds();
+      return { firstSeq, lastSeq };
+    });
+  }
+
+  async read(fromSeq: number, maxCount: number, maxBytes?: number): Promise<Reading[]> {
+    if (this.#closed) throw closedError();
+    const from = Math.max(fromSeq, pendingFloor(this.#meta) + 1);
+    const out: Reading[] = [];
+    if (maxCount < 1 || from > this.#meta.lastSeq) return out;
+    let bytes = 0;
+    const range = { gte: seqKey(from), lte: seqKey(this.#meta.lastSeq), limit: maxCount };
+    for await (const value of this.#db.values(range)) {
+      bytes += Buffer.byteLength(value);
+      if (maxBytes !== undefined && out.length > 0 && bytes > maxBytes) break;
+      out.push(decodeReading(value));
+    }
+    return out;
+  }
+
+  ack(upTo: number): Promise<void> {
+    return this.#mutate(async () => {
+      const target = Math.min(upTo, this.#meta.lastSeq);
+      if (target <= this.#meta.ackedUpTo) return;
+      const { ops, bytes } = await this.#deleteHead(target);
+      await this.#commit(ops, {
+        ...this.#meta,
+        ackedUpTo: target,
+        bytes: this.#meta.bytes - bytes,
+      });
+    });
+  }
+
+  stats(): ReadingLogStats {
+    const m = this.#meta;
+    return {
+      epoch: m.epoch,
+      lastSeq: m.lastSeq,
+      ackedUpTo: m.ackedUpTo,
+      pending: m.lastSeq - pendingFloor(m),
+      dropped: m.dropped,
+      droppedUpTo: m.droppedUpTo,
+      bytes: m.bytes,
+    };
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return this.#serial.run(() => this.#db.close());
+  }
+
+  #mutate<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#serial.run(task);
+  }
+
+  async #commit(ops: Op[], meta: LogMeta): Promise<void> {
+    ops.push({ type: 'put', key: META_KEY, value: encodeMeta(meta) });
+    await this.#db.batch(ops, { sync: this.#o.sync });
+    this.#meta = meta;
+  }
+
+  /** Delete ops for the pending readings <= upTo, and the bytes they free. */
+  async #deleteHead(upTo: number): Promise<{ ops: Op[]; bytes: number }> {
+    const ops: Op[] = [];
+    let bytes = 0;
+    const range = { gt: seqKey(pendingFloor(this.#meta)), lte: seqKey(upTo) };
+    for await (const [key, value] of this.#db.iterator(range)) {
+      ops.push({ type: 'del', key });
+      bytes += entryBytes(value);
+    }
+    return { ops, bytes };
+  }
+
+  /** Drops the oldest pending readings while over the byte bound or older than the age bound. */
+  async #enforceBounds(): Promise<void> {
+    const plan = new DropPlan(this.#o, this.#o.clock ?? systemClock, this.#meta.bytes);
+    if (!plan.mayDrop) return;
+    const ops: Op[] = [];
+    const range = { gt: seqKey(pendingFloor(this.#meta)), lte: seqKey(this.#meta.lastSeq) };
+    for await (const [key, value] of this.#db.iterator(range)) {
+      const { seq, ts } = decodeReading(value);
+      if (!plan.take({ seq, ts, bytes: entryBytes(value) })) break;
+      ops.push({ type: 'del', key });
+    }
+    if (plan.drops === 0) return;
+    await this.#commit(ops, {
+      ...this.#meta,
+      dropped: this.#meta.dropped + plan.drops,
+      droppedUpTo: plan.droppedUpTo,
+      bytes: this.#meta.bytes - plan.freed,
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import type { Reading } from '@gridlink/shared';
+
+/** A reading as the poller produces it: the log assigns the seq. */
+export type NewReading = Omit<Reading, 'seq'>;
+
+/** Wall clock in epoch milliseconds; injected so age bounds are testable. */
+export interface Clock {
+  now(): number;
+}
+
+export interface AppendResult {
+  /** First seq assigned. For an empty append, `lastSeq + 1` (an empty range). */
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export interface ReadingLogStats {
+  epoch: string;
+  /** Highest seq ever assigned in this epoch (0 before the first append). */
+  lastSeq: number;
+  /** Highest seq the central acknowledged. */
+  ackedUpTo: number;
+  /** Readings stored and neither acknowledged nor dropped. */
+  pending: number;
+  /** Readings dropped by the bounds before an acknowledgement (cumulative, this epoch). */
+  dropped: number;
+  /** Highest seq ever dropped (0 when none). */
+  droppedUpTo: number;
+  /** Stored bytes of the pending readings (keys + encoded values). */
+  bytes: number;
+}
+
+export interface ReadingLogBounds {
+  /** Drop the oldest pending readings while stored bytes exceed this. */
+  maxBytes?: number;
+  /** Drop the oldest pending readings whose `ts` is older than this, by the clock. */
+  maxAgeMs?: number;
+  clock?: Clock;
+}
+
+/**
+ * The edge's store of readings not yet acknowledged by the central (ARCHITECTURE.md, data path
+ * step 2). Seqs are consecutive from 1 within an epoch and never reused. Pending readings are
+ * always one contiguous range: acks and drops both remove from the oldest end.
+ */
+export interface ReadingLog {
+  readonly epoch: string;
+  /** Assigns consecutive seqs and commits all readings at once (one group commit). */
+  append(readings: readonly NewReading[]): Promise<AppendResult>;
+  /**
+   * Pending readings with seq >= fromSeq, in seq order, at most `maxCount` and, past the first,
+   * at most `maxBytes` of encoded readings. Never empty while a pending reading >= fromSeq exists.
+   */
+  read(fromSeq: number, maxCount: number, maxBytes?: number): Promise<Reading[]>;
+  /** Deletes every reading <= upTo. Idempotent; an upTo at or below the current mark is a no-op. */
+  ack(upTo: number): Promise<void>;
+  stats(): ReadingLogStats;
+  close(): Promise<void>;
+}

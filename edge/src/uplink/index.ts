@@ -1,0 +1,11 @@
+export { backoffDelay } from './reconnect-backoff.js';
+export type {
+  BatchLimits,
+  GoBackReason,
+  ReconnectBackoff,
+  Timers,
+  UplinkEvents,
+  UplinkOptions,
+  UplinkStats,
+} from './types.js';
+export { Uplink } from './uplink.js';

@@ -1,0 +1,34 @@
+import { createServer, type Server } from 'node:net';
+import { Aedes } from 'aedes';
+
+/** A real aedes broker on a real port, for tests. */
+export interface TestBroker {
+  port: number;
+  url: string;
+  /** Closes every client connection and the listening socket. */
+  close(): Promise<void>;
+}
+
+/** Starts a broker on `port` (0 = any free port; pass an old port to restart "the same" broker). */
+export async function startTestBroker(port = 0): Promise<TestBroker> {
+  const aedes = await Aedes.createBroker();
+  const server: Server = createServer(aedes.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  let closing: Promise<void> | undefined;
+  const bound = typeof address === 'object' && address ? address.port : port;
+  return {
+    port: bound,
+    url: `mqtt://127.0.0.1:${bound}`,
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { ReadingLog } from '../log/index.js';
+
+/** setTimeout-like timers, injected so resend and flush timing is testable. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface BatchLimits {
+  /** Readings per batch, at most MAX_BATCH_READINGS. */
+  maxReadings: number;
+  /** Bytes of one batch payload (JSON), envelope included. One oversized reading still goes alone. */
+  maxBytes: number;
+  /** A partial batch waits at most this long (once the window has room) before it is sent. */
+  maxDelayMs: number;
+}
+
+/** Exponential reconnect backoff with equal jitter, applied through mqtt.js `reconnectPeriod`. */
+export interface ReconnectBackoff {
+  initialMs: number;
+  maxMs: number;
+  /** [0, 1); defaults to Math.random. */
+  random?: () => number;
+}
+
+export interface UplinkOptions {
+  edgeId: string;
+  log: ReadingLog;
+  /** Created and owned by the caller; may be connected, connecting or reconnecting. */
+  mqtt: MqttClient;
+  logger: Logger;
+  batch: BatchLimits;
+  /** Batches in flight (sent, not yet acknowledged). */
+  window: number;
+  /** Go back to the last acknowledged seq when acks stop advancing for this long. */
+  resendAfterMs: number;
+  /** Backoff for mqtt.js's own reconnects; false leaves `reconnectPeriod` alone. */
+  reconnect?: ReconnectBackoff | false;
+  timers?: Timers;
+}
+
+export interface UplinkStats {
+  /** Batches sent and not yet acknowledged. */
+  inFlight: number;
+  /** Highest seq the central acknowledged (in this epoch). */
+  lastAcked: number;
+  /** Next seq to send. */
+  nextSeq: number;
+  sentBatches: number;
+  /** Batches sent again (their seqs had been sent before). */
+  resends: number;
+  /** Times the uplink went back to lastAcked + 1 (timeout, gap reply or reconnect). */
+  goBacks: number;
+  /** Connected and subscribed to its acks. */
+  ready: boolean;
+}
+
+export type GoBackReason = 'timeout' | 'gap' | 'reconnect';
+
+export interface UplinkEvents {
+  sent: [{ firstSeq: number; lastSeq: number; resend: boolean; bytes: number }];
+  /** After the log deleted up to `upTo` (progress) or after an ack that moved nothing. */
+  ack: [{ upTo: number; progress: boolean }];
+  goBack: [{ from: number; reason: GoBackReason }];
+}
