@@ -31,3 +31,13 @@ describe('gridlink-central CLI', () => {
     expect(u.stderr).toMatch(/GL_CONFIG_INVALID: databaseUrl: /);
   });
 });
+
+describe('shipped example config', () => {
+  it('deploy/examples/central.yaml is valid', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { parseCentralConfig } = await import('../src/config/index.js');
+    const file = resolve(fileURLToPath(new URL('../../deploy/examples/central.yaml', import.meta.url)));
+    expect(parseCentralConfig(parse(readFileSync(file, 'utf8'))).mqtt.mode).toBe('embedded');
+  });
+});

@@ -59,3 +59,12 @@ describe('gridlink-edge CLI', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('shipped example configs', () => {
+  it('deploy/examples/edge.yaml is valid', () => {
+    const file = resolve(fileURLToPath(new URL('../../deploy/examples/edge.yaml', import.meta.url)));
+    const r = run('--config', file, '--check');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
