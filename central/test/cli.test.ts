@@ -37,7 +37,9 @@ describe('shipped example config', () => {
     const { readFileSync } = await import('node:fs');
     const { parse } = await import('yaml');
     const { parseCentralConfig } = await import('../src/config/index.js');
-    const file = resolve(fileURLToPath(new URL('../../deploy/examples/central.yaml', import.meta.url)));
+    const file = resolve(
+      fileURLToPath(new URL('../../deploy/examples/central.yaml', import.meta.url)),
+    );
     expect(parseCentralConfig(parse(readFileSync(file, 'utf8'))).mqtt.mode).toBe('embedded');
   });
 });

@@ -17,4 +17,10 @@ export {
 } from './log/index.js';
 export { ModbusTcpLink } from './modbus/index.js';
 export { DevicePoller } from './poller/index.js';
-export { type ReconnectBackoff, type Timers, Uplink, type UplinkOptions, type UplinkStats } from './uplink/index.js';
+export {
+  type ReconnectBackoff,
+  type Timers,
+  Uplink,
+  type UplinkOptions,
+  type UplinkStats,
+} from './uplink/index.js';

@@ -62,7 +62,9 @@ describe('gridlink-edge CLI', () => {
 
 describe('shipped example configs', () => {
   it('deploy/examples/edge.yaml is valid', () => {
-    const file = resolve(fileURLToPath(new URL('../../deploy/examples/edge.yaml', import.meta.url)));
+    const file = resolve(
+      fileURLToPath(new URL('../../deploy/examples/edge.yaml', import.meta.url)),
+    );
     const r = run('--config', file, '--check');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { mintToken } from '../auth/index.js';
 import { startCentral } from '../central.js';
-import { type CentralConfigInput, centralConfigSchema } from '../config/index.js';
+import { centralConfigSchema } from '../config/index.js';
 
 const HELP = `gridlink-central — GridLink central aggregator (HTTP API, MQTT broker, ingest, storage)
 
@@ -50,6 +50,13 @@ function readConfigFile(path: string): unknown {
   }
 }
 
+/** A plain object, or an empty one: lets flags merge over a config file of unknown shape. */
+function obj(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
 function port(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -90,29 +97,32 @@ async function main(): Promise<void> {
     return;
   }
 
-  const file = (values.config ? readConfigFile(values.config) : {}) as Record<string, any>;
+  // Flags override the file; the merged object is validated as a whole just below.
+  const file = obj(values.config ? readConfigFile(values.config) : {});
+  const fileHttp = obj(file.http);
+  const fileMqtt = obj(file.mqtt);
   const fallback = values['port-fallback'] ? true : undefined;
-  const input: CentralConfigInput = {
+  const input = {
     ...file,
     dataDir: values['data-dir'] ?? file.dataDir,
     databaseUrl: values['database-url'] ?? file.databaseUrl ?? process.env.GRIDLINK_DATABASE_URL,
     http: {
-      ...file.http,
-      host: values['http-host'] ?? file.http?.host,
-      port: port(values['http-port'], '--http-port') ?? file.http?.port,
-      portFallback: fallback ?? file.http?.portFallback,
+      ...fileHttp,
+      host: values['http-host'] ?? fileHttp.host,
+      port: port(values['http-port'], '--http-port') ?? fileHttp.port,
+      portFallback: fallback ?? fileHttp.portFallback,
     },
     mqtt:
-      file.mqtt?.mode === 'external'
-        ? file.mqtt
+      fileMqtt.mode === 'external'
+        ? fileMqtt
         : {
             mode: 'embedded',
-            ...file.mqtt,
-            host: values['mqtt-host'] ?? file.mqtt?.host,
-            port: port(values['mqtt-port'], '--mqtt-port') ?? file.mqtt?.port,
-            portFallback: fallback ?? file.mqtt?.portFallback,
+            ...fileMqtt,
+            host: values['mqtt-host'] ?? fileMqtt.host,
+            port: port(values['mqtt-port'], '--mqtt-port') ?? fileMqtt.port,
+            portFallback: fallback ?? fileMqtt.portFallback,
           },
-    log: { ...file.log, level: values['log-level'] ?? file.log?.level },
+    log: { ...obj(file.log), level: values['log-level'] ?? obj(file.log).level },
   };
   const checked = centralConfigSchema.safeParse(JSON.parse(JSON.stringify(input)));
   if (!checked.success) fail(2, `GL_CONFIG_INVALID: ${formatZodIssues(checked.error)}`);

@@ -87,7 +87,8 @@ export class TelemetryIngest {
         );
       }
     } catch (err) {
-      return this.#reject(err, edgeId);
+      this.#reject(err, edgeId);
+      return;
     }
     void this.#queue.run(edgeId, () => this.#store(batch));
   }

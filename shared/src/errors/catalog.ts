@@ -43,10 +43,22 @@ export const errorCatalog = {
   GL_DEVICE_OFFLINE: { status: 503, summary: 'A device failed too many consecutive polls.' },
   GL_LOG_LOCKED: { status: 503, summary: 'The edge log store is held by another process.' },
   GL_PORT_IN_USE: { status: 503, summary: 'A listening port is taken by another process.' },
-  GL_BILLING_INPUT_INVALID: { status: 400, summary: 'A tariff definition or billing input is inconsistent.' },
+  GL_BILLING_INPUT_INVALID: {
+    status: 400,
+    summary: 'A tariff definition or billing input is inconsistent.',
+  },
   GL_PIX_INVALID: { status: 400, summary: 'A Pix BR Code input or payload is malformed.' },
   GL_PIX_CRC: { status: 400, summary: 'A Pix BR Code payload failed its CRC16 check.' },
-  GL_DOCUMENT_INVALID: { status: 400, summary: 'A CPF or CNPJ failed normalization or check digits.' },
+  GL_DOCUMENT_INVALID: {
+    status: 400,
+    summary: 'A CPF or CNPJ failed normalization or check digits.',
+  },
+  GL_SERIAL_PORT: {
+    status: 503,
+    summary: 'A serial port or pty pair could not be created or opened.',
+  },
+  GL_COMMAND_INVALID: { status: 400, summary: 'A device command is unknown or its value is invalid.' },
+  GL_METER_UNKNOWN: { status: 403, summary: 'A push meter is not configured; its data is rejected.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
