@@ -67,10 +67,12 @@ export class TelemetryIngest {
 
   #handle(topic: string, payload: Buffer): void {
     const parsed = parseEdgeTopic(topic);
-    if (!parsed)
-      return this.#reject(
+    if (!parsed) {
+      this.#reject(
         new GridlinkError('GL_TOPIC_INVALID', `not a gl/v1 edge topic: ${topic.slice(0, 200)}`),
       );
+      return;
+    }
     const { edgeId, leaf } = parsed;
     if (leaf === 'status') {
       void this.#queue.run(`status:${edgeId}`, () => this.#status(edgeId, payload));

@@ -57,8 +57,14 @@ export const errorCatalog = {
     status: 503,
     summary: 'A serial port or pty pair could not be created or opened.',
   },
-  GL_COMMAND_INVALID: { status: 400, summary: 'A device command is unknown or its value is invalid.' },
-  GL_METER_UNKNOWN: { status: 403, summary: 'A push meter is not configured; its data is rejected.' },
+  GL_COMMAND_INVALID: {
+    status: 400,
+    summary: 'A device command is unknown or its value is invalid.',
+  },
+  GL_METER_UNKNOWN: {
+    status: 403,
+    summary: 'A push meter is not configured; its data is rejected.',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
