@@ -1,10 +1,24 @@
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock/index.js';
+export { CONTROL_API_HELP, type ControlServer, startControlServer } from './control/index.js';
 export {
+  ModbusMeterDevice,
+  type RateChange,
+  type SimDevice,
+  TcpJsonMeterDevice,
+  UdpMeterDevice,
+} from './devices/index.js';
+export { DeviceFaults, FAULT_MODES, type FaultSpec, parseFaultSpec } from './faults/index.js';
+export {
+  type Fleet,
   MAX_UNIT_ID,
+  parseScenario,
+  parseScenarioYaml,
+  type Scenario,
   type SimulatedDevice,
   type Simulator,
   type SimulatorDeviceInfo,
   type SimulatorOptions,
+  startFleet,
   startSimulator,
 } from './fleet/index.js';
 export {
@@ -16,17 +30,25 @@ export {
   type SimulatedMeterOptions,
 } from './meters/index.js';
 export {
+  crc16Modbus,
+  decodeRtuFrame,
   ExceptionCode,
   encodeMbapFrame,
+  encodeRtuFrame,
   exceptionPdu,
   FunctionCode,
   type MbapFrame,
   MbapSplitter,
   MemoryRegisterBank,
   ModbusException,
+  type ModbusRtuServer,
   type ModbusTcpServer,
   type ModbusTcpServerOptions,
   type RegisterBank,
+  type ReplyShaper,
   respondToPdu,
+  SerialLineTimeline,
+  startModbusRtuServer,
   startModbusTcpServer,
 } from './modbus/index.js';
+export { createPtyPair, type PtyPair } from './serial/index.js';

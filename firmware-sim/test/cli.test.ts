@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeField, getProfile } from '@gridlink/shared';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,6 +137,86 @@ describe('gridlink-sim (a real process)', () => {
       );
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('refuses a bad scenario file naming the key path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gl-scn-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'modbusTcp:\n  meters: 10\n  metersPerPort: 300\n');
+    const cli = startCli(['--scenario', file]);
+    cli.ready.catch(() => {});
+    expect((await cli.exited)[0]).toBe(1);
+    expect(cli.output().stderr).toContain(
+      'GL_CONFIG_INVALID: modbusTcp.metersPerPort: must be an integer 1..247, got 300',
+    );
+  });
+
+  it('runs a scenario of Modbus TCP meters over several ports plus UDP meters; writes the truth on stop', async () => {
+    const rx = createSocket('udp4');
+    let datagrams = 0;
+    let first: () => void = () => {};
+    const got = new Promise<void>((r) => {
+      first = r;
+    });
+    rx.on('message', (msg, rinfo) => {
+      datagrams++;
+      rx.send('200', rinfo.port, rinfo.address);
+      if (/^\d{11},M\d{6},\d+\.\d{6},\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(msg.toString())) first();
+    });
+    rx.bind(0, '127.0.0.1');
+    await once(rx, 'listening');
+    const dir = mkdtempSync(join(tmpdir(), 'gl-scn-'));
+    const file = join(dir, 'fleet.yaml');
+    const truthOut = join(dir, 'truth.jsonl');
+    writeFileSync(
+      file,
+      [
+        'seed: 5',
+        'tickMs: 100',
+        'control: { port: 0 }',
+        'modbusTcp: { port: 0, meters: 5, metersPerPort: 2 }',
+        `udpMeters: { count: 3, target: { host: 127.0.0.1, port: ${rx.address().port} }, intervalMs: 200 }`,
+      ].join('\n'),
+    );
+    try {
+      const cli = startCli(['--scenario', file, '--truth-out', truthOut]);
+      const ready = (await cli.ready) as ReadyMessage & {
+        fleet: { modbusTcp: Array<{ port: number; meters: number }>; control: { url: string } };
+      };
+      expect(ready.fleet.modbusTcp.map((t) => t.meters)).toEqual([2, 2, 1]);
+      expect(ready.devices.map((d) => d.unitId)).toEqual([1, 2]);
+      const client = await clients.connect(ready.fleet.modbusTcp[2]!.port, 1);
+      await expect(client.readInputRegisters(0, 2)).resolves.toBeDefined(); // meter-5
+      const listed = (await (await fetch(`${ready.fleet.control.url}/devices`)).json()) as {
+        devices: Array<{ deviceId: string }>;
+      };
+      expect(listed.devices.map((d) => d.deviceId)).toEqual([
+        'meter-1',
+        'meter-2',
+        'meter-3',
+        'meter-4',
+        'meter-5',
+        'udp-meter-1',
+        'udp-meter-2',
+        'udp-meter-3',
+      ]);
+      await got;
+      await clients.closeAll();
+      cli.child.kill('SIGINT');
+      expect((await cli.exited)[0]).toBe(0);
+      const truth = readFileSync(truthOut, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(truth).toHaveLength(8);
+      expect(truth[5]).toMatchObject({ deviceId: 'udp-meter-1', kind: 'udp-meter' });
+      const sent = truth.slice(5).reduce((n: number, t: { sent: number }) => n + t.sent, 0);
+      expect(sent).toBeGreaterThanOrEqual(1);
+      expect(datagrams).toBeLessThanOrEqual(sent);
+      expect(cli.output().stdout).toMatch(/gridlink-sim stopped: \{"modbus-meter":5,"udp-meter":3/);
+    } finally {
+      await new Promise<void>((r) => rx.close(() => r()));
     }
   });
 });

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CONTROL_API_HELP } from '../control/index.js';
 import { MAX_UNIT_ID } from '../fleet/index.js';
 
 export const HELP = `gridlink-sim — GridLink firmware simulator: a fleet of simulated energy meters
@@ -9,15 +10,37 @@ Serves N meters (profile eastron-sdm630) as Modbus unit ids 1..N behind one Modb
 with device ids meter-1..meter-N. Values follow a seeded, deterministic physical model.
 
 Options:
-  --meters N           how many meters, 1-${MAX_UNIT_ID} (default 3)
-  --modbus-port PORT   Modbus TCP port, 0-65535 (default 5020; 0 = any free port)
+  --meters N           how many meters on the first Modbus TCP port, 1-${MAX_UNIT_ID} (default 3)
+  --modbus-port PORT   Modbus TCP port, 0-65535 (default 5020; 0 = any free port); with
+                       --modbus-meters, port i of the fleet is PORT+i
+  --modbus-meters N    a big Modbus TCP fleet: N meters spread over ports, unit ids 1-${MAX_UNIT_ID}
+                       per port (overrides --meters); device ids meter-1..meter-N
+  --meters-per-port N  unit ids per Modbus TCP port, 1-${MAX_UNIT_ID} (default ${MAX_UNIT_ID})
   --host HOST          bind address (default 127.0.0.1)
   --port-fallback      when the port is taken, move to a free one and say so
+  --udp-meters N       N UDP datagram meters (SEEDS D) sending "cpf,meter_id,kWh,timestamp"
+  --udp-target H:P     where UDP meters send (required with --udp-meters)
+  --json-meters N      N TCP JSON meters (SEEDS E) sending {"id","consumption","datetime","type"}
+  --json-target H:P    where TCP JSON meters connect (required with --json-meters)
+  --interval-ms MS     reading interval of UDP/JSON meters (default 1000)
+  --scenario FILE      start the fleet a YAML scenario describes (see docs/SIMULATOR.md);
+                       excludes the device flags above
+  --control-port PORT  serve the control API on 127.0.0.1:PORT (0 = any free port)
+  --truth-out FILE     on stop, write every device's ground truth to FILE (JSON lines)
   --seed N             seed of the models, 0-4294967295 (default 1); same seed, same fleet
   --log-level LEVEL    trace|debug|info|warn|error|silent, JSON logs on stderr (default warn)
   -h, --help           show this help
 
-When started with an IPC channel, sends {type: 'ready', modbusTcp, devices} once serving.
+Modes: Modbus TCP meters (many unit ids per port, many ports); Modbus RTU meters on a serial
+path or on a socat pty pair the simulator creates (scenario modbusRtu: wire time at the baud
+rate, 11 bits/char, 3.5-char frame gaps, per-device reply delay); UDP and TCP JSON meters.
+Faults: no-reply, late-reply, bad-crc, wrong-unit, exception, short-frame, counter-reset,
+tamper, link-flap, clock-skew — set at start (scenario faults) or through the control API.
+
+${CONTROL_API_HELP}
+
+When started with an IPC channel, sends {type: 'ready', modbusTcp, devices, fleet} once serving.
+On a TTY a progress line runs on stderr; on stop a summary is printed on stdout.
 Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 start-up failure, 2 bad usage.`;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -30,6 +53,16 @@ export interface CliOptions {
   portFallback: boolean;
   seed: number;
   logLevel: LogLevel;
+  modbusMeters?: number;
+  metersPerPort?: number;
+  udpMeters?: number;
+  udpTarget?: { host: string; port: number };
+  jsonMeters?: number;
+  jsonTarget?: { host: string; port: number };
+  intervalMs?: number;
+  scenario?: string;
+  controlPort?: number;
+  truthOut?: string;
 }
 
 export type CliCommand = { kind: 'help' } | { kind: 'run'; options: CliOptions };
@@ -67,6 +100,16 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'port-fallback': { type: 'boolean' },
         seed: { type: 'string' },
         'log-level': { type: 'string' },
+        'modbus-meters': { type: 'string' },
+        'meters-per-port': { type: 'string' },
+        'udp-meters': { type: 'string' },
+        'udp-target': { type: 'string' },
+        'json-meters': { type: 'string' },
+        'json-target': { type: 'string' },
+        'interval-ms': { type: 'string' },
+        scenario: { type: 'string' },
+        'control-port': { type: 'string' },
+        'truth-out': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -86,15 +129,58 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (values.host !== undefined && values.host.trim() === '') {
     throw new UsageError('--host must not be empty');
   }
-  return {
-    kind: 'run',
-    options: {
-      meters: integer('--meters', values.meters, 3, 1, MAX_UNIT_ID),
-      modbusPort: integer('--modbus-port', values['modbus-port'], 5020, 0, 65535),
-      host: values.host ?? '127.0.0.1',
-      portFallback: values['port-fallback'] ?? false,
-      seed: integer('--seed', values.seed, 1, 0, 0xffffffff),
-      logLevel: logLevel as LogLevel,
-    },
+  const options: CliOptions = {
+    meters: integer('--meters', values.meters, 3, 1, MAX_UNIT_ID),
+    modbusPort: integer('--modbus-port', values['modbus-port'], 5020, 0, 65535),
+    host: values.host ?? '127.0.0.1',
+    portFallback: values['port-fallback'] ?? false,
+    seed: integer('--seed', values.seed, 1, 0, 0xffffffff),
+    logLevel: logLevel as LogLevel,
   };
+  const optional = (flag: string, value: string | undefined, min: number, max: number) =>
+    value === undefined ? undefined : integer(flag, value, 0, min, max);
+  const extra = {
+    modbusMeters: optional('--modbus-meters', values['modbus-meters'], 1, 100_000),
+    metersPerPort: optional('--meters-per-port', values['meters-per-port'], 1, MAX_UNIT_ID),
+    udpMeters: optional('--udp-meters', values['udp-meters'], 1, 100_000),
+    udpTarget: target('--udp-target', values['udp-target']),
+    jsonMeters: optional('--json-meters', values['json-meters'], 1, 100_000),
+    jsonTarget: target('--json-target', values['json-target']),
+    intervalMs: optional('--interval-ms', values['interval-ms'], 1, 86_400_000),
+    controlPort: optional('--control-port', values['control-port'], 0, 65535),
+    scenario: nonEmpty('--scenario', values.scenario),
+    truthOut: nonEmpty('--truth-out', values['truth-out']),
+  };
+  if (extra.udpMeters !== undefined && !extra.udpTarget) {
+    throw new UsageError('--udp-meters needs --udp-target HOST:PORT');
+  }
+  if (extra.jsonMeters !== undefined && !extra.jsonTarget) {
+    throw new UsageError('--json-meters needs --json-target HOST:PORT');
+  }
+  if (extra.scenario !== undefined) {
+    for (const flag of ['meters', 'modbus-meters', 'udp-meters', 'json-meters'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--scenario excludes --${flag}`);
+    }
+  }
+  for (const [key, value] of Object.entries(extra)) {
+    if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
+  }
+  return { kind: 'run', options };
+}
+
+function nonEmpty(flag: string, value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} must not be empty`);
+  return value;
+}
+
+function target(
+  flag: string,
+  value: string | undefined,
+): { host: string; port: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(.+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port < 1 || port > 65535)
+    throw new UsageError(`${flag} must be HOST:PORT, got "${value}"`);
+  return { host: m[1] as string, port };
 }

@@ -1,6 +1,13 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { isGridlinkError } from '@gridlink/shared';
 import { pino } from 'pino';
-import { type Simulator, startSimulator } from '../fleet/index.js';
+import {
+  type Fleet,
+  parseScenario,
+  parseScenarioYaml,
+  type Scenario,
+  startFleet,
+} from '../fleet/index.js';
 import { type CliOptions, HELP, parseCliArgs, UsageError } from './args.js';
 
 /** The one place the simulator CLI touches the process: argv, stdout/stderr, IPC, signals, exit. */
@@ -14,18 +21,69 @@ function unitRange(n: number): string {
   return n === 1 ? 'unit id 1' : `unit ids 1-${n}`;
 }
 
+/** The scenario the flags describe, or the scenario file. */
+function scenarioOf(options: CliOptions): Scenario {
+  if (options.scenario !== undefined) {
+    return parseScenarioYaml(readFileSync(options.scenario, 'utf8'), options.scenario);
+  }
+  return parseScenario({
+    seed: options.seed,
+    modbusTcp: {
+      host: options.host,
+      port: options.modbusPort,
+      fallback: options.portFallback,
+      meters: options.modbusMeters ?? options.meters,
+      ...(options.metersPerPort === undefined ? {} : { metersPerPort: options.metersPerPort }),
+    },
+    ...(options.udpMeters && options.udpTarget
+      ? {
+          udpMeters: {
+            count: options.udpMeters,
+            target: options.udpTarget,
+            intervalMs: options.intervalMs ?? 1000,
+          },
+        }
+      : {}),
+    ...(options.jsonMeters && options.jsonTarget
+      ? {
+          tcpJsonMeters: {
+            count: options.jsonMeters,
+            target: options.jsonTarget,
+            intervalMs: options.intervalMs ?? 1000,
+          },
+        }
+      : {}),
+    ...(options.controlPort === undefined ? {} : { control: { port: options.controlPort } }),
+  });
+}
+
 async function run(options: CliOptions): Promise<void> {
   const logger = pino(
     { level: options.logLevel, base: { svc: 'firmware-sim' } },
     pino.destination(2),
   );
-  let sim: Simulator | undefined;
+  let sim: Fleet | undefined;
+  let progress: NodeJS.Timeout | undefined;
   // Handlers first: a signal that arrives while starting still ends in a clean stop (exit 0).
   let stopping = false;
   const stop = async (reason: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, 'stopping');
+    if (progress) clearInterval(progress);
+    if (sim) {
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      if (options.truthOut) {
+        writeFileSync(
+          options.truthOut,
+          sim
+            .truth()
+            .map((t) => JSON.stringify(t))
+            .join('\n') + '\n',
+        );
+      }
+      process.stdout.write(`gridlink-sim stopped: ${JSON.stringify(sim.summary())}\n`);
+    }
     await sim?.close();
     logger.flush();
     process.exit(0);
@@ -36,13 +94,7 @@ async function run(options: CliOptions): Promise<void> {
   process.on('disconnect', () => void stop('parent-exit'));
 
   try {
-    sim = await startSimulator({
-      meters: options.meters,
-      modbusTcp: { port: options.modbusPort, host: options.host, fallback: options.portFallback },
-      profile: 'eastron-sdm630',
-      seed: options.seed,
-      logger,
-    });
+    sim = await startFleet(scenarioOf(options), { logger });
   } catch (err) {
     if (isGridlinkError(err, 'GL_PORT_IN_USE')) {
       fail(
@@ -58,14 +110,60 @@ async function run(options: CliOptions): Promise<void> {
     );
   }
 
-  const { host, port, movedFrom } = sim.modbusTcp;
-  if (movedFrom !== undefined) {
-    process.stderr.write(`gridlink-sim: Modbus TCP port ${movedFrom} was taken; using ${port}\n`);
+  const fleet = sim;
+  const first = fleet.modbusTcp[0];
+  const tcpMeters = [...fleet.devices.values()]
+    .filter((d) => d.kind === 'modbus-meter')
+    .map((d) => d.info() as { deviceId: string; unitId: number; profile: string; port?: number })
+    .filter((d) => first !== undefined && d.port === first.port)
+    .map(({ deviceId, unitId, profile }) => ({ deviceId, unitId, profile }));
+  for (const t of fleet.modbusTcp) {
+    if (t.movedFrom !== undefined) {
+      process.stderr.write(
+        `gridlink-sim: Modbus TCP port ${t.movedFrom} was taken; using ${t.port}\n`,
+      );
+    }
+  }
+  if (first) {
+    process.stdout.write(
+      `gridlink-sim ready: ${first.meters} meter(s) (eastron-sdm630) on Modbus TCP ${first.host}:${first.port}, ${unitRange(first.meters)}, seed ${options.seed}\n`,
+    );
   }
   process.stdout.write(
-    `gridlink-sim ready: ${sim.devices.length} meter(s) (eastron-sdm630) on Modbus TCP ${host}:${port}, ${unitRange(sim.devices.length)}, seed ${options.seed}\n`,
+    `gridlink-sim fleet: ${JSON.stringify(fleet.summary())}; Modbus TCP ports ${fleet.modbusTcp.map((t) => t.port).join(',') || 'none'}${fleet.modbusRtu.map((r) => `; RTU ${r.clientPath ?? r.path} @${r.baudRate}`).join('')}${fleet.control ? `; control ${fleet.control.url}` : ''}\n`,
   );
-  process.send?.({ type: 'ready', modbusTcp: sim.modbusTcp, devices: sim.devices });
+  process.send?.({
+    type: 'ready',
+    modbusTcp: first
+      ? {
+          host: first.host,
+          port: first.port,
+          ...(first.movedFrom === undefined ? {} : { movedFrom: first.movedFrom }),
+        }
+      : null,
+    devices: tcpMeters,
+    fleet: {
+      modbusTcp: fleet.modbusTcp,
+      modbusRtu: fleet.modbusRtu.map((r) => ({
+        path: r.path,
+        clientPath: r.clientPath,
+        baudRate: r.baudRate,
+      })),
+      control: fleet.control ?? null,
+      counts: fleet.summary(),
+    },
+  });
+  if (process.stderr.isTTY) {
+    const began = Date.now();
+    progress = setInterval(() => {
+      const s = fleet.summary();
+      const mem = Math.round(process.memoryUsage().rss / 2 ** 20);
+      process.stderr.write(
+        `\r${Math.round((Date.now() - began) / 1000)}s ${JSON.stringify(s)} rss ${mem} MiB   `,
+      );
+    }, 1000);
+    progress.unref();
+  }
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,38 @@ export {
 export { MemoryRegisterBank, type MemoryRegisterBankOptions } from './memory-register-bank.js';
 export { exceptionPdu, respondToPdu } from './pdu.js';
 export type { RegisterBank } from './register-bank.js';
+export type {
+  ModbusReply,
+  ModbusRequest,
+  ReplyDecision,
+  ReplyShaper,
+} from './reply-shaper.js';
+export {
+  crc16Modbus,
+  decodeRtuFrame,
+  encodeRtuFrame,
+  encodeRtuFrameWithBadCrc,
+  RTU_BROADCAST_ADDRESS,
+  RTU_MAX_FRAME_BYTES,
+  RTU_MIN_FRAME_BYTES,
+  type RtuDecodeResult,
+  type RtuFrame,
+} from './rtu-frame.js';
+export {
+  type ModbusRtuServer,
+  type ModbusRtuServerOptions,
+  type RtuFrameEvent,
+  type RtuLineStats,
+  startModbusRtuServer,
+} from './rtu-server.js';
+export {
+  characterTimeMs,
+  interCharacterTimeoutMs,
+  interFrameSilenceMs,
+  RTU_BITS_PER_CHARACTER,
+  SerialLineTimeline,
+  wireTimeMs,
+} from './rtu-timing.js';
 export {
   type ModbusTcpServer,
   type ModbusTcpServerOptions,

@@ -5,6 +5,7 @@ import { ExceptionCode } from './exception-codes.js';
 import { encodeMbapFrame, type MbapFrame, MbapSplitter } from './mbap.js';
 import { exceptionPdu, respondToPdu } from './pdu.js';
 import type { RegisterBank } from './register-bank.js';
+import type { ReplyDecision, ReplyShaper } from './reply-shaper.js';
 
 export interface ModbusTcpServerOptions {
   /** 0 = any free port; the bound port is returned. */
@@ -15,6 +16,8 @@ export interface ModbusTcpServerOptions {
   fallback?: boolean;
   /** The device behind a unit identifier, or undefined when there is none. */
   resolveUnit: (unitId: number) => RegisterBank | undefined;
+  /** Faults: may delay, truncate, re-address or drop a reply, or close the connection. */
+  shapeReply?: ReplyShaper;
   logger?: Logger;
 }
 
@@ -37,7 +40,8 @@ export interface ModbusTcpServer {
  * instead of waiting for its timeout.
  *
  * Requests on one connection are answered in arrival order: each frame is answered
- * synchronously as the splitter yields it. A stream that cannot be framed (protocol identifier
+ * synchronously as the splitter yields it, unless a fault (`shapeReply`) delays it; a delayed
+ * reply is matched by its transaction id, as §4.2 of the implementation guide allows. A stream that cannot be framed (protocol identifier
  * ≠ 0, absurd length) is closed.
  */
 export async function startModbusTcpServer(
@@ -45,13 +49,17 @@ export async function startModbusTcpServer(
 ): Promise<ModbusTcpServer> {
   const log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'modbus-tcp' });
   const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
 
-  const answer = (frame: MbapFrame): Buffer | undefined => {
+  const answer = (frame: MbapFrame): ReplyDecision | undefined => {
     const bank = options.resolveUnit(frame.unitId);
-    if (!bank) {
-      return exceptionPdu(frame.pdu[0] as number, ExceptionCode.GatewayTargetFailedToRespond);
-    }
-    return respondToPdu(frame.pdu, bank);
+    const pdu = bank
+      ? respondToPdu(frame.pdu, bank)
+      : exceptionPdu(frame.pdu[0] as number, ExceptionCode.GatewayTargetFailedToRespond);
+    if (!pdu) return undefined;
+    const reply = { unitId: frame.unitId, pdu, delayMs: 0, badCrc: false };
+    if (!bank || !options.shapeReply) return { action: 'reply', reply };
+    return options.shapeReply({ unitId: frame.unitId, pdu: frame.pdu }, reply);
   };
 
   const server = createServer((socket) => {
@@ -62,9 +70,27 @@ export async function startModbusTcpServer(
     socket.on('data', (chunk: Buffer) => {
       const { frames, error } = splitter.push(chunk);
       for (const frame of frames) {
-        const pdu = answer(frame);
-        if (!pdu) continue;
-        const flushed = socket.write(encodeMbapFrame({ ...frame, pdu }));
+        const decision = answer(frame);
+        if (!decision || decision.action === 'silent') continue;
+        if (decision.action === 'close') {
+          socket.destroy();
+          return;
+        }
+        const { reply } = decision;
+        const bytes = encodeMbapFrame({
+          transactionId: frame.transactionId,
+          unitId: reply.unitId,
+          pdu: reply.pdu,
+        });
+        if (reply.delayMs > 0) {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            if (!socket.destroyed) socket.write(bytes);
+          }, reply.delayMs);
+          timers.add(timer);
+          continue;
+        }
+        const flushed = socket.write(bytes);
         // A client that pipelines without reading: stop reading until it catches up.
         if (!flushed && !socket.isPaused()) {
           socket.pause();
@@ -95,6 +121,7 @@ export async function startModbusTcpServer(
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
+        for (const timer of timers) clearTimeout(timer);
         for (const socket of sockets) socket.destroy();
       });
       return closing;

@@ -21,6 +21,8 @@ export function modbusClients() {
     },
     async closeAll(): Promise<void> {
       for (const client of open.splice(0)) {
+        // A connection the server dropped (a link-flap fault) never calls back: skip it.
+        if (!client.isOpen) continue;
         await new Promise<void>((resolve) => client.close(() => resolve()));
       }
     },

@@ -1,0 +1,168 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { Clock } from '../clock/index.js';
+import { DeviceFaults, type FaultSpec } from '../faults/index.js';
+import { applyRate, checkFaultSupported, type RateChange, type SimDevice } from './device.js';
+import { formatDateTime, RateMeter } from './rate-meter.js';
+
+export interface UdpMeterDeviceOptions {
+  deviceId: string;
+  /** The meter_id field of the datagram. */
+  meterId: string;
+  /** The customer's CPF, 11 digits. */
+  cpf: string;
+  target: { host: string; port: number };
+  clock: Clock;
+  /** Reading interval, ms; changeable at run time. */
+  intervalMs: number;
+  rateKW: number;
+  utcOffsetMinutes?: number;
+}
+
+/**
+ * The first system's meter (SEEDS D): every interval it sends one UDP datagram
+ * `cpf,meter_id,value,timestamp`, value = the interval's consumption in kWh (6 decimals),
+ * timestamp = `%Y-%m-%d %H:%M:%S` in the meter's local time, and expects the reply `200`.
+ * Sends are driven by `advance`: every interval boundary passed is one reading.
+ */
+export class UdpMeterDevice implements SimDevice {
+  readonly kind = 'udp-meter' as const;
+  readonly deviceId: string;
+  readonly faults: DeviceFaults;
+  private readonly meter: RateMeter;
+  private readonly socket: Socket;
+  private interval: number;
+  private nextDueMs: number;
+  private lastReadingKWh: number;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly stats = {
+    sent: 0,
+    acked: 0,
+    otherReplies: 0,
+    skipped: 0,
+    sentKWh: 0,
+    skippedKWh: 0,
+  };
+  private lastSent: string | null = null;
+
+  constructor(private readonly options: UdpMeterDeviceOptions) {
+    this.deviceId = options.deviceId;
+    const now = options.clock.now();
+    this.meter = new RateMeter({ startMs: now, rateKW: options.rateKW });
+    this.interval = options.intervalMs;
+    this.nextDueMs = now + options.intervalMs;
+    this.lastReadingKWh = 0;
+    this.faults = new DeviceFaults(options.clock, [
+      'no-reply',
+      'late-reply',
+      'link-flap',
+      'clock-skew',
+    ]);
+    this.socket = createSocket('udp4');
+    this.socket.on('message', (msg) => {
+      if (msg.toString().trim() === '200') this.stats.acked++;
+      else this.stats.otherReplies++;
+    });
+    this.socket.on('error', () => {});
+    this.socket.unref();
+  }
+
+  info(): Record<string, unknown> {
+    return {
+      deviceId: this.deviceId,
+      kind: this.kind,
+      meterId: this.options.meterId,
+      cpf: this.options.cpf,
+      target: this.options.target,
+      intervalMs: this.interval,
+      rateKW: this.meter.rateKW,
+      fault: this.faults.active?.spec ?? null,
+    };
+  }
+
+  truth(): Record<string, unknown> {
+    return {
+      deviceId: this.deviceId,
+      kind: this.kind,
+      meterId: this.options.meterId,
+      timeMs: this.meter.timeMs,
+      measuredKWh: this.meter.energyKWh,
+      rateKW: this.meter.rateKW,
+      ...this.stats,
+      lastSent: this.lastSent,
+      fault: this.faults.active ?? null,
+      faultsApplied: { ...this.faults.applied },
+    };
+  }
+
+  setFault(spec: FaultSpec): void {
+    checkFaultSupported(this, spec);
+    this.faults.set(spec);
+  }
+
+  clearFault(): void {
+    this.faults.clear();
+  }
+
+  setRate(change: RateChange): number {
+    const rate = applyRate(this.meter.rateKW, change);
+    this.meter.setRate(rate, this.options.clock.now());
+    return rate;
+  }
+
+  /** Changes the reading interval; the next reading is one new interval after the last one. */
+  setIntervalMs(intervalMs: number): void {
+    this.nextDueMs += intervalMs - this.interval;
+    this.interval = intervalMs;
+  }
+
+  advance(nowMs: number): void {
+    while (this.nextDueMs <= nowMs) {
+      const at = this.nextDueMs;
+      this.meter.advance(at);
+      const value = this.meter.energyKWh - this.lastReadingKWh;
+      this.lastReadingKWh = this.meter.energyKWh;
+      this.nextDueMs += this.interval;
+      const plan = this.faults.sendPlan();
+      if (!plan.send) {
+        this.stats.skipped++;
+        this.stats.skippedKWh += value;
+        continue;
+      }
+      const stamp = formatDateTime(
+        at + this.faults.clockSkewMs(),
+        this.options.utcOffsetMinutes ?? -180,
+      );
+      const datagram = `${this.options.cpf},${this.options.meterId},${value.toFixed(6)},${stamp}`;
+      this.stats.sent++;
+      this.stats.sentKWh += Number(value.toFixed(6));
+      this.lastSent = datagram;
+      this.send(datagram, plan.delayMs);
+    }
+    this.meter.advance(nowMs);
+  }
+
+  private send(datagram: string, delayMs: number): void {
+    const go = () => this.socket.send(datagram, this.options.target.port, this.options.target.host);
+    if (delayMs <= 0) {
+      go();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      go();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await new Promise<void>((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}

@@ -1,0 +1,231 @@
+import { GridlinkError, getProfile, isGridlinkError } from '@gridlink/shared';
+import { parse as parseYaml } from 'yaml';
+import { type FaultSpec, parseFaultSpec } from '../faults/index.js';
+import { MAX_UNIT_ID } from './options.js';
+
+/** A fleet to start: what a scenario file holds, after validation and defaults. */
+export interface Scenario {
+  /** Seeds every device; same seed, same fleet. */
+  seed: number;
+  /** How often models advance and push devices send what is due, ms. */
+  tickMs: number;
+  /** The control API; null = none. */
+  control: { host: string; port: number } | null;
+  modbusTcp: {
+    host: string;
+    /** First port; port i is port + i. 0 = any free ports. */
+    port: number;
+    fallback: boolean;
+    meters: number;
+    /** Unit ids 1..metersPerPort on each port (≤ 247). */
+    metersPerPort: number;
+    profile: string;
+  } | null;
+  modbusRtu: Array<{
+    /** A serial path to open, or a pty pair the simulator creates (and removes on stop). */
+    path: string | null;
+    pty: { devicePath: string; clientPath: string } | null;
+    baudRate: number;
+    meters: number;
+    replyDelayMs: number;
+    profile: string;
+  }>;
+  udpMeters: {
+    count: number;
+    target: { host: string; port: number };
+    intervalMs: number;
+    rateKW: number;
+  } | null;
+  tcpJsonMeters: {
+    count: number;
+    target: { host: string; port: number };
+    intervalMs: number;
+    rateKW: number;
+  } | null;
+  /** Faults set at start, by device id. */
+  faults: Record<string, FaultSpec>;
+}
+
+type Obj = Record<string, unknown>;
+
+function invalid(path: string, reason: string): never {
+  throw new GridlinkError('GL_CONFIG_INVALID', `${path}: ${reason}`, { key: path });
+}
+
+function obj(value: unknown, path: string, keys: readonly string[]): Obj {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    invalid(path, `must be a mapping, got ${JSON.stringify(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key))
+      invalid(`${path}.${key}`, `unknown key (expected one of ${keys.join(', ')})`);
+  }
+  return value as Obj;
+}
+
+function int(
+  o: Obj,
+  key: string,
+  path: string,
+  min: number,
+  max: number,
+  fallback?: number,
+): number {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    invalid(`${path}.${key}`, `must be an integer ${min}..${max}, got ${JSON.stringify(o[key])}`);
+  }
+  return v;
+}
+
+function posNum(o: Obj, key: string, path: string, fallback: number): number {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    invalid(`${path}.${key}`, `must be a number ≥ 0, got ${JSON.stringify(o[key])}`);
+  }
+  return v;
+}
+
+function str(o: Obj, key: string, path: string, fallback?: string): string {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'string' || v.trim() === '')
+    invalid(`${path}.${key}`, 'must be a non-empty string');
+  return v;
+}
+
+function bool(o: Obj, key: string, path: string, fallback: boolean): boolean {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'boolean') invalid(`${path}.${key}`, 'must be true or false');
+  return v;
+}
+
+function meterProfile(o: Obj, path: string): string {
+  const id = str(o, 'profile', path, 'eastron-sdm630');
+  try {
+    const profile = getProfile(id);
+    if (profile.kind !== 'meter')
+      invalid(`${path}.profile`, `${id} is a ${profile.kind}, not a meter`);
+  } catch (err) {
+    if (isGridlinkError(err, 'GL_PROFILE_UNKNOWN')) invalid(`${path}.profile`, err.message);
+    throw err;
+  }
+  return id;
+}
+
+function target(o: Obj, path: string) {
+  const t = obj(o.target, `${path}.target`, ['host', 'port']);
+  return {
+    host: str(t, 'host', `${path}.target`, '127.0.0.1'),
+    port: int(t, 'port', `${path}.target`, 1, 65535),
+  };
+}
+
+const MAX_DEVICES = 100_000;
+
+/** Validates a scenario object (from YAML or built in code); errors name the key path. */
+export function parseScenario(input: unknown): Scenario {
+  const root = obj(input ?? {}, 'scenario', [
+    'seed',
+    'tickMs',
+    'control',
+    'modbusTcp',
+    'modbusRtu',
+    'udpMeters',
+    'tcpJsonMeters',
+    'faults',
+  ]);
+  const scenario: Scenario = {
+    seed: int(root, 'seed', 'scenario', 0, 0xffffffff, 1),
+    tickMs: int(root, 'tickMs', 'scenario', 1, 3_600_000, 1000),
+    control: null,
+    modbusTcp: null,
+    modbusRtu: [],
+    udpMeters: null,
+    tcpJsonMeters: null,
+    faults: {},
+  };
+  if (root.control !== undefined && root.control !== false) {
+    const c = obj(root.control, 'control', ['host', 'port']);
+    scenario.control = {
+      host: str(c, 'host', 'control', '127.0.0.1'),
+      port: int(c, 'port', 'control', 0, 65535, 0),
+    };
+  }
+  if (root.modbusTcp !== undefined) {
+    const p = 'modbusTcp';
+    const m = obj(root.modbusTcp, p, [
+      'host',
+      'port',
+      'fallback',
+      'meters',
+      'metersPerPort',
+      'profile',
+    ]);
+    const metersPerPort = int(m, 'metersPerPort', p, 1, MAX_UNIT_ID, MAX_UNIT_ID);
+    const meters = int(m, 'meters', p, 1, MAX_DEVICES);
+    const port = int(m, 'port', p, 0, 65535, 0);
+    const ports = Math.ceil(meters / metersPerPort);
+    if (port > 0 && port + ports - 1 > 65535)
+      invalid(`${p}.port`, `${ports} ports from ${port} pass 65535`);
+    scenario.modbusTcp = {
+      host: str(m, 'host', p, '127.0.0.1'),
+      port,
+      fallback: bool(m, 'fallback', p, false),
+      meters,
+      metersPerPort,
+      profile: meterProfile(m, p),
+    };
+  }
+  if (root.modbusRtu !== undefined) {
+    if (!Array.isArray(root.modbusRtu)) invalid('modbusRtu', 'must be a list of lines');
+    scenario.modbusRtu = root.modbusRtu.map((line: unknown, i: number) => {
+      const p = `modbusRtu[${i}]`;
+      const l = obj(line, p, ['path', 'pty', 'baudRate', 'meters', 'replyDelayMs', 'profile']);
+      if ((l.path === undefined) === (l.pty === undefined))
+        invalid(p, 'give exactly one of path, pty');
+      let pty: { devicePath: string; clientPath: string } | null = null;
+      if (l.pty !== undefined) {
+        const q = obj(l.pty, `${p}.pty`, ['devicePath', 'clientPath']);
+        pty = {
+          devicePath: str(q, 'devicePath', `${p}.pty`),
+          clientPath: str(q, 'clientPath', `${p}.pty`),
+        };
+      }
+      return {
+        path: l.path === undefined ? null : str(l, 'path', p),
+        pty,
+        baudRate: int(l, 'baudRate', p, 300, 4_000_000, 9600),
+        meters: int(l, 'meters', p, 1, MAX_UNIT_ID),
+        replyDelayMs: posNum(l, 'replyDelayMs', p, 0),
+        profile: meterProfile(l, p),
+      };
+    });
+  }
+  for (const key of ['udpMeters', 'tcpJsonMeters'] as const) {
+    if (root[key] === undefined) continue;
+    const m = obj(root[key], key, ['count', 'target', 'intervalMs', 'rateKW']);
+    scenario[key] = {
+      count: int(m, 'count', key, 1, MAX_DEVICES),
+      target: target(m, key),
+      intervalMs: int(m, 'intervalMs', key, 1, 86_400_000, 1000),
+      rateKW: posNum(m, 'rateKW', key, 0.5),
+    };
+  }
+  if (root.faults !== undefined) {
+    const f = obj(root.faults, 'faults', Object.keys(root.faults as Obj));
+    for (const [id, spec] of Object.entries(f))
+      scenario.faults[id] = parseFaultSpec(spec, `faults.${id}`);
+  }
+  return scenario;
+}
+
+/** Parses scenario YAML text; a YAML syntax error is GL_CONFIG_INVALID with its line. */
+export function parseScenarioYaml(text: string, source = 'scenario'): Scenario {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    throw new GridlinkError('GL_CONFIG_INVALID', `${source}: ${(err as Error).message}`);
+  }
+  return parseScenario(data);
+}

@@ -1,0 +1,280 @@
+import { getProfile } from '@gridlink/shared';
+import { type Logger, pino } from 'pino';
+import { type Clock, systemClock } from '../clock/index.js';
+import { type ControlServer, startControlServer } from '../control/index.js';
+import {
+  ModbusMeterDevice,
+  type SimDevice,
+  TcpJsonMeterDevice,
+  UdpMeterDevice,
+} from '../devices/index.js';
+import { MeterModel, SimulatedMeter } from '../meters/index.js';
+import {
+  type ModbusRtuServer,
+  type ModbusTcpServer,
+  type RtuLineStats,
+  startModbusRtuServer,
+  startModbusTcpServer,
+} from '../modbus/index.js';
+import { hash32, uniform } from '../random/index.js';
+import { createPtyPair, type PtyPair } from '../serial/index.js';
+import type { Scenario } from './scenario.js';
+
+export interface FleetOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface Fleet {
+  readonly modbusTcp: ReadonlyArray<{
+    host: string;
+    port: number;
+    movedFrom?: number;
+    meters: number;
+  }>;
+  readonly modbusRtu: ReadonlyArray<{
+    path: string;
+    /** The master's end, when the simulator created a pty pair. */
+    clientPath?: string;
+    baudRate: number;
+    stats(): RtuLineStats;
+  }>;
+  readonly control: { host: string; port: number; url: string } | undefined;
+  readonly devices: ReadonlyMap<string, SimDevice>;
+  /** Advances every device to the clock's now; push devices send what is due. */
+  tick(): void;
+  /** Ground truth of every device. */
+  truth(): Array<Record<string, unknown>>;
+  /** Counts by kind, for the progress line and the final summary. */
+  summary(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+/** A valid CPF (11 digits, check digits per Receita Federal) drawn from a seed. */
+export function seededCpf(seed: number, n: number): string {
+  const d = Array.from({ length: 9 }, (_, i) => Math.floor(uniform(seed, 0xc0f, n, i) * 10));
+  for (const len of [9, 10]) {
+    let sum = 0;
+    for (let i = 0; i < len; i++) sum += (d[i] as number) * (len + 1 - i);
+    const r = (sum * 10) % 11;
+    d.push(r === 10 ? 0 : r);
+  }
+  return d.join('');
+}
+
+/** Starts every device of a validated scenario. On failure, whatever started is stopped. */
+export async function startFleet(scenario: Scenario, options: FleetOptions = {}): Promise<Fleet> {
+  const clock = options.clock ?? systemClock;
+  const logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'fleet' });
+  const startMs = clock.now();
+  const devices = new Map<string, SimDevice>();
+  const closers: Array<() => Promise<void>> = [];
+  const tcpOut: Array<{ host: string; port: number; movedFrom?: number; meters: number }> = [];
+  const rtuOut: Array<{
+    path: string;
+    clientPath?: string;
+    baudRate: number;
+    stats(): RtuLineStats;
+  }> = [];
+  let control: ControlServer | undefined;
+
+  const close = async () => {
+    for (const fn of closers.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err }, 'error while stopping');
+      }
+    }
+  };
+
+  const meterDevice = (
+    deviceId: string,
+    unitId: number,
+    profile: string,
+    seedKey: number,
+    endpoint: Record<string, unknown>,
+    replyDelayMs = 0,
+  ) =>
+    new ModbusMeterDevice({
+      clock,
+      endpoint,
+      replyDelayMs,
+      meter: new SimulatedMeter({
+        deviceId,
+        unitId,
+        profile: getProfile(profile),
+        model: new MeterModel({ seed: hash32(scenario.seed, seedKey), clock, startMs }),
+      }),
+    });
+
+  try {
+    const tcp = scenario.modbusTcp;
+    if (tcp) {
+      const ports = Math.ceil(tcp.meters / tcp.metersPerPort);
+      for (let p = 0; p < ports; p++) {
+        const byUnit = new Map<number, ModbusMeterDevice>();
+        const count = Math.min(tcp.metersPerPort, tcp.meters - p * tcp.metersPerPort);
+        const server: ModbusTcpServer = await startModbusTcpServer({
+          host: tcp.host,
+          port: tcp.port === 0 ? 0 : tcp.port + p,
+          fallback: tcp.fallback,
+          resolveUnit: (unit) => byUnit.get(unit)?.bank,
+          shapeReply: (request, reply) => {
+            const d = byUnit.get(request.unitId);
+            return d ? d.shapeReply(request, reply) : { action: 'reply', reply };
+          },
+          logger,
+        });
+        closers.push(() => server.close());
+        for (let unit = 1; unit <= count; unit++) {
+          const k = p * tcp.metersPerPort + unit;
+          // Legacy seeding: meter k of a one-port fleet is seeded as unit k was before.
+          const d = meterDevice(`meter-${k}`, unit, tcp.profile, k, {
+            transport: 'tcp',
+            host: server.host,
+            port: server.port,
+          });
+          byUnit.set(unit, d);
+          devices.set(d.deviceId, d);
+        }
+        tcpOut.push({
+          host: server.host,
+          port: server.port,
+          ...(server.movedFrom === undefined ? {} : { movedFrom: server.movedFrom }),
+          meters: count,
+        });
+      }
+    }
+
+    for (const [i, line] of scenario.modbusRtu.entries()) {
+      let pair: PtyPair | undefined;
+      if (line.pty) {
+        pair = await createPtyPair(line.pty);
+        const p = pair;
+        closers.push(() => p.close());
+      }
+      const path = pair?.devicePath ?? (line.path as string);
+      const byUnit = new Map<number, ModbusMeterDevice>();
+      for (let unit = 1; unit <= line.meters; unit++) {
+        const d = meterDevice(
+          `rtu${i + 1}-meter-${unit}`,
+          unit,
+          line.profile,
+          0x10000 * (i + 1) + unit,
+          { transport: 'rtu', path: pair?.clientPath ?? path, baudRate: line.baudRate },
+          line.replyDelayMs,
+        );
+        byUnit.set(unit, d);
+        devices.set(d.deviceId, d);
+      }
+      const server: ModbusRtuServer = await startModbusRtuServer({
+        path,
+        baudRate: line.baudRate,
+        resolveUnit: (unit) => byUnit.get(unit)?.bank,
+        replyDelayMs: (unit) => byUnit.get(unit)?.replyDelayMs ?? 0,
+        shapeReply: (request, reply) => {
+          const d = byUnit.get(request.unitId);
+          return d ? d.shapeReply(request, reply) : { action: 'reply', reply };
+        },
+        logger,
+      });
+      closers.push(() => server.close());
+      rtuOut.push({
+        path,
+        ...(pair ? { clientPath: pair.clientPath } : {}),
+        baudRate: line.baudRate,
+        stats: () => server.stats(),
+      });
+    }
+
+    const udp = scenario.udpMeters;
+    if (udp) {
+      for (let n = 1; n <= udp.count; n++) {
+        const d = new UdpMeterDevice({
+          deviceId: `udp-meter-${n}`,
+          meterId: `M${String(n).padStart(6, '0')}`,
+          cpf: seededCpf(scenario.seed, n),
+          target: udp.target,
+          clock,
+          intervalMs: udp.intervalMs,
+          rateKW: udp.rateKW * (0.5 + uniform(scenario.seed, 0xd0, n)),
+        });
+        devices.set(d.deviceId, d);
+        closers.push(() => d.close());
+      }
+    }
+
+    const json = scenario.tcpJsonMeters;
+    if (json) {
+      for (let n = 1; n <= json.count; n++) {
+        const d = new TcpJsonMeterDevice({
+          deviceId: `json-meter-${n}`,
+          target: json.target,
+          clock,
+          intervalMs: json.intervalMs,
+          rateKW: json.rateKW * (0.5 + uniform(scenario.seed, 0xe0, n)),
+        });
+        devices.set(d.deviceId, d);
+        closers.push(() => d.close());
+      }
+    }
+
+    for (const [id, spec] of Object.entries(scenario.faults)) {
+      const d = devices.get(id);
+      if (!d) throw new Error(`faults.${id}: no such device in this scenario`);
+      d.setFault(spec);
+    }
+
+    if (scenario.control) {
+      const c = await startControlServer({
+        devices: { list: () => devices.values(), get: (id) => devices.get(id) },
+        host: scenario.control.host,
+        port: scenario.control.port,
+        logger,
+      });
+      control = c;
+      closers.push(() => c.close());
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  const tick = () => {
+    const now = clock.now();
+    for (const d of devices.values()) {
+      try {
+        d.advance(now);
+      } catch (err) {
+        logger.error({ err, deviceId: d.deviceId }, 'device failed to advance');
+      }
+    }
+  };
+  tick(); // push devices connect at once
+  const timer = setInterval(tick, scenario.tickMs);
+  timer.unref();
+  closers.push(async () => clearInterval(timer));
+
+  return {
+    modbusTcp: tcpOut,
+    modbusRtu: rtuOut,
+    control: control && { host: control.host, port: control.port, url: control.url },
+    devices,
+    tick,
+    truth: () => Array.from(devices.values(), (d) => d.truth()),
+    summary: () => {
+      const out: Record<string, number> = {};
+      for (const d of devices.values()) out[d.kind] = (out[d.kind] ?? 0) + 1;
+      for (const d of devices.values()) {
+        const t = d.truth() as { sent?: number };
+        if (typeof t.sent === 'number') out.sent = (out.sent ?? 0) + t.sent;
+      }
+      let faulted = 0;
+      for (const d of devices.values()) if (d.faults.active) faulted++;
+      out.faulted = faulted;
+      return out;
+    },
+    close,
+  };
+}

@@ -1,0 +1,1 @@
+export { createPtyPair, type PtyPair, type PtyPairOptions } from './pty-pair.js';
