@@ -1,11 +1,30 @@
 export { AGENT_VERSION, type EdgeAgent, type StartEdgeOptions, startEdge } from './agent/index.js';
+export { CommandHandler, type CommandHandlerOptions } from './commands/index.js';
 export {
+  type BusConfig,
   type DeviceConfig,
   type EdgeConfig,
   type EdgeConfigInput,
   loadEdgeConfigFile,
+  type ModbusDeviceConfig,
+  type ModbusRtuDeviceConfig,
+  type ModbusTcpDeviceConfig,
   parseEdgeConfig,
+  type TcpJsonMeterDeviceConfig,
+  type UdpMeterDeviceConfig,
 } from './config/index.js';
+export {
+  type ChannelView,
+  commandWrite,
+  createDrivers,
+  createModbusDriver,
+  createTcpJsonMeterDriver,
+  createUdpMeterDriver,
+  type DeviceView,
+  type Driver,
+  type DriverContext,
+} from './drivers/index.js';
+export { EdgeMetrics, serveMetrics } from './health/index.js';
 export {
   type Clock,
   createMemoryReadingLog,
@@ -15,8 +34,15 @@ export {
   type ReadingLog,
   type ReadingLogStats,
 } from './log/index.js';
-export { ModbusTcpLink } from './modbus/index.js';
-export { DevicePoller } from './poller/index.js';
+export {
+  type LinkStats,
+  ModbusLink,
+  ModbusRtuLink,
+  ModbusTcpLink,
+  type SerialLineOptions,
+  TransactionQueue,
+} from './modbus/index.js';
+export { DevicePoller, type PollSettings } from './poller/index.js';
 export {
   type ReconnectBackoff,
   type Timers,

@@ -1,23 +1,37 @@
 import { join } from 'node:path';
-import { type EdgeStatus, edgeTopic, getProfile } from '@gridlink/shared';
+import { type EdgeStatus, edgeTopic, GridlinkError } from '@gridlink/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
+import { CommandHandler } from '../commands/index.js';
 import { type EdgeConfig, type EdgeConfigInput, parseEdgeConfig } from '../config/index.js';
+import { type ChannelView, createDrivers, type DeviceView, type Driver } from '../drivers/index.js';
+import { EdgeMetrics, type MetricsServer, serveMetrics } from '../health/index.js';
 import { openReadingLog, type ReadingLog } from '../log/index.js';
-import { ModbusTcpLink } from '../modbus/index.js';
-import { DevicePoller } from '../poller/index.js';
+import type { TransactionEvent } from '../modbus/index.js';
 import { Uplink } from '../uplink/index.js';
 import { ReadingSink } from './reading-sink.js';
+import { RemoteConfig } from './remote-config.js';
 
 export const AGENT_VERSION = '0.1.0';
 
 export interface EdgeAgent {
+  /** The running config (changes when a remote config is applied). */
   readonly config: EdgeConfig;
+  readonly remoteConfig: RemoteConfig;
   readonly log: ReadingLog;
   readonly uplink: Uplink;
   readonly mqtt: MqttClient;
-  readonly pollers: readonly DevicePoller[];
-  status(): EdgeStatus;
+  readonly drivers: readonly Driver[];
+  readonly commands: CommandHandler;
+  readonly metrics: EdgeMetrics;
+  /** The bound /metrics port, when enabled. */
+  readonly metricsPort: number | undefined;
+  /** Stops every driver's polling and listening (links stay until close). */
+  readonly pollers: readonly { stop(): void }[];
+  status(): EdgeStatus & { channels: ChannelView[] };
+  devices(): DeviceView[];
+  /** Runs a profile command on a device through its driver (ahead of polls). */
+  command(deviceId: string, command: string, value?: number): Promise<void>;
   /** Commits readings still buffered in memory. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -35,7 +49,7 @@ export async function startEdge(
   input: EdgeConfigInput | EdgeConfig,
   options: StartEdgeOptions = {},
 ): Promise<EdgeAgent> {
-  const config = parseEdgeConfig(input);
+  let config = parseEdgeConfig(input);
   const logger = options.logger ?? pino({ base: { svc: 'edge', edgeId: config.edgeId } });
   const log = await openReadingLog({
     dir: join(config.dataDir, 'log'),
@@ -75,26 +89,48 @@ export async function startEdge(
   uplink.start();
   const sink = new ReadingSink(log, () => uplink.notify(), logger.child({ component: 'log' }));
 
-  // One link (one connection, one transaction queue) per host:port: devices behind one gateway share it.
-  const links = new Map<string, ModbusTcpLink>();
-  const pollers = config.devices.map((device) => {
-    const key = `${device.host}:${device.port}`;
-    let link = links.get(key);
-    if (!link) {
-      link = new ModbusTcpLink(device.host, device.port);
-      links.set(key, link);
-    }
-    return new DevicePoller({
-      device,
-      profile: getProfile(device.profile),
-      link,
-      onReading: (r) => sink.push(r),
-      logger: logger.child({ component: 'poller' }),
-    });
+  let observe: ((e: TransactionEvent) => void) | undefined;
+  const driverContext = {
+    onReading: sink.push.bind(sink),
+    logger: logger.child({ component: 'driver' }),
+    onTransaction: (e: TransactionEvent) => observe?.(e),
+  };
+  let drivers = createDrivers(config, driverContext);
+  const metrics = new EdgeMetrics({
+    devices: () => drivers.flatMap((d) => d.devices()),
+    channels: () => drivers.flatMap((d) => d.channels()),
+    log: () => log.stats(),
   });
-  for (const p of pollers) p.start();
+  observe = metrics.observe;
+  let metricsServer: MetricsServer | undefined;
+  try {
+    for (const d of drivers) await d.start();
+    if (config.metrics.enabled)
+      metricsServer = await serveMetrics(metrics, config.metrics.host, config.metrics.port);
+  } catch (err) {
+    await Promise.all(drivers.map((d) => d.close()));
+    uplink.stop();
+    await client.endAsync();
+    await log.close();
+    throw err;
+  }
+  const command = async (deviceId: string, name: string, value?: number): Promise<void> => {
+    const driver = drivers.find((d) => d.deviceIds().includes(deviceId));
+    if (!driver?.command)
+      throw new GridlinkError('GL_COMMAND_INVALID', `no device ${deviceId} that takes commands`);
+    await driver.command(deviceId, name, value);
+  };
+  const commands = new CommandHandler({
+    edgeId: config.edgeId,
+    mqtt: client,
+    execute: (c) => command(c.deviceId, c.command, c.value),
+    logger: logger.child({ component: 'commands' }),
+  });
+  commands.start();
+  const devices = (): DeviceView[] => drivers.flatMap((d) => d.devices());
+  const channels = (): ChannelView[] => drivers.flatMap((d) => d.channels());
 
-  const status = (): EdgeStatus => {
+  const status = (): EdgeStatus & { channels: ChannelView[] } => {
     const s = log.stats();
     return {
       edgeId: config.edgeId,
@@ -109,7 +145,8 @@ export async function startEdge(
         pending: s.pending,
         dropped: s.dropped,
       },
-      devices: pollers.map((p) => p.health),
+      devices: devices().map((d) => d.health),
+      channels: channels(),
     };
   };
   const publishStatus = () => {
@@ -117,21 +154,90 @@ export async function startEdge(
       client.publish(statusTopic, JSON.stringify(status()), { qos: 1, retain: true });
   };
   client.on('connect', publishStatus);
-  const statusTimer = setInterval(publishStatus, config.statusIntervalMs);
+  let statusTimer = setInterval(publishStatus, config.statusIntervalMs);
   statusTimer.unref();
-  logger.info({ devices: pollers.length, epoch: log.epoch, mqtt: config.mqtt.url }, 'edge started');
+
+  /**
+   * Swaps the device side to `next` without a restart; the log, uplink and MQTT session stay.
+   * Old drivers close first (a serial port or listening port can be held once); when the new
+   * ones cannot start, the old config is started again and the error reported.
+   */
+  const apply = async (next: EdgeConfig): Promise<void> => {
+    const fresh = createDrivers(next, driverContext); // throws on unknown profiles: nothing changed
+    await Promise.all(drivers.map((d) => d.close()));
+    try {
+      for (const d of fresh) await d.start();
+    } catch (err) {
+      await Promise.all(fresh.map((d) => d.close()));
+      drivers = createDrivers(config, driverContext);
+      for (const d of drivers)
+        await d
+          .start()
+          .catch((e: Error) => logger.error({ err: e.message }, 'restoring a driver failed'));
+      throw err;
+    }
+    drivers = fresh;
+    const metricsChanged = JSON.stringify(next.metrics) !== JSON.stringify(config.metrics);
+    if (next.statusIntervalMs !== config.statusIntervalMs) {
+      clearInterval(statusTimer);
+      statusTimer = setInterval(publishStatus, next.statusIntervalMs);
+      statusTimer.unref();
+    }
+    config = next;
+    if (metricsChanged) {
+      await metricsServer?.close();
+      metricsServer = undefined;
+      if (next.metrics.enabled)
+        metricsServer = await serveMetrics(metrics, next.metrics.host, next.metrics.port).catch(
+          (e: Error) => {
+            logger.warn({ err: e.message }, 'metrics endpoint not started');
+            return undefined;
+          },
+        );
+    }
+    publishStatus();
+  };
+  const remoteConfig = new RemoteConfig({
+    edgeId: config.edgeId,
+    mqtt: client,
+    current: () => config,
+    apply,
+    logger: logger.child({ component: 'remote-config' }),
+  });
+  remoteConfig.start();
+  logger.info(
+    { devices: devices().length, epoch: log.epoch, mqtt: config.mqtt.url },
+    'edge started',
+  );
 
   return {
-    config,
+    get config() {
+      return config;
+    },
+    remoteConfig,
     log,
     uplink,
     mqtt: client,
-    pollers,
+    get drivers() {
+      return drivers;
+    },
+    commands,
+    metrics,
+    get metricsPort() {
+      return metricsServer?.port;
+    },
+    get pollers() {
+      return drivers.map((d) => ({ stop: () => void d.close() }));
+    },
     status,
+    devices,
+    command,
     flush: () => sink.flush(),
     async close() {
       clearInterval(statusTimer);
-      for (const p of pollers) p.stop();
+      commands.stop();
+      remoteConfig.stop();
+      await metricsServer?.close();
       await sink.flush();
       uplink.stop();
       if (client.connected) {
@@ -143,7 +249,7 @@ export async function startEdge(
           .catch(() => undefined);
       }
       await client.endAsync();
-      await Promise.all([...links.values()].map((l) => l.close()));
+      await Promise.all(drivers.map((d) => d.close()));
       await log.close();
     },
   };

@@ -93,7 +93,11 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write(
-    `gridlink-edge ${config.edgeId} running: ${config.devices.length} devices, log epoch ${agent.log.epoch}\n`,
+    `gridlink-edge ${config.edgeId} running: ${config.devices.length} devices, log epoch ${agent.log.epoch}${
+      agent.metricsPort === undefined
+        ? ''
+        : `, metrics on http://${config.metrics.host}:${agent.metricsPort}/metrics`
+    }\n`,
   );
   process.send?.({
     type: 'ready',

@@ -1,8 +1,14 @@
 export { loadEdgeConfigFile } from './load.js';
 export {
+  type BusConfig,
   type DeviceConfig,
   type EdgeConfig,
   type EdgeConfigInput,
   edgeConfigSchema,
+  type ModbusDeviceConfig,
+  type ModbusRtuDeviceConfig,
+  type ModbusTcpDeviceConfig,
   parseEdgeConfig,
+  type TcpJsonMeterDeviceConfig,
+  type UdpMeterDeviceConfig,
 } from './schema.js';

@@ -1,24 +1,132 @@
 import { formatZodIssues, GridlinkError, idSchema } from '@gridlink/shared';
 import { z } from 'zod';
 
+/** Poll settings every polled (Modbus) device has. */
+const pollSettings = {
+  id: idSchema,
+  profile: z.string().min(1),
+  intervalMs: z.number().int().min(100).default(5000),
+  timeoutMs: z.number().int().min(10).max(60_000).default(1000),
+  /** Immediate retries of a failed block within one poll (not while offline). */
+  retries: z.number().int().min(0).max(5).default(1),
+  /** Consecutive failed polls before the device is reported offline. */
+  offlineAfter: z.number().int().min(1).default(3),
+  /**
+   * While offline the device is probed (one block, no retries) with a backoff that doubles from
+   * `intervalMs` up to this; it comes back by itself on the first good probe.
+   */
+  offlineBackoffMaxMs: z.number().int().min(100).default(60_000),
+  /** Unused registers a block read may span to join two fields. */
+  maxGap: z.number().int().min(0).max(100).default(10),
+  /** Registers per block read (Modbus Application Protocol v1.1b3 §6.3: at most 125). */
+  maxRegisters: z.number().int().min(1).max(125).default(125),
+};
+
 const modbusTcpDevice = z
   .object({
-    id: idSchema,
-    profile: z.string().min(1),
+    ...pollSettings,
     driver: z.literal('modbus-tcp'),
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535).default(502),
     /** Modbus unit identifier (Modbus Messaging on TCP/IP §4.4.1.1): 1-247 behind a gateway, 255/0 native. */
     unitId: z.number().int().min(0).max(255).default(1),
-    intervalMs: z.number().int().min(100).default(5000),
-    timeoutMs: z.number().int().min(10).max(60_000).default(1000),
-    retries: z.number().int().min(0).max(5).default(1),
-    /** Consecutive failed polls before the device is reported offline. */
-    offlineAfter: z.number().int().min(1).default(3),
-    /** Unused registers a block read may span to join two fields. */
-    maxGap: z.number().int().min(0).max(100).default(10),
+    /**
+     * Requests in flight on a native Modbus TCP device's connection. Devices sharing host:port sit
+     * behind a gateway (one serial line): they must leave it at 1.
+     */
+    maxInFlight: z.number().int().min(1).max(16).default(1),
   })
   .strict();
+
+const modbusRtuDevice = z
+  .object({
+    ...pollSettings,
+    driver: z.literal('modbus-rtu'),
+    /** Id of an entry in `buses`. */
+    bus: idSchema,
+    /** Modbus over Serial Line v1.02 §2.2: individual addresses 1-247. */
+    unitId: z.number().int().min(1).max(247),
+  })
+  .strict();
+
+const udpMeterDevice = z
+  .object({
+    id: idSchema,
+    driver: z.literal('udp-meter'),
+    /** The meter_id the meter sends (SEEDS D: `cpf,meter_id,value,timestamp`, or JSON `meterId`). */
+    meterId: z.string().min(1).max(64),
+    /** When set, datagrams must carry this CPF (digits only) too. */
+    cpf: z
+      .string()
+      .regex(/^\d{11}$/, 'must be 11 digits')
+      .optional(),
+    /** Reading value name; the original meters send the kWh consumed in the interval. */
+    valueName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,63}$/)
+      .default('energy_interval'),
+  })
+  .strict();
+
+const tcpJsonMeterDevice = z
+  .object({
+    id: idSchema,
+    driver: z.literal('tcp-json-meter'),
+    /** The numeric id the meter uses (SEEDS E); a meter sending `{"id":0}` is given a free one. */
+    meterId: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31 - 1),
+    /** Reading value name; the original meters send cumulative kWh (`consumption`). */
+    valueName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,63}$/)
+      .default('energy_import'),
+  })
+  .strict();
+
+/** One RS-485 line behind a serial port. Modbus over Serial Line v1.02 §2.5.1: 8 data bits, even parity by default. */
+const busSchema = z
+  .object({
+    id: idSchema,
+    path: z.string().min(1),
+    baudRate: z
+      .number()
+      .int()
+      .refine((b) => [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200].includes(b), {
+        message: 'must be one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200',
+      })
+      .default(9600),
+    dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
+    parity: z.enum(['none', 'even', 'odd']).default('even'),
+    stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+    /** Silence after each transaction; default 3.5 character times (1.75 ms above 19200 baud). */
+    interFrameGapMs: z.number().min(0).max(1000).optional(),
+  })
+  .strict();
+
+const listenerSchema = (defaultPort: number) =>
+  z
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(defaultPort),
+      /** Largest datagram or line accepted; longer ones are rejected with GL_PAYLOAD_TOO_LARGE. */
+      maxBytes: z.number().int().min(64).max(65_507).default(1024),
+      /**
+       * Offset from UTC of wall-clock times meters send without a zone (`2024-05-01 10:00:00`),
+       * in minutes, e.g. -180 for America/Bahia. Times with a zone or epoch numbers ignore it.
+       */
+      localTimeOffsetMinutes: z.number().int().min(-720).max(840).default(0),
+    })
+    .strict();
+
+const deviceSchema = z.discriminatedUnion('driver', [
+  modbusTcpDevice,
+  modbusRtuDevice,
+  udpMeterDevice,
+  tcpJsonMeterDevice,
+]);
 
 export const edgeConfigSchema = z
   .object({
@@ -63,7 +171,21 @@ export const edgeConfigSchema = z
       .strict()
       .prefault({}),
     statusIntervalMs: z.number().int().min(1000).default(30_000),
-    devices: z.array(z.discriminatedUnion('driver', [modbusTcpDevice])).default([]),
+    buses: z.array(busSchema).default([]),
+    /** Listener for UDP meters (SEEDS D); used when a `udp-meter` device is configured. */
+    udp: listenerSchema(8080).prefault({}),
+    /** Listener for TCP JSON meters (SEEDS E); used when a `tcp-json-meter` device is configured. */
+    tcpJson: listenerSchema(9000).prefault({}),
+    /** Local Prometheus endpoint; off unless enabled, loopback unless told otherwise. */
+    metrics: z
+      .object({
+        enabled: z.boolean().default(false),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(9464),
+      })
+      .strict()
+      .prefault({}),
+    devices: z.array(deviceSchema).default([]),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -77,11 +199,76 @@ export const edgeConfigSchema = z
         });
       seen.add(d.id);
     });
+    checkLinks(c, ctx);
   });
+
+type Parsed = {
+  buses: z.output<typeof busSchema>[];
+  devices: z.output<typeof deviceSchema>[];
+};
+
+/** Cross-references: buses exist, unit ids and meter ids are unique where they must be. */
+function checkLinks(c: Parsed, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const busIds = new Set<string>();
+  const paths = new Set<string>();
+  c.buses.forEach((b, i) => {
+    if (busIds.has(b.id)) issue(['buses', i, 'id'], `duplicate bus id ${b.id}`);
+    if (paths.has(b.path)) issue(['buses', i, 'path'], `${b.path} is already bus of another id`);
+    busIds.add(b.id);
+    paths.add(b.path);
+  });
+  const units = new Map<string, string>();
+  const tcpLinks = new Map<string, { ids: string[]; wantsMany: number[] }>();
+  const meterIds = new Map<string, string>();
+  c.devices.forEach((d, i) => {
+    if (d.driver === 'modbus-rtu') {
+      if (!busIds.has(d.bus))
+        issue(
+          ['devices', i, 'bus'],
+          `no bus "${d.bus}" in buses (have: ${[...busIds].join(', ') || 'none'})`,
+        );
+      const key = `${d.bus}/${d.unitId}`;
+      const other = units.get(key);
+      if (other)
+        issue(['devices', i, 'unitId'], `unit ${d.unitId} on bus ${d.bus} is already ${other}`);
+      units.set(key, d.id);
+    } else if (d.driver === 'modbus-tcp') {
+      const key = `${d.host}:${d.port}`;
+      const other = units.get(`${key}/${d.unitId}`);
+      if (other) issue(['devices', i, 'unitId'], `unit ${d.unitId} at ${key} is already ${other}`);
+      units.set(`${key}/${d.unitId}`, d.id);
+      const link = tcpLinks.get(key) ?? { ids: [], wantsMany: [] };
+      link.ids.push(d.id);
+      if (d.maxInFlight > 1) link.wantsMany.push(i);
+      tcpLinks.set(key, link);
+    } else {
+      const key = `${d.driver}/${d.meterId}`;
+      const other = meterIds.get(key);
+      if (other) issue(['devices', i, 'meterId'], `meter id ${d.meterId} is already ${other}`);
+      meterIds.set(key, d.id);
+    }
+  });
+  for (const [key, link] of tcpLinks) {
+    if (link.ids.length < 2) continue;
+    for (const i of link.wantsMany)
+      issue(
+        ['devices', i, 'maxInFlight'],
+        `devices ${link.ids.join(', ')} share ${key} (a gateway: one serial line, one transaction at a time); must be 1`,
+      );
+  }
+}
 
 export type EdgeConfig = z.output<typeof edgeConfigSchema>;
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
 export type DeviceConfig = EdgeConfig['devices'][number];
+export type ModbusTcpDeviceConfig = Extract<DeviceConfig, { driver: 'modbus-tcp' }>;
+export type ModbusRtuDeviceConfig = Extract<DeviceConfig, { driver: 'modbus-rtu' }>;
+export type ModbusDeviceConfig = ModbusTcpDeviceConfig | ModbusRtuDeviceConfig;
+export type UdpMeterDeviceConfig = Extract<DeviceConfig, { driver: 'udp-meter' }>;
+export type TcpJsonMeterDeviceConfig = Extract<DeviceConfig, { driver: 'tcp-json-meter' }>;
+export type BusConfig = EdgeConfig['buses'][number];
 
 export function parseEdgeConfig(input: unknown, source = 'edge config'): EdgeConfig {
   const parsed = edgeConfigSchema.safeParse(input);

@@ -1,8 +1,16 @@
 /**
- * One transaction at a time on a link (an RS-485 bus, or a Modbus TCP gateway whose serial line
- * is one bus). Commands go ahead of polls; within a priority, first come first served.
+ * The bus arbiter. With `concurrency: 1` (the default) one transaction at a time on a link: an
+ * RS-485 bus, or a Modbus TCP gateway whose serial line is one bus (Modbus over Serial Line
+ * v1.02 §2.1: one master, one request outstanding). A native Modbus TCP device may take several
+ * requests in flight (Modbus Messaging on TCP/IP v1.0b §4.2, matched by transaction identifier).
+ * Commands go ahead of waiting polls; within a priority, first come first served.
  */
 export type Priority = 'command' | 'poll';
+
+export interface TransactionQueueOptions {
+  /** Transactions in flight at once; 1 for a bus. */
+  concurrency?: number;
+}
 
 interface Job {
   run: () => Promise<void>;
@@ -11,11 +19,20 @@ interface Job {
 export class TransactionQueue {
   readonly #commands: Job[] = [];
   readonly #polls: Job[] = [];
-  #busy = false;
+  readonly #concurrency: number;
+  #active = 0;
   #closed = false;
+
+  constructor(options: TransactionQueueOptions = {}) {
+    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+  }
 
   get depth(): number {
     return this.#commands.length + this.#polls.length;
+  }
+
+  get active(): number {
+    return this.#active;
   }
 
   run<T>(priority: Priority, task: () => Promise<T>): Promise<T> {
@@ -32,13 +49,14 @@ export class TransactionQueue {
   }
 
   #pump(): void {
-    if (this.#busy) return;
-    const job = this.#commands.shift() ?? this.#polls.shift();
-    if (!job) return;
-    this.#busy = true;
-    void job.run().finally(() => {
-      this.#busy = false;
-      this.#pump();
-    });
+    while (this.#active < this.#concurrency) {
+      const job = this.#commands.shift() ?? this.#polls.shift();
+      if (!job) return;
+      this.#active++;
+      void job.run().finally(() => {
+        this.#active--;
+        this.#pump();
+      });
+    }
   }
 }

@@ -1,26 +1,53 @@
-import { type DeviceHealth, type Profile, planBlocks, type ReadBlock } from '@gridlink/shared';
+import {
+  type DeviceHealth,
+  type ErrorCode,
+  type Profile,
+  planBlocks,
+  type ReadBlock,
+} from '@gridlink/shared';
 import type { Logger } from 'pino';
-import type { DeviceConfig } from '../config/index.js';
-import type { ModbusTcpLink } from '../modbus/index.js';
+import type { ModbusLink } from '../modbus/index.js';
 import { type PolledReading, readDevice } from './read-device.js';
 
 export interface Clock {
   now(): number;
 }
 
+/** What the poller needs of a device's configuration (a Modbus device config satisfies it). */
+export interface PollSettings {
+  id: string;
+  unitId: number;
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  offlineAfter: number;
+  offlineBackoffMaxMs?: number;
+  maxGap: number;
+  maxRegisters?: number;
+}
+
 export interface DevicePollerOptions {
-  device: DeviceConfig;
+  device: PollSettings;
   profile: Profile;
-  link: ModbusTcpLink;
+  link: ModbusLink;
   onReading: (reading: PolledReading) => void;
   logger: Logger;
   clock?: Clock;
 }
 
+/** Failed transactions of one device by catalog code (timeouts, CRC, exceptions, bad frames, decode). */
+export type DeviceErrorCounts = Partial<Record<ErrorCode, number>>;
+
 /**
  * Polls one device on its interval. Ticks are aligned to a fixed grid (no drift); a tick that
  * arrives while the previous poll still runs is not queued but counted as an overrun, so a slow
  * device never silently loses polls nor piles them up.
+ *
+ * After `offlineAfter` consecutive failed polls the device is offline: it is then only probed
+ * (its first block, no retries) on a backoff that doubles from the interval up to
+ * `offlineBackoffMaxMs`, so a dead device costs its bus one timeout per probe instead of
+ * blocks × (retries + 1) timeouts per interval. The first good probe brings it back at once.
+ * Ticks skipped by the backoff are deliberate, not overruns.
  */
 export class DevicePoller {
   readonly #o: DevicePollerOptions;
@@ -30,13 +57,19 @@ export class DevicePoller {
   #running = false;
   #stopped = true;
   #nextAt = 0;
+  #probeAt = 0;
+  #backoffMs = 0;
   readonly #health: DeviceHealth;
+  readonly #errors: DeviceErrorCounts = {};
 
   constructor(options: DevicePollerOptions) {
     this.#o = options;
     this.#clock = options.clock ?? { now: () => Date.now() };
     const fields = options.profile.fields.filter((f) => f.type !== 'string');
-    this.#blocks = planBlocks(fields, { maxGap: options.device.maxGap });
+    this.#blocks = planBlocks(fields, {
+      maxGap: options.device.maxGap,
+      maxRegisters: options.device.maxRegisters ?? 125,
+    });
     this.#health = {
       deviceId: options.device.id,
       online: false,
@@ -49,8 +82,27 @@ export class DevicePoller {
     };
   }
 
+  get deviceId(): string {
+    return this.#o.device.id;
+  }
+
   get health(): DeviceHealth {
     return { ...this.#health };
+  }
+
+  /** Errors by code since start. */
+  get errorCounts(): DeviceErrorCounts {
+    return { ...this.#errors };
+  }
+
+  /** The block reads one full poll makes. */
+  get blocks(): readonly ReadBlock[] {
+    return this.#blocks;
+  }
+
+  /** True while offline and waiting for the next probe. */
+  get backingOff(): boolean {
+    return this.#isOffline() && this.#clock.now() < this.#probeAt;
   }
 
   start(): void {
@@ -64,21 +116,38 @@ export class DevicePoller {
     if (this.#timer) clearTimeout(this.#timer);
   }
 
-  /** One poll now; resolves when it is done. */
+  /** One poll now (a probe when offline); resolves when it is done. */
   async pollOnce(): Promise<void> {
     const { device, link, logger } = this.#o;
     this.#health.polls++;
-    const result = await readDevice(
+    const offline = this.#isOffline();
+    const blocks = offline ? this.#blocks.slice(0, 1) : this.#blocks;
+    let result = await readDevice(
       link,
       {
         deviceId: device.id,
         unitId: device.unitId,
         timeoutMs: device.timeoutMs,
-        retries: device.retries,
+        retries: offline ? 0 : device.retries,
       },
-      this.#blocks,
+      blocks,
       () => this.#clock.now(),
     );
+    if (offline && result.reading && this.#blocks.length > 1) {
+      // The probe answered: read the whole device now rather than report a partial reading.
+      result = await readDevice(
+        link,
+        {
+          deviceId: device.id,
+          unitId: device.unitId,
+          timeoutMs: device.timeoutMs,
+          retries: device.retries,
+        },
+        this.#blocks,
+        () => this.#clock.now(),
+      );
+    }
+    for (const err of result.errors) this.#errors[err.code] = (this.#errors[err.code] ?? 0) + 1;
     if (result.refused.length > 0) {
       // The device will not serve these spans as a whole: read their fields one by one from now on.
       const refused = new Set(result.refused);
@@ -96,9 +165,18 @@ export class DevicePoller {
       this.#health.online = true;
       this.#health.consecutiveFailures = 0;
       this.#health.lastOkAt = result.reading.ts;
+      this.#backoffMs = 0;
+      this.#probeAt = 0;
     } else {
       this.#health.failures++;
       this.#health.consecutiveFailures++;
+      if (this.#isOffline()) {
+        this.#backoffMs = Math.min(
+          Math.max(this.#backoffMs * 2, device.intervalMs),
+          Math.max(device.offlineBackoffMaxMs ?? 60_000, device.intervalMs),
+        );
+        this.#probeAt = this.#clock.now() + this.#backoffMs;
+      }
       if (this.#health.online && this.#health.consecutiveFailures >= device.offlineAfter) {
         this.#health.online = false;
         logger.warn(
@@ -120,6 +198,11 @@ export class DevicePoller {
       );
   }
 
+  /** Offline for scheduling: never answered yet counts too, once it has failed `offlineAfter` times. */
+  #isOffline(): boolean {
+    return this.#health.consecutiveFailures >= this.#o.device.offlineAfter;
+  }
+
   #schedule(): void {
     if (this.#stopped) return;
     const delay = Math.max(0, this.#nextAt - this.#clock.now());
@@ -131,13 +214,16 @@ export class DevicePoller {
     const interval = this.#o.device.intervalMs;
     this.#nextAt += interval;
     const now = this.#clock.now();
+    const backingOff = this.#isOffline() && now < this.#probeAt;
     if (this.#nextAt <= now) {
       // Ticks missed while the event loop or the device was slow.
       const missed = Math.floor((now - this.#nextAt) / interval) + 1;
-      this.#health.overruns += missed;
+      if (!backingOff) this.#health.overruns += missed;
       this.#nextAt += missed * interval;
     }
-    if (this.#running) {
+    if (backingOff) {
+      // Deliberately skipped: the device is offline and its next probe is not due.
+    } else if (this.#running) {
       this.#health.overruns++;
     } else {
       this.#running = true;

@@ -1,2 +1,8 @@
-export { type Clock, DevicePoller, type DevicePollerOptions } from './device-poller.js';
+export {
+  type Clock,
+  type DeviceErrorCounts,
+  DevicePoller,
+  type DevicePollerOptions,
+  type PollSettings,
+} from './device-poller.js';
 export { type PolledReading, readDevice } from './read-device.js';

@@ -5,7 +5,7 @@ import {
   type ReadBlock,
   type Reading,
 } from '@gridlink/shared';
-import type { ModbusTcpLink } from '../modbus/index.js';
+import type { ModbusLink } from '../modbus/index.js';
 
 export type PolledReading = Omit<Reading, 'seq'>;
 
@@ -28,7 +28,7 @@ export interface ReadTarget {
  * fields (quality `uncertain`); a field that does not decode is left out, never guessed.
  */
 export async function readDevice(
-  link: ModbusTcpLink,
+  link: ModbusLink,
   target: ReadTarget,
   blocks: readonly ReadBlock[],
   now: () => number,

@@ -9,6 +9,9 @@ export const profileCommandSchema = z.object({
   field: z.string(),
   /** A fixed value; absent = the caller passes one. */
   value: z.number().finite().optional(),
+  /** Bounds for a caller-supplied value, in engineering units (checked before anything is written). */
+  min: z.number().finite().optional(),
+  max: z.number().finite().optional(),
 });
 
 export const profileSchema = z

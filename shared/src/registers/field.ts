@@ -40,6 +40,13 @@ export const registerFieldSchema = z
     scale: z.number().finite().default(1),
     offset: z.number().finite().default(0),
     writable: z.boolean().default(false),
+    /** For enumerated states: the meaning of each raw value (documentation; the value stays a number). */
+    enum: z
+      .record(
+        z.string().regex(/^(0|[1-9][0-9]{0,9})$/, 'must be a non-negative integer'),
+        z.string().min(1).max(64),
+      )
+      .optional(),
     description: z.string().max(200).optional(),
   })
   .superRefine((f, ctx) => {

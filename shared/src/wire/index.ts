@@ -1,3 +1,4 @@
+export * from './commands.js';
 export { parseJsonPayload } from './parse.js';
 export * from './status.js';
 export * from './telemetry.js';

@@ -1,0 +1,1 @@
+export { CommandHandler, type CommandHandlerOptions } from './command-handler.js';

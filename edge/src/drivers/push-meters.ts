@@ -1,0 +1,58 @@
+import type { DeviceHealth } from '@gridlink/shared';
+import type { DeviceView } from './types.js';
+
+/** Bookkeeping for meters that push readings (UDP, TCP JSON): they are never polled. */
+export class PushMeterHealth {
+  readonly #driver: string;
+  readonly #health = new Map<string, DeviceHealth>();
+  readonly #rejected = new Map<string, number>();
+
+  constructor(driver: string, deviceIds: readonly string[]) {
+    this.#driver = driver;
+    for (const id of deviceIds)
+      this.#health.set(id, {
+        deviceId: id,
+        online: false,
+        lastOkAt: null,
+        consecutiveFailures: 0,
+        polls: 0,
+        failures: 0,
+        overruns: 0,
+        lastError: null,
+      });
+  }
+
+  accepted(deviceId: string, at: number): void {
+    const h = this.#health.get(deviceId);
+    if (!h) return;
+    h.polls++;
+    h.online = true;
+    h.lastOkAt = at;
+    h.consecutiveFailures = 0;
+    h.lastError = null;
+  }
+
+  /** A message from a known meter that could not be used (bad value, bad time). */
+  failed(deviceId: string, code: string, message: string): void {
+    const h = this.#health.get(deviceId);
+    if (!h) return;
+    h.failures++;
+    h.consecutiveFailures++;
+    h.lastError = `${code}: ${message}`.slice(0, 300);
+    this.#rejected.set(`${deviceId}/${code}`, (this.#rejected.get(`${deviceId}/${code}`) ?? 0) + 1);
+  }
+
+  setOnline(deviceId: string, online: boolean): void {
+    const h = this.#health.get(deviceId);
+    if (h) h.online = online;
+  }
+
+  views(): DeviceView[] {
+    return [...this.#health.values()].map((h) => {
+      const errors: Record<string, number> = {};
+      for (const [key, n] of this.#rejected)
+        if (key.startsWith(`${h.deviceId}/`)) errors[key.slice(h.deviceId.length + 1)] = n;
+      return { driver: this.#driver, health: { ...h }, errors };
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import type { DeviceHealth } from '@gridlink/shared';
+import type { Logger } from 'pino';
+import type { TransactionEvent } from '../modbus/index.js';
+import type { DeviceErrorCounts, PolledReading } from '../poller/index.js';
+
+/** Health of one device as a driver sees it: the wire health plus error counts by code. */
+export interface DeviceView {
+  driver: string;
+  health: DeviceHealth;
+  errors: DeviceErrorCounts;
+}
+
+/** Counters of one link (a Modbus connection or bus, a UDP or TCP listener). */
+export interface ChannelView {
+  driver: string;
+  channel: string;
+  /** Counter name → value; names are snake_case and stable (they become metric labels). */
+  counters: Record<string, number>;
+}
+
+/** What every driver gets from the agent: one options object, defaults chosen by the agent. */
+export interface DriverContext {
+  /** A reading for the log; the driver never stores anything itself. */
+  onReading: (reading: PolledReading) => void;
+  logger: Logger;
+  /** Each finished Modbus transaction (for latency histograms). */
+  onTransaction?: (event: TransactionEvent) => void;
+  now?: () => number;
+}
+
+/**
+ * The one interface the agent uses for every kind of device. A driver owns its links (serial
+ * ports, TCP connections, listening sockets) and reports through `DriverContext`.
+ */
+export interface Driver {
+  readonly name: string;
+  /** Opens listeners and starts polling. Rejects (with a catalog code) when a port cannot be bound. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+  deviceIds(): string[];
+  devices(): DeviceView[];
+  channels(): ChannelView[];
+  /**
+   * Executes a profile's named command on one of this driver's devices, through the device's
+   * link ahead of polls. Drivers whose devices take no commands omit it.
+   */
+  command?(deviceId: string, command: string, value: number | undefined): Promise<void>;
+}

@@ -1,0 +1,175 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { type ErrorCode, GridlinkError, isGridlinkError } from '@gridlink/shared';
+import { z } from 'zod';
+import type { EdgeConfig, UdpMeterDeviceConfig } from '../config/index.js';
+import { parseMeterTime } from './meter-time.js';
+import { PushMeterHealth } from './push-meters.js';
+import type { Driver, DriverContext } from './types.js';
+
+export interface UdpMeterDriverOptions extends DriverContext {
+  devices: readonly UdpMeterDeviceConfig[];
+  listener: EdgeConfig['udp'];
+}
+
+/** The JSON datagram: the CSV fields with names. */
+const jsonDatagram = z
+  .object({
+    meterId: z.string().min(1).max(64),
+    cpf: z.string().max(32).optional(),
+    value: z.number().finite(),
+    timestamp: z.union([z.number(), z.string().max(40)]),
+  })
+  .strict();
+
+interface Datagram {
+  meterId: string;
+  cpf: string | undefined;
+  value: number;
+  timestamp: unknown;
+}
+
+/**
+ * Parses one datagram: JSON when it starts with `{`, otherwise the original meters' CSV
+ * `cpf,meter_id,value,timestamp` (SEEDS D). Pure; throws catalog errors.
+ */
+export function parseUdpDatagram(text: string): Datagram {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(trimmed);
+    } catch (err) {
+      throw new GridlinkError(
+        'GL_PAYLOAD_INVALID_JSON',
+        `datagram is not JSON: ${(err as Error).message}`,
+      );
+    }
+    const parsed = jsonDatagram.safeParse(json);
+    if (!parsed.success)
+      throw new GridlinkError(
+        'GL_PAYLOAD_SCHEMA',
+        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+      );
+    return { ...parsed.data, cpf: parsed.data.cpf };
+  }
+  const parts = trimmed.split(',');
+  if (parts.length !== 4)
+    throw new GridlinkError(
+      'GL_PAYLOAD_SCHEMA',
+      `expected cpf,meter_id,value,timestamp; got ${parts.length} fields`,
+    );
+  const [cpf, meterId, value, timestamp] = parts.map((p) => p.trim()) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(meterId))
+    throw new GridlinkError('GL_PAYLOAD_SCHEMA', 'meter_id: must be 1-64 of A-Z a-z 0-9 . _ -');
+  if (!/^-?\d+(\.\d+)?$/.test(value))
+    throw new GridlinkError('GL_PAYLOAD_SCHEMA', 'value: must be a decimal number');
+  return { cpf, meterId, value: Number(value), timestamp };
+}
+
+const replyFor: Partial<Record<ErrorCode, string>> = {
+  GL_PAYLOAD_INVALID_JSON: '400',
+  GL_PAYLOAD_SCHEMA: '400',
+  GL_PAYLOAD_TOO_LARGE: '413',
+  GL_METER_UNKNOWN: '403',
+};
+
+/**
+ * UDP meters (SEEDS D). Every datagram is answered: `200` when stored, otherwise
+ * `<status> <code>` (`400 GL_PAYLOAD_SCHEMA`, `403 GL_METER_UNKNOWN`, `413 GL_PAYLOAD_TOO_LARGE`).
+ * Unknown senders are counted and rejected; nothing of theirs reaches the log.
+ */
+export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(): number } {
+  const byMeterId = new Map(o.devices.map((d) => [d.meterId, d]));
+  const health = new PushMeterHealth(
+    'udp-meter',
+    o.devices.map((d) => d.id),
+  );
+  const counters = { datagrams: 0, accepted: 0, malformed: 0, unknown_senders: 0, too_large: 0 };
+  const now = o.now ?? Date.now;
+  let socket: Socket | undefined;
+
+  const handle = (msg: Buffer, from: RemoteInfo): void => {
+    counters.datagrams++;
+    let reply = '200';
+    let device: UdpMeterDeviceConfig | undefined;
+    try {
+      if (msg.length > o.listener.maxBytes)
+        throw new GridlinkError(
+          'GL_PAYLOAD_TOO_LARGE',
+          `datagram is ${msg.length} bytes, limit ${o.listener.maxBytes}`,
+        );
+      const d = parseUdpDatagram(msg.toString('utf8'));
+      device = byMeterId.get(d.meterId);
+      const cpf = d.cpf?.replace(/\D/g, '');
+      if (!device || (device.cpf !== undefined && device.cpf !== cpf)) {
+        device = undefined;
+        throw new GridlinkError(
+          'GL_METER_UNKNOWN',
+          `meter ${d.meterId.slice(0, 64)} is not configured`,
+        );
+      }
+      const ts = parseMeterTime(d.timestamp, o.listener.localTimeOffsetMinutes);
+      o.onReading({
+        deviceId: device.id,
+        ts,
+        quality: 'good',
+        values: { [device.valueName]: d.value },
+      });
+      counters.accepted++;
+      health.accepted(device.id, now());
+    } catch (err) {
+      const e = isGridlinkError(err)
+        ? err
+        : new GridlinkError('GL_INTERNAL', 'datagram handling failed');
+      if (e.code === 'GL_METER_UNKNOWN') counters.unknown_senders++;
+      else if (e.code === 'GL_PAYLOAD_TOO_LARGE') counters.too_large++;
+      else counters.malformed++;
+      if (device) health.failed(device.id, e.code, e.message);
+      // No sender data in log bindings: the address is enough to find a misconfigured meter.
+      o.logger.debug({ code: e.code, from: `${from.address}:${from.port}` }, 'datagram rejected');
+      reply = `${replyFor[e.code] ?? '500'} ${e.code}`;
+    }
+    socket?.send(reply, from.port, from.address);
+  };
+
+  return {
+    name: 'udp-meter',
+    async start() {
+      const s = createSocket(o.listener.host.includes(':') ? 'udp6' : 'udp4');
+      s.on('message', handle);
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', (err) =>
+          reject(
+            new GridlinkError(
+              'GL_PORT_IN_USE',
+              `UDP ${o.listener.host}:${o.listener.port}: ${err.message}`,
+            ),
+          ),
+        );
+        s.bind(o.listener.port, o.listener.host, () => resolve());
+      });
+      s.on('error', (err) => o.logger.warn({ err: err.message }, 'UDP meter socket error'));
+      socket = s;
+    },
+    async close() {
+      const s = socket;
+      socket = undefined;
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+    port: () => socket?.address().port ?? 0,
+    deviceIds: () => o.devices.map((d) => d.id),
+    devices: () => health.views(),
+    channels: () => [
+      {
+        driver: 'udp-meter',
+        channel: `udp:${o.listener.host}:${o.listener.port}`,
+        counters: { ...counters },
+      },
+    ],
+  };
+}

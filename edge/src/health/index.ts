@@ -1,0 +1,6 @@
+export {
+  EdgeMetrics,
+  type EdgeMetricsSource,
+  type MetricsServer,
+  serveMetrics,
+} from './metrics.js';

@@ -1,0 +1,256 @@
+import type { ErrorCode } from '@gridlink/shared';
+import { GridlinkError } from '@gridlink/shared';
+import type { ModbusClient } from './client.js';
+import { toModbusError } from './errors.js';
+import { type Priority, TransactionQueue } from './transaction-queue.js';
+
+export interface ReadRequest {
+  unitId: number;
+  fn: 1 | 2 | 3 | 4;
+  start: number;
+  count: number;
+  timeoutMs: number;
+}
+
+export interface WriteRequest {
+  unitId: number;
+  /** 5 write single coil, 6 write single register, 15 write coils, 16 write registers (§6.5-6.12). */
+  fn: 5 | 6 | 15 | 16;
+  start: number;
+  /** Register words as wire bytes (fn 6/16) or coil states (fn 5/15). */
+  data: Buffer | boolean[];
+  timeoutMs: number;
+}
+
+/** One finished transaction, for health counters. */
+export interface TransactionEvent {
+  link: string;
+  unitId: number;
+  fn: number;
+  ok: boolean;
+  code?: ErrorCode;
+  latencyMs: number;
+}
+
+/** Counters per link (cumulative since start). */
+export interface LinkStats {
+  link: string;
+  kind: 'modbus-tcp' | 'modbus-rtu';
+  transactions: number;
+  ok: number;
+  timeouts: number;
+  crcErrors: number;
+  exceptions: number;
+  badFrames: number;
+  latencyMsTotal: number;
+  queueDepth: number;
+  inFlight: number;
+}
+
+/** How a link opens its client: the transport is the only difference between TCP and RTU. */
+export interface LinkTransport {
+  kind: LinkStats['kind'];
+  key: string;
+  open(client: ModbusClient): Promise<void>;
+  /** Silence after each transaction (Modbus over Serial Line v1.02 §2.5.1.1: 3.5 characters). */
+  gapMs: number;
+  concurrency: number;
+}
+
+export interface ModbusLinkOptions {
+  createClient: () => ModbusClient;
+  now?: () => number;
+  onTransaction?: (event: TransactionEvent) => void;
+}
+
+/**
+ * One Modbus connection (a TCP device or gateway, or a serial bus) and its transaction queue.
+ * Opens lazily, and again before the next transaction after a failure that may leave a late
+ * reply on the wire (timeout, bad frame, CRC): the next transaction starts clean.
+ */
+export class ModbusLink {
+  readonly key: string;
+  readonly kind: LinkStats['kind'];
+  readonly #transport: LinkTransport;
+  readonly #queue: TransactionQueue;
+  readonly #o: ModbusLinkOptions;
+  readonly #now: () => number;
+  #client: ModbusClient | undefined;
+  #opening: Promise<ModbusClient> | undefined;
+  #closed = false;
+  readonly #stats: Omit<LinkStats, 'queueDepth' | 'inFlight'>;
+
+  constructor(transport: LinkTransport, options: ModbusLinkOptions) {
+    this.#transport = transport;
+    this.key = transport.key;
+    this.kind = transport.kind;
+    this.#o = options;
+    this.#now = options.now ?? (() => performance.now());
+    this.#queue = new TransactionQueue({ concurrency: transport.concurrency });
+    this.#stats = {
+      link: transport.key,
+      kind: transport.kind,
+      transactions: 0,
+      ok: 0,
+      timeouts: 0,
+      crcErrors: 0,
+      exceptions: 0,
+      badFrames: 0,
+      latencyMsTotal: 0,
+    };
+  }
+
+  get queueDepth(): number {
+    return this.#queue.depth;
+  }
+
+  stats(): LinkStats {
+    return { ...this.#stats, queueDepth: this.#queue.depth, inFlight: this.#queue.active };
+  }
+
+  /** Reads a block and returns its registers as wire bytes (big-endian), or coils as 0/1 words. */
+  read(req: ReadRequest, priority: Priority = 'poll'): Promise<Buffer> {
+    const what = `${this.key} unit ${req.unitId} fn ${req.fn} @${req.start}+${req.count}`;
+    return this.#transact(req.unitId, req.fn, req.timeoutMs, what, priority, async (client) => {
+      if (req.fn === 3 || req.fn === 4) {
+        const res =
+          req.fn === 3
+            ? await client.readHoldingRegisters(req.start, req.count)
+            : await client.readInputRegisters(req.start, req.count);
+        if (res.buffer.length !== req.count * 2) {
+          throw new GridlinkError(
+            'GL_MODBUS_BAD_FRAME',
+            `${what}: ${res.buffer.length} bytes for ${req.count} registers`,
+          );
+        }
+        return res.buffer;
+      }
+      const res =
+        req.fn === 1
+          ? await client.readCoils(req.start, req.count)
+          : await client.readDiscreteInputs(req.start, req.count);
+      const out = Buffer.alloc(req.count * 2);
+      for (let i = 0; i < req.count; i++) out.writeUInt16BE(res.data[i] ? 1 : 0, i * 2);
+      return out;
+    });
+  }
+
+  /** Writes through the same queue, ahead of polls. */
+  write(req: WriteRequest): Promise<void> {
+    const what = `${this.key} unit ${req.unitId} fn ${req.fn} @${req.start}`;
+    return this.#transact(req.unitId, req.fn, req.timeoutMs, what, 'command', async (client) => {
+      const { data } = req;
+      if (req.fn === 5 || req.fn === 15) {
+        const bits = Array.isArray(data) ? data : [...data].map((b) => b !== 0);
+        if (req.fn === 5) await client.writeCoil(req.start, bits[0] === true);
+        else await client.writeCoils(req.start, bits);
+        return;
+      }
+      if (Array.isArray(data))
+        throw new GridlinkError('GL_MODBUS_BAD_FRAME', `${what}: registers need bytes`);
+      if (req.fn === 6) await client.writeRegister(req.start, data.readUInt16BE(0));
+      else await client.writeRegisters(req.start, data);
+    });
+  }
+
+  /** Kept for callers of the first version: fn 16 on a unit. */
+  writeRegisters(unitId: number, start: number, words: Buffer, timeoutMs: number): Promise<void> {
+    return this.write({ unitId, fn: 16, start, data: words, timeoutMs });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#queue.close();
+    this.#drop();
+  }
+
+  #transact<T>(
+    unitId: number,
+    fn: number,
+    timeoutMs: number,
+    what: string,
+    priority: Priority,
+    body: (client: ModbusClient) => Promise<T>,
+  ): Promise<T> {
+    return this.#queue.run(priority, async () => {
+      const started = this.#now();
+      try {
+        const client = await this.#connect(what);
+        // setID/setTimeout are read synchronously when the request is framed, so several
+        // requests in flight on one TCP client each keep their own unit id and timeout.
+        client.setID(unitId);
+        client.setTimeout(timeoutMs);
+        const out = await body(client);
+        this.#count(unitId, fn, started, undefined);
+        return out;
+      } catch (err) {
+        const mapped = err instanceof GridlinkError ? err : toModbusError(err, what);
+        this.#count(unitId, fn, started, mapped.code);
+        // An exception reply is a complete, well-formed frame; anything else may leave bytes
+        // (a late reply) on the wire.
+        if (mapped.code !== 'GL_MODBUS_EXCEPTION' && this.#transport.concurrency === 1)
+          this.#drop();
+        throw mapped;
+      } finally {
+        if (this.#transport.gapMs > 0)
+          await new Promise((r) => setTimeout(r, this.#transport.gapMs));
+      }
+    });
+  }
+
+  #count(unitId: number, fn: number, started: number, code: ErrorCode | undefined): void {
+    const latencyMs = this.#now() - started;
+    const s = this.#stats;
+    s.transactions++;
+    s.latencyMsTotal += latencyMs;
+    if (code === undefined) s.ok++;
+    else if (code === 'GL_MODBUS_TIMEOUT') s.timeouts++;
+    else if (code === 'GL_MODBUS_CRC') s.crcErrors++;
+    else if (code === 'GL_MODBUS_EXCEPTION') s.exceptions++;
+    else s.badFrames++;
+    this.#o.onTransaction?.({
+      link: this.key,
+      unitId,
+      fn,
+      ok: code === undefined,
+      ...(code === undefined ? {} : { code }),
+      latencyMs,
+    });
+  }
+
+  async #connect(what: string): Promise<ModbusClient> {
+    if (this.#closed) throw new GridlinkError('GL_MODBUS_BAD_FRAME', `${what}: link closed`);
+    if (this.#client?.isOpen) return this.#client;
+    // With several requests in flight, they all wait for the same opening.
+    this.#opening ??= this.#open(what).finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #open(what: string): Promise<ModbusClient> {
+    this.#drop();
+    const client = this.#o.createClient();
+    try {
+      await this.#transport.open(client);
+    } catch (err) {
+      if (client.isOpen) client.close(() => undefined);
+      throw new GridlinkError(
+        this.kind === 'modbus-rtu' ? 'GL_SERIAL_PORT' : 'GL_MODBUS_TIMEOUT',
+        `${what}: cannot open: ${(err as Error).message ?? err}`,
+      );
+    }
+    if (this.#closed) {
+      client.close(() => undefined);
+      throw new GridlinkError('GL_MODBUS_BAD_FRAME', `${what}: link closed`);
+    }
+    this.#client = client;
+    return client;
+  }
+
+  #drop(): void {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client?.isOpen) client.close(() => undefined);
+  }
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { parseEdgeConfig } from '../src/config/index.js';
+
+const base = { edgeId: 'e1', mqtt: { url: 'mqtt://127.0.0.1:1', password: 's' } };
+
+const errorOf = (input: unknown): string => {
+  try {
+    parseEdgeConfig(input, 'edge.yaml');
+  } catch (err) {
+    expect((err as { code?: string }).code).toBe('GL_CONFIG_INVALID');
+    return (err as Error).message;
+  }
+  return expect.unreachable('config was accepted');
+};
+
+describe('edge config: buses and device kinds', () => {
+  it('accepts RTU buses, TCP devices, UDP and TCP JSON meters, with spec defaults', () => {
+    const c = parseEdgeConfig({
+      ...base,
+      buses: [{ id: 'rs485-1', path: '/dev/ttyUSB0', baudRate: 19200 }],
+      devices: [
+        { id: 'm1', driver: 'modbus-rtu', bus: 'rs485-1', unitId: 1, profile: 'eastron-sdm120' },
+        { id: 'm2', driver: 'modbus-rtu', bus: 'rs485-1', unitId: 2, profile: 'eastron-sdm630' },
+        {
+          id: 't1',
+          driver: 'modbus-tcp',
+          host: '10.0.0.9',
+          maxInFlight: 4,
+          profile: 'eastron-sdm630',
+        },
+        { id: 'u1', driver: 'udp-meter', meterId: 'MED-1', cpf: '52998224725' },
+        { id: 'j1', driver: 'tcp-json-meter', meterId: 7 },
+      ],
+    });
+    // Modbus over Serial Line v1.02 §2.5.1: 8 data bits, even parity, 1 stop bit by default.
+    expect(c.buses[0]).toMatchObject({ dataBits: 8, parity: 'even', stopBits: 1 });
+    expect(c.devices[0]).toMatchObject({
+      retries: 1,
+      offlineAfter: 3,
+      offlineBackoffMaxMs: 60_000,
+    });
+    expect(c.udp).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      maxBytes: 1024,
+      localTimeOffsetMinutes: 0,
+    });
+    expect(c.metrics).toEqual({ enabled: false, host: '127.0.0.1', port: 9464 });
+  });
+
+  it('names the key and the reason for each cross-reference error', () => {
+    const msg = errorOf({
+      ...base,
+      buses: [
+        { id: 'b1', path: '/dev/ttyS0', baudRate: 12345 },
+        { id: 'b1', path: '/dev/ttyS0' },
+      ],
+      devices: [
+        { id: 'm1', driver: 'modbus-rtu', bus: 'nope', unitId: 1, profile: 'p' },
+        { id: 'm2', driver: 'modbus-rtu', bus: 'b1', unitId: 248, profile: 'p' },
+        { id: 'm3', driver: 'modbus-rtu', bus: 'b1', unitId: 5, profile: 'p' },
+        { id: 'm4', driver: 'modbus-rtu', bus: 'b1', unitId: 5, profile: 'p' },
+        { id: 'g1', driver: 'modbus-tcp', host: 'gw', unitId: 1, maxInFlight: 2, profile: 'p' },
+        { id: 'g2', driver: 'modbus-tcp', host: 'gw', unitId: 2, profile: 'p' },
+        { id: 'u1', driver: 'udp-meter', meterId: 'A', cpf: '123' },
+        { id: 'u2', driver: 'udp-meter', meterId: 'A' },
+      ],
+    });
+    expect(msg).toMatch(/^edge\.yaml: /);
+    expect(msg).toContain('buses.0.baudRate: must be one of 1200');
+    expect(msg).toContain('devices.1.unitId: ');
+    expect(msg).toContain('buses.1.id: duplicate bus id b1');
+    expect(msg).toContain('buses.1.path: /dev/ttyS0 is already bus of another id');
+    expect(msg).toContain('devices.6.cpf: must be 11 digits');
+  });
+
+  it('reports cross-references once the documents are well-formed', () => {
+    const msg = errorOf({
+      ...base,
+      buses: [{ id: 'b1', path: '/dev/ttyS0' }],
+      devices: [
+        { id: 'm1', driver: 'modbus-rtu', bus: 'nope', unitId: 1, profile: 'p' },
+        { id: 'm3', driver: 'modbus-rtu', bus: 'b1', unitId: 5, profile: 'p' },
+        { id: 'm4', driver: 'modbus-rtu', bus: 'b1', unitId: 5, profile: 'p' },
+        { id: 'g1', driver: 'modbus-tcp', host: 'gw', unitId: 1, maxInFlight: 2, profile: 'p' },
+        { id: 'g2', driver: 'modbus-tcp', host: 'gw', unitId: 2, profile: 'p' },
+        { id: 'u1', driver: 'udp-meter', meterId: 'A' },
+        { id: 'u2', driver: 'udp-meter', meterId: 'A' },
+      ],
+    });
+    expect(msg).toContain('devices.0.bus: no bus "nope" in buses (have: b1)');
+    expect(msg).toContain('devices.2.unitId: unit 5 on bus b1 is already m3');
+    expect(msg).toContain('devices.3.maxInFlight: devices g1, g2 share gw:502 (a gateway');
+    expect(msg).toContain('devices.6.meterId: meter id A is already u1');
+  });
+
+  it('an unknown driver or key is rejected with its path', () => {
+    expect(errorOf({ ...base, devices: [{ id: 'x', driver: 'bacnet' }] })).toContain(
+      'devices.0.driver',
+    );
+    expect(errorOf({ ...base, buses: [{ id: 'b', path: '/dev/x', baud: 9600 }] })).toMatch(
+      /buses\.0: .*baud/,
+    );
+  });
+});
