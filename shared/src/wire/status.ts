@@ -14,6 +14,14 @@ export const deviceHealthSchema = z.object({
 });
 export type DeviceHealth = z.infer<typeof deviceHealthSchema>;
 
+/** One link, bus or listener of the edge with its counters (transactions, timeouts, crc_errors…). */
+export const channelHealthSchema = z.object({
+  driver: z.string().max(64),
+  channel: z.string().max(200),
+  counters: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.number()),
+});
+export type ChannelHealth = z.infer<typeof channelHealthSchema>;
+
 /**
  * `gl/v1/edges/{edgeId}/status`, retained. The MQTT last will publishes `{edgeId, online:false}`
  * so every field but those two is optional.
@@ -34,5 +42,6 @@ export const edgeStatusSchema = z.object({
     })
     .optional(),
   devices: z.array(deviceHealthSchema).max(10_000).optional(),
+  channels: z.array(channelHealthSchema).max(10_000).optional(),
 });
 export type EdgeStatus = z.infer<typeof edgeStatusSchema>;

@@ -60,3 +60,27 @@ describe('telemetry batch', () => {
     }
   });
 });
+
+describe('edge status', () => {
+  it('keeps per-channel counters', async () => {
+    const { edgeStatusSchema } = await import('./status.js');
+    const status = {
+      edgeId: 'e1',
+      online: true,
+      channels: [
+        {
+          driver: 'modbus-tcp',
+          channel: '127.0.0.1:502',
+          counters: { transactions: 10, timeouts: 1 },
+        },
+      ],
+    };
+    expect(edgeStatusSchema.parse(status).channels).toEqual(status.channels);
+    expect(
+      edgeStatusSchema.safeParse({
+        ...status,
+        channels: [{ driver: 'x', channel: 'y', counters: { 'Bad Name': 1 } }],
+      }).success,
+    ).toBe(false);
+  });
+});
