@@ -65,7 +65,10 @@ export const errorCatalog = {
     status: 403,
     summary: 'A push meter is not configured; its data is rejected.',
   },
-  GL_ALARM_TRANSITION: { status: 409, summary: 'The alarm cannot take that transition from its state.' },
+  GL_ALARM_TRANSITION: {
+    status: 409,
+    summary: 'The alarm cannot take that transition from its state.',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
