@@ -43,3 +43,37 @@ describe('shipped example config', () => {
     expect(parseCentralConfig(parse(readFileSync(file, 'utf8'))).mqtt.mode).toBe('embedded');
   });
 });
+
+describe('stopping', () => {
+  it('a SIGTERM that arrives during start-up still ends in a clean stop (exit 0, not killed)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'gl-central-stop-'));
+    const proc = spawn(
+      process.execPath,
+      [bin, '--data-dir', dir, '--http-port', '0', '--mqtt-port', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    );
+    let ready = false;
+    proc.on('message', () => {
+      ready = true;
+    });
+    // Signal as soon as it says it is starting: the database and broker are not up yet.
+    await new Promise<void>((resolve) => {
+      let out = '';
+      proc.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('"msg":"starting"')) resolve();
+      });
+    });
+    proc.kill('SIGTERM');
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      proc.on('exit', (c, s) => r([c, s])),
+    );
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+    expect(ready).toBe(true); // it finished starting, then stopped cleanly
+  });
+});

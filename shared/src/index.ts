@@ -4,3 +4,4 @@ export * from './profiles/index.js';
 export * from './registers/index.js';
 export * from './topics/index.js';
 export * from './wire/index.js';
+export * from './cli/index.js';

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatZodIssues, isGridlinkError } from '@gridlink/shared';
+import { formatZodIssues, isGridlinkError, parsePortFlag, stopRequested } from '@gridlink/shared';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { mintToken } from '../auth/index.js';
 import { startCentral } from '../central.js';
 import { centralConfigSchema } from '../config/index.js';
+import type { IngestFaults } from '../ingest/index.js';
 
 const HELP = `gridlink-central — GridLink central aggregator (HTTP API, MQTT broker, ingest, storage)
 
@@ -26,6 +27,9 @@ Options:
   -h, --help             show this help
 
 Environment: GRIDLINK_DATABASE_URL is read when --database-url is absent.
+Fault injection (fault tests and soak only): GRIDLINK_FAULT_CRASH_BEFORE_ACK=P makes the process
+SIGKILL itself, with probability P per stored batch, after the batch's commit and before its ack;
+GRIDLINK_FAULT_SEED=N seeds those draws (default 1).
 Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 start-up failure, 2 bad usage or config.`;
 
 function fail(code: number, message: string): never {
@@ -57,12 +61,42 @@ function obj(value: unknown): Record<string, unknown> {
     : {};
 }
 
+/** mulberry32: a tiny seeded PRNG, so the fault moments of a run can be replayed. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The crash-before-ack fault from the environment, or undefined (the normal case). */
+function faultsFromEnv(): IngestFaults | undefined {
+  const raw = process.env.GRIDLINK_FAULT_CRASH_BEFORE_ACK;
+  if (raw === undefined || raw === '') return undefined;
+  const p = Number(raw);
+  if (!(p >= 0 && p <= 1)) fail(2, `GRIDLINK_FAULT_CRASH_BEFORE_ACK must be 0..1, got "${raw}"`);
+  const random = seededRandom(Number(process.env.GRIDLINK_FAULT_SEED ?? '1'));
+  return {
+    beforeAck: ({ edgeId, firstSeq, lastSeq, outcome }) => {
+      if (outcome !== 'stored' || random() >= p) return;
+      process.stderr.write(
+        `gridlink-central: fault: SIGKILL after commit, before ack of ${edgeId} ${firstSeq}..${lastSeq}\n`,
+      );
+      process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
+
 function port(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    fail(2, `${flag} must be a port number 0-65535, got "${value}"`);
-  return n;
+  try {
+    return parsePortFlag(value, flag);
+  } catch (err) {
+    fail(2, (err as Error).message);
+  }
 }
 
 async function main(): Promise<void> {
@@ -133,9 +167,14 @@ async function main(): Promise<void> {
       ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
       : pino.destination(1),
   );
+  const stopping = stopRequested();
+  logger.info(
+    { dataDir: checked.data.dataDir, storage: checked.data.databaseUrl ? 'postgres' : 'pglite' },
+    'starting',
+  );
   let central: Awaited<ReturnType<typeof startCentral>>;
   try {
-    central = await startCentral(checked.data, { logger });
+    central = await startCentral(checked.data, { logger, faults: faultsFromEnv() });
   } catch (err) {
     const code = isGridlinkError(err) ? err.code : 'GL_INTERNAL';
     fail(1, `${code}: ${(err as Error).message}`);
@@ -173,18 +212,11 @@ async function main(): Promise<void> {
     moved,
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    await central.close();
-    logger.flush();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('disconnect', () => void stop('parent-exit'));
+  const signal = await stopping;
+  logger.info({ signal }, 'stopping');
+  await central.close();
+  logger.flush();
+  process.exit(0);
 }
 
 main().catch((err) => {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isGridlinkError } from '@gridlink/shared';
+import { isGridlinkError, stopRequested } from '@gridlink/shared';
 import { pino } from 'pino';
 import { startEdge } from '../agent/index.js';
 import { type EdgeConfig, loadEdgeConfigFile, parseEdgeConfig } from '../config/index.js';
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
       ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
       : pino.destination(1),
   );
+  const stopping = stopRequested();
   let agent: Awaited<ReturnType<typeof startEdge>>;
   try {
     agent = await startEdge(config, { logger });
@@ -106,18 +107,11 @@ async function main(): Promise<void> {
     devices: config.devices.length,
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    await agent.close();
-    logger.flush();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('disconnect', () => void stop('parent-exit'));
+  const signal = await stopping;
+  logger.info({ signal }, 'stopping');
+  await agent.close();
+  logger.flush();
+  process.exit(0);
 }
 
 main().catch((err) => fail(1, `GL_INTERNAL: ${(err as Error).stack ?? err}`));

@@ -1,0 +1,1 @@
+export { parsePortFlag, stopRequested } from './shutdown.js';
