@@ -5,12 +5,15 @@ import { type Bound, listen } from '@gridlink/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
+import { mqttAlarmPublisher } from './alarms/index.js';
 import { hashSecret, verifySecret } from './auth/index.js';
+import type { PixSettings } from './billing/index.js';
 import { type EmbeddedBroker, type MqttPrincipal, startEmbeddedBroker } from './broker/index.js';
 import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 import { verifyEdgeCredential } from './edges/index.js';
 import { createApp } from './http/index.js';
-import { TelemetryIngest } from './ingest/index.js';
+import { type IngestFaults, TelemetryIngest } from './ingest/index.js';
+import { type Scheduler, startJobs } from './jobs/index.js';
 import { createCentralMetrics } from './metrics/index.js';
 import { type Database, openDatabase } from './storage/index.js';
 
@@ -28,6 +31,12 @@ export interface Central {
 
 export interface StartOptions {
   logger?: Logger;
+  /** Fault injection in the ingest path (fault tests and soak only). */
+  faults?: IngestFaults;
+  /** Invoice Pix merchant settings and payment terms; without `pix`, invoices have no Pix code. */
+  billing?: { pix?: PixSettings; dueDays?: number; cron?: string };
+  /** Where cron jobs are scheduled (default node-cron); `false` starts no jobs. */
+  scheduler?: Scheduler | false;
 }
 
 const SERVICE_USER = 'gridlink-central';
@@ -103,6 +112,7 @@ export async function startCentral(
       logger: logger.child({ component: 'ingest' }),
       metrics,
       maxPayloadBytes: config.ingest.maxPayloadBytes,
+      faults: options.faults,
       subscriptionPrefix:
         config.mqtt.mode === 'external' && config.mqtt.shareGroup
           ? `$share/${config.mqtt.shareGroup}/`
@@ -117,6 +127,8 @@ export async function startCentral(
       metrics: metrics.registry,
       ready: () => client.connected,
       maxBodyBytes: config.http.maxBodyBytes,
+      billing: options.billing,
+      alarmPublisher: mqttAlarmPublisher(client),
     });
     const server = createAdaptorServer({ fetch: app.fetch }) as NetServer & {
       closeAllConnections?: () => void;
@@ -133,6 +145,16 @@ export async function startCentral(
           server.closeAllConnections?.();
         }),
     );
+    if (options.scheduler !== false) {
+      const jobs = startJobs({
+        db: database.db,
+        logger: logger.child({ component: 'jobs' }),
+        scheduler: options.scheduler,
+        billing: options.billing,
+        alarms: { publisher: mqttAlarmPublisher(client) },
+      });
+      cleanup.push(async () => jobs.stop());
+    }
     const http = { ...bound, url: `http://${bound.host}:${bound.port}` };
     logger.info({ http: http.url, mqtt: mqttUrl, storage: database.kind }, 'central ready');
     return { config, database, http, mqttUrl, broker, ingest, logger, close };

@@ -47,6 +47,11 @@ describe('HTTP API', () => {
       ],
     };
     await storeBatch(database.db, b, await meters.resolve('edge-h', ['m1', 'm2', 'm3']));
+    // meters.customer_id references customers (migration 0002): customer 7 must exist.
+    await database.db
+      .insertInto('customers')
+      .values({ id: 7, document: '52998224725', document_kind: 'cpf', name: 'Customer 7' })
+      .execute();
     await database.db
       .updateTable('meters')
       .set({ customer_id: 7 })

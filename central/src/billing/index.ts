@@ -7,6 +7,7 @@ export {
   roundHalfEven,
 } from './decimal.js';
 export { BILLING_INPUT_INVALID, PIX_CRC_MISMATCH, PIX_INVALID } from './errors.js';
+export * from './invoices/index.js';
 export {
   type Centavos,
   centavos,

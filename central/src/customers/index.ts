@@ -13,3 +13,23 @@ export {
   type TaxDocument,
 } from './documents.js';
 export { DOCUMENT_INVALID } from './errors.js';
+export { decoyHash, hashPassword, verifyPassword } from './passwords.js';
+export {
+  authenticateCustomer,
+  type BoundMeter,
+  bindMeter,
+  type Connection,
+  type CustomerBilling,
+  type CustomerInput,
+  type CustomerPatch,
+  type CustomerView,
+  createCustomer,
+  customerBilling,
+  customerIdOf,
+  findCustomer,
+  isTimeZone,
+  listCustomers,
+  type MeterTarget,
+  unbindMeter,
+  updateCustomer,
+} from './store.js';

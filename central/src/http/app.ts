@@ -3,12 +3,19 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AlarmPublisher } from '../alarms/index.js';
+import type { PixSettings } from '../billing/index.js';
 import type { Schema } from '../storage/index.js';
 import { requireAuth, requireRole } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { errorBody, onError } from './errors.js';
 import { openApiApp } from './openapi-app.js';
+import { alarmRoutes } from './routes/alarms.js';
+import { authRoutes } from './routes/auth.js';
+import { customerConsumptionRoutes, meterConsumptionRoutes } from './routes/consumption.js';
+import { customerRoutes } from './routes/customers.js';
 import { edgeRoutes } from './routes/edges.js';
+import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
 
 export interface AppDeps {
@@ -19,6 +26,14 @@ export interface AppDeps {
   ready?: () => boolean;
   maxBodyBytes?: number;
   version?: string;
+  /** The clock for sessions, history periods and billing; default: the system clock. */
+  now?: () => Date;
+  /** Lifetime of a customer session token; default 12 h. */
+  sessionTtlMs?: number;
+  /** Pix merchant settings for invoices (none: invoices carry no Pix code) and payment terms. */
+  billing?: { pix?: PixSettings; dueDays?: number };
+  /** Where alarm transitions (ack/clear through the API) are published. */
+  alarmPublisher?: AlarmPublisher;
 }
 
 /** The central's HTTP face: `/api/v1` (bearer auth), OpenAPI document and docs, health, metrics. */
@@ -43,11 +58,24 @@ export function createApp(deps: AppDeps) {
     c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }),
   );
 
+  const now = deps.now ?? (() => new Date());
+  // Mounted before the authenticated sub-app: sign-in is the one public /api/v1 route.
+  app.route(
+    '/api/v1/auth',
+    authRoutes(deps.db, { now, sessionTtlMs: deps.sessionTtlMs ?? 12 * 3_600_000 }),
+  );
+
   const api = openApiApp();
   api.use('*', bodyLimit({ maxSize: deps.maxBodyBytes ?? 1024 * 1024 }));
-  api.use('*', requireAuth(deps.db));
+  api.use('*', requireAuth(deps.db, now));
   api.route('/meters', meterRoutes(deps.db));
   api.route('/edges', edgeRoutes(deps.db));
+  api.route('/customers', customerRoutes(deps.db));
+  api.route('/meters', meterConsumptionRoutes(deps.db, { now }));
+  api.route('/customers', customerConsumptionRoutes(deps.db, { now }));
+  api.route('/invoices', invoiceRoutes(deps.db));
+  api.route('/billing', billingRoutes(deps.db, { now, ...deps.billing }));
+  api.route('/alarms', alarmRoutes(deps.db, { now, publisher: deps.alarmPublisher }));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

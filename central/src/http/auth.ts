@@ -7,11 +7,14 @@ import { httpError } from './errors.js';
 export type AppEnv = { Variables: { principal: Principal } };
 
 /** Resolves `Authorization: Bearer <token>` to a principal; 401 without one. */
-export function requireAuth(db: Kysely<Schema>): MiddlewareHandler<AppEnv> {
+export function requireAuth(
+  db: Kysely<Schema>,
+  now: () => Date = () => new Date(),
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const principal = m?.[1] ? await authenticateToken(db, m[1]) : undefined;
+    const principal = m?.[1] ? await authenticateToken(db, m[1], now()) : undefined;
     if (!principal) {
       c.header('WWW-Authenticate', 'Bearer realm="gridlink"');
       throw httpError(

@@ -1,3 +1,7 @@
 export { MeterDirectory } from './meter-directory.js';
 export { type BatchOutcome, storeBatch } from './store-batch.js';
-export { TelemetryIngest, type TelemetryIngestOptions } from './telemetry-ingest.js';
+export {
+  type IngestFaults,
+  TelemetryIngest,
+  type TelemetryIngestOptions,
+} from './telemetry-ingest.js';

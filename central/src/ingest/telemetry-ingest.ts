@@ -18,7 +18,7 @@ import type { CentralMetrics } from '../metrics/index.js';
 import type { Schema } from '../storage/index.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
-import { storeBatch } from './store-batch.js';
+import { type BatchOutcome, storeBatch } from './store-batch.js';
 
 export interface TelemetryIngestOptions {
   db: Kysely<Schema>;
@@ -28,6 +28,19 @@ export interface TelemetryIngestOptions {
   maxPayloadBytes: number;
   /** e.g. `$share/gridlink/` when several centrals share one external broker. */
   subscriptionPrefix?: string;
+  /** Fault injection for the store-and-forward fault tests; never set in production. */
+  faults?: IngestFaults;
+}
+
+/** Hooks at the fault points of the ingest path (tests and `npm run soak` only). */
+export interface IngestFaults {
+  /** After a batch's transaction committed, before its ack is published. */
+  beforeAck?: (event: {
+    edgeId: string;
+    firstSeq: number;
+    lastSeq: number;
+    outcome: BatchOutcome['kind'];
+  }) => void;
 }
 
 /**
@@ -138,6 +151,7 @@ export class TelemetryIngest {
           'batch beyond a gap not stored',
         );
       }
+      this.#o.faults?.beforeAck?.({ ...ctx, outcome: outcome.kind });
       // Only after commit (step 4): the mark is durable, so the edge may delete up to it.
       await this.#ack(batch.edgeId, { epoch: batch.epoch, upTo: outcome.upTo });
     } catch (err) {

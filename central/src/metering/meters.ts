@@ -40,12 +40,13 @@ function view(r: {
 export async function listMeters(
   db: Kysely<Schema>,
   who: Principal,
-  page: { limit: number; after?: number },
+  page: { limit: number; after?: number; customerId?: number },
 ) {
   let q = scoped(db, who)
     .orderBy('id')
     .limit(page.limit + 1);
   if (page.after !== undefined) q = q.where('id', '>', page.after);
+  if (page.customerId !== undefined) q = q.where('customer_id', '=', page.customerId);
   const rows = await q.execute();
   const items = rows.slice(0, page.limit).map(view);
   const next = rows.length > page.limit ? String(items.at(-1)?.id) : null;

@@ -67,6 +67,96 @@ export interface ReadingsTable {
   values: ColumnType<Record<string, number>, string, string>;
 }
 
+export interface CustomersTable {
+  id: Generated<number>;
+  document: string;
+  document_kind: 'cpf' | 'cnpj';
+  name: string;
+  time_zone: ColumnType<string, string | undefined, string>;
+  connection: ColumnType<string, string | undefined, string>;
+  tariff_class: ColumnType<string, string | undefined, string>;
+  /** A tariff as billing/tariffs `tariffSchema` input; written as JSON text. */
+  tariff: ColumnType<unknown | null, string | null | undefined, string | null>;
+  monthly_limit_wh: ColumnType<string | number | null, number | null | undefined, number | null>;
+  password_hash: string | null;
+  created_at: Timestamp;
+}
+
+export interface ConsumptionHourlyTable {
+  meter_id: number;
+  hour: Timestamp;
+  wh: Int8;
+}
+
+export interface MeterRollupStateTable {
+  meter_id: number;
+  last_ts: NullableTimestamp;
+  last_wh: ColumnType<string | number | null, number | null | undefined, number | null>;
+  last_values: ColumnType<Record<string, number> | null, string | null | undefined, string | null>;
+  updated_at: Timestamp;
+}
+
+export interface MeterRegisterEventsTable {
+  id: Generated<number>;
+  meter_id: number;
+  ts: Timestamp;
+  previous_wh: Int8;
+  new_wh: Int8;
+  created_at: Timestamp;
+}
+
+/** Civil dates: written as `YYYY-MM-DD`; read them with `::text` (a JS Date would shift them). */
+type CivilDate = ColumnType<unknown, string, string>;
+
+export interface InvoicesTable {
+  id: Generated<number>;
+  meter_id: number;
+  customer_id: number;
+  period_start: CivilDate;
+  period_end: CivilDate;
+  time_zone: string;
+  tariff_id: string;
+  consumption_wh: Int8;
+  billed_wh: Int8;
+  lines: ColumnType<unknown, string, string>;
+  totals: ColumnType<unknown, string, string>;
+  total_centavos: Int8;
+  due_date: CivilDate;
+  pix_payload: string | null;
+  status: ColumnType<string, string | undefined, string>;
+  issued_at: Timestamp;
+}
+
+export interface JobRunsTable {
+  job: string;
+  slot: string;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+  result: ColumnType<unknown | null, string | null | undefined, string | null>;
+}
+
+export interface AlarmsTable {
+  id: Generated<number>;
+  source: string;
+  type: string;
+  severity: string;
+  state: string;
+  customer_id: number | null;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  occurrences: ColumnType<number, number | undefined, number>;
+  raised_at: Timestamp;
+  last_seen_at: Timestamp;
+  acked_at: NullableTimestamp;
+  acked_by: string | null;
+  cleared_at: NullableTimestamp;
+  cleared_by: string | null;
+}
+
+export interface AlarmCursorsTable {
+  name: string;
+  last_id: Int8;
+}
+
 export interface Schema {
   edges: EdgesTable;
   api_tokens: ApiTokensTable;
@@ -74,4 +164,12 @@ export interface Schema {
   ingest_streams: IngestStreamsTable;
   ingest_gaps: IngestGapsTable;
   readings: ReadingsTable;
+  customers: CustomersTable;
+  consumption_hourly: ConsumptionHourlyTable;
+  meter_rollup_state: MeterRollupStateTable;
+  meter_register_events: MeterRegisterEventsTable;
+  invoices: InvoicesTable;
+  job_runs: JobRunsTable;
+  alarms: AlarmsTable;
+  alarm_cursors: AlarmCursorsTable;
 }

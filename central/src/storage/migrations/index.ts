@@ -1,9 +1,17 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-customers.js';
+import * as m0003 from './0003-consumption.js';
+import * as m0004 from './0004-invoices.js';
+import * as m0005 from './0005-alarms.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-customers': m0002,
+  '0003-consumption': m0003,
+  '0004-invoices': m0004,
+  '0005-alarms': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

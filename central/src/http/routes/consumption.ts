@@ -1,0 +1,158 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Kysely } from 'kysely';
+import { customerBilling, findCustomer, isTimeZone } from '../../customers/index.js';
+import {
+  consumptionHistory,
+  defaultGranularity,
+  findMeter,
+  granularities,
+  type HistoryRange,
+  periods,
+  rollupMeters,
+} from '../../metering/index.js';
+import type { Schema } from '../../storage/index.js';
+import { requireRole } from '../auth.js';
+import { httpError } from '../errors.js';
+import { openApiApp } from '../openapi-app.js';
+import { errorResponses, IdParam } from '../schemas.js';
+
+const DEFAULT_ZONE = 'America/Bahia';
+
+const HistoryQuery = z.object({
+  period: z
+    .enum(periods)
+    .optional()
+    .openapi({ description: 'Calendar period in the customer zone (default month)' }),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1200)
+    .default(0)
+    .openapi({ description: '0 = the current period, 1 = the previous one, …' }),
+  from: z
+    .string()
+    .max(40)
+    .optional()
+    .openapi({ description: 'Range start: local YYYY-MM-DD[THH:MM] or an ISO instant' }),
+  to: z.string().max(40).optional().openapi({ description: 'Range end (exclusive)' }),
+  granularity: z
+    .enum(granularities)
+    .optional()
+    .openapi({ description: 'Default: hour for a day, day for a month, month for a year' }),
+  timeZone: z
+    .string()
+    .refine(isTimeZone, 'expected an IANA time zone')
+    .optional()
+    .openapi({ description: "Default: the customer's zone, else America/Bahia" }),
+});
+
+const History = z
+  .object({
+    timeZone: z.string(),
+    granularity: z.enum(granularities),
+    from: z.string().datetime(),
+    to: z.string().datetime(),
+    totalWh: z.number().int(),
+    totalKwh: z.string(),
+    buckets: z.array(
+      z.object({
+        start: z.string().openapi({ example: '2024-03-01' }),
+        startsAt: z.string().datetime(),
+        wh: z.number().int(),
+        kwh: z.string().openapi({ example: '12.345' }),
+      }),
+    ),
+  })
+  .openapi('ConsumptionHistory');
+
+const route = (path: string, summary: string) =>
+  createRoute({
+    method: 'get',
+    path,
+    tags: ['consumption'],
+    summary,
+    security: [{ bearer: [] }],
+    request: { params: IdParam, query: HistoryQuery },
+    responses: {
+      200: {
+        description: 'Buckets, oldest first',
+        content: { 'application/json': { schema: History } },
+      },
+      ...errorResponses,
+    },
+  });
+
+const meterRoute = route('/{id}/consumption', 'Consumption history of one meter');
+const customerRoute = route('/{id}/consumption', 'Consumption history of all meters of a customer');
+
+type Query = z.infer<typeof HistoryQuery>;
+
+function rangeOf(q: Query): { range: HistoryRange; granularity: (typeof granularities)[number] } {
+  if (q.from !== undefined || q.to !== undefined) {
+    if (q.from === undefined || q.to === undefined)
+      throw httpError('GL_HTTP_VALIDATION', 'from, to: give both, or neither');
+    if (q.period !== undefined) throw httpError('GL_HTTP_VALIDATION', 'period: not with from/to');
+    return { range: { from: q.from, to: q.to }, granularity: q.granularity ?? 'day' };
+  }
+  const period = q.period ?? 'month';
+  return {
+    range: { period, offset: q.offset },
+    granularity: q.granularity ?? defaultGranularity[period],
+  };
+}
+
+export interface ConsumptionRouteOptions {
+  now: () => Date;
+}
+
+/** `/meters/{id}/consumption`. Rolls the meter up first, so the answer includes every reading. */
+export function meterConsumptionRoutes(db: Kysely<Schema>, options: ConsumptionRouteOptions) {
+  const app = openApiApp();
+  app.use('/:id/consumption', requireRole('admin', 'operator', 'customer'));
+  app.openapi(meterRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const meter = await findMeter(db, c.get('principal'), id);
+    if (!meter) throw httpError('GL_HTTP_NOT_FOUND', `meter ${id} not found`);
+    const owner =
+      meter.customerId === null ? undefined : await customerBilling(db, meter.customerId);
+    await rollupMeters(db, [id]);
+    const { range, granularity } = rangeOf(q);
+    const history = await consumptionHistory(db, {
+      meterIds: [id],
+      timeZone: q.timeZone ?? owner?.timeZone ?? DEFAULT_ZONE,
+      granularity,
+      range,
+      now: options.now(),
+    });
+    return c.json(history, 200);
+  });
+  return app;
+}
+
+/** `/customers/{id}/consumption`: the sum over the customer's meters. */
+export function customerConsumptionRoutes(db: Kysely<Schema>, options: ConsumptionRouteOptions) {
+  const app = openApiApp();
+  app.use('/:id/consumption', requireRole('admin', 'operator', 'customer'));
+  app.openapi(customerRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const customer = await findCustomer(db, c.get('principal'), id);
+    if (!customer) throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
+    const meterIds = (
+      await db.selectFrom('meters').select('id').where('customer_id', '=', id).execute()
+    ).map((m) => m.id);
+    await rollupMeters(db, meterIds);
+    const { range, granularity } = rangeOf(q);
+    const history = await consumptionHistory(db, {
+      meterIds,
+      timeZone: q.timeZone ?? customer.timeZone,
+      granularity,
+      range,
+      now: options.now(),
+    });
+    return c.json(history, 200);
+  });
+  return app;
+}

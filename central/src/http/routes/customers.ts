@@ -1,0 +1,259 @@
+import { idSchema } from '@gridlink/shared';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Kysely } from 'kysely';
+import {
+  bindMeter,
+  createCustomer,
+  findCustomer,
+  isTimeZone,
+  listCustomers,
+  unbindMeter,
+  updateCustomer,
+} from '../../customers/index.js';
+import { listMeters } from '../../metering/index.js';
+import type { Schema } from '../../storage/index.js';
+import { requireRole } from '../auth.js';
+import { httpError } from '../errors.js';
+import { openApiApp } from '../openapi-app.js';
+import { errorResponses, IdParam, PageQuery } from '../schemas.js';
+
+const connection = z.enum(['single-phase', 'two-phase', 'three-phase']);
+const kwh = z.union([z.string().regex(/^\d+(\.\d+)?$/), z.number().nonnegative()]);
+
+const Customer = z
+  .object({
+    id: z.number().int(),
+    document: z.string().openapi({ description: 'CPF (11 digits) or CNPJ (14), normalized' }),
+    documentKind: z.enum(['cpf', 'cnpj']),
+    name: z.string(),
+    timeZone: z.string().openapi({ example: 'America/Bahia' }),
+    connection,
+    tariffClass: z.string(),
+    tariff: z.record(z.string(), z.unknown()).nullable(),
+    monthlyLimitKwh: z.string().nullable(),
+    canSignIn: z.boolean(),
+    createdAt: z.string().datetime(),
+  })
+  .openapi('Customer');
+
+const editable = {
+  name: z.string().min(1).max(200),
+  timeZone: z
+    .string()
+    .refine(isTimeZone, 'expected an IANA time zone such as America/Bahia')
+    .optional(),
+  connection: connection.optional(),
+  tariffClass: z.string().min(1).max(64).optional(),
+  tariff: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .optional()
+    .openapi({ description: 'A tariff (see docs/BILLING.md); validated on write' }),
+  monthlyLimitKwh: kwh.nullable().optional(),
+  password: z.string().min(8).max(200).optional(),
+};
+
+const CreateCustomer = z.object({ document: z.string().min(11).max(32), ...editable });
+const PatchCustomer = z.object({ ...editable, name: editable.name.optional() }).strict();
+
+const BindMeter = z
+  .union([
+    z.object({ meterId: z.number().int().min(1) }).strict(),
+    z.object({ edgeId: idSchema, deviceId: idSchema }).strict(),
+  ])
+  .openapi('BindMeter');
+
+const BoundMeter = z.object({
+  id: z.number().int(),
+  edgeId: z.string(),
+  deviceId: z.string(),
+  customerId: z.number().int(),
+});
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const security = [{ bearer: [] }];
+
+const createRoute_ = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['customers'],
+  summary: 'Register a customer (CPF/CNPJ check digits validated)',
+  security,
+  request: {
+    body: { content: { 'application/json': { schema: CreateCustomer } }, required: true },
+  },
+  responses: {
+    201: json(Customer, 'The new customer'),
+    409: json(z.object({}), 'A customer with this document exists'),
+    ...errorResponses,
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['customers'],
+  summary: 'List customers (a customer sees only itself)',
+  security,
+  request: { query: PageQuery },
+  responses: {
+    200: json(z.object({ items: z.array(Customer), next: z.string().nullable() }), 'A page'),
+    ...errorResponses,
+  },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags: ['customers'],
+  summary: 'One customer',
+  security,
+  request: { params: IdParam },
+  responses: { 200: json(Customer, 'The customer'), ...errorResponses },
+});
+
+const patchRoute = createRoute({
+  method: 'patch',
+  path: '/{id}',
+  tags: ['customers'],
+  summary: 'Change a customer (tariff, limits, password, …)',
+  security,
+  request: {
+    params: IdParam,
+    body: { content: { 'application/json': { schema: PatchCustomer } }, required: true },
+  },
+  responses: { 200: json(Customer, 'The customer'), ...errorResponses },
+});
+
+const metersRoute = createRoute({
+  method: 'get',
+  path: '/{id}/meters',
+  tags: ['customers'],
+  summary: "A customer's meters",
+  security,
+  request: { params: IdParam, query: PageQuery },
+  responses: {
+    200: json(
+      z.object({
+        items: z.array(
+          z.object({
+            id: z.number().int(),
+            edgeId: z.string(),
+            deviceId: z.string(),
+            customerId: z.number().int().nullable(),
+            createdAt: z.string(),
+          }),
+        ),
+        next: z.string().nullable(),
+      }),
+      'A page of meters',
+    ),
+    ...errorResponses,
+  },
+});
+
+const bindRoute = createRoute({
+  method: 'post',
+  path: '/{id}/meters',
+  tags: ['customers'],
+  summary: 'Bind a meter, by id or by (edgeId, deviceId)',
+  security,
+  request: {
+    params: IdParam,
+    body: { content: { 'application/json': { schema: BindMeter } }, required: true },
+  },
+  responses: { 200: json(BoundMeter, 'The bound meter'), ...errorResponses },
+});
+
+const unbindRoute = createRoute({
+  method: 'delete',
+  path: '/{id}/meters/{meterId}',
+  tags: ['customers'],
+  summary: 'Unbind a meter from the customer',
+  security,
+  request: {
+    params: IdParam.extend({
+      meterId: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .openapi({ param: { name: 'meterId', in: 'path' } }),
+    }),
+  },
+  responses: { 204: { description: 'Unbound' }, ...errorResponses },
+});
+
+function pageAfter(cursor: string | undefined): number | undefined {
+  const after = cursor === undefined ? undefined : Number(cursor);
+  if (after !== undefined && !Number.isSafeInteger(after))
+    throw httpError('GL_HTTP_VALIDATION', 'cursor: not a cursor from this API');
+  return after;
+}
+
+export function customerRoutes(db: Kysely<Schema>) {
+  const app = openApiApp();
+  app.use('*', requireRole('admin', 'operator', 'customer'));
+  const staffOnly = requireRole('admin', 'operator');
+
+  app.openapi(listRoute, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const page = await listCustomers(db, c.get('principal'), { limit, after: pageAfter(cursor) });
+    return c.json(
+      page as z.infer<(typeof listRoute.responses)[200]['content']['application/json']['schema']>,
+      200,
+    );
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const customer = await findCustomer(db, c.get('principal'), id);
+    if (!customer) throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
+    return c.json(customer as z.infer<typeof Customer>, 200);
+  });
+
+  app.openapi(metersRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { limit, cursor } = c.req.valid('query');
+    const who = c.get('principal');
+    if (!(await findCustomer(db, who, id)))
+      throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
+    return c.json(
+      await listMeters(db, who, { limit, after: pageAfter(cursor), customerId: id }),
+      200,
+    );
+  });
+
+  app.post('/', staffOnly);
+  app.openapi(createRoute_, async (c) => {
+    const body = c.req.valid('json');
+    const customer = await createCustomer(db, body as Parameters<typeof createCustomer>[1]);
+    return c.json(customer as z.infer<typeof Customer>, 201);
+  });
+
+  app.patch('/:id', staffOnly);
+  app.openapi(patchRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const patch = c.req.valid('json');
+    const customer = await updateCustomer(db, id, patch as Parameters<typeof updateCustomer>[2]);
+    if (!customer) throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
+    return c.json(customer as z.infer<typeof Customer>, 200);
+  });
+
+  app.post('/:id/meters', staffOnly);
+  app.openapi(bindRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    return c.json(await bindMeter(db, id, c.req.valid('json')), 200);
+  });
+
+  app.delete('/:id/meters/:meterId', staffOnly);
+  app.openapi(unbindRoute, async (c) => {
+    const { id, meterId } = c.req.valid('param');
+    if (!(await unbindMeter(db, id, meterId)))
+      throw httpError('GL_HTTP_NOT_FOUND', `meter ${meterId} is not bound to customer ${id}`);
+    return c.body(null, 204);
+  });
+  return app;
+}

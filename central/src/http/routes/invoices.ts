@@ -1,0 +1,202 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Kysely } from 'kysely';
+import {
+  closeBillingPeriod,
+  findInvoice,
+  listInvoices,
+  type PixSettings,
+  pixQrSvg,
+  renderInvoiceHtml,
+} from '../../billing/index.js';
+import { type Cnpj, type Cpf, formatCnpj, formatCpf } from '../../customers/index.js';
+import type { Schema } from '../../storage/index.js';
+import { requireRole } from '../auth.js';
+import { httpError } from '../errors.js';
+import { openApiApp } from '../openapi-app.js';
+import { errorResponses, IdParam } from '../schemas.js';
+
+const periodText = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM')
+  .openapi({ example: '2024-03' });
+
+const Invoice = z
+  .object({
+    id: z.number().int(),
+    meterId: z.number().int(),
+    customerId: z.number().int(),
+    period: z.object({ start: z.string(), end: z.string(), timeZone: z.string() }),
+    tariffId: z.string(),
+    consumptionKwh: z.string(),
+    billedKwh: z.string(),
+    lines: z.array(z.record(z.string(), z.unknown())),
+    totals: z.record(z.string(), z.number().int()).openapi({ description: 'centavos' }),
+    totalCentavos: z.number().int(),
+    dueDate: z.string(),
+    pixPayload: z.string().nullable().openapi({ description: 'Pix copia e cola (BR Code)' }),
+    status: z.string(),
+    issuedAt: z.string().datetime(),
+  })
+  .openapi('Invoice');
+
+const security = [{ bearer: [] }];
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['invoices'],
+  summary: 'List invoices, newest first (customers see their own)',
+  security,
+  request: {
+    query: z.object({
+      meterId: z.coerce.number().int().min(1).optional(),
+      customerId: z.coerce.number().int().min(1).optional(),
+      period: periodText.optional(),
+      status: z.enum(['open', 'paid', 'cancelled']).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      cursor: z.string().max(20).optional(),
+    }),
+  },
+  responses: {
+    200: json(z.object({ items: z.array(Invoice), next: z.string().nullable() }), 'A page'),
+    ...errorResponses,
+  },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags: ['invoices'],
+  summary: 'One invoice',
+  security,
+  request: { params: IdParam },
+  responses: { 200: json(Invoice, 'The invoice'), ...errorResponses },
+});
+
+const htmlRoute = createRoute({
+  method: 'get',
+  path: '/{id}/html',
+  tags: ['invoices'],
+  summary: 'Printable invoice (HTML with the Pix QR code)',
+  security,
+  request: { params: IdParam },
+  responses: {
+    200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } },
+    ...errorResponses,
+  },
+});
+
+const qrRoute = createRoute({
+  method: 'get',
+  path: '/{id}/pix.svg',
+  tags: ['invoices'],
+  summary: 'The Pix QR code of an invoice (SVG)',
+  security,
+  request: { params: IdParam },
+  responses: {
+    200: { description: 'SVG', content: { 'image/svg+xml': { schema: z.string() } } },
+    ...errorResponses,
+  },
+});
+
+const closeRoute = createRoute({
+  method: 'post',
+  path: '/close',
+  tags: ['billing'],
+  summary: 'Close a billing period now (idempotent per meter and period)',
+  security,
+  request: {
+    body: {
+      content: { 'application/json': { schema: z.object({ period: periodText }) } },
+      required: true,
+    },
+  },
+  responses: {
+    200: json(
+      z.object({
+        period: z.string(),
+        issued: z.array(z.number().int()),
+        existing: z.number().int(),
+        skipped: z.array(z.object({ meterId: z.number().int(), reason: z.string() })),
+      }),
+      'What the run did',
+    ),
+    ...errorResponses,
+  },
+});
+
+export interface InvoiceRouteOptions {
+  now: () => Date;
+  pix?: PixSettings;
+  dueDays?: number;
+}
+
+export function invoiceRoutes(db: Kysely<Schema>) {
+  const app = openApiApp();
+  app.use('*', requireRole('admin', 'operator', 'customer'));
+
+  const load = async (who: Parameters<typeof findInvoice>[1], id: number) => {
+    const invoice = await findInvoice(db, who, id);
+    if (!invoice) throw httpError('GL_HTTP_NOT_FOUND', `invoice ${id} not found`);
+    return invoice;
+  };
+
+  app.openapi(listRoute, async (c) => {
+    const { limit, cursor, ...filter } = c.req.valid('query');
+    const before = cursor === undefined ? undefined : Number(cursor);
+    if (before !== undefined && !Number.isSafeInteger(before))
+      throw httpError('GL_HTTP_VALIDATION', 'cursor: not a cursor from this API');
+    const page = await listInvoices(db, c.get('principal'), filter, { limit, before });
+    return c.json(page as { items: z.infer<typeof Invoice>[]; next: string | null }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const invoice = await load(c.get('principal'), c.req.valid('param').id);
+    return c.json(invoice as z.infer<typeof Invoice>, 200);
+  });
+
+  app.openapi(qrRoute, async (c) => {
+    const invoice = await load(c.get('principal'), c.req.valid('param').id);
+    if (!invoice.pixPayload) throw httpError('GL_HTTP_NOT_FOUND', 'this invoice has no Pix code');
+    return c.body(await pixQrSvg(invoice.pixPayload), 200, {
+      'content-type': 'image/svg+xml; charset=utf-8',
+    });
+  });
+
+  app.openapi(htmlRoute, async (c) => {
+    const invoice = await load(c.get('principal'), c.req.valid('param').id);
+    const customer = await db
+      .selectFrom('customers')
+      .select(['name', 'document', 'document_kind'])
+      .where('id', '=', invoice.customerId)
+      .executeTakeFirstOrThrow();
+    const document =
+      customer.document_kind === 'cpf'
+        ? formatCpf(customer.document as Cpf)
+        : formatCnpj(customer.document as Cnpj);
+    const qr = invoice.pixPayload ? await pixQrSvg(invoice.pixPayload) : null;
+    return c.html(renderInvoiceHtml(invoice, { name: customer.name, document }, qr), 200);
+  });
+  return app;
+}
+
+/** `/billing/close`: admin only. */
+export function billingRoutes(db: Kysely<Schema>, options: InvoiceRouteOptions) {
+  const app = openApiApp();
+  app.use('*', requireRole('admin'));
+  app.openapi(closeRoute, async (c) => {
+    const { period } = c.req.valid('json');
+    const result = await closeBillingPeriod(db, {
+      period,
+      now: options.now(),
+      pix: options.pix,
+      dueDays: options.dueDays,
+    });
+    return c.json(result, 200);
+  });
+  return app;
+}

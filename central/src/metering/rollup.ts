@@ -1,0 +1,153 @@
+import { type Kysely, sql } from 'kysely';
+import { kwhToWh } from '../billing/money.js';
+import type { Schema } from '../storage/index.js';
+import { type RegisterSample, registerToHourly } from './intervals.js';
+
+/** The cumulative import register of a reading (kWh), as stored by ingest. */
+export const ENERGY_REGISTER = 'energy_import';
+
+export interface RollupResult {
+  meters: number;
+  readings: number;
+  resets: number;
+}
+
+export interface RollupOptions {
+  /** Readings per transaction; a long backlog is rolled up in several. */
+  batchSize?: number;
+}
+
+/**
+ * Rolls one meter's new readings (after its watermark) into `consumption_hourly`. Idempotent and
+ * safe to run concurrently: the watermark row is locked for the transaction that moves it, so a
+ * reading is added to the rollup exactly once. Readings of quality `bad` and readings without the
+ * register are ignored; a reading older than the watermark (arriving late) is not re-applied —
+ * its energy is already in the next register difference.
+ */
+export async function rollupMeter(
+  db: Kysely<Schema>,
+  meterId: number,
+  options: RollupOptions = {},
+): Promise<RollupResult> {
+  const batchSize = options.batchSize ?? 5000;
+  const total: RollupResult = { meters: 1, readings: 0, resets: 0 };
+  for (;;) {
+    const n = await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('meter_rollup_state')
+        .values({ meter_id: meterId })
+        .onConflict((oc) => oc.column('meter_id').doNothing())
+        .execute();
+      const state = await trx
+        .selectFrom('meter_rollup_state')
+        .select(['last_ts', 'last_wh', sql<string | null>`last_ts::text`.as('last_ts_text')])
+        .where('meter_id', '=', meterId)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      let q = trx
+        .selectFrom('readings')
+        .select([
+          sql<string>`(extract(epoch from ts) * 1000)::float8`.as('ms'),
+          // Exact (µs) text of ts for the watermark; a JS Date would round to ms.
+          sql<string>`ts::text`.as('ts_text'),
+          sql<string | null>`values->>${ENERGY_REGISTER}`.as('kwh'),
+          'values',
+        ])
+        .where('meter_id', '=', meterId)
+        .where('quality', '<>', 'bad')
+        .where(sql<boolean>`values->>${ENERGY_REGISTER} IS NOT NULL`)
+        .orderBy('ts')
+        .orderBy('stream_id')
+        .orderBy('seq')
+        .limit(batchSize);
+      if (state.last_ts_text) q = q.where('ts', '>', sql<Date>`${state.last_ts_text}::timestamptz`);
+      const rows = await q.execute();
+      if (rows.length === 0) return 0;
+
+      const samples: RegisterSample[] = [];
+      for (const r of rows) {
+        try {
+          samples.push({ ts: Math.round(Number(r.ms)), wh: kwhToWh(r.kwh as string) });
+        } catch {
+          // A negative or non-numeric register value is not energy; skip the reading.
+        }
+      }
+      const previous =
+        state.last_ts && state.last_wh !== null
+          ? { ts: new Date(state.last_ts).getTime(), wh: Number(state.last_wh) }
+          : undefined;
+      const step = registerToHourly(previous, samples);
+      await addHours(trx, meterId, step.hours);
+      if (step.resets.length > 0) {
+        await trx
+          .insertInto('meter_register_events')
+          .values(
+            step.resets.map((r) => ({
+              meter_id: meterId,
+              ts: new Date(r.ts),
+              previous_wh: r.previousWh,
+              new_wh: r.newWh,
+            })),
+          )
+          .execute();
+      }
+      const lastRow = rows.at(-1) as (typeof rows)[number];
+      await trx
+        .updateTable('meter_rollup_state')
+        .set({
+          // The watermark is the last row read, even if its value was unusable.
+          last_ts: sql`${lastRow.ts_text}::timestamptz`,
+          last_wh: step.last?.wh ?? previous?.wh ?? null,
+          last_values: JSON.stringify(lastRow.values),
+          updated_at: sql`now()`,
+        })
+        .where('meter_id', '=', meterId)
+        .execute();
+      total.resets += step.resets.length;
+      return rows.length;
+    });
+    total.readings += n;
+    if (n < batchSize) return total;
+  }
+}
+
+async function addHours(trx: Kysely<Schema>, meterId: number, hours: Map<number, number>) {
+  if (hours.size === 0) return;
+  const starts = [...hours.keys()].map((h) => new Date(h).toISOString());
+  const wh = [...hours.values()];
+  await sql`
+    INSERT INTO consumption_hourly (meter_id, hour, wh)
+    SELECT ${meterId}, u.hour, u.wh
+    FROM unnest(${starts}::timestamptz[], ${wh}::bigint[]) AS u(hour, wh)
+    ON CONFLICT (meter_id, hour) DO UPDATE SET wh = consumption_hourly.wh + excluded.wh
+  `.execute(trx);
+}
+
+/** Rolls up every meter (or the given ones). One transaction per meter and batch. */
+export async function rollupMeters(
+  db: Kysely<Schema>,
+  meterIds?: readonly number[],
+  options: RollupOptions = {},
+): Promise<RollupResult> {
+  const ids =
+    meterIds ??
+    (await db.selectFrom('meters').select('id').orderBy('id').execute()).map((r) => r.id);
+  const total: RollupResult = { meters: 0, readings: 0, resets: 0 };
+  for (const id of ids) {
+    const r = await rollupMeter(db, id, options);
+    total.meters += 1;
+    total.readings += r.readings;
+    total.resets += r.resets;
+  }
+  return total;
+}
+
+/** Recomputes one meter from scratch (after late or corrected readings). */
+export async function rebuildRollup(db: Kysely<Schema>, meterId: number): Promise<RollupResult> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('consumption_hourly').where('meter_id', '=', meterId).execute();
+    await trx.deleteFrom('meter_register_events').where('meter_id', '=', meterId).execute();
+    await trx.deleteFrom('meter_rollup_state').where('meter_id', '=', meterId).execute();
+  });
+  return rollupMeter(db, meterId);
+}
