@@ -47,6 +47,7 @@ export async function startCentral(
   options: StartOptions = {},
 ): Promise<Central> {
   const config = parseCentralConfig(input);
+  const billing = options.billing ?? config.billing;
   const logger = options.logger ?? pino({ level: config.log.level, base: { svc: 'central' } });
   const cleanup: Array<() => Promise<void>> = [];
   const close = async () => {
@@ -127,7 +128,7 @@ export async function startCentral(
       metrics: metrics.registry,
       ready: () => client.connected,
       maxBodyBytes: config.http.maxBodyBytes,
-      billing: options.billing,
+      billing,
       alarmPublisher: mqttAlarmPublisher(client),
     });
     const server = createAdaptorServer({ fetch: app.fetch }) as NetServer & {
@@ -150,7 +151,7 @@ export async function startCentral(
         db: database.db,
         logger: logger.child({ component: 'jobs' }),
         scheduler: options.scheduler,
-        billing: options.billing,
+        billing,
         alarms: { publisher: mqttAlarmPublisher(client) },
       });
       cleanup.push(async () => jobs.stop());

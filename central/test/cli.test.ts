@@ -40,7 +40,9 @@ describe('shipped example config', () => {
     const file = resolve(
       fileURLToPath(new URL('../../deploy/examples/central.yaml', import.meta.url)),
     );
-    expect(parseCentralConfig(parse(readFileSync(file, 'utf8'))).mqtt.mode).toBe('embedded');
+    const config = parseCentralConfig(parse(readFileSync(file, 'utf8')));
+    expect(config.mqtt.mode).toBe('embedded');
+    expect(config.billing.pix?.merchantCity).toBe('SALVADOR');
   });
 });
 

@@ -43,6 +43,23 @@ export const centralConfigSchema = z
       .default({ mode: 'embedded', host: '127.0.0.1', port: 1883, portFallback: false }),
     /** Absent = embedded PGlite under `dataDir/db`. */
     databaseUrl: z.string().url().optional(),
+    /** Invoices: the Pix receiver (a Pix key of the utility) and payment terms. No pix = no Pix code. */
+    billing: z
+      .object({
+        pix: z
+          .object({
+            key: z.string().min(1).max(77),
+            merchantName: z.string().min(1).max(25),
+            merchantCity: z.string().min(1).max(15),
+          })
+          .strict()
+          .optional(),
+        dueDays: z.number().int().min(0).max(90).default(10),
+        /** node-cron expression of the monthly close; default: 02:00 on the 1st. */
+        cron: z.string().min(9).optional(),
+      })
+      .strict()
+      .prefault({}),
     ingest: z
       .object({
         maxPayloadBytes: z
