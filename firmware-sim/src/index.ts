@@ -1,3 +1,23 @@
+export {
+  CarBattery,
+  type CarBatteryPayload,
+  CarDevice,
+  type CarDeviceOptions,
+  type CarModel,
+  type CarStatusPayload,
+  carModels,
+  carTopics,
+  getCarModel,
+} from './cars/index.js';
+export {
+  ChargerDevice,
+  type ChargerDeviceOptions,
+  type ConnectorState,
+  type ConnectorStatus,
+  connectorStatus,
+  STATUS_CODE,
+  transition,
+} from './chargers/index.js';
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock/index.js';
 export { CONTROL_API_HELP, type ControlServer, startControlServer } from './control/index.js';
 export {

@@ -47,7 +47,37 @@ describe('parseCliArgs', () => {
     }
   });
 
+  it('reads the charger and car flags', () => {
+    const argv = ['--chargers', '4', '--charger-port', '5030', '--cars', '3'];
+    const car = ['--car-broker', '127.0.0.1:1884', '--car-password', 'pw-{plate}'];
+    expect(parseCliArgs([...argv, ...car, '--car-interval-ms', '2000'])).toMatchObject({
+      kind: 'run',
+      options: {
+        chargers: 4,
+        chargerPort: 5030,
+        cars: 3,
+        carBroker: { host: '127.0.0.1', port: 1884 },
+        carPassword: 'pw-{plate}',
+        carIntervalMs: 2000,
+      },
+    });
+    for (const flag of [
+      '--chargers',
+      '--charger-port',
+      '--cars',
+      '--car-broker',
+      '--car-password',
+      '--car-interval-ms',
+    ]) {
+      expect(HELP).toContain(flag);
+    }
+  });
+
   it.each([
+    [['--cars', '2'], /--cars needs --car-broker HOST:PORT and --car-password/],
+    [['--cars', '2', '--car-broker', '127.0.0.1:1883'], /--cars needs/],
+    [['--chargers', '0'], /--chargers must be an integer 1-100000/],
+    [['--scenario', 'f.yaml', '--chargers', '1'], /--scenario excludes --chargers/],
     [['--meters', '0'], /--meters must be an integer 1-247, got "0"/],
     [['--meters', '248'], /--meters/],
     [['--meters', '2.5'], /--meters/],

@@ -22,9 +22,19 @@ Options:
   --udp-target H:P     where UDP meters send (required with --udp-meters)
   --json-meters N      N TCP JSON meters (SEEDS E) sending {"id","consumption","datetime","type"}
   --json-target H:P    where TCP JSON meters connect (required with --json-meters)
-  --interval-ms MS     reading interval of UDP/JSON meters (default 1000)
+  --interval-ms MS     reading interval of UDP/JSON meters (default 1000); UDP meters spread
+                       their sends evenly over it
+  --chargers N         N GridLink AC chargers (profile gridlink-charger) over Modbus TCP, unit
+                       ids 1-${MAX_UNIT_ID} per port, device ids charger-1..charger-N
+  --charger-port PORT  first Modbus TCP port of the chargers (default 0 = any free port)
+  --cars N             N cars as MQTT clients publishing carros/{plate}/status and /bateria
+  --car-broker H:P     the MQTT broker cars connect to (required with --cars)
+  --car-password TPL   each car's MQTT password, {plate} replaced by its plate (username =
+                       plate; required with --cars)
+  --car-interval-ms MS how often cars publish (default 5000)
   --scenario FILE      start the fleet a YAML scenario describes (see docs/SIMULATOR.md);
-                       excludes the device flags above
+                       excludes the device flags above (--meters, --modbus-meters,
+                       --udp-meters, --json-meters, --chargers, --cars)
   --control-port PORT  serve the control API on 127.0.0.1:PORT (0 = any free port)
   --truth-out FILE     on stop, write every device's ground truth to FILE (JSON lines)
   --seed N             seed of the models, 0-4294967295 (default 1); same seed, same fleet
@@ -35,7 +45,10 @@ Modes: Modbus TCP meters (many unit ids per port, many ports); Modbus RTU meters
 path or on a socat pty pair the simulator creates (scenario modbusRtu: wire time at the baud
 rate, 11 bits/char, 3.5-char frame gaps, per-device reply delay); UDP and TCP JSON meters.
 Faults: no-reply, late-reply, bad-crc, wrong-unit, exception, short-frame, counter-reset,
-tamper, link-flap, clock-skew — set at start (scenario faults) or through the control API.
+tamper, link-flap, clock-skew, connector-fault (chargers) — set at start (scenario faults) or
+through the control API. Chargers: connector states available, preparing, charging, finishing,
+reserved, faulted, unavailable, driven by writes of the profile's command registers. Cars:
+battery drains while driving, fills while plugged into a charger (control API).
 
 ${CONTROL_API_HELP}
 
@@ -63,6 +76,12 @@ export interface CliOptions {
   scenario?: string;
   controlPort?: number;
   truthOut?: string;
+  chargers?: number;
+  chargerPort?: number;
+  cars?: number;
+  carBroker?: { host: string; port: number };
+  carPassword?: string;
+  carIntervalMs?: number;
 }
 
 export type CliCommand = { kind: 'help' } | { kind: 'run'; options: CliOptions };
@@ -110,6 +129,12 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         scenario: { type: 'string' },
         'control-port': { type: 'string' },
         'truth-out': { type: 'string' },
+        chargers: { type: 'string' },
+        'charger-port': { type: 'string' },
+        cars: { type: 'string' },
+        'car-broker': { type: 'string' },
+        'car-password': { type: 'string' },
+        'car-interval-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -150,7 +175,16 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     controlPort: optional('--control-port', values['control-port'], 0, 65535),
     scenario: nonEmpty('--scenario', values.scenario),
     truthOut: nonEmpty('--truth-out', values['truth-out']),
+    chargers: optional('--chargers', values.chargers, 1, 100_000),
+    chargerPort: optional('--charger-port', values['charger-port'], 0, 65535),
+    cars: optional('--cars', values.cars, 1, 100_000),
+    carBroker: target('--car-broker', values['car-broker']),
+    carPassword: nonEmpty('--car-password', values['car-password']),
+    carIntervalMs: optional('--car-interval-ms', values['car-interval-ms'], 1, 86_400_000),
   };
+  if (extra.cars !== undefined && (!extra.carBroker || extra.carPassword === undefined)) {
+    throw new UsageError('--cars needs --car-broker HOST:PORT and --car-password TEMPLATE');
+  }
   if (extra.udpMeters !== undefined && !extra.udpTarget) {
     throw new UsageError('--udp-meters needs --udp-target HOST:PORT');
   }
@@ -158,7 +192,14 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     throw new UsageError('--json-meters needs --json-target HOST:PORT');
   }
   if (extra.scenario !== undefined) {
-    for (const flag of ['meters', 'modbus-meters', 'udp-meters', 'json-meters'] as const) {
+    for (const flag of [
+      'meters',
+      'modbus-meters',
+      'udp-meters',
+      'json-meters',
+      'chargers',
+      'cars',
+    ] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--scenario excludes --${flag}`);
     }
   }

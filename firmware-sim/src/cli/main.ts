@@ -53,6 +53,26 @@ function scenarioOf(options: CliOptions): Scenario {
           },
         }
       : {}),
+    ...(options.chargers
+      ? {
+          chargers: {
+            host: options.host,
+            count: options.chargers,
+            port: options.chargerPort ?? 0,
+            fallback: options.portFallback,
+          },
+        }
+      : {}),
+    ...(options.cars && options.carBroker && options.carPassword !== undefined
+      ? {
+          cars: {
+            count: options.cars,
+            broker: options.carBroker,
+            password: options.carPassword,
+            ...(options.carIntervalMs === undefined ? {} : { intervalMs: options.carIntervalMs }),
+          },
+        }
+      : {}),
     ...(options.controlPort === undefined ? {} : { control: { port: options.controlPort } }),
   });
 }
@@ -117,7 +137,7 @@ async function run(options: CliOptions): Promise<void> {
     .map((d) => d.info() as { deviceId: string; unitId: number; profile: string; port?: number })
     .filter((d) => first !== undefined && d.port === first.port)
     .map(({ deviceId, unitId, profile }) => ({ deviceId, unitId, profile }));
-  for (const t of fleet.modbusTcp) {
+  for (const t of [...fleet.modbusTcp, ...fleet.chargers]) {
     if (t.movedFrom !== undefined) {
       process.stderr.write(
         `gridlink-sim: Modbus TCP port ${t.movedFrom} was taken; using ${t.port}\n`,
@@ -130,7 +150,7 @@ async function run(options: CliOptions): Promise<void> {
     );
   }
   process.stdout.write(
-    `gridlink-sim fleet: ${JSON.stringify(fleet.summary())}; Modbus TCP ports ${fleet.modbusTcp.map((t) => t.port).join(',') || 'none'}${fleet.modbusRtu.map((r) => `; RTU ${r.clientPath ?? r.path} @${r.baudRate}`).join('')}${fleet.control ? `; control ${fleet.control.url}` : ''}\n`,
+    `gridlink-sim fleet: ${JSON.stringify(fleet.summary())}; Modbus TCP ports ${fleet.modbusTcp.map((t) => t.port).join(',') || 'none'}${fleet.chargers.length > 0 ? `; chargers on Modbus TCP ports ${fleet.chargers.map((t) => t.port).join(',')}` : ''}${fleet.modbusRtu.map((r) => `; RTU ${r.clientPath ?? r.path} @${r.baudRate}`).join('')}${fleet.control ? `; control ${fleet.control.url}` : ''}\n`,
   );
   process.send?.({
     type: 'ready',
@@ -149,6 +169,7 @@ async function run(options: CliOptions): Promise<void> {
         clientPath: r.clientPath,
         baudRate: r.baudRate,
       })),
+      chargers: fleet.chargers,
       control: fleet.control ?? null,
       counts: fleet.summary(),
     },

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { GridlinkError, isGridlinkError, listen } from '@gridlink/shared';
 import { type Logger, pino } from 'pino';
+import { CarDevice } from '../cars/index.js';
+import { ChargerDevice } from '../chargers/index.js';
 import { parseRateChange, type SimDevice } from '../devices/index.js';
 import { parseFaultSpec } from '../faults/index.js';
 
@@ -34,7 +36,12 @@ export const CONTROL_API_HELP = `Control API (JSON over HTTP, 127.0.0.1 unless -
                                    short-frame {dropBytes?}, counter-reset {toKWh?},
                                    tamper {backKWh?}, link-flap {downMs, upMs}, clock-skew {offsetMs}
   DELETE /devices/{id}/fault       back to normal
+                                   connector-fault {faultCode?} (chargers: status 5 faulted)
   PUT    /devices/{id}/rate        body {set: kW} | {raise: factor} | {lower: factor}
+  PUT    /devices/{car}/plug       body {chargerId}: plug a parked car into a charger
+  DELETE /devices/{car}/plug       take the car off its charger
+  PUT    /devices/{car}/driving    body {speedKmh}: drive (battery drains), 0 parks
+  PUT    /devices/{charger}/availability  body {available: boolean}: unavailable (6) or back
   Errors: {"error":{"code","message","details"}} with the code's HTTP status.`;
 
 const MAX_BODY = 64 * 1024;
@@ -76,6 +83,31 @@ export async function startControlServer(options: ControlServerOptions): Promise
     return d;
   };
 
+  const car = (id: string): CarDevice => {
+    const d = device(id);
+    if (!(d instanceof CarDevice))
+      throw new GridlinkError('GL_HTTP_VALIDATION', `${id} is a ${d.kind}, not a car`);
+    return d;
+  };
+  const charger = (id: string, key = 'deviceId'): ChargerDevice => {
+    const d = device(id);
+    if (!(d instanceof ChargerDevice)) {
+      throw new GridlinkError('GL_HTTP_VALIDATION', `${key}: ${id} is a ${d.kind}, not a charger`, {
+        key,
+      });
+    }
+    return d;
+  };
+  const body = async (req: IncomingMessage, key: string, type: 'string' | 'number' | 'boolean') => {
+    const b = await readJson(req);
+    const value =
+      typeof b === 'object' && b !== null ? (b as Record<string, unknown>)[key] : undefined;
+    if (typeof value !== type || (type === 'string' && value === '')) {
+      throw new GridlinkError('GL_HTTP_VALIDATION', `${key}: must be a ${type}`, { key });
+    }
+    return value as never;
+  };
+
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://control');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -111,6 +143,30 @@ export async function startControlServer(options: ControlServerOptions): Promise
         }
         const rateKW = d.setRate(parseRateChange(await readJson(req)));
         return send(res, 200, { deviceId: id, rateKW });
+      }
+      if (what === 'plug' && method === 'PUT') {
+        const c = car(id);
+        const target = charger(await body(req, 'chargerId', 'string'), 'chargerId');
+        c.plugInto(target);
+        log.info({ deviceId: id, chargerId: target.deviceId }, 'car plugged in');
+        return send(res, 200, { deviceId: id, chargerId: target.deviceId, status: target.status });
+      }
+      if (what === 'plug' && method === 'DELETE') {
+        const c = car(id);
+        const from = c.charger;
+        c.unplug();
+        log.info({ deviceId: id, chargerId: from }, 'car unplugged');
+        return send(res, 200, { deviceId: id, chargerId: null });
+      }
+      if (what === 'driving' && method === 'PUT') {
+        const c = car(id);
+        const speedKmh = c.setDriving(await body(req, 'speedKmh', 'number'));
+        return send(res, 200, { deviceId: id, speedKmh, mode: c.mode });
+      }
+      if (what === 'availability' && method === 'PUT') {
+        const c = charger(id);
+        const status = c.setOperative(await body(req, 'available', 'boolean'));
+        return send(res, 200, { deviceId: id, status });
       }
     }
     throw new GridlinkError('GL_HTTP_NOT_FOUND', `no route ${method} ${url.pathname}`);

@@ -1,7 +1,7 @@
 import { GridlinkError } from '@gridlink/shared';
 import type { DeviceFaults, FaultSpec } from '../faults/index.js';
 
-export type DeviceKind = 'modbus-meter' | 'udp-meter' | 'tcp-json-meter' | 'car';
+export type DeviceKind = 'modbus-meter' | 'udp-meter' | 'tcp-json-meter' | 'charger' | 'car';
 
 /** A consumption-rate change from the control API (SEEDS E: raise, lower or set at run time). */
 export type RateChange =

@@ -16,6 +16,12 @@ export interface UdpMeterDeviceOptions {
   intervalMs: number;
   rateKW: number;
   utcOffsetMinutes?: number;
+  /**
+   * When the first reading is due after start, ms; later ones follow every interval. A fleet
+   * gives meter n of N the phase interval × n / N, so its sends spread evenly over the interval.
+   * Default intervalMs.
+   */
+  phaseMs?: number;
 }
 
 /**
@@ -49,7 +55,7 @@ export class UdpMeterDevice implements SimDevice {
     const now = options.clock.now();
     this.meter = new RateMeter({ startMs: now, rateKW: options.rateKW });
     this.interval = options.intervalMs;
-    this.nextDueMs = now + options.intervalMs;
+    this.nextDueMs = now + (options.phaseMs ?? options.intervalMs);
     this.lastReadingKWh = 0;
     this.faults = new DeviceFaults(options.clock, [
       'no-reply',
@@ -107,6 +113,11 @@ export class UdpMeterDevice implements SimDevice {
     const rate = applyRate(this.meter.rateKW, change);
     this.meter.setRate(rate, this.options.clock.now());
     return rate;
+  }
+
+  /** When the next reading is due, clock ms. */
+  get nextReadingMs(): number {
+    return this.nextDueMs;
   }
 
   /** Changes the reading interval; the next reading is one new interval after the last one. */

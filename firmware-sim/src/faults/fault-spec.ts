@@ -23,8 +23,13 @@ export type FaultSpec =
   | { mode: 'tamper'; backKWh?: number }
   /** Link flapping: down for `downMs`, up for `upMs`, repeating from when the fault was set. */
   | { mode: 'link-flap'; downMs: number; upMs: number }
-  /** The device's own clock is off by `offsetMs` (timestamps it sends; JSON/UDP meters). */
-  | { mode: 'clock-skew'; offsetMs: number };
+  /** The device's own clock is off by `offsetMs` (timestamps it sends; JSON/UDP meters, cars). */
+  | { mode: 'clock-skew'; offsetMs: number }
+  /**
+   * Chargers: the connector reports a fault of its own (status 5 faulted, fault_code =
+   * `faultCode`, default 1); a session in progress ends. The wire stays healthy.
+   */
+  | { mode: 'connector-fault'; faultCode?: number };
 
 export type FaultMode = FaultSpec['mode'];
 
@@ -39,6 +44,7 @@ export const FAULT_MODES: readonly FaultMode[] = [
   'tamper',
   'link-flap',
   'clock-skew',
+  'connector-fault',
 ];
 
 function invalid(path: string, reason: string): never {
@@ -79,6 +85,7 @@ const ALLOWED_KEYS: Record<FaultMode, readonly string[]> = {
   tamper: ['backKWh'],
   'link-flap': ['downMs', 'upMs'],
   'clock-skew': ['offsetMs'],
+  'connector-fault': ['faultCode'],
 };
 
 /** Validates an untrusted fault description; errors are GL_CONFIG_INVALID naming the key path. */
@@ -138,6 +145,15 @@ export function parseFaultSpec(input: unknown, path = 'fault'): FaultSpec {
         mode: m,
         offsetMs: num(body, 'offsetMs', path, { min: -365 * DAY, max: 365 * DAY }) as number,
       };
+    case 'connector-fault': {
+      const faultCode = num(body, 'faultCode', path, {
+        min: 1,
+        max: 0xffff,
+        integer: true,
+        optional: true,
+      });
+      return faultCode === undefined ? { mode: m } : { mode: m, faultCode };
+    }
     default:
       return { mode: m } as FaultSpec;
   }

@@ -1,5 +1,6 @@
 import { GridlinkError, getProfile, isGridlinkError } from '@gridlink/shared';
 import { parse as parseYaml } from 'yaml';
+import { carModels, getCarModel } from '../cars/index.js';
 import { type FaultSpec, parseFaultSpec } from '../faults/index.js';
 import { MAX_UNIT_ID } from './options.js';
 
@@ -35,6 +36,11 @@ export interface Scenario {
     target: { host: string; port: number };
     intervalMs: number;
     rateKW: number;
+    /**
+     * How often due readings are sent, ms. Meter n of N sends at n/N of its interval, so a
+     * fleet's datagrams are spread evenly over the interval instead of leaving in one burst.
+     */
+    paceMs: number;
   } | null;
   tcpJsonMeters: {
     count: number;
@@ -42,6 +48,40 @@ export interface Scenario {
     intervalMs: number;
     rateKW: number;
   } | null;
+  /** GridLink AC chargers (profile gridlink-charger) over Modbus TCP, device ids charger-1..N. */
+  chargers: {
+    host: string;
+    /** First port; port i is port + i. 0 = any free ports. */
+    port: number;
+    fallback: boolean;
+    count: number;
+    /** Unit ids 1..perPort on each port (≤ 247). */
+    perPort: number;
+    profile: string;
+    /** Current limit at start, A (6-32). */
+    currentLimitA: number;
+    /** Offered power = phases × voltageV × current limit. */
+    phases: 1 | 3;
+    voltageV: number;
+    /** How long a stopped session stays finishing before the driver unplugs, ms. */
+    finishingMs: number;
+  } | null;
+  /** Cars as MQTT clients (SEEDS.md A), device ids car-1..N, seeded Mercosul plates. */
+  cars: {
+    count: number;
+    broker: { host: string; port: number };
+    /** Password of each car; `{plate}` is replaced by the car's plate (the MQTT username). */
+    password: string;
+    intervalMs: number;
+    /** Seed model names; car n is models[(n - 1) % models.length]. */
+    models: string[];
+    /** State of charge at start, %; null = seeded in 20..90. */
+    batteryPct: number | null;
+  } | null;
+  /** Cars plugged in at start: car id → charger id. */
+  plugs: Record<string, string>;
+  /** Cars driving at start: car id → speed, km/h. */
+  driving: Record<string, number>;
   /** Faults set at start, by device id. */
   faults: Record<string, FaultSpec>;
 }
@@ -99,12 +139,12 @@ function bool(o: Obj, key: string, path: string, fallback: boolean): boolean {
   return v;
 }
 
-function meterProfile(o: Obj, path: string): string {
-  const id = str(o, 'profile', path, 'eastron-sdm630');
+function meterProfile(o: Obj, path: string, kind: 'meter' | 'charger' = 'meter'): string {
+  const id = str(o, 'profile', path, kind === 'meter' ? 'eastron-sdm630' : 'gridlink-charger');
   try {
     const profile = getProfile(id);
-    if (profile.kind !== 'meter')
-      invalid(`${path}.profile`, `${id} is a ${profile.kind}, not a meter`);
+    if (profile.kind !== kind)
+      invalid(`${path}.profile`, `${id} is a ${profile.kind}, not a ${kind}`);
   } catch (err) {
     if (isGridlinkError(err, 'GL_PROFILE_UNKNOWN')) invalid(`${path}.profile`, err.message);
     throw err;
@@ -132,6 +172,10 @@ export function parseScenario(input: unknown): Scenario {
     'modbusRtu',
     'udpMeters',
     'tcpJsonMeters',
+    'chargers',
+    'cars',
+    'plugs',
+    'driving',
     'faults',
   ]);
   const scenario: Scenario = {
@@ -142,6 +186,10 @@ export function parseScenario(input: unknown): Scenario {
     modbusRtu: [],
     udpMeters: null,
     tcpJsonMeters: null,
+    chargers: null,
+    cars: null,
+    plugs: {},
+    driving: {},
     faults: {},
   };
   if (root.control !== undefined && root.control !== false) {
@@ -201,8 +249,19 @@ export function parseScenario(input: unknown): Scenario {
       };
     });
   }
-  for (const key of ['udpMeters', 'tcpJsonMeters'] as const) {
-    if (root[key] === undefined) continue;
+  if (root.udpMeters !== undefined) {
+    const key = 'udpMeters';
+    const m = obj(root[key], key, ['count', 'target', 'intervalMs', 'rateKW', 'paceMs']);
+    scenario[key] = {
+      count: int(m, 'count', key, 1, MAX_DEVICES),
+      target: target(m, key),
+      intervalMs: int(m, 'intervalMs', key, 1, 86_400_000, 1000),
+      rateKW: posNum(m, 'rateKW', key, 0.5),
+      paceMs: int(m, 'paceMs', key, 1, 60_000, 10),
+    };
+  }
+  if (root.tcpJsonMeters !== undefined) {
+    const key = 'tcpJsonMeters';
     const m = obj(root[key], key, ['count', 'target', 'intervalMs', 'rateKW']);
     scenario[key] = {
       count: int(m, 'count', key, 1, MAX_DEVICES),
@@ -211,12 +270,99 @@ export function parseScenario(input: unknown): Scenario {
       rateKW: posNum(m, 'rateKW', key, 0.5),
     };
   }
+  if (root.chargers !== undefined) scenario.chargers = parseChargers(root.chargers);
+  if (root.cars !== undefined) scenario.cars = parseCars(root.cars);
+  for (const key of ['plugs', 'driving'] as const) {
+    if (root[key] === undefined) continue;
+    const f = obj(root[key], key, Object.keys(root[key] as Obj));
+    for (const id of Object.keys(f)) {
+      if (key === 'plugs') scenario.plugs[id] = str(f, id, key);
+      else scenario.driving[id] = posNum(f, id, key, 0);
+    }
+  }
   if (root.faults !== undefined) {
     const f = obj(root.faults, 'faults', Object.keys(root.faults as Obj));
     for (const [id, spec] of Object.entries(f))
       scenario.faults[id] = parseFaultSpec(spec, `faults.${id}`);
   }
   return scenario;
+}
+
+function parseChargers(input: unknown): NonNullable<Scenario['chargers']> {
+  const p = 'chargers';
+  const c = obj(input, p, [
+    'host',
+    'port',
+    'fallback',
+    'count',
+    'perPort',
+    'profile',
+    'currentLimitA',
+    'phases',
+    'voltageV',
+    'finishingMs',
+  ]);
+  const perPort = int(c, 'perPort', p, 1, MAX_UNIT_ID, MAX_UNIT_ID);
+  const count = int(c, 'count', p, 1, MAX_DEVICES);
+  const port = int(c, 'port', p, 0, 65535, 0);
+  const ports = Math.ceil(count / perPort);
+  if (port > 0 && port + ports - 1 > 65535)
+    invalid(`${p}.port`, `${ports} ports from ${port} pass 65535`);
+  const currentLimitA = c.currentLimitA ?? 32;
+  if (typeof currentLimitA !== 'number' || !(currentLimitA >= 6 && currentLimitA <= 32)) {
+    invalid(
+      `${p}.currentLimitA`,
+      `must be a number 6..32 (A), got ${JSON.stringify(c.currentLimitA)}`,
+    );
+  }
+  const phases = c.phases ?? 1;
+  if (phases !== 1 && phases !== 3)
+    invalid(`${p}.phases`, `must be 1 or 3, got ${JSON.stringify(phases)}`);
+  return {
+    host: str(c, 'host', p, '127.0.0.1'),
+    port,
+    fallback: bool(c, 'fallback', p, false),
+    count,
+    perPort,
+    profile: meterProfile(c, p, 'charger'),
+    currentLimitA,
+    phases,
+    voltageV: int(c, 'voltageV', p, 100, 400, 220),
+    finishingMs: int(c, 'finishingMs', p, 0, 86_400_000, 30_000),
+  };
+}
+
+function parseCars(input: unknown): NonNullable<Scenario['cars']> {
+  const p = 'cars';
+  const c = obj(input, p, ['count', 'broker', 'password', 'intervalMs', 'models', 'batteryPct']);
+  const b = obj(c.broker, `${p}.broker`, ['host', 'port']);
+  let models = [...carModels().keys()];
+  if (c.models !== undefined) {
+    if (!Array.isArray(c.models) || c.models.length === 0)
+      invalid(`${p}.models`, 'must be a non-empty list of model names');
+    models = c.models.map((name: unknown, i: number) => {
+      if (typeof name !== 'string') invalid(`${p}.models[${i}]`, 'must be a model name');
+      return getCarModel(name, `${p}.models[${i}]`).name;
+    });
+  }
+  let batteryPct: number | null = null;
+  if (c.batteryPct !== undefined) {
+    const v = c.batteryPct;
+    if (typeof v !== 'number' || !(v >= 0 && v <= 100))
+      invalid(`${p}.batteryPct`, `must be a number 0..100, got ${JSON.stringify(v)}`);
+    batteryPct = v;
+  }
+  return {
+    count: int(c, 'count', p, 1, MAX_DEVICES),
+    broker: {
+      host: str(b, 'host', `${p}.broker`, '127.0.0.1'),
+      port: int(b, 'port', `${p}.broker`, 1, 65535),
+    },
+    password: str(c, 'password', p),
+    intervalMs: int(c, 'intervalMs', p, 1, 86_400_000, 5000),
+    models,
+    batteryPct,
+  };
 }
 
 /** Parses scenario YAML text; a YAML syntax error is GL_CONFIG_INVALID with its line. */

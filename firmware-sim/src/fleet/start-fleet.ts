@@ -1,5 +1,7 @@
-import { getProfile } from '@gridlink/shared';
+import { GridlinkError, getProfile } from '@gridlink/shared';
 import { type Logger, pino } from 'pino';
+import { CarDevice, getCarModel, mercosulPlate } from '../cars/index.js';
+import { ChargerDevice } from '../chargers/index.js';
 import { type Clock, systemClock } from '../clock/index.js';
 import { type ControlServer, startControlServer } from '../control/index.js';
 import {
@@ -18,6 +20,7 @@ import {
 } from '../modbus/index.js';
 import { hash32, uniform } from '../random/index.js';
 import { createPtyPair, type PtyPair } from '../serial/index.js';
+import { PushPacer } from './push-pacer.js';
 import type { Scenario } from './scenario.js';
 
 export interface FleetOptions {
@@ -39,15 +42,31 @@ export interface Fleet {
     baudRate: number;
     stats(): RtuLineStats;
   }>;
+  /** Modbus TCP ports serving chargers (unit ids 1..perPort each). */
+  readonly chargers: ReadonlyArray<{
+    host: string;
+    port: number;
+    movedFrom?: number;
+    chargers: number;
+  }>;
   readonly control: { host: string; port: number; url: string } | undefined;
   readonly devices: ReadonlyMap<string, SimDevice>;
   /** Advances every device to the clock's now; push devices send what is due. */
   tick(): void;
+  /**
+   * Sends the UDP meter readings that are due at the clock's now, and only those (a timer does
+   * this every udpMeters.paceMs); returns how many meters sent.
+   */
+  pace(): number;
   /** Ground truth of every device. */
   truth(): Array<Record<string, unknown>>;
   /** Counts by kind, for the progress line and the final summary. */
   summary(): Record<string, number>;
   close(): Promise<void>;
+}
+
+function badKey(key: string, reason: string): never {
+  throw new GridlinkError('GL_CONFIG_INVALID', `${key}: ${reason}`, { key });
 }
 
 /** A valid CPF (11 digits, check digits per Receita Federal) drawn from a seed. */
@@ -76,6 +95,9 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
     baudRate: number;
     stats(): RtuLineStats;
   }> = [];
+  const chargerOut: Array<{ host: string; port: number; movedFrom?: number; chargers: number }> =
+    [];
+  const pacer = new PushPacer();
   let control: ControlServer | undefined;
 
   const close = async () => {
@@ -188,6 +210,50 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
       });
     }
 
+    const ch = scenario.chargers;
+    if (ch) {
+      const ports = Math.ceil(ch.count / ch.perPort);
+      for (let p = 0; p < ports; p++) {
+        const byUnit = new Map<number, ChargerDevice>();
+        const count = Math.min(ch.perPort, ch.count - p * ch.perPort);
+        const server: ModbusTcpServer = await startModbusTcpServer({
+          host: ch.host,
+          port: ch.port === 0 ? 0 : ch.port + p,
+          fallback: ch.fallback,
+          resolveUnit: (unit) => byUnit.get(unit)?.bank,
+          shapeReply: (request, reply) => {
+            const d = byUnit.get(request.unitId);
+            return d ? d.shapeReply(request, reply) : { action: 'reply', reply };
+          },
+          logger,
+        });
+        closers.push(() => server.close());
+        for (let unit = 1; unit <= count; unit++) {
+          const k = p * ch.perPort + unit;
+          const d = new ChargerDevice({
+            deviceId: `charger-${k}`,
+            unitId: unit,
+            clock,
+            endpoint: { transport: 'tcp', host: server.host, port: server.port },
+            seed: hash32(scenario.seed, 0xc4a0, k),
+            profile: getProfile(ch.profile),
+            currentLimitA: ch.currentLimitA,
+            phases: ch.phases,
+            voltageV: ch.voltageV,
+            finishingMs: ch.finishingMs,
+          });
+          byUnit.set(unit, d);
+          devices.set(d.deviceId, d);
+        }
+        chargerOut.push({
+          host: server.host,
+          port: server.port,
+          ...(server.movedFrom === undefined ? {} : { movedFrom: server.movedFrom }),
+          chargers: count,
+        });
+      }
+    }
+
     const udp = scenario.udpMeters;
     if (udp) {
       for (let n = 1; n <= udp.count; n++) {
@@ -198,9 +264,17 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
           target: udp.target,
           clock,
           intervalMs: udp.intervalMs,
+          // Meter n of N reads at n/N of the interval: the fleet's sends spread evenly.
+          phaseMs: Math.round((udp.intervalMs * n) / udp.count),
           rateKW: udp.rateKW * (0.5 + uniform(scenario.seed, 0xd0, n)),
         });
         devices.set(d.deviceId, d);
+        pacer.add({
+          get nextReadingMs() {
+            return d.nextReadingMs;
+          },
+          advance: (now) => advanceSafely(d, now),
+        });
         closers.push(() => d.close());
       }
     }
@@ -218,6 +292,49 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
         devices.set(d.deviceId, d);
         closers.push(() => d.close());
       }
+    }
+
+    const cars = scenario.cars;
+    if (cars) {
+      const plates = new Set<string>();
+      for (let n = 1; n <= cars.count; n++) {
+        let plate = mercosulPlate(scenario.seed, n);
+        for (let attempt = 1; plates.has(plate); attempt++) {
+          plate = mercosulPlate(scenario.seed, n, attempt);
+        }
+        plates.add(plate);
+        const d = new CarDevice({
+          deviceId: `car-${n}`,
+          plate,
+          model: getCarModel(cars.models[(n - 1) % cars.models.length] as string),
+          password: cars.password.replaceAll('{plate}', plate),
+          brokerUrl: `mqtt://${cars.broker.host}:${cars.broker.port}`,
+          clock,
+          intervalMs: cars.intervalMs,
+          phaseMs: Math.round((cars.intervalMs * n) / cars.count),
+          initialSoc:
+            cars.batteryPct === null
+              ? 0.2 + 0.7 * uniform(scenario.seed, 0xca5, n)
+              : cars.batteryPct / 100,
+        });
+        devices.set(d.deviceId, d);
+        closers.push(() => d.close());
+      }
+    }
+
+    for (const [carId, chargerId] of Object.entries(scenario.plugs)) {
+      const car = devices.get(carId);
+      const charger = devices.get(chargerId);
+      if (!(car instanceof CarDevice)) badKey(`plugs.${carId}`, 'no such car in this scenario');
+      if (!(charger instanceof ChargerDevice)) {
+        badKey(`plugs.${carId}`, `no charger ${chargerId} in this scenario`);
+      }
+      car.plugInto(charger);
+    }
+    for (const [carId, speedKmh] of Object.entries(scenario.driving)) {
+      const car = devices.get(carId);
+      if (!(car instanceof CarDevice)) badKey(`driving.${carId}`, 'no such car in this scenario');
+      car.setDriving(speedKmh);
     }
 
     for (const [id, spec] of Object.entries(scenario.faults)) {
@@ -241,27 +358,39 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
     throw err;
   }
 
+  function advanceSafely(d: SimDevice, now: number): void {
+    try {
+      d.advance(now);
+    } catch (err) {
+      logger.error({ err, deviceId: d.deviceId }, 'device failed to advance');
+    }
+  }
   const tick = () => {
     const now = clock.now();
-    for (const d of devices.values()) {
-      try {
-        d.advance(now);
-      } catch (err) {
-        logger.error({ err, deviceId: d.deviceId }, 'device failed to advance');
-      }
-    }
+    // Cars first: a plugged car pulls its charger to each publish time, so what it publishes
+    // is exact at that time; the chargers then catch up to now.
+    for (const d of devices.values()) if (d.kind === 'car') advanceSafely(d, now);
+    for (const d of devices.values()) if (d.kind !== 'car') advanceSafely(d, now);
   };
+  const pace = () => pacer.run(clock.now());
   tick(); // push devices connect at once
   const timer = setInterval(tick, scenario.tickMs);
   timer.unref();
   closers.push(async () => clearInterval(timer));
+  if (pacer.size > 0 && scenario.udpMeters) {
+    const paceTimer = setInterval(pace, scenario.udpMeters.paceMs);
+    paceTimer.unref();
+    closers.push(async () => clearInterval(paceTimer));
+  }
 
   return {
     modbusTcp: tcpOut,
     modbusRtu: rtuOut,
+    chargers: chargerOut,
     control: control && { host: control.host, port: control.port, url: control.url },
     devices,
     tick,
+    pace,
     truth: () => Array.from(devices.values(), (d) => d.truth()),
     summary: () => {
       const out: Record<string, number> = {};
@@ -273,6 +402,13 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
       let faulted = 0;
       for (const d of devices.values()) if (d.faults.active) faulted++;
       out.faulted = faulted;
+      if (scenario.chargers) {
+        let charging = 0;
+        for (const d of devices.values()) {
+          if (d instanceof ChargerDevice && d.status === 'charging') charging++;
+        }
+        out.charging = charging;
+      }
       return out;
     },
     close,

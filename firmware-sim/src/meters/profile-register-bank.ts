@@ -9,6 +9,13 @@ import {
 import { ExceptionCode, ModbusException, type RegisterBank } from '../modbus/index.js';
 
 export interface ProfileRegisterBankOptions {
+  /**
+   * Called once per Modbus write, before anything changes, with every field the write touches
+   * and its decoded new value (in address order). Throwing a ModbusException refuses the whole
+   * write with that exception code and leaves the image unchanged (a device that cannot accept
+   * a value answers 03, Modbus Application Protocol v1.1b3 §7).
+   */
+  beforeWrite?: (changes: ReadonlyArray<{ field: RegisterField; value: DecodedValue }>) => void;
   /** Called after a Modbus write changed a writable field, with the field's decoded value. */
   onWrite?: (field: RegisterField, value: DecodedValue) => void;
 }
@@ -50,11 +57,13 @@ export class ProfileRegisterBank implements RegisterBank {
   readonly profile: Profile;
   private readonly tables: Partial<Record<TableFn, Table>>;
   private readonly onWrite: ProfileRegisterBankOptions['onWrite'];
+  private readonly beforeWrite: ProfileRegisterBankOptions['beforeWrite'];
   private cachedSnapshot: Record<string, number> | undefined;
 
   constructor(profile: Profile, options: ProfileRegisterBankOptions = {}) {
     this.profile = profile;
     this.onWrite = options.onWrite;
+    this.beforeWrite = options.beforeWrite;
     this.tables = {};
     for (const fn of [1, 2, 3, 4] as const) {
       const table = buildTable(profile.fields.filter((f) => f.fn === fn));
@@ -177,9 +186,9 @@ export class ProfileRegisterBank implements RegisterBank {
   private write(fn: 1 | 3, address: number, values: readonly number[]): void {
     const table = this.served(fn, address, values.length);
     const end = address + values.length;
-    const touched = table.fields.filter(
-      (f) => f.address < end && f.address + registerCount(f) > address,
-    );
+    const touched = table.fields
+      .filter((f) => f.address < end && f.address + registerCount(f) > address)
+      .sort((a, b) => a.address - b.address);
     for (let a = address; a < end; a++) {
       const owner = touched.find((f) => f.address <= a && a < f.address + registerCount(f));
       if (!owner?.writable) throw new ModbusException(ExceptionCode.IllegalDataAddress);
@@ -199,6 +208,7 @@ export class ProfileRegisterBank implements RegisterBank {
         throw new ModbusException(ExceptionCode.IllegalDataValue);
       }
     }
+    this.beforeWrite?.(decoded.map(([field, value]) => ({ field, value })));
     table.words.set(next);
     this.cachedSnapshot = undefined;
     for (const [field, value] of decoded) this.onWrite?.(field, value);
