@@ -77,5 +77,5 @@ describe('stopping', () => {
     expect(signal).toBeNull();
     expect(code).toBe(0);
     expect(ready).toBe(true); // it finished starting, then stopped cleanly
-  });
+  }, 120_000);
 });

@@ -1,0 +1,287 @@
+/**
+ * Store-and-forward throughput (issue 4), all in one run:
+ *  - raw LevelDB: classic-level batch puts of the encoded readings (the log's key layout), the
+ *    baseline for the edge log's group-commit append of the same readings;
+ *  - raw database insert: the same rows, INSERT … SELECT unnest(…), 500 per transaction, into a
+ *    copy of the readings table, the baseline for the end-to-end figures;
+ *  - end to end, sustained: the edge (a child process: log + uplink with the shipped defaults)
+ *    appends 100,000 readings as fast as it can while forwarding to the central (embedded aedes,
+ *    exactly-once ingest); readings/s until the last is acknowledged;
+ *  - backlog drain: 100,000 readings committed while offline, then connected: readings/s, and the
+ *    edge process's RSS during the drain.
+ * Run on PGlite and, when reachable, PostgreSQL.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type Central,
+  MeterDirectory,
+  startCentral,
+  upsertEdgeCredential,
+} from '@gridlink/central';
+import { openReadingLog } from '@gridlink/edge';
+import { ClassicLevel } from 'classic-level';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { pino } from 'pino';
+import type { Benchmark, Figure } from './lib/figure.js';
+import { round } from './lib/figure.js';
+import {
+  benchReading,
+  type ForwardEdgeJob,
+  type ForwardEdgeMessage,
+} from './lib/forward-readings.js';
+
+const COUNT = 100_000;
+const PER_BATCH = 500;
+
+function seqKey(seq: number): Buffer {
+  const key = Buffer.alloc(9);
+  key[0] = 0x72;
+  key.writeBigUInt64BE(BigInt(seq), 1);
+  return key;
+}
+
+async function rawLevelDb(dir: string, sync: boolean): Promise<number> {
+  const db = new ClassicLevel<Buffer, string>(dir, {
+    keyEncoding: 'buffer',
+    valueEncoding: 'utf8',
+  });
+  await db.open();
+  const t = performance.now();
+  for (let first = 1; first <= COUNT; first += PER_BATCH) {
+    const ops = [];
+    for (let seq = first; seq < first + PER_BATCH; seq++)
+      ops.push({
+        type: 'put' as const,
+        key: seqKey(seq),
+        value: JSON.stringify(benchReading(seq)),
+      });
+    await db.batch(ops, { sync });
+  }
+  const rate = COUNT / ((performance.now() - t) / 1000);
+  await db.close();
+  return rate;
+}
+
+async function logAppend(dir: string, sync: boolean): Promise<number> {
+  const log = await openReadingLog({ dir, sync });
+  const t = performance.now();
+  for (let first = 1; first <= COUNT; first += PER_BATCH) {
+    const batch = [];
+    for (let seq = first; seq < first + PER_BATCH; seq++) {
+      const { seq: _s, ...r } = benchReading(seq);
+      batch.push(r);
+    }
+    await log.append(batch);
+  }
+  const rate = COUNT / ((performance.now() - t) / 1000);
+  await log.close();
+  return rate;
+}
+
+async function rawInsert(central: Central): Promise<number> {
+  const db = central.database.db;
+  await upsertEdgeCredential(db, 'bench-raw');
+  const ids = await new MeterDirectory(db).resolve(
+    'bench-raw',
+    Array.from({ length: 20 }, (_, i) => `meter-${i + 1}`),
+  );
+  await sql`CREATE TABLE readings_raw (LIKE readings INCLUDING ALL)`.execute(db);
+  const t = performance.now();
+  for (let first = 1; first <= COUNT; first += PER_BATCH) {
+    const rs = Array.from({ length: PER_BATCH }, (_, i) => benchReading(first + i));
+    await db.transaction().execute(async (trx) => {
+      await sql`
+        INSERT INTO readings_raw (stream_id, seq, meter_id, ts, quality, values)
+        SELECT 1, u.seq, u.meter_id, to_timestamp(u.ts), u.quality, u.values::jsonb
+        FROM unnest(${rs.map((r) => r.seq)}::bigint[], ${rs.map((r) => ids.get(r.deviceId) as number)}::int[],
+                    ${rs.map((r) => r.ts / 1000)}::float8[], ${rs.map((r) => r.quality)}::text[],
+                    ${rs.map((r) => JSON.stringify(r.values))}::text[]) AS u(seq, meter_id, ts, quality, values)`.execute(
+        trx,
+      );
+    });
+  }
+  const rate = COUNT / ((performance.now() - t) / 1000);
+  await sql`DROP TABLE readings_raw`.execute(db);
+  return rate;
+}
+
+function edgeChild(job: ForwardEdgeJob): {
+  child: ChildProcess;
+  next: () => Promise<ForwardEdgeMessage>;
+} {
+  const child = fork(
+    fileURLToPath(new URL('./lib/forward-edge.ts', import.meta.url)),
+    [JSON.stringify(job)],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`edge child exited (${code}) early`);
+  });
+  exited.catch(() => undefined);
+  return {
+    child,
+    next: () =>
+      Promise.race([once(child, 'message').then(([m]) => m as ForwardEdgeMessage), exited]),
+  };
+}
+
+async function endToEnd(central: Central, dir: string, label: string, log: (l: string) => void) {
+  const run = async (mode: ForwardEdgeJob['mode'], maxReadings?: number) => {
+    const edgeId = `bench-${mode}${maxReadings ? `-${maxReadings}` : ''}`;
+    const secret = await upsertEdgeCredential(central.database.db, edgeId);
+    const { child, next } = edgeChild({
+      mode,
+      dir: join(dir, edgeId),
+      edgeId,
+      mqttUrl: central.mqttUrl,
+      secret,
+      count: COUNT,
+      perAppend: PER_BATCH,
+      ...(maxReadings ? { maxReadings } : {}),
+    });
+    let built: ForwardEdgeMessage | undefined;
+    if (mode === 'backlog') {
+      built = await next();
+      child.send({ type: 'go' });
+    }
+    const done = await next();
+    await once(child, 'exit');
+    if (done.type !== 'done') throw new Error('edge child: unexpected message');
+    await central.ingest.idle();
+    const stored = await sql<{ n: string }>`
+      SELECT count(*)::text AS n FROM readings r JOIN ingest_streams s ON s.id = r.stream_id
+      WHERE s.edge_id = ${edgeId}`.execute(central.database.db);
+    if (Number(stored.rows[0]?.n) !== COUNT)
+      throw new Error(`${label} ${mode}: ${stored.rows[0]?.n} rows stored, expected ${COUNT}`);
+    const rate = COUNT / (done.ms / 1000);
+    log(
+      `${label} ${mode}${maxReadings ? ` (batches of ${maxReadings})` : ''}: ${round(rate)} readings/s end to end, edge RSS peak ${done.rssPeakMB} MB mean ${done.rssMeanMB} MB${built?.type === 'built' ? ` (${built.rssMB} MB after building the backlog)` : ''}`,
+    );
+    return { rate, done, built };
+  };
+  return {
+    sustained: await run('sustained'),
+    backlog: await run('backlog'),
+    // The same drain with 2,000-reading batches: how much is per-batch cost.
+    backlog2000: await run('backlog', 2000),
+  };
+}
+
+async function measureStore(
+  label: 'pglite' | 'postgres',
+  databaseUrl: string | undefined,
+  log: (l: string) => void,
+): Promise<Figure[]> {
+  const dir = await mkdtemp(join(tmpdir(), `gl-bench-forward-${label}-`));
+  const central = await startCentral(
+    {
+      dataDir: join(dir, 'central'),
+      ...(databaseUrl ? { databaseUrl } : {}),
+      http: { port: 0 },
+      mqtt: { mode: 'embedded', port: 0 },
+    },
+    { logger: pino({ level: 'silent' }) },
+  );
+  try {
+    const raw = await rawInsert(central);
+    log(`${label}: raw insert ${round(raw)} rows/s`);
+    const { sustained, backlog, backlog2000 } = await endToEnd(central, dir, label, log);
+    return [
+      { metric: `${label}_raw_insert_rows_per_s`, value: round(raw), unit: 'rows/s' },
+      {
+        metric: `${label}_end_to_end_sustained_readings_per_s`,
+        value: round(sustained.rate),
+        unit: 'readings/s',
+        baseline: round(raw),
+      },
+      {
+        metric: `${label}_backlog_drain_readings_per_s`,
+        value: round(backlog.rate),
+        unit: 'readings/s',
+        baseline: round(raw),
+      },
+      {
+        metric: `${label}_backlog_drain_batch2000_readings_per_s`,
+        value: round(backlog2000.rate),
+        unit: 'readings/s',
+        baseline: round(raw),
+      },
+      {
+        metric: `${label}_edge_rss_during_drain_peak_mb`,
+        value: backlog.done.type === 'done' ? backlog.done.rssPeakMB : 0,
+        unit: 'MB',
+      },
+      {
+        metric: `${label}_edge_rss_during_drain_mean_mb`,
+        value: backlog.done.type === 'done' ? backlog.done.rssMeanMB : 0,
+        unit: 'MB',
+      },
+    ];
+  } finally {
+    await central.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const bench: Benchmark = async ({ log }) => {
+  const figures: Figure[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'gl-bench-leveldb-'));
+  try {
+    for (const sync of [false, true]) {
+      const raw = await rawLevelDb(join(dir, `raw-${sync}`), sync);
+      const append = await logAppend(join(dir, `log-${sync}`), sync);
+      log(
+        `sync ${sync}: raw LevelDB ${round(raw)} readings/s, edge log append ${round(append)} readings/s`,
+      );
+      const s = sync ? 'sync' : 'nosync';
+      figures.push(
+        {
+          metric: `leveldb_raw_batch_write_${s}_readings_per_s`,
+          value: round(raw),
+          unit: 'readings/s',
+        },
+        {
+          metric: `edge_log_append_${s}_readings_per_s`,
+          value: round(append),
+          unit: 'readings/s',
+          baseline: round(raw),
+        },
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  figures.push(...(await measureStore('pglite', undefined, log)));
+  const adminUrl =
+    process.env.GRIDLINK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+  } catch {
+    log(`PostgreSQL not reachable at ${adminUrl}: PostgreSQL figures skipped`);
+    return figures;
+  }
+  const name = `gl_bench_fwd_${Date.now()}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  try {
+    figures.push(...(await measureStore('postgres', url.toString(), log)));
+  } finally {
+    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+  return figures;
+};
+
+export default bench;

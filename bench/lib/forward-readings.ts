@@ -1,0 +1,39 @@
+import type { Reading } from '@gridlink/shared';
+
+/** The readings every part of the forward benchmark uses: the same shape, values and size. */
+export function benchReading(seq: number, devices = 20): Reading {
+  return {
+    seq,
+    deviceId: `meter-${(seq % devices) + 1}`,
+    ts: 1_767_225_600_000 + seq,
+    quality: 'good',
+    values: {
+      voltage_l1: 220.1 + (seq % 7) / 10,
+      voltage_l2: 219.8,
+      voltage_l3: 221.3,
+      current_l1: 5.2,
+      power_total: 3400.5 + (seq % 50),
+      frequency: 60.01,
+      energy_import: seq * 0.01,
+    },
+  };
+}
+
+/** The edge side of the forward benchmark, as a child process (so its RSS is its own). */
+export interface ForwardEdgeJob {
+  mode: 'sustained' | 'backlog';
+  dir: string;
+  edgeId: string;
+  mqttUrl: string;
+  secret: string;
+  count: number;
+  /** Readings per append (one group commit). */
+  perAppend: number;
+  /** Uplink batch size and window (default: the edge's shipped 500 and 4). */
+  maxReadings?: number;
+  window?: number;
+}
+
+export type ForwardEdgeMessage =
+  | { type: 'built'; lastSeq: number; rssMB: number }
+  | { type: 'done'; ms: number; lastSeq: number; rssPeakMB: number; rssMeanMB: number };
