@@ -8,7 +8,7 @@
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { openReadingLog, Uplink } from '@gridlink/edge';
+import { openReadingLog, parseEdgeConfig, Uplink } from '@gridlink/edge';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { benchReading, type ForwardEdgeJob, type ForwardEdgeMessage } from './forward-readings.js';
@@ -16,6 +16,12 @@ import { benchReading, type ForwardEdgeJob, type ForwardEdgeMessage } from './fo
 const job = JSON.parse(process.argv[2] ?? '{}') as ForwardEdgeJob;
 const send = (m: ForwardEdgeMessage) => process.send?.(m);
 const mb = () => Math.round((process.memoryUsage.rss() / 1024 / 1024) * 10) / 10;
+
+/** The shipped defaults, read from the config schema itself so the bench cannot drift from them. */
+const shipped = parseEdgeConfig({
+  edgeId: 'defaults',
+  mqtt: { url: 'mqtt://127.0.0.1', password: 'x' },
+}).uplink;
 
 const log = await openReadingLog({ dir: join(job.dir, 'log'), sync: false });
 let seq = log.stats().lastSeq;
@@ -48,14 +54,14 @@ const uplink = new Uplink({
   log,
   mqtt: client,
   logger: pino({ level: 'silent' }),
-  // The edge's shipped defaults (edge/src/config/schema.ts), except a short partial-batch delay.
+  // The edge's shipped defaults, except a short partial-batch delay.
   batch: {
-    maxReadings: job.maxReadings ?? 500,
-    maxBytes: job.maxReadings ? 4 * 1024 * 1024 : 256 * 1024,
+    maxReadings: job.maxReadings ?? shipped.maxReadings,
+    maxBytes: job.maxReadings ? 4 * 1024 * 1024 : shipped.maxBytes,
     maxDelayMs: 20,
   },
-  window: job.window ?? 4,
-  resendAfterMs: 10_000,
+  window: job.window ?? shipped.window,
+  resendAfterMs: shipped.resendAfterMs,
 });
 uplink.start();
 if (job.mode === 'sustained') {

@@ -152,3 +152,45 @@ describe('telemetry ingest over MQTT', () => {
     }
   });
 });
+
+describe('group commit at the central', () => {
+  it('batches published back to back are all stored once and acknowledged up to the last', async () => {
+    const t = await startTestCentral();
+    try {
+      const edge = await t.connectEdge('edge-burst');
+      await edge.subscribeAsync(edgeTopic('edge-burst', 'ack'), { qos: 1 });
+      const acks: number[] = [];
+      const last = new Promise<void>((resolve) =>
+        edge.on('message', (_t, p) => {
+          acks.push((JSON.parse(p.toString()) as { upTo: number }).upTo);
+          if (acks.at(-1) === 200) resolve();
+        }),
+      );
+      // Twenty batches without waiting for acks: later ones queue behind the first transaction.
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          edge.publishAsync(
+            edgeTopic('edge-burst', 'telemetry'),
+            JSON.stringify(batch('edge-burst', i * 10 + 1, 10)),
+            { qos: 1 },
+          ),
+        ),
+      );
+      await last;
+      await t.central.ingest.idle();
+      const rows = await sql<{
+        seq: string;
+      }>`SELECT r.seq::text AS seq FROM readings r JOIN meters m ON m.id = r.meter_id WHERE m.edge_id = 'edge-burst' ORDER BY r.seq`.execute(
+        t.central.database.db,
+      );
+      expect(rows.rows.map((r) => Number(r.seq))).toEqual(
+        Array.from({ length: 200 }, (_, i) => i + 1),
+      );
+      // Acks only move forward; fewer than 20 when batches were merged.
+      expect(acks).toEqual([...acks].sort((a, b) => a - b));
+      expect(acks.length).toBeLessThanOrEqual(20);
+    } finally {
+      await t.close();
+    }
+  });
+});

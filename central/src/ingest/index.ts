@@ -1,3 +1,4 @@
+export { coalesceBatches } from './coalesce.js';
 export { MeterDirectory } from './meter-directory.js';
 export { type BatchOutcome, storeBatch } from './store-batch.js';
 export {

@@ -22,17 +22,13 @@ export async function storeBatch(
   meterIds: ReadonlyMap<string, number>,
 ): Promise<BatchOutcome> {
   return db.transaction().execute(async (trx) => {
-    await trx
+    // Statement 1: create the mark on first sight and lock it, returning it (ON CONFLICT DO UPDATE
+    // takes the row lock, so concurrent deliveries of one stream serialize here).
+    const stream = await trx
       .insertInto('ingest_streams')
       .values({ edge_id: batch.edgeId, epoch: batch.epoch })
-      .onConflict((oc) => oc.columns(['edge_id', 'epoch']).doNothing())
-      .execute();
-    const stream = await trx
-      .selectFrom('ingest_streams')
-      .select(['id', 'up_to'])
-      .where('edge_id', '=', batch.edgeId)
-      .where('epoch', '=', batch.epoch)
-      .forUpdate()
+      .onConflict((oc) => oc.columns(['edge_id', 'epoch']).doUpdateSet({ updated_at: sql`now()` }))
+      .returning(['id', 'up_to'])
       .executeTakeFirstOrThrow();
     const mark = Number(stream.up_to);
 
@@ -55,27 +51,27 @@ export async function storeBatch(
         .execute();
     }
 
+    // Statement 2: the readings above the mark and the new mark, together.
     const fresh = batch.readings.filter((r) => r.seq > mark);
-    await insertReadings(trx, stream.id, fresh, meterIds);
-    await trx
-      .updateTable('ingest_streams')
-      .set({ up_to: batch.lastSeq, dropped: batch.dropped, updated_at: sql`now()` })
-      .where('id', '=', stream.id)
-      .execute();
+    await insertReadingsAndAdvance(trx, stream.id, fresh, meterIds, batch);
     return gap
       ? { kind: 'stored', upTo: batch.lastSeq, stored: fresh.length, gap }
       : { kind: 'stored', upTo: batch.lastSeq, stored: fresh.length };
   });
 }
 
-/** One INSERT … SELECT FROM unnest(arrays): six parameters whatever the batch size. */
-async function insertReadings(
+/**
+ * One statement: INSERT … SELECT FROM unnest(arrays) (a handful of parameters whatever the batch
+ * size) in a data-modifying CTE, and the mark's UPDATE. PostgreSQL runs a data-modifying CTE
+ * exactly once and to completion even when nothing reads its output.
+ */
+async function insertReadingsAndAdvance(
   trx: Kysely<Schema>,
   streamId: number,
   readings: TelemetryBatch['readings'],
   meterIds: ReadonlyMap<string, number>,
+  batch: TelemetryBatch,
 ): Promise<void> {
-  if (readings.length === 0) return;
   const seqs: number[] = [];
   const meters: number[] = [];
   const ts: number[] = [];
@@ -91,9 +87,13 @@ async function insertReadings(
     values.push(JSON.stringify(r.values));
   }
   await sql`
-    INSERT INTO readings (stream_id, seq, meter_id, ts, quality, values)
-    SELECT ${streamId}, u.seq, u.meter_id, to_timestamp(u.ts), u.quality, u.values::jsonb
-    FROM unnest(${seqs}::bigint[], ${meters}::int[], ${ts}::float8[], ${quality}::text[], ${values}::text[])
-      AS u(seq, meter_id, ts, quality, values)
+    WITH inserted AS (
+      INSERT INTO readings (stream_id, seq, meter_id, ts, quality, values)
+      SELECT ${streamId}, u.seq, u.meter_id, to_timestamp(u.ts), u.quality, u.values::jsonb
+      FROM unnest(${seqs}::bigint[], ${meters}::int[], ${ts}::float8[], ${quality}::text[], ${values}::text[])
+        AS u(seq, meter_id, ts, quality, values)
+    )
+    UPDATE ingest_streams SET up_to = ${batch.lastSeq}, dropped = ${batch.dropped}, updated_at = now()
+    WHERE id = ${streamId}
   `.execute(trx);
 }

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { recordEdgeStatus } from '../edges/index.js';
 import type { CentralMetrics } from '../metrics/index.js';
 import type { Schema } from '../storage/index.js';
+import { coalesceBatches } from './coalesce.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
 import { type BatchOutcome, storeBatch } from './store-batch.js';
@@ -51,6 +52,8 @@ export interface IngestFaults {
 export class TelemetryIngest {
   readonly #o: TelemetryIngestOptions;
   readonly #queue = new KeyedQueue();
+  /** Validated batches per edge waiting for the edge's previous transaction to finish. */
+  readonly #pending = new Map<string, TelemetryBatch[]>();
   readonly #meters: MeterDirectory;
   readonly #onMessage = (topic: string, payload: Buffer) => this.#handle(topic, payload);
 
@@ -105,7 +108,10 @@ export class TelemetryIngest {
       this.#reject(err, edgeId);
       return;
     }
-    void this.#queue.run(edgeId, () => this.#store(batch));
+    const waiting = this.#pending.get(edgeId);
+    if (waiting) waiting.push(batch);
+    else this.#pending.set(edgeId, [batch]);
+    void this.#queue.run(edgeId, () => this.#drain(edgeId));
   }
 
   #reject(err: unknown, edgeId?: string): void {
@@ -117,7 +123,15 @@ export class TelemetryIngest {
     );
   }
 
-  async #store(batch: TelemetryBatch): Promise<void> {
+  /** Stores what queued up for one edge, contiguous batches merged into one transaction each. */
+  async #drain(edgeId: string): Promise<void> {
+    const batches = this.#pending.get(edgeId);
+    if (!batches) return; // an earlier run took them
+    this.#pending.delete(edgeId);
+    for (const group of coalesceBatches(batches)) await this.#store(group.batch, group.count);
+  }
+
+  async #store(batch: TelemetryBatch, received = 1): Promise<void> {
     const { logger, metrics } = this.#o;
     const timer = metrics.ingestSeconds.startTimer();
     try {
@@ -126,7 +140,8 @@ export class TelemetryIngest {
         batch.readings.map((r) => r.deviceId),
       );
       const outcome = await storeBatch(this.#o.db, batch, meterIds);
-      metrics.ingestBatches.inc({ outcome: outcome.kind });
+      metrics.ingestBatches.inc({ outcome: outcome.kind }, received);
+      if (received > 1) metrics.ingestCoalesced.inc(received - 1);
       const ctx = {
         edgeId: batch.edgeId,
         epoch: batch.epoch,
@@ -155,7 +170,7 @@ export class TelemetryIngest {
       // Only after commit (step 4): the mark is durable, so the edge may delete up to it.
       await this.#ack(batch.edgeId, { epoch: batch.epoch, upTo: outcome.upTo });
     } catch (err) {
-      metrics.ingestBatches.inc({ outcome: 'error' });
+      metrics.ingestBatches.inc({ outcome: 'error' }, received);
       logger.error(
         { code: 'GL_INTERNAL', edgeId: batch.edgeId, err },
         'storing a batch failed; the edge will resend',

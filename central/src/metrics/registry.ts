@@ -12,6 +12,11 @@ export function createCentralMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    ingestCoalesced: new Counter({
+      name: 'gl_ingest_coalesced_batches_total',
+      help: 'Batches stored in the transaction of an earlier batch of the same edge (group commit)',
+      registers: [registry],
+    }),
     ingestReadings: new Counter({
       name: 'gl_ingest_readings_total',
       help: 'Readings stored',

@@ -1,0 +1,56 @@
+import type { TelemetryBatch } from '@gridlink/shared';
+import { describe, expect, it } from 'vitest';
+import { coalesceBatches } from './coalesce.js';
+
+const b = (firstSeq: number, n: number, epoch = 'epoch-0001', dropped = 0): TelemetryBatch => ({
+  edgeId: 'e1',
+  epoch,
+  firstSeq,
+  lastSeq: firstSeq + n - 1,
+  dropped,
+  droppedUpTo: dropped,
+  readings: Array.from({ length: n }, (_, i) => ({
+    seq: firstSeq + i,
+    deviceId: 'm',
+    ts: 0,
+    quality: 'good' as const,
+    values: {},
+  })),
+});
+
+const shape = (groups: ReturnType<typeof coalesceBatches>) =>
+  groups.map((g) => [g.batch.epoch, g.batch.firstSeq, g.batch.lastSeq, g.count]);
+
+describe('coalesceBatches', () => {
+  it('merges batches that continue each other, keeping seqs contiguous', () => {
+    const groups = coalesceBatches([b(1, 3), b(4, 2), b(6, 4)]);
+    expect(shape(groups)).toEqual([['epoch-0001', 1, 9, 3]]);
+    expect(groups[0]?.batch.readings.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('starts a new group at a resend, a gap or a new epoch, in arrival order', () => {
+    const groups = coalesceBatches([b(1, 3), b(1, 3), b(4, 1), b(9, 1), b(1, 2, 'epoch-0002')]);
+    expect(shape(groups)).toEqual([
+      ['epoch-0001', 1, 3, 1],
+      ['epoch-0001', 1, 4, 2],
+      ['epoch-0001', 9, 9, 1],
+      ['epoch-0002', 1, 2, 1],
+    ]);
+  });
+
+  it('takes the drop accounting of the newest batch', () => {
+    const [g] = coalesceBatches([
+      b(5, 1, 'epoch-0001', 4),
+      b(6, 1, 'epoch-0001', 4),
+      b(7, 1, 'epoch-0001', 4),
+    ]);
+    expect(g?.batch).toMatchObject({ firstSeq: 5, lastSeq: 7, dropped: 4, droppedUpTo: 4 });
+  });
+
+  it('caps a group at maxReadings', () => {
+    expect(shape(coalesceBatches([b(1, 3), b(4, 3), b(7, 3)], 6))).toEqual([
+      ['epoch-0001', 1, 6, 2],
+      ['epoch-0001', 7, 9, 1],
+    ]);
+  });
+});
