@@ -238,6 +238,8 @@ export async function startEdge(
       commands.stop();
       remoteConfig.stop();
       await metricsServer?.close();
+      // Drivers first: polls still on the wire finish into the sink, then one last group commit.
+      await Promise.all(drivers.map((d) => d.close()));
       await sink.flush();
       uplink.stop();
       if (client.connected) {
@@ -249,7 +251,6 @@ export async function startEdge(
           .catch(() => undefined);
       }
       await client.endAsync();
-      await Promise.all(drivers.map((d) => d.close()));
       await log.close();
     },
   };

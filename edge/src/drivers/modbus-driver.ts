@@ -24,6 +24,14 @@ interface Entry {
  * one gateway share its connection and its queue (the serial line behind it is one bus); a native
  * TCP device alone at its address may have `maxInFlight` requests outstanding.
  */
+/** How long close() waits for polls in flight before it closes the links under them. */
+const CLOSE_GRACE_MS = 2000;
+
+const delay = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
 export function createModbusDriver(o: ModbusDriverOptions): Driver {
   const profileOf = o.profile ?? getProfile;
   const links = new Map<string, ModbusLink>();
@@ -76,7 +84,10 @@ export function createModbusDriver(o: ModbusDriverOptions): Driver {
       for (const e of entries.values()) e.poller.start();
     },
     async close() {
-      for (const e of entries.values()) e.poller.stop();
+      // Let polls on the wire finish and deliver their readings (bounded: a device that is timing
+      // out is not waited for), then close the links.
+      const settled = Promise.all([...entries.values()].map((e) => e.poller.stop()));
+      await Promise.race([settled, delay(CLOSE_GRACE_MS)]);
       await Promise.all([...links.values()].map((l) => l.close()));
     },
     deviceIds: () => [...entries.keys()],

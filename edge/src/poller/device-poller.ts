@@ -55,6 +55,7 @@ export class DevicePoller {
   #blocks: ReadBlock[];
   #timer: NodeJS.Timeout | undefined;
   #running = false;
+  #inFlight: Promise<void> | undefined;
   #stopped = true;
   #nextAt = 0;
   #probeAt = 0;
@@ -111,9 +112,11 @@ export class DevicePoller {
     this.#schedule();
   }
 
-  stop(): void {
+  /** Stops scheduling; resolves when the poll in flight (if any) has finished and delivered. */
+  stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    return this.#inFlight ?? Promise.resolve();
   }
 
   /** One poll now (a probe when offline); resolves when it is done. */
@@ -227,12 +230,20 @@ export class DevicePoller {
       this.#health.overruns++;
     } else {
       this.#running = true;
-      this.pollOnce()
-        .catch((err: Error) =>
-          this.#o.logger.error({ deviceId: this.#o.device.id, err }, 'poll failed unexpectedly'),
-        )
+      this.#inFlight = this.pollOnce()
+        .catch((err: Error) => {
+          // After stop() the link may close under a poll: expected, not an incident.
+          if (this.#stopped)
+            this.#o.logger.debug(
+              { deviceId: this.#o.device.id, err: err.message },
+              'poll ended by stop',
+            );
+          else
+            this.#o.logger.error({ deviceId: this.#o.device.id, err }, 'poll failed unexpectedly');
+        })
         .finally(() => {
           this.#running = false;
+          this.#inFlight = undefined;
         });
     }
     this.#schedule();
