@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { CONTROL_API_HELP } from '../control/index.js';
 import { MAX_UNIT_ID } from '../fleet/index.js';
 
-export const HELP = `gridlink-sim — GridLink firmware simulator: a fleet of simulated energy meters
+export const HELP = `gridlink-sim — GridLink firmware simulator: simulated meters, EV chargers and cars, by the thousand
 
 Usage: gridlink-sim [options]
 

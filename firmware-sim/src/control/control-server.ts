@@ -34,9 +34,9 @@ export const CONTROL_API_HELP = `Control API (JSON over HTTP, 127.0.0.1 unless -
   PUT    /devices/{id}/fault       body {mode, ...params}; modes: no-reply, late-reply {delayMs},
                                    bad-crc, wrong-unit {unitId?}, exception {code 1-11},
                                    short-frame {dropBytes?}, counter-reset {toKWh?},
-                                   tamper {backKWh?}, link-flap {downMs, upMs}, clock-skew {offsetMs}
-  DELETE /devices/{id}/fault       back to normal
+                                   tamper {backKWh?}, link-flap {downMs, upMs}, clock-skew {offsetMs},
                                    connector-fault {faultCode?} (chargers: status 5 faulted)
+  DELETE /devices/{id}/fault       back to normal
   PUT    /devices/{id}/rate        body {set: kW} | {raise: factor} | {lower: factor}
   PUT    /devices/{car}/plug       body {chargerId}: plug a parked car into a charger
   DELETE /devices/{car}/plug       take the car off its charger
