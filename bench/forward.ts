@@ -23,10 +23,10 @@ import {
   startCentral,
   upsertEdgeCredential,
 } from '@gridlink/central';
+import { PG_ADMIN_URL, postgresReachable, scratchPostgres } from '@gridlink/central/testing';
 import { openReadingLog } from '@gridlink/edge';
 import { ClassicLevel } from 'classic-level';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { pino } from 'pino';
 import type { Benchmark, Figure } from './lib/figure.js';
 import { round } from './lib/figure.js';
@@ -262,24 +262,15 @@ const bench: Benchmark = async ({ log }) => {
   }
 
   figures.push(...(await measureStore('pglite', undefined, log)));
-  const adminUrl =
-    process.env.GRIDLINK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const admin = new pg.Client({ connectionString: adminUrl });
-  try {
-    await admin.connect();
-  } catch {
-    log(`PostgreSQL not reachable at ${adminUrl}: PostgreSQL figures skipped`);
+  if (!(await postgresReachable())) {
+    log(`PostgreSQL not reachable at ${PG_ADMIN_URL}: PostgreSQL figures skipped`);
     return figures;
   }
-  const name = `gl_bench_fwd_${Date.now()}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const scratch = await scratchPostgres('gl_bench_fwd');
   try {
-    figures.push(...(await measureStore('postgres', url.toString(), log)));
+    figures.push(...(await measureStore('postgres', scratch.url, log)));
   } finally {
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
   return figures;
 };

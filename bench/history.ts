@@ -15,6 +15,7 @@
  * GRIDLINK_BENCH_HISTORY_METERS="pglite,postgres" overrides the sizes (e.g. "4,8" to try it).
  */
 import { upsertEdgeCredential } from '@gridlink/central';
+import { seededRandom } from '@gridlink/shared';
 import { sql } from 'kysely';
 import type { Benchmark, Figure } from './lib/figure.js';
 import { round } from './lib/figure.js';
@@ -26,7 +27,7 @@ import {
   READINGS_PER_METER,
   YEAR_START,
 } from './lib/history-data.js';
-import { type BenchCentral, percentile, seeded, startBenchCentral } from './lib/history-store.js';
+import { type BenchCentral, percentile, startBenchCentral } from './lib/history-store.js';
 
 // GRIDLINK_BENCH_HISTORY_LOAD_MIN raises the budget for the full 35 M-reading PostgreSQL load.
 const LOAD_BUDGET_MS = Number(process.env.GRIDLINK_BENCH_HISTORY_LOAD_MIN ?? 10) * 60_000;
@@ -120,7 +121,7 @@ async function measure(
       return rows.map((r) => Number(r.wh));
     };
 
-    const rand = seeded(6);
+    const rand = seededRandom(6);
     const run = async (
       samples: number,
       pick: () => [number, string, string],

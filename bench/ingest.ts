@@ -11,9 +11,9 @@ import {
   storeBatch,
   upsertEdgeCredential,
 } from '@gridlink/central';
+import { PG_ADMIN_URL, postgresReachable, scratchPostgres } from '@gridlink/central/testing';
 import { parseJsonPayload, type TelemetryBatch, telemetryBatchSchema } from '@gridlink/shared';
 import { sql } from 'kysely';
-import pg from 'pg';
 import type { Benchmark, Figure } from './lib/figure.js';
 import { round } from './lib/figure.js';
 
@@ -129,26 +129,17 @@ const bench: Benchmark = async ({ log }) => {
   figures.push(...(await measure(lite, 'pglite', log)));
   await lite.close();
 
-  const adminUrl =
-    process.env.GRIDLINK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const admin = new pg.Client({ connectionString: adminUrl });
-  try {
-    await admin.connect();
-  } catch {
-    log(`PostgreSQL not reachable at ${adminUrl}: PostgreSQL figures skipped`);
+  if (!(await postgresReachable())) {
+    log(`PostgreSQL not reachable at ${PG_ADMIN_URL}: PostgreSQL figures skipped`);
     return figures;
   }
-  const name = `gl_bench_${Date.now()}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const pgdb = await openDatabase({ kind: 'postgres', url: url.toString() });
+  const scratch = await scratchPostgres('gl_bench');
+  const pgdb = await openDatabase({ kind: 'postgres', url: scratch.url });
   try {
     figures.push(...(await measure(pgdb, 'postgres', log)));
   } finally {
     await pgdb.close();
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
   return figures;
 };

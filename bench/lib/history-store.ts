@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Central, mintToken, type StartOptions, startCentral } from '@gridlink/central';
-import pg from 'pg';
+import { postgresReachable, scratchPostgres } from '@gridlink/central/testing';
 import { pino } from 'pino';
 
 export const ADMIN_PG_URL =
@@ -36,26 +36,14 @@ export async function startBenchCentral(
   let dropDatabase = async () => {};
   let databaseUrl: string | undefined;
   if (store === 'postgres') {
-    const admin = new pg.Client({ connectionString: ADMIN_PG_URL });
-    try {
-      await admin.connect();
-    } catch {
+    if (!(await postgresReachable(ADMIN_PG_URL))) {
       log(`PostgreSQL not reachable at ${ADMIN_PG_URL}: PostgreSQL figures skipped`);
       await rm(dir, { recursive: true, force: true });
       return undefined;
     }
-    const name = `gl_bench_${Date.now()}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(ADMIN_PG_URL);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    dropDatabase = async () => {
-      const a = new pg.Client({ connectionString: ADMIN_PG_URL });
-      await a.connect();
-      await a.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await a.end();
-    };
+    const scratch = await scratchPostgres('gl_bench', ADMIN_PG_URL);
+    databaseUrl = scratch.url;
+    dropDatabase = scratch.drop;
   }
   const tasks = new Map<string, Task>();
   const central = await startCentral(
@@ -99,18 +87,6 @@ export function percentile(samples: readonly number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1] as number;
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so runs sample the same queries. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** The n-th valid CPF of a sequence: 9 digits from n, then the two modulo-11 check digits. */

@@ -5,51 +5,22 @@
  * synthetic producer, and seeded randomness so every kill moment replays.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchPostgres } from '@gridlink/central/testing';
 import { type NewReading, openReadingLog, type ReadingLog, Uplink } from '@gridlink/edge';
+import { seededRandom } from '@gridlink/shared';
 import mqtt, { type MqttClient } from 'mqtt';
-import pg from 'pg';
 import { type Logger, pino } from 'pino';
 
 export const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export const PG_ADMIN_URL =
-  process.env.GRIDLINK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { PG_ADMIN_URL } from '@gridlink/central/testing';
+export { seededRandom };
 
 /** A fresh, empty PostgreSQL database; `drop()` removes it. */
-export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `gl_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+export const freshPostgres = () => scratchPostgres('gl_test');
 
 export interface Exit {
   code: number | null;

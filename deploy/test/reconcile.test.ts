@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { MeterDirectory, openDatabase, storeBatch, upsertEdgeCredential } from '@gridlink/central';
+import { type ScratchDatabase, scratchPostgres } from '@gridlink/central/testing';
 import { type NewReading, openReadingLog } from '@gridlink/edge';
 import type { TelemetryBatch } from '@gridlink/shared';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CentralState,
@@ -160,8 +159,7 @@ describe('reconcile (hand-made data)', () => {
 describe('reconcile (real LevelDB log, PGlite and PostgreSQL)', () => {
   let dir: string;
   let pgUrl: string;
-  let pgName: string;
-  const ADMIN = process.env.GRIDLINK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  let scratch: ScratchDatabase | undefined;
 
   const readings = (n: number, from: number): NewReading[] =>
     Array.from({ length: n }, (_, i) => ({
@@ -203,21 +201,12 @@ describe('reconcile (real LevelDB log, PGlite and PostgreSQL)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gl-reconcile-'));
-    pgName = `gl_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: ADMIN });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${pgName}`);
-    await admin.end();
-    const url = new URL(ADMIN);
-    url.pathname = `/${pgName}`;
-    pgUrl = url.toString();
+    scratch = await scratchPostgres('gl_test');
+    pgUrl = scratch.url;
   });
 
   afterAll(async () => {
-    const admin = new pg.Client({ connectionString: ADMIN });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
-    await admin.end();
+    await scratch?.drop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatZodIssues, isGridlinkError, parsePortFlag, stopRequested } from '@gridlink/shared';
+import {
+  formatZodIssues,
+  isGridlinkError,
+  parsePortFlag,
+  seededRandom,
+  stopRequested,
+} from '@gridlink/shared';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { mintToken } from '../auth/index.js';
@@ -59,18 +65,6 @@ function obj(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : {};
-}
-
-/** mulberry32: a tiny seeded PRNG, so the fault moments of a run can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The crash-before-ack fault from the environment, or undefined (the normal case). */

@@ -1,54 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { describe } from 'vitest';
 import { type Database, openDatabase } from '../../src/storage/index.js';
+import { PG_ADMIN_URL, postgresReachable, scratchPostgres } from '../../src/testing/index.js';
 
-/** The PostgreSQL the scale-out half runs against; CI has one on 127.0.0.1:5432 (trust auth). */
-export const PG_ADMIN_URL =
-  process.env.GRIDLINK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { PG_ADMIN_URL } from '../../src/testing/index.js';
 
 let pgAvailable: Promise<boolean> | undefined;
 
 async function probePostgres(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch (err) {
-    if (process.env.CI === 'true') {
-      throw new Error(
-        `PostgreSQL is required under CI=true but ${PG_ADMIN_URL} failed: ${(err as Error).message}`,
-      );
-    }
-    console.warn(
-      `\n*** PostgreSQL not reachable at ${PG_ADMIN_URL}: SKIPPING the PostgreSQL half of the storage suite. ***\n`,
-    );
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
+  if (await postgresReachable()) return true;
+  if (process.env.CI === 'true') {
+    throw new Error(`PostgreSQL is required under CI=true but ${PG_ADMIN_URL} is not reachable`);
   }
+  console.warn(
+    `\n*** PostgreSQL not reachable at ${PG_ADMIN_URL}: SKIPPING the PostgreSQL half of the storage suite. ***\n`,
+  );
+  return false;
 }
 
 /** A fresh, empty PostgreSQL database for one test file; dropped by the returned cleanup. */
-export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `gl_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+export const freshPostgres = () => scratchPostgres('gl_test');
 
 export interface StoreUnderTest {
   name: 'pglite' | 'postgres';

@@ -96,10 +96,10 @@ async function run(options: CliOptions): Promise<void> {
       if (options.truthOut) {
         writeFileSync(
           options.truthOut,
-          sim
+          `${sim
             .truth()
             .map((t) => JSON.stringify(t))
-            .join('\n') + '\n',
+            .join('\n')}\n`,
         );
       }
       process.stdout.write(`gridlink-sim stopped: ${JSON.stringify(sim.summary())}\n`);
