@@ -18,8 +18,31 @@ export function hourOfDay(ms: number, utcOffsetMinutes: number): number {
   return ((hours % 24) + 24) % 24;
 }
 
-/** 0 (night) … 1 (evening peak). */
-export function dailyShape(hour: number): number {
-  const shape = 0.35 * bump(hour, 7.5, 1.2) + 0.2 * bump(hour, 13, 2.5) + bump(hour, 19.5, 1.8);
+/** Day of week of a Unix time in a UTC offset: 0 Sunday … 6 Saturday. */
+export function dayOfWeek(ms: number, utcOffsetMinutes: number): number {
+  const days = Math.floor((ms + utcOffsetMinutes * 60_000) / (24 * MS_PER_HOUR));
+  // 1970-01-01 was a Thursday (4).
+  return (((days + 4) % 7) + 7) % 7;
+}
+
+export type LoadKind = 'residential' | 'commercial';
+
+/**
+ * 0 (base load) … 1 (peak). Residential: a morning bump, a midday plateau and the evening peak;
+ * at weekends the morning comes later and the household is home at midday. Commercial: a working
+ * day plateau with a lunch dip on weekdays, a short Saturday morning, closed on Sunday.
+ */
+export function dailyShape(hour: number, weekday = 3, kind: LoadKind = 'residential'): number {
+  const weekend = weekday === 0 || weekday === 6;
+  if (kind === 'commercial') {
+    if (weekday === 0) return 0;
+    const open = (from: number, to: number) =>
+      1 / (1 + Math.exp(-(hour - from) * 3)) - 1 / (1 + Math.exp(-(hour - to) * 3));
+    if (weekday === 6) return 0.6 * open(8, 13);
+    return Math.max(0, open(8, 18) - 0.15 * bump(hour, 12.5, 0.6));
+  }
+  const shape = weekend
+    ? 0.3 * bump(hour, 9.5, 1.5) + 0.45 * bump(hour, 13, 3) + bump(hour, 19.5, 1.8)
+    : 0.35 * bump(hour, 7.5, 1.2) + 0.2 * bump(hour, 13, 2.5) + bump(hour, 19.5, 1.8);
   return Math.min(1, shape);
 }

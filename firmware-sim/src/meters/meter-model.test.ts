@@ -153,3 +153,39 @@ describe('SimulatedMeter', () => {
     expect(meter.snapshot().energy_import).toBeGreaterThan(before.energy_import!);
   });
 });
+
+describe('weekday, weekend and commercial load', () => {
+  it('knows the day of week in the local zone', async () => {
+    const { dayOfWeek } = await import('./daily-load.js');
+    // 2026-11-22 is a Sunday; 02:00 UTC is still Saturday 23:00 in Bahia (UTC-3).
+    expect(dayOfWeek(Date.parse('2026-11-22T12:00:00Z'), -180)).toBe(0);
+    expect(dayOfWeek(Date.parse('2026-11-22T02:00:00Z'), -180)).toBe(6);
+    expect(dayOfWeek(Date.parse('2026-11-23T12:00:00Z'), -180)).toBe(1);
+  });
+
+  it('a household is home at weekend middays; the evening peak stays', () => {
+    expect(dailyShape(13, 6)).toBeGreaterThan(dailyShape(13, 3) * 1.5);
+    expect(dailyShape(7.5, 0)).toBeLessThan(dailyShape(7.5, 3));
+    expect(dailyShape(19.5, 0)).toBe(1);
+  });
+
+  it('a shop works weekday hours, a short Saturday, and is closed on Sunday', () => {
+    expect(dailyShape(10, 2, 'commercial')).toBeGreaterThan(0.9);
+    expect(dailyShape(22, 2, 'commercial')).toBeLessThan(0.05);
+    expect(dailyShape(10, 6, 'commercial')).toBeGreaterThan(0.5);
+    expect(dailyShape(16, 6, 'commercial')).toBeLessThan(0.05);
+    expect(dailyShape(10, 0, 'commercial')).toBe(0);
+  });
+
+  it('a commercial meter integrates more energy on a Wednesday than on a Sunday', () => {
+    const day = (start: string) => {
+      const t0 = Date.parse(start);
+      const clock = createManualClock(t0);
+      const m = new MeterModel({ seed: 3, clock, startMs: t0, loadKind: 'commercial' });
+      const e0 = m.values().energy_import as number;
+      m.advance(t0 + 24 * HOUR);
+      return (m.values().energy_import as number) - e0;
+    };
+    expect(day('2026-11-18T03:00:00Z')).toBeGreaterThan(day('2026-11-22T03:00:00Z') * 2);
+  });
+});

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock/index.js';
 import { symmetric, uniform } from '../random/index.js';
-import { dailyShape, hourOfDay } from './daily-load.js';
+import { dailyShape, dayOfWeek, hourOfDay, type LoadKind } from './daily-load.js';
 
 export interface MeterModelOptions {
   /** Same seed, same start and same times: the same values, however `advance` is stepped. */
@@ -13,6 +13,8 @@ export interface MeterModelOptions {
   /** Grid frequency, Hz. Default 60. */
   nominalFrequency?: number;
   /** Night-time load, W. Default seeded in 150..450. */
+  /** Residential (default) or commercial load curve; both tell weekdays from weekends. */
+  loadKind?: LoadKind;
   baseLoadW?: number;
   /** Evening peak load, W. Default seeded in 2500..6000. */
   peakLoadW?: number;
@@ -45,6 +47,7 @@ export class MeterModel {
   private readonly stepMs: number;
   private readonly nominalVoltage: number;
   private readonly nominalFrequency: number;
+  private readonly loadKind: LoadKind;
   private readonly baseLoadW: number;
   private readonly peakLoadW: number;
   private readonly powerFactor: number;
@@ -62,6 +65,7 @@ export class MeterModel {
     this.stepMs = options.stepMs ?? 1000;
     this.nominalVoltage = options.nominalVoltage ?? 220;
     this.nominalFrequency = options.nominalFrequency ?? 60;
+    this.loadKind = options.loadKind ?? 'residential';
     this.baseLoadW = options.baseLoadW ?? 150 + 300 * param(0);
     this.peakLoadW = options.peakLoadW ?? 2500 + 3500 * param(1);
     this.powerFactor = options.powerFactor ?? 1;
@@ -122,7 +126,12 @@ export class MeterModel {
 
   /** Total active load during one step, W. */
   private loadW(step: number): number {
-    const shape = dailyShape(hourOfDay(step * this.stepMs, this.utcOffsetMinutes));
+    const at = step * this.stepMs;
+    const shape = dailyShape(
+      hourOfDay(at, this.utcOffsetMinutes),
+      dayOfWeek(at, this.utcOffsetMinutes),
+      this.loadKind,
+    );
     const noise = 1 + 0.08 * symmetric(this.seed, Channel.load, step);
     return (this.baseLoadW + (this.peakLoadW - this.baseLoadW) * shape) * noise;
   }
