@@ -70,6 +70,11 @@ describe('one reading end to end', () => {
           port: sim.port,
           unitId: d.unitId,
           intervalMs: 100,
+          // One 76-register block read per poll (registers 0-75), so each reading is one atomic
+          // snapshot. With the default gap (10) the SDM630 map takes four transactions, and a
+          // reading taken while the test steps the simulator would mix two snapshots (real
+          // meters behave the same; the value check here needs one snapshot per reading).
+          maxGap: 60,
         })),
       },
       { logger: silent },
