@@ -1,5 +1,14 @@
 import { z } from '@hono/zod-openapi';
 
+/** Every /api/v1 route takes a bearer token. */
+export const security = [{ bearer: [] }];
+
+/** A JSON response entry of a route. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
 export const ErrorSchema = z
   .object({
     error: z.object({

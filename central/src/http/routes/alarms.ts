@@ -12,7 +12,7 @@ import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
-import { ErrorSchema, errorResponses, IdParam } from '../schemas.js';
+import { ErrorSchema, errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
 
 const Alarm = z
   .object({
@@ -41,12 +41,6 @@ const csv = <T extends readonly [string, ...string[]]>(values: T) =>
     .pipe(z.array(z.enum(values)))
     .optional();
 
-const security = [{ bearer: [] }];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-
 const listRoute = createRoute({
   method: 'get',
   path: '/',
@@ -64,7 +58,7 @@ const listRoute = createRoute({
       type: z.string().max(64).optional(),
       source: z.string().max(200).optional(),
       customerId: z.coerce.number().int().min(1).optional(),
-      limit: z.coerce.number().int().min(1).max(500).default(50),
+      limit: PageQuery.shape.limit,
       cursor: z.string().max(20).optional(),
     }),
   },

@@ -15,7 +15,7 @@ import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
-import { errorResponses, IdParam, PageQuery } from '../schemas.js';
+import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
 
 const connection = z.enum(['single-phase', 'two-phase', 'three-phase']);
 const kwh = z.union([z.string().regex(/^\d+(\.\d+)?$/), z.number().nonnegative()]);
@@ -69,12 +69,6 @@ const BoundMeter = z.object({
   deviceId: z.string(),
   customerId: z.number().int(),
 });
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const security = [{ bearer: [] }];
 
 const createRoute_ = createRoute({
   method: 'post',

@@ -13,7 +13,7 @@ import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
-import { errorResponses, IdParam } from '../schemas.js';
+import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
 
 const periodText = z
   .string()
@@ -39,12 +39,6 @@ const Invoice = z
   })
   .openapi('Invoice');
 
-const security = [{ bearer: [] }];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-
 const listRoute = createRoute({
   method: 'get',
   path: '/',
@@ -57,7 +51,7 @@ const listRoute = createRoute({
       customerId: z.coerce.number().int().min(1).optional(),
       period: periodText.optional(),
       status: z.enum(['open', 'paid', 'cancelled']).optional(),
-      limit: z.coerce.number().int().min(1).max(500).default(50),
+      limit: PageQuery.shape.limit,
       cursor: z.string().max(20).optional(),
     }),
   },
