@@ -22,6 +22,7 @@ import { hash32, uniform } from '../random/index.js';
 import { createPtyPair, type PtyPair } from '../serial/index.js';
 import { PushPacer } from './push-pacer.js';
 import type { Scenario } from './scenario.js';
+import { serveOverPorts } from './serve-over-ports.js';
 
 export interface FleetOptions {
   clock?: Clock;
@@ -133,38 +134,20 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
   try {
     const tcp = scenario.modbusTcp;
     if (tcp) {
-      const ports = Math.ceil(tcp.meters / tcp.metersPerPort);
-      for (let p = 0; p < ports; p++) {
-        const byUnit = new Map<number, ModbusMeterDevice>();
-        const count = Math.min(tcp.metersPerPort, tcp.meters - p * tcp.metersPerPort);
-        const server: ModbusTcpServer = await startModbusTcpServer({
-          host: tcp.host,
-          port: tcp.port === 0 ? 0 : tcp.port + p,
-          fallback: tcp.fallback,
-          resolveUnit: (unit) => byUnit.get(unit)?.bank,
-          shapeReply: (request, reply) => {
-            const d = byUnit.get(request.unitId);
-            return d ? d.shapeReply(request, reply) : { action: 'reply', reply };
-          },
-          logger,
-        });
+      const served = await serveOverPorts(
+        { ...tcp, count: tcp.meters, perPort: tcp.metersPerPort, logger },
+        // Legacy seeding: meter k of a one-port fleet is seeded as unit k was before.
+        (k, unit, at) =>
+          meterDevice(`meter-${k}`, unit, tcp.profile, k, { transport: 'tcp', ...at }),
+      );
+      for (const { server, devices: ds } of served) {
         closers.push(() => server.close());
-        for (let unit = 1; unit <= count; unit++) {
-          const k = p * tcp.metersPerPort + unit;
-          // Legacy seeding: meter k of a one-port fleet is seeded as unit k was before.
-          const d = meterDevice(`meter-${k}`, unit, tcp.profile, k, {
-            transport: 'tcp',
-            host: server.host,
-            port: server.port,
-          });
-          byUnit.set(unit, d);
-          devices.set(d.deviceId, d);
-        }
+        for (const d of ds) devices.set(d.deviceId, d);
         tcpOut.push({
           host: server.host,
           port: server.port,
           ...(server.movedFrom === undefined ? {} : { movedFrom: server.movedFrom }),
-          meters: count,
+          meters: ds.length,
         });
       }
     }
@@ -212,44 +195,30 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
 
     const ch = scenario.chargers;
     if (ch) {
-      const ports = Math.ceil(ch.count / ch.perPort);
-      for (let p = 0; p < ports; p++) {
-        const byUnit = new Map<number, ChargerDevice>();
-        const count = Math.min(ch.perPort, ch.count - p * ch.perPort);
-        const server: ModbusTcpServer = await startModbusTcpServer({
-          host: ch.host,
-          port: ch.port === 0 ? 0 : ch.port + p,
-          fallback: ch.fallback,
-          resolveUnit: (unit) => byUnit.get(unit)?.bank,
-          shapeReply: (request, reply) => {
-            const d = byUnit.get(request.unitId);
-            return d ? d.shapeReply(request, reply) : { action: 'reply', reply };
-          },
-          logger,
-        });
-        closers.push(() => server.close());
-        for (let unit = 1; unit <= count; unit++) {
-          const k = p * ch.perPort + unit;
-          const d = new ChargerDevice({
+      const served = await serveOverPorts(
+        { ...ch, logger },
+        (k, unit, at) =>
+          new ChargerDevice({
             deviceId: `charger-${k}`,
             unitId: unit,
             clock,
-            endpoint: { transport: 'tcp', host: server.host, port: server.port },
+            endpoint: { transport: 'tcp', ...at },
             seed: hash32(scenario.seed, 0xc4a0, k),
             profile: getProfile(ch.profile),
             currentLimitA: ch.currentLimitA,
             phases: ch.phases,
             voltageV: ch.voltageV,
             finishingMs: ch.finishingMs,
-          });
-          byUnit.set(unit, d);
-          devices.set(d.deviceId, d);
-        }
+          }),
+      );
+      for (const { server, devices: ds } of served) {
+        closers.push(() => server.close());
+        for (const d of ds) devices.set(d.deviceId, d);
         chargerOut.push({
           host: server.host,
           port: server.port,
           ...(server.movedFrom === undefined ? {} : { movedFrom: server.movedFrom }),
-          chargers: count,
+          chargers: ds.length,
         });
       }
     }
