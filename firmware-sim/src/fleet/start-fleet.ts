@@ -11,13 +11,7 @@ import {
   UdpMeterDevice,
 } from '../devices/index.js';
 import { MeterModel, SimulatedMeter } from '../meters/index.js';
-import {
-  type ModbusRtuServer,
-  type ModbusTcpServer,
-  type RtuLineStats,
-  startModbusRtuServer,
-  startModbusTcpServer,
-} from '../modbus/index.js';
+import { type ModbusRtuServer, type RtuLineStats, startModbusRtuServer } from '../modbus/index.js';
 import { hash32, uniform } from '../random/index.js';
 import { createPtyPair, type PtyPair } from '../serial/index.js';
 import { PushPacer } from './push-pacer.js';
