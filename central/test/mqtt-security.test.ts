@@ -63,4 +63,35 @@ describe('embedded broker security', () => {
     // The central's own ack path to B still works and nothing forged arrived.
     expect(leaked).toBe(false);
   });
+
+  it("a last will aimed at another edge's topic is refused like any publish", async () => {
+    const { upsertEdgeCredential } = await import('../src/edges/index.js');
+    await t.connectEdge('edge-w2');
+    const secret = await upsertEdgeCredential(t.central.database.db, 'edge-w1');
+    const forged = JSON.stringify({ edgeId: 'edge-w2', online: false });
+    const w1 = await mqtt.connectAsync(t.central.mqttUrl, {
+      username: 'edge-w1',
+      password: secret,
+      reconnectPeriod: 0,
+      will: {
+        topic: edgeTopic('edge-w2', 'status'),
+        payload: Buffer.from(forged),
+        qos: 1,
+        retain: true,
+      },
+    });
+    // Drop the connection without DISCONNECT: the broker now publishes the will (MQTT-3.1.2-8).
+    w1.stream.destroy();
+    await waitForLog(
+      t.lines,
+      (l) => l.code === 'GL_MQTT_PUBLISH_DENIED' && l.topic === edgeTopic('edge-w2', 'status'),
+    );
+    await t.central.ingest.idle();
+    const row = await t.central.database.db
+      .selectFrom('edges')
+      .select('status')
+      .where('id', '=', 'edge-w2')
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBeNull();
+  });
 });

@@ -159,7 +159,7 @@ export const edgeConfigSchema = z
     uplink: z
       .object({
         // Per-batch cost at the central is mostly fixed (one transaction): 2,000 readings a batch
-        // forward ~1.7x faster than 500 (docs/BENCHMARKS.md, forward). ~0.5 MB of JSON.
+        // forward ~1.6x faster than 500 (docs/BENCHMARKS.md, forward). ~0.5 MB of JSON.
         maxReadings: z.number().int().min(1).max(5000).default(2000),
         maxBytes: z
           .number()
