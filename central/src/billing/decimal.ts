@@ -71,12 +71,6 @@ export function roundHalfEven(r: Ratio): bigint {
   return negative ? -q : q;
 }
 
-/** Floor of the fraction (toward minus infinity); used by the largest-remainder split. */
-export function floorRatio(r: Ratio): bigint {
-  const q = r.num / r.den;
-  return r.num < 0n && q * r.den !== r.num ? q - 1n : q;
-}
-
 export function compareRatio(a: Ratio, b: Ratio): number {
   const d = a.num * b.den - b.num * a.den;
   return d === 0n ? 0 : d < 0n ? -1 : 1;

@@ -15,10 +15,6 @@ export function seqKey(seq: number): Buffer {
   return key;
 }
 
-export function keySeq(key: Buffer): number {
-  return Number(key.readBigUInt64BE(1));
-}
-
 /** A reading is stored as its wire JSON, so stored bytes are close to bytes on the wire. */
 export function encodeReading(reading: Reading): string {
   return JSON.stringify(reading);

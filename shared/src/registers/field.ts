@@ -21,9 +21,6 @@ export type RegisterType = (typeof registerTypes)[number];
 export const wordOrders = ['ABCD', 'DCBA', 'BADC', 'CDAB'] as const;
 export type WordOrder = (typeof wordOrders)[number];
 
-/** Modbus function code used to read the field (Modbus Application Protocol v1.1b3 §6). */
-export const readFunctions = [1, 2, 3, 4] as const;
-
 export const registerFieldSchema = z
   .object({
     name: valueNameSchema,
