@@ -16,16 +16,15 @@
  *     delay): 4 meters at 100 ms (saturating the bus), one 40-register read per poll, through the
  *     driver layer (ModbusRtuLink, the bus arbiter); transactions/s against the limit the frame
  *     sizes allow, with a bare modbus-serial loop on the same line alternating with it.
- *  d. RSS of the whole edge agent (startEdge in a child process, central unreachable) with 1,000
- *     devices at 1 s intervals after 10 s warm-up (peak of 4 s of samples); baseline: the same
- *     agent with 1 device; and once more with V8's heap capped.
+ *  d. RSS of the whole edge agent as installed: the compiled CLI in a child process with the
+ *     systemd unit's script and environment (deploy/systemd/gridlink-edge.service), 1,000 devices
+ *     at 1 s intervals, central unreachable, peak of 4 s of /proc VmRSS samples after 10 s of
+ *     warm-up; baseline: the same with 1 device; and for comparison the compiled CLI with V8's
+ *     defaults and the development bin (tsx).
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   createModbusDriver,
   DevicePoller,
@@ -39,7 +38,7 @@ import { getProfile, type Profile, planBlocks } from '@gridlink/shared';
 import ModbusSerial from 'modbus-serial';
 import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
 import { pino } from 'pino';
-import type { EdgeAgentJob, EdgeAgentReport } from './lib/edge-poll-agent.js';
+import { type EdgeAgentReport, runEdgeAgent } from './lib/edge-poll-agent.js';
 import { rtuLimit, sdm630First40 } from './lib/edge-poll-profile.js';
 import type { Benchmark, Figure } from './lib/figure.js';
 import { round } from './lib/figure.js';
@@ -350,33 +349,6 @@ async function bareRtu(clientPath: string, warmupMs: number, windowMs: number) {
 /** Failed bare RTU transactions (timeouts), reported with the figures. */
 let bareRtuFailures = 0;
 
-/** The edge agent in a child process; its RSS after warm-up. */
-async function agentRss(
-  job: Omit<EdgeAgentJob, 'dataDir'>,
-  nodeFlags: string[] = [],
-): Promise<EdgeAgentReport> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'gl-bench-edge-'));
-  const child: ChildProcess = fork(
-    fileURLToPath(new URL('./lib/edge-poll-agent.ts', import.meta.url)),
-    [JSON.stringify({ ...job, dataDir })],
-    { execArgv: [...nodeFlags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
-  const exited = once(child, 'exit');
-  try {
-    const [report] = (await Promise.race([
-      once(child, 'message'),
-      exited.then(([code]) => {
-        throw new Error(`edge agent child exited ${code} before reporting`);
-      }),
-    ])) as [EdgeAgentReport];
-    await exited;
-    return report;
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}
-
 /** a. Native Modbus TCP devices, one transaction in flight each: engine vs bare loop. */
 async function nativeTcp(log: (l: string) => void): Promise<Figure[]> {
   const sim = await spawnSimulator({
@@ -459,36 +431,45 @@ async function fleetOf1000(log: (l: string) => void): Promise<Figure[]> {
       },
     );
 
-    const job = {
-      mqttUrl: 'mqtt://127.0.0.1:1',
-      endpoints: ends,
-      intervalMs: 1000,
-      warmupMs: 10_000,
-      sampleMs: 4000,
-    };
-    const big = await agentRss({ ...job, devices: FLEET_METERS });
-    const one = await agentRss({ ...job, devices: 1 });
-    const capFlags = ['--max-old-space-size=64', '--max-semi-space-size=2'];
-    const capped = await agentRss({ ...job, devices: FLEET_METERS }, capFlags);
+    const job = { endpoints: ends, intervalMs: 1000, warmupMs: 10_000, sampleMs: 4000 };
+    const shipped = await runEdgeAgent({
+      ...job,
+      devices: FLEET_METERS,
+      runtime: { kind: 'unit' },
+    });
+    const one = await runEdgeAgent({ ...job, devices: 1, runtime: { kind: 'unit' } });
+    const defaults = await runEdgeAgent({
+      ...job,
+      devices: FLEET_METERS,
+      runtime: { kind: 'build-defaults' },
+    });
+    const tsx = await runEdgeAgent({ ...job, devices: FLEET_METERS, runtime: { kind: 'tsx' } });
     const line = (r: EdgeAgentReport) =>
-      `peak ${r.rssPeakMiB} MiB, mean ${r.rssMeanMiB}, heap used ${r.heapUsedMiB}, ` +
-      `${r.readingsLogged} readings logged, ${r.online} online, ${r.overruns} overruns; ` +
-      `close: ${r.closeErrors} error lines${r.firstCloseError ? ` (first: ${r.firstCloseError})` : ''}`;
-    log(`edge agent, ${FLEET_METERS} devices at 1 s: ${line(big)}`);
-    log(`edge agent, 1 device at 1 s: ${line(one)}`);
-    log(`edge agent, ${FLEET_METERS} devices, ${capFlags.join(' ')}: ${line(capped)}`);
+      `peak ${r.rssPeakMiB} MiB (${round((r.rssPeakMiB * 2 ** 20) / 1e6, 1)} MB), mean ${r.rssMeanMiB} MiB, ` +
+      `${r.readingsLogged} readings logged (${r.readingsExpected} polls due from ready to stop); ` +
+      `${r.errorLines} error lines${r.firstError ? ` (first: ${r.firstError})` : ''}, ${r.warnLines} warnings`;
+    log(`edge agent as the systemd unit runs it, ${FLEET_METERS} devices at 1 s: ${line(shipped)}`);
+    log(`edge agent as the systemd unit runs it, 1 device at 1 s: ${line(one)}`);
+    log(`edge agent compiled, V8 defaults, ${FLEET_METERS} devices: ${line(defaults)}`);
+    log(`edge agent through tsx (development bin), ${FLEET_METERS} devices: ${line(tsx)}`);
     figures.push(
       {
         metric: `edge_rss_${FLEET_METERS}dev_mib`,
-        value: big.rssPeakMiB,
+        value: shipped.rssPeakMiB,
         unit: 'MiB',
         baseline: one.rssPeakMiB,
       },
       {
-        metric: `edge_rss_${FLEET_METERS}dev_capped_heap_mib`,
-        value: capped.rssPeakMiB,
+        metric: `edge_rss_${FLEET_METERS}dev_v8_defaults_mib`,
+        value: defaults.rssPeakMiB,
         unit: 'MiB',
-        baseline: big.rssPeakMiB,
+        baseline: shipped.rssPeakMiB,
+      },
+      {
+        metric: `edge_rss_${FLEET_METERS}dev_tsx_mib`,
+        value: tsx.rssPeakMiB,
+        unit: 'MiB',
+        baseline: shipped.rssPeakMiB,
       },
     );
   } finally {

@@ -119,7 +119,8 @@ function edgeChild(job: ForwardEdgeJob): {
     fileURLToPath(new URL('./lib/forward-edge.ts', import.meta.url)),
     [JSON.stringify(job)],
     {
-      execArgv: ['--import', 'tsx'],
+      // The edge as it runs installed: compiled packages (the parent runs with this condition too).
+      execArgv: ['--conditions=gridlink-build', '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );

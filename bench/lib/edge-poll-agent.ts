@@ -1,101 +1,155 @@
 /**
- * Child process of bench/edge-poll.ts: the whole edge agent (`startEdge`: drivers, pollers,
- * LevelDB log, uplink, MQTT client, metrics, remote config) with `devices` Modbus TCP meters
- * configured against the simulator. The central is unreachable (nothing listens on the MQTT
- * port), so readings stay in the log, as on an edge that is offline. After `warmupMs` the RSS is
- * sampled every 250 ms for `sampleMs` and reported over IPC.
+ * Part d of bench/edge-poll.ts: the edge agent as installed — the CLI (`gridlink-edge`) in its
+ * own process, with `devices` Modbus TCP meters configured against the simulator. The central is
+ * unreachable (nothing listens on the MQTT port), so readings stay in the log, as on an edge that
+ * is offline. After `warmupMs` the child's RSS (VmRSS from /proc) is sampled every 250 ms for
+ * `sampleMs`; then it is stopped with SIGTERM and its log is opened to count what it stored.
  */
-import { type EdgeConfigInput, startEdge } from '@gridlink/edge';
-import { pino } from 'pino';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openReadingLog } from '@gridlink/edge';
+import { readUnitEnvironment, readUnitScript } from '../../deploy/systemd/unit-env.js';
+import { sleep } from './fleet-host.js';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const edgeUnit = join(root, 'deploy', 'systemd', 'gridlink-edge.service');
+
+/** How the agent runs: the systemd unit's compiled script and environment, or variations. */
+export type AgentRuntime =
+  | { kind: 'unit' }
+  /** The compiled script with NODE_OPTIONS=--conditions=gridlink-build only: V8 defaults. */
+  | { kind: 'build-defaults' }
+  /** The development bin: TypeScript through tsx, V8 defaults. */
+  | { kind: 'tsx' };
 
 export interface EdgeAgentJob {
-  dataDir: string;
-  mqttUrl: string;
   /** Gateways of the simulator: unit ids 1..meters behind each host:port. */
   endpoints: Array<{ host: string; port: number; meters: number }>;
   devices: number;
   intervalMs: number;
   warmupMs: number;
   sampleMs: number;
+  runtime: AgentRuntime;
 }
 
 export interface EdgeAgentReport {
   rssPeakMiB: number;
   rssMeanMiB: number;
-  heapUsedMiB: number;
   readingsLogged: number;
-  online: number;
-  overruns: number;
-  /** Error-level log lines while the agent closed (polls in flight racing the shutdown). */
-  closeErrors: number;
-  firstCloseError: string | null;
+  /** Polls due between the ready message and SIGTERM (polling starts just before ready). */
+  readingsExpected: number;
+  /** Error-level log lines over the whole run, shutdown included. */
+  errorLines: number;
+  firstError: string | null;
+  /** Warn-level lines (the heap headroom warning would be one). */
+  warnLines: number;
 }
 
-const job = JSON.parse(process.argv[2] ?? '{}') as EdgeAgentJob;
-const devices: NonNullable<EdgeConfigInput['devices']> = [];
-for (const e of job.endpoints) {
-  for (let unit = 1; unit <= e.meters && devices.length < job.devices; unit++) {
-    devices.push({
-      id: `m-${e.port}-${unit}`,
-      driver: 'modbus-tcp' as const,
-      host: e.host,
-      port: e.port,
-      unitId: unit,
-      profile: 'eastron-sdm630',
-      intervalMs: job.intervalMs,
+function program(runtime: AgentRuntime): { script: string; env: Record<string, string> } {
+  if (runtime.kind === 'tsx') return { script: 'edge/bin/gridlink-edge.js', env: {} };
+  const script = readUnitScript(edgeUnit);
+  if (runtime.kind === 'build-defaults')
+    return { script, env: { NODE_OPTIONS: '--conditions=gridlink-build' } };
+  return { script, env: readUnitEnvironment(edgeUnit) };
+}
+
+async function vmRssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kb) * 1024;
+}
+
+export async function runEdgeAgent(job: EdgeAgentJob): Promise<EdgeAgentReport> {
+  const dir = await mkdtemp(join(tmpdir(), 'gl-bench-edge-'));
+  const devices: unknown[] = [];
+  for (const e of job.endpoints) {
+    for (let unit = 1; unit <= e.meters && devices.length < job.devices; unit++) {
+      devices.push({
+        id: `m-${e.port}-${unit}`,
+        driver: 'modbus-tcp',
+        host: e.host,
+        port: e.port,
+        unitId: unit,
+        profile: 'eastron-sdm630',
+        intervalMs: job.intervalMs,
+      });
+    }
+  }
+  const configPath = join(dir, 'edge.json');
+  const logFile = join(dir, 'edge.log');
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      edgeId: 'bench-edge',
+      dataDir: join(dir, 'data'),
+      mqtt: { url: 'mqtt://127.0.0.1:1', password: 'bench-secret' },
+      devices,
+    }),
+  );
+  const { script, env } = program(job.runtime);
+  const child = fork(
+    join(root, script),
+    ['--config', configPath, '--log-level', 'warn', '--log-file', logFile],
+    {
+      cwd: root,
+      execArgv: [],
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    },
+  );
+  const exited = once(child, 'exit');
+  try {
+    await Promise.race([
+      once(child, 'message'),
+      exited.then(([code]) => {
+        throw new Error(`edge agent exited ${code} before it was ready`);
+      }),
+    ]);
+    const started = performance.now();
+    await sleep(job.warmupMs);
+    const samples: number[] = [];
+    const until = performance.now() + job.sampleMs;
+    while (performance.now() < until) {
+      samples.push(await vmRssBytes(child.pid as number));
+      await sleep(250);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    if (code !== 0) throw new Error(`edge agent exited ${code} on SIGTERM`);
+
+    const log = await openReadingLog({
+      dir: join(dir, 'data', 'log'),
+      sync: false,
+      maxBytes: 256 * 2 ** 20,
+      maxAgeMs: 30 * 86_400_000,
     });
+    const readingsLogged = log.stats().lastSeq;
+    await log.close();
+    const lines = (await readFile(logFile, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: number; msg?: string; err?: unknown });
+    const errors = lines.filter((l) => l.level >= 50);
+    const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+    return {
+      rssPeakMiB: mib(Math.max(...samples)),
+      rssMeanMiB: mib(samples.reduce((a, b) => a + b, 0) / samples.length),
+      readingsLogged,
+      readingsExpected: Math.round((job.devices * seconds * 1000) / job.intervalMs),
+      errorLines: errors.length,
+      firstError: errors[0]
+        ? `${errors[0].msg ?? ''} ${JSON.stringify(errors[0].err ?? '')}`
+        : null,
+      warnLines: lines.filter((l) => l.level === 40).length,
+    };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
   }
 }
-
-// Error-level lines are counted, not printed: they are part of the report.
-let closing = false;
-let closeErrors = 0;
-let firstCloseError: string | null = null;
-const logger = pino(
-  { level: 'error' },
-  {
-    write(line: string) {
-      if (!closing) return;
-      closeErrors++;
-      if (firstCloseError === null) {
-        const o = JSON.parse(line) as { msg?: string; err?: { message?: string } };
-        firstCloseError = `${o.msg ?? ''}${o.err?.message ? `: ${o.err.message}` : ''}`;
-      }
-    },
-  },
-);
-const agent = await startEdge(
-  {
-    edgeId: 'bench-edge',
-    dataDir: job.dataDir,
-    mqtt: { url: job.mqttUrl, password: 'bench-secret' },
-    devices,
-  },
-  { logger },
-);
-
-const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
-await new Promise((r) => setTimeout(r, job.warmupMs));
-const samples: number[] = [];
-const until = performance.now() + job.sampleMs;
-while (performance.now() < until) {
-  samples.push(process.memoryUsage.rss());
-  await new Promise((r) => setTimeout(r, 250));
-}
-const health = agent.devices().map((d) => d.health);
-const heapUsed = process.memoryUsage().heapUsed;
-const readingsLogged = agent.log.stats().lastSeq;
-closing = true;
-await agent.close();
-await new Promise((r) => setTimeout(r, 100));
-const report: EdgeAgentReport = {
-  rssPeakMiB: mib(Math.max(...samples)),
-  rssMeanMiB: mib(samples.reduce((a, b) => a + b, 0) / samples.length),
-  heapUsedMiB: mib(heapUsed),
-  readingsLogged,
-  online: health.filter((h) => h.online).length,
-  overruns: health.reduce((a, h) => a + h.overruns, 0),
-  closeErrors,
-  firstCloseError,
-};
-process.send?.(report, () => process.exit(0));

@@ -4,9 +4,10 @@
  * edge's credential comes from the central's API. Ctrl-C stops everything cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readUnitEnvironment, readUnitScript } from '../systemd/unit-env.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const dataDir = resolve(process.env.GRIDLINK_DATA_DIR ?? join(root, 'data'));
@@ -16,6 +17,21 @@ const modbusPort = process.env.GRIDLINK_MODBUS_PORT ?? '5020';
 const meters = process.env.GRIDLINK_DEMO_METERS ?? '3';
 const pollMs = Number(process.env.GRIDLINK_DEMO_POLL_MS ?? '2000');
 const EDGE_ID = 'demo-edge';
+/**
+ * GRIDLINK_DEMO_BUILD=1: central and edge run from the compiled build (`npm run build`) with
+ * plain node, the script and environment of their systemd units (deploy/systemd), as installed.
+ */
+const useBuild = process.env.GRIDLINK_DEMO_BUILD === '1';
+
+/** The bin (TypeScript through tsx), or with GRIDLINK_DEMO_BUILD the unit's compiled script. */
+function program(name: 'central' | 'edge'): { script: string; env: Record<string, string> } {
+  if (!useBuild) return { script: `${name}/bin/gridlink-${name}.js`, env: {} };
+  const unit = join(root, 'deploy', 'systemd', `gridlink-${name}.service`);
+  const script = readUnitScript(unit);
+  if (!existsSync(join(root, script)))
+    throw new Error(`${script} is missing: run npm run build first (GRIDLINK_DEMO_BUILD=1)`);
+  return { script, env: readUnitEnvironment(unit) };
+}
 
 interface Ready {
   type: 'ready';
@@ -29,10 +45,16 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function start(name: string, script: string, args: string[]): Promise<Ready> {
+function start(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Ready> {
   const proc = spawn(process.execPath, [join(root, script), ...args], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     cwd: root,
+    env: { ...process.env, ...env },
   });
   children.push({ name, proc });
   let stderr = '';
@@ -80,19 +102,27 @@ async function shutdown(code: number): Promise<never> {
 async function main(): Promise<void> {
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   mkdirSync(join(dataDir, 'edge'), { recursive: true });
-  say(`GridLink demo — data in ${dataDir}`);
+  say(
+    `GridLink demo — data in ${dataDir}${useBuild ? ' (compiled build, systemd unit settings)' : ''}`,
+  );
 
-  const central = await start('central', 'central/bin/gridlink-central.js', [
-    '--data-dir',
-    join(dataDir, 'central'),
-    '--http-port',
-    httpPort,
-    '--mqtt-port',
-    mqttPort,
-    '--port-fallback',
-    '--log-file',
-    join(dataDir, 'logs', 'central.log'),
-  ]);
+  const centralProgram = program('central');
+  const central = await start(
+    'central',
+    centralProgram.script,
+    [
+      '--data-dir',
+      join(dataDir, 'central'),
+      '--http-port',
+      httpPort,
+      '--mqtt-port',
+      mqttPort,
+      '--port-fallback',
+      '--log-file',
+      join(dataDir, 'logs', 'central.log'),
+    ],
+    centralProgram.env,
+  );
   const httpUrl = central.httpUrl as string;
   const token = central.adminToken as string;
   for (const line of (central.moved as string[]) ?? []) say(`  note: ${line}`);
@@ -135,12 +165,13 @@ async function main(): Promise<void> {
   const configPath = join(dataDir, 'edge', 'edge.json');
   writeFileSync(configPath, JSON.stringify(edgeConfig, null, 2), { mode: 0o600 });
   chmodSync(configPath, 0o600);
-  await start('edge', 'edge/bin/gridlink-edge.js', [
-    '--config',
-    configPath,
-    '--log-file',
-    join(dataDir, 'logs', 'edge.log'),
-  ]);
+  const edgeProgram = program('edge');
+  await start(
+    'edge',
+    edgeProgram.script,
+    ['--config', configPath, '--log-file', join(dataDir, 'logs', 'edge.log')],
+    edgeProgram.env,
+  );
 
   say('');
   say(`  Web API      ${httpUrl}/api/v1/meters`);

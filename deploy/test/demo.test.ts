@@ -1,15 +1,25 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-/** `npm start` as a user runs it (its script, `tsx deploy/demo/run.ts`), on ports 0. */
-describe('the demo (npm start)', () => {
+/**
+ * `npm start` as a user runs it (its script, `tsx deploy/demo/run.ts`), on ports 0; then the same
+ * with central and edge from the compiled build under their systemd units' script and environment
+ * (GRIDLINK_DEMO_BUILD=1), which is how they run when installed.
+ */
+describe.each([
+  { mode: 'TypeScript through tsx', build: false },
+  { mode: 'compiled build, systemd unit settings', build: true },
+])('the demo (npm start), $mode', ({ build }) => {
   let dir: string;
+  beforeAll(() => {
+    if (build) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  }, 120_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('comes up, prints where to look, serves readings over HTTP, and stops cleanly on Ctrl-C', async () => {
@@ -27,6 +37,7 @@ describe('the demo (npm start)', () => {
           GRIDLINK_MQTT_PORT: '0',
           GRIDLINK_MODBUS_PORT: '0',
           GRIDLINK_DEMO_POLL_MS: '500',
+          GRIDLINK_DEMO_BUILD: build ? '1' : '0',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -69,5 +80,6 @@ describe('the demo (npm start)', () => {
     proc.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out).toContain('stopping');
+    if (build) expect(out).toContain('compiled build, systemd unit settings');
   }, 120_000);
 });

@@ -102,4 +102,44 @@ describe('edge config: buses and device kinds', () => {
       /buses\.0: .*baud/,
     );
   });
+
+  it('KEBA UDP chargers: 7090 defaults, one listener, two devices at one address:port refused', () => {
+    const c = parseEdgeConfig({
+      ...base,
+      devices: [
+        { id: 'kc1', driver: 'keba-udp', host: '192.168.1.20' },
+        { id: 'kc2', driver: 'keba-udp', host: '192.168.1.21', intervalMs: 10_000 },
+      ],
+    });
+    expect(c.devices[0]).toEqual({
+      id: 'kc1',
+      driver: 'keba-udp',
+      host: '192.168.1.20',
+      port: 7090,
+      intervalMs: 5000,
+      timeoutMs: 1000,
+      offlineAfter: 3,
+    });
+    expect(c.keba).toEqual({ host: '0.0.0.0', port: 7090, maxBytes: 1024, pauseMs: 100 });
+    const msg = errorOf({
+      ...base,
+      keba: { port: 70_000 },
+      devices: [
+        { id: 'kc1', driver: 'keba-udp', host: '10.0.0.5' },
+        { id: 'kc2', driver: 'keba-udp', host: '10.0.0.5', port: 7090 },
+        { id: 'kc3', driver: 'keba-udp', host: '10.0.0.6', profile: 'keba-p30' },
+      ],
+    });
+    expect(msg).toContain('keba.port');
+    expect(msg).toContain('devices.2: ');
+    expect(
+      errorOf({
+        ...base,
+        devices: [
+          { id: 'kc1', driver: 'keba-udp', host: '10.0.0.5' },
+          { id: 'kc2', driver: 'keba-udp', host: '10.0.0.5', port: 7090 },
+        ],
+      }),
+    ).toContain('devices.1.host: 10.0.0.5:7090 is already kc1');
+  });
 });

@@ -15,6 +15,10 @@ export {
   type ConnectorState,
   type ConnectorStatus,
   connectorStatus,
+  KebaCharger,
+  KebaModbusCharger,
+  KebaUdpCharger,
+  type KebaUdpChargerOptions,
   STATUS_CODE,
   transition,
 } from './chargers/index.js';

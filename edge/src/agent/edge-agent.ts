@@ -5,7 +5,7 @@ import { type Logger, pino } from 'pino';
 import { CommandHandler } from '../commands/index.js';
 import { type EdgeConfig, type EdgeConfigInput, parseEdgeConfig } from '../config/index.js';
 import { type ChannelView, createDrivers, type DeviceView, type Driver } from '../drivers/index.js';
-import { EdgeMetrics, type MetricsServer, serveMetrics } from '../health/index.js';
+import type { EdgeMetrics, MetricsServer } from '../health/index.js';
 import { openReadingLog, type ReadingLog } from '../log/index.js';
 import type { TransactionEvent } from '../modbus/index.js';
 import { Uplink } from '../uplink/index.js';
@@ -23,7 +23,8 @@ export interface EdgeAgent {
   readonly mqtt: MqttClient;
   readonly drivers: readonly Driver[];
   readonly commands: CommandHandler;
-  readonly metrics: EdgeMetrics;
+  /** Created (and prom-client loaded) when the endpoint is first enabled; undefined before. */
+  readonly metrics: EdgeMetrics | undefined;
   /** The bound /metrics port, when enabled. */
   readonly metricsPort: number | undefined;
   /** Stops every driver's polling and listening (links stay until close). */
@@ -56,6 +57,8 @@ export async function startEdge(
     sync: config.log.sync,
     maxBytes: config.log.maxBytes,
     maxAgeMs: config.log.maxAgeDays * 86_400_000,
+    cacheBytes: config.log.cacheBytes,
+    writeBufferBytes: config.log.writeBufferBytes,
   });
   const statusTopic = edgeTopic(config.edgeId, 'status');
   const client = mqtt.connect(config.mqtt.url, {
@@ -64,6 +67,9 @@ export async function startEdge(
     clientId: `edge-${config.edgeId}`,
     keepalive: config.mqtt.keepaliveS,
     clean: true,
+    // mqtt-packet would otherwise pre-build 65,536 two-byte Buffers (~6 MB of heap) to encode
+    // packet ids and lengths; the edge publishes a few batches a second, so it encodes on demand.
+    writeCache: false,
     will: {
       topic: statusTopic,
       payload: Buffer.from(JSON.stringify({ edgeId: config.edgeId, online: false })),
@@ -96,17 +102,23 @@ export async function startEdge(
     onTransaction: (e: TransactionEvent) => observe?.(e),
   };
   let drivers = createDrivers(config, driverContext);
-  const metrics = new EdgeMetrics({
-    devices: () => drivers.flatMap((d) => d.devices()),
-    channels: () => drivers.flatMap((d) => d.channels()),
-    log: () => log.stats(),
-  });
-  observe = metrics.observe;
+  // prom-client is loaded, and latency observed, only once /metrics is enabled: an edge that
+  // never serves it pays neither the memory nor the per-transaction histogram update.
+  let metrics: EdgeMetrics | undefined;
   let metricsServer: MetricsServer | undefined;
+  const serveMetricsOn = async (m: EdgeConfig['metrics']): Promise<MetricsServer> => {
+    const health = await import('../health/index.js');
+    metrics ??= new health.EdgeMetrics({
+      devices: () => drivers.flatMap((d) => d.devices()),
+      channels: () => drivers.flatMap((d) => d.channels()),
+      log: () => log.stats(),
+    });
+    observe = metrics.observe;
+    return health.serveMetrics(metrics, m.host, m.port);
+  };
   try {
     for (const d of drivers) await d.start();
-    if (config.metrics.enabled)
-      metricsServer = await serveMetrics(metrics, config.metrics.host, config.metrics.port);
+    if (config.metrics.enabled) metricsServer = await serveMetricsOn(config.metrics);
   } catch (err) {
     await Promise.all(drivers.map((d) => d.close()));
     uplink.stop();
@@ -188,12 +200,10 @@ export async function startEdge(
       await metricsServer?.close();
       metricsServer = undefined;
       if (next.metrics.enabled)
-        metricsServer = await serveMetrics(metrics, next.metrics.host, next.metrics.port).catch(
-          (e: Error) => {
-            logger.warn({ err: e.message }, 'metrics endpoint not started');
-            return undefined;
-          },
-        );
+        metricsServer = await serveMetricsOn(next.metrics).catch((e: Error) => {
+          logger.warn({ err: e.message }, 'metrics endpoint not started');
+          return undefined;
+        });
     }
     publishStatus();
   };
@@ -222,7 +232,9 @@ export async function startEdge(
       return drivers;
     },
     commands,
-    metrics,
+    get metrics() {
+      return metrics;
+    },
     get metricsPort() {
       return metricsServer?.port;
     },

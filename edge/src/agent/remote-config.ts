@@ -17,6 +17,7 @@ export const REMOTE_KEYS = [
   'buses',
   'udp',
   'tcpJson',
+  'keba',
   'metrics',
   'statusIntervalMs',
 ] as const;

@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { isGridlinkError, stopRequested } from '@gridlink/shared';
 import { pino } from 'pino';
 import { startEdge } from '../agent/index.js';
 import { type EdgeConfig, loadEdgeConfigFile, parseEdgeConfig } from '../config/index.js';
+import { heapHeadroomWarning } from './heap-headroom.js';
 
 const HELP = `gridlink-edge — GridLink edge agent (polls devices, keeps a crash-safe log, forwards over MQTT)
 
@@ -81,6 +83,8 @@ async function main(): Promise<void> {
       ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
       : pino.destination(1),
   );
+  const tight = heapHeadroomWarning(config.devices.length, getHeapStatistics().heap_size_limit);
+  if (tight) logger.warn(tight);
   const stopping = stopRequested();
   let agent: Awaited<ReturnType<typeof startEdge>>;
   try {

@@ -5,6 +5,7 @@ export {
   type EdgeConfig,
   type EdgeConfigInput,
   edgeConfigSchema,
+  type KebaUdpDeviceConfig,
   type ModbusDeviceConfig,
   type ModbusRtuDeviceConfig,
   type ModbusTcpDeviceConfig,

@@ -86,6 +86,28 @@ const tcpJsonMeterDevice = z
   })
   .strict();
 
+/**
+ * A KEBA KeContact P20/P30 charger over its UDP protocol (KeContact P20/P30 UDP Programmers
+ * Guide): the edge asks `report 2` and `report 3` every `intervalMs` from `host:port` and sends
+ * commands there; replies are matched by sender address and port. One socket (`keba`) serves all.
+ */
+const kebaUdpDevice = z
+  .object({
+    id: idSchema,
+    driver: z.literal('keba-udp'),
+    /** The station's IP address (replies are matched against it). */
+    host: z.string().min(1),
+    /** The station's UDP port; KEBA stations listen on 7090. */
+    port: z.number().int().min(1).max(65535).default(7090),
+    /** KEBA's own integrations poll every 5 s or slower (keba-kecontact: at least 5 s). */
+    intervalMs: z.number().int().min(100).default(5000),
+    /** How long one request (report or command) waits for its answer. */
+    timeoutMs: z.number().int().min(10).max(60_000).default(1000),
+    /** Consecutive failed polls before the device is reported offline; it comes back by itself. */
+    offlineAfter: z.number().int().min(1).default(3),
+  })
+  .strict();
+
 /** One RS-485 line behind a serial port. Modbus over Serial Line v1.02 §2.5.1: 8 data bits, even parity by default. */
 const busSchema = z
   .object({
@@ -126,6 +148,7 @@ const deviceSchema = z.discriminatedUnion('driver', [
   modbusRtuDevice,
   udpMeterDevice,
   tcpJsonMeterDevice,
+  kebaUdpDevice,
 ]);
 
 export const edgeConfigSchema = z
@@ -153,6 +176,19 @@ export const edgeConfigSchema = z
           .min(1024 * 1024)
           .default(256 * 1024 * 1024),
         maxAgeDays: z.number().min(1).default(30),
+        /** LevelDB block cache and memtable (native memory); small suits a Pi (docs/EDGE.md). */
+        cacheBytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(256 * 1024 * 1024)
+          .default(1024 * 1024),
+        writeBufferBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(256 * 1024 * 1024)
+          .default(1024 * 1024),
       })
       .strict()
       .prefault({}),
@@ -180,6 +216,25 @@ export const edgeConfigSchema = z
     udp: listenerSchema(8080).prefault({}),
     /** Listener for TCP JSON meters (SEEDS E); used when a `tcp-json-meter` device is configured. */
     tcpJson: listenerSchema(9000).prefault({}),
+    /**
+     * The one UDP socket of all `keba-udp` chargers: requests leave from it and answers arrive on
+     * it. A station answers to port 7090 whatever port asked (evcc's keba listener notes this),
+     * so the default is 7090; it binds every interface, since the stations are on the LAN.
+     */
+    keba: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(7090),
+        /** Largest datagram accepted; KEBA reports are under 512 bytes. */
+        maxBytes: z.number().int().min(64).max(65_507).default(1024),
+        /**
+         * Pause after each answer before the next datagram to the same station, ms. The UDP guide
+         * asks for 100 ms between commands (keba-kecontact sleeps 100 ms after every send).
+         */
+        pauseMs: z.number().int().min(0).max(10_000).default(100),
+      })
+      .strict()
+      .prefault({}),
     /** Local Prometheus endpoint; off unless enabled, loopback unless told otherwise. */
     metrics: z
       .object({
@@ -247,6 +302,12 @@ function checkLinks(c: Parsed, ctx: z.RefinementCtx): void {
       link.ids.push(d.id);
       if (d.maxInFlight > 1) link.wantsMany.push(i);
       tcpLinks.set(key, link);
+    } else if (d.driver === 'keba-udp') {
+      // Answers are told apart by sender address and port only: two devices there are one.
+      const key = `keba/${d.host}:${d.port}`;
+      const other = meterIds.get(key);
+      if (other) issue(['devices', i, 'host'], `${d.host}:${d.port} is already ${other}`);
+      meterIds.set(key, d.id);
     } else {
       const key = `${d.driver}/${d.meterId}`;
       const other = meterIds.get(key);
@@ -272,6 +333,7 @@ export type ModbusRtuDeviceConfig = Extract<DeviceConfig, { driver: 'modbus-rtu'
 export type ModbusDeviceConfig = ModbusTcpDeviceConfig | ModbusRtuDeviceConfig;
 export type UdpMeterDeviceConfig = Extract<DeviceConfig, { driver: 'udp-meter' }>;
 export type TcpJsonMeterDeviceConfig = Extract<DeviceConfig, { driver: 'tcp-json-meter' }>;
+export type KebaUdpDeviceConfig = Extract<DeviceConfig, { driver: 'keba-udp' }>;
 export type BusConfig = EdgeConfig['buses'][number];
 
 export function parseEdgeConfig(input: unknown, source = 'edge config'): EdgeConfig {

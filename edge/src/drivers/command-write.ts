@@ -5,7 +5,8 @@ import type { WriteRequest } from '../modbus/index.js';
  * Resolves a profile's named command to one Modbus write (pure: no I/O). A fixed command value
  * wins; otherwise the caller's value, checked against the command's bounds, is encoded with the
  * field's type, order and scale. Holding registers are written with fn 16 (Modbus Application
- * Protocol v1.1b3 §6.12), coils with fn 5 (§6.5).
+ * Protocol v1.1b3 §6.12) unless the field says the device takes only fn 6, write single register
+ * (§6.6; e.g. KEBA's control registers); coils with fn 5 (§6.5).
  */
 export function commandWrite(
   profile: Profile,
@@ -45,5 +46,5 @@ export function commandWrite(
   } catch (err) {
     throw new GridlinkError('GL_COMMAND_INVALID', `${command}: ${(err as Error).message}`);
   }
-  return { unitId, fn: 16, start: field.address, data, timeoutMs };
+  return { unitId, fn: field.writeFn ?? 16, start: field.address, data, timeoutMs };
 }

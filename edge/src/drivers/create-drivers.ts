@@ -1,9 +1,11 @@
 import type {
   EdgeConfig,
+  KebaUdpDeviceConfig,
   ModbusDeviceConfig,
   TcpJsonMeterDeviceConfig,
   UdpMeterDeviceConfig,
 } from '../config/index.js';
+import { createKebaUdpDriver } from './keba-udp-driver.js';
 import { createModbusDriver } from './modbus-driver.js';
 import { createTcpJsonMeterDriver } from './tcp-json-meter-driver.js';
 import type { Driver, DriverContext } from './types.js';
@@ -25,5 +27,8 @@ export function createDrivers(config: EdgeConfig, ctx: DriverContext): Driver[] 
   );
   if (tcp.length > 0)
     drivers.push(createTcpJsonMeterDriver({ ...ctx, devices: tcp, listener: config.tcpJson }));
+  const keba = config.devices.filter((d): d is KebaUdpDeviceConfig => d.driver === 'keba-udp');
+  if (keba.length > 0)
+    drivers.push(createKebaUdpDriver({ ...ctx, devices: keba, listener: config.keba }));
   return drivers;
 }

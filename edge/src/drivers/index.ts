@@ -1,7 +1,21 @@
 export { commandWrite } from './command-write.js';
 export { createDrivers } from './create-drivers.js';
+export {
+  answers as kebaAnswers,
+  type KebaMessage,
+  type KebaReport2,
+  type KebaReport3,
+  kebaCommandText,
+  parseKebaMessage,
+  parseReport2,
+  parseReport3,
+  report2Values,
+  report3Values,
+} from './keba-udp-codec.js';
+export { createKebaUdpDriver, type KebaUdpDriverOptions } from './keba-udp-driver.js';
 export { parseMeterTime } from './meter-time.js';
 export { createModbusDriver, type ModbusDriverOptions } from './modbus-driver.js';
+export { pollView } from './poll-view.js';
 export {
   createTcpJsonMeterDriver,
   parseMeterLine,

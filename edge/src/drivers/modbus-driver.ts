@@ -3,6 +3,7 @@ import type { BusConfig, ModbusDeviceConfig } from '../config/index.js';
 import { type ModbusLink, ModbusRtuLink, ModbusTcpLink } from '../modbus/index.js';
 import { DevicePoller } from '../poller/index.js';
 import { commandWrite } from './command-write.js';
+import { pollView } from './poll-view.js';
 import type { ChannelView, DeviceView, Driver, DriverContext } from './types.js';
 
 export interface ModbusDriverOptions extends DriverContext {
@@ -68,8 +69,7 @@ export function createModbusDriver(o: ModbusDriverOptions): Driver {
     const profile = profileOf(device.profile);
     const link = linkFor(device);
     const poller = new DevicePoller({
-      device,
-      profile,
+      ...pollView(device, profile),
       link,
       onReading: o.onReading,
       logger: o.logger,
@@ -81,7 +81,18 @@ export function createModbusDriver(o: ModbusDriverOptions): Driver {
   return {
     name: 'modbus',
     async start() {
-      for (const e of entries.values()) e.poller.start();
+      // Spread the devices of each link over their interval: a gateway with 200 meters at 1 s
+      // gets one poll every 5 ms, not 200 at once (a burst that queues, delays and holds memory).
+      const byLink = new Map<ModbusLink, Entry[]>();
+      for (const e of entries.values()) {
+        const group = byLink.get(e.link);
+        if (group) group.push(e);
+        else byLink.set(e.link, [e]);
+      }
+      for (const group of byLink.values()) {
+        for (const [i, e] of group.entries())
+          e.poller.start(Math.floor((i * e.device.intervalMs) / group.length));
+      }
     },
     async close() {
       // Let polls on the wire finish and deliver their readings (bounded: a device that is timing

@@ -32,7 +32,18 @@ export interface OpenReadingLogOptions extends ReadingLogBounds {
    * commits the OS had not yet written back (docs/STORE-AND-FORWARD.md).
    */
   sync: boolean;
+  /**
+   * LevelDB's block cache and memtable, native memory outside V8's heap. The log is read in key
+   * order right behind where it is written, mostly from the memtable or the newest table, so
+   * small values cost little; LevelDB's defaults are 8 MiB and 4 MiB.
+   */
+  cacheBytes?: number;
+  writeBufferBytes?: number;
 }
+
+/** Defaults sized for a Raspberry Pi-class edge (docs/BENCHMARKS.md, edge-poll part d). */
+export const LOG_CACHE_BYTES = 1024 * 1024;
+export const LOG_WRITE_BUFFER_BYTES = 1024 * 1024;
 
 type Db = ClassicLevel<Buffer, string>;
 type Op = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buffer };
@@ -51,6 +62,8 @@ export async function openReadingLog(options: OpenReadingLogOptions): Promise<Re
   const db: Db = new ClassicLevel<Buffer, string>(options.dir, {
     keyEncoding: 'buffer',
     valueEncoding: 'utf8',
+    cacheSize: options.cacheBytes ?? LOG_CACHE_BYTES,
+    writeBufferSize: options.writeBufferBytes ?? LOG_WRITE_BUFFER_BYTES,
   });
   try {
     await db.open();

@@ -110,7 +110,8 @@ export class ModbusLink {
 
   /** Reads a block and returns its registers as wire bytes (big-endian), or coils as 0/1 words. */
   read(req: ReadRequest, priority: Priority = 'poll'): Promise<Buffer> {
-    const what = `${this.key} unit ${req.unitId} fn ${req.fn} @${req.start}+${req.count}`;
+    // Described only when something goes wrong: polls are the hot path.
+    const what = () => `${this.key} unit ${req.unitId} fn ${req.fn} @${req.start}+${req.count}`;
     return this.#transact(req.unitId, req.fn, req.timeoutMs, what, priority, async (client) => {
       if (req.fn === 3 || req.fn === 4) {
         const res =
@@ -120,7 +121,7 @@ export class ModbusLink {
         if (res.buffer.length !== req.count * 2) {
           throw new GridlinkError(
             'GL_MODBUS_BAD_FRAME',
-            `${what}: ${res.buffer.length} bytes for ${req.count} registers`,
+            `${what()}: ${res.buffer.length} bytes for ${req.count} registers`,
           );
         }
         return res.buffer;
@@ -137,7 +138,7 @@ export class ModbusLink {
 
   /** Writes through the same queue, ahead of polls. */
   write(req: WriteRequest): Promise<void> {
-    const what = `${this.key} unit ${req.unitId} fn ${req.fn} @${req.start}`;
+    const what = () => `${this.key} unit ${req.unitId} fn ${req.fn} @${req.start}`;
     return this.#transact(req.unitId, req.fn, req.timeoutMs, what, 'command', async (client) => {
       const { data } = req;
       if (req.fn === 5 || req.fn === 15) {
@@ -147,7 +148,7 @@ export class ModbusLink {
         return;
       }
       if (Array.isArray(data))
-        throw new GridlinkError('GL_MODBUS_BAD_FRAME', `${what}: registers need bytes`);
+        throw new GridlinkError('GL_MODBUS_BAD_FRAME', `${what()}: registers need bytes`);
       if (req.fn === 6) await client.writeRegister(req.start, data.readUInt16BE(0));
       else await client.writeRegisters(req.start, data);
     });
@@ -168,14 +169,16 @@ export class ModbusLink {
     unitId: number,
     fn: number,
     timeoutMs: number,
-    what: string,
+    what: () => string,
     priority: Priority,
     body: (client: ModbusClient) => Promise<T>,
   ): Promise<T> {
     return this.#queue.run(priority, async () => {
       const started = this.#now();
       try {
-        const client = await this.#connect(what);
+        // An open client is used as is: no extra promise per transaction.
+        const open = this.#client;
+        const client = open?.isOpen && !this.#closed ? open : await this.#connect(what());
         // setID/setTimeout are read synchronously when the request is framed, so several
         // requests in flight on one TCP client each keep their own unit id and timeout.
         client.setID(unitId);
@@ -184,7 +187,7 @@ export class ModbusLink {
         this.#count(unitId, fn, started, undefined);
         return out;
       } catch (err) {
-        const mapped = err instanceof GridlinkError ? err : toModbusError(err, what);
+        const mapped = err instanceof GridlinkError ? err : toModbusError(err, what());
         this.#count(unitId, fn, started, mapped.code);
         // An exception reply is a complete, well-formed frame; anything else may leave bytes
         // (a late reply) on the wire.

@@ -13,7 +13,9 @@ export interface TransactionQueueOptions {
 }
 
 interface Job {
-  run: () => Promise<void>;
+  task: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
 }
 
 export class TransactionQueue {
@@ -22,6 +24,10 @@ export class TransactionQueue {
   readonly #concurrency: number;
   #active = 0;
   #closed = false;
+  readonly #release = (): void => {
+    this.#active--;
+    this.#pump();
+  };
 
   constructor(options: TransactionQueueOptions = {}) {
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
@@ -37,8 +43,11 @@ export class TransactionQueue {
 
   run<T>(priority: Priority, task: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('transaction queue closed'));
+    // A free slot and nobody waiting: start at once, without queueing (the common case on a
+    // native TCP device, and on any link that keeps up with its polls).
+    if (this.#active < this.#concurrency && this.depth === 0) return this.#start(task);
     return new Promise<T>((resolve, reject) => {
-      const job: Job = { run: () => task().then(resolve, reject) };
+      const job: Job = { task, resolve: resolve as (value: unknown) => void, reject };
       (priority === 'command' ? this.#commands : this.#polls).push(job);
       this.#pump();
     });
@@ -48,15 +57,23 @@ export class TransactionQueue {
     this.#closed = true;
   }
 
+  #start<T>(task: () => Promise<T>): Promise<T> {
+    this.#active++;
+    let p: Promise<T>;
+    try {
+      p = task();
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(this.#release, this.#release);
+    return p;
+  }
+
   #pump(): void {
     while (this.#active < this.#concurrency) {
       const job = this.#commands.shift() ?? this.#polls.shift();
       if (!job) return;
-      this.#active++;
-      void job.run().finally(() => {
-        this.#active--;
-        this.#pump();
-      });
+      this.#start(job.task).then(job.resolve, job.reject);
     }
   }
 }

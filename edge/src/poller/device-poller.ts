@@ -106,9 +106,14 @@ export class DevicePoller {
     return this.#isOffline() && this.#clock.now() < this.#probeAt;
   }
 
-  start(): void {
+  /**
+   * Starts polling: the first poll `phaseMs` from now, then on the interval's grid from there.
+   * Devices sharing a link get spread phases (the driver does that), so their polls reach the
+   * link evenly instead of as one burst per interval.
+   */
+  start(phaseMs = 0): void {
     this.#stopped = false;
-    this.#nextAt = this.#clock.now();
+    this.#nextAt = this.#clock.now() + phaseMs;
     this.#schedule();
   }
 

@@ -73,7 +73,20 @@ describe('parseCliArgs', () => {
     }
   });
 
+  it('reads the KEBA flags', () => {
+    const argv = ['--keba-chargers', '2', '--keba-transport', 'modbus-tcp', '--keba-port', '7090'];
+    expect(parseCliArgs([...argv, '--keba-vehicle'])).toMatchObject({
+      kind: 'run',
+      options: { kebaChargers: 2, kebaTransport: 'modbus-tcp', kebaPort: 7090, kebaVehicle: true },
+    });
+    for (const flag of ['--keba-chargers', '--keba-transport', '--keba-port', '--keba-vehicle'])
+      expect(HELP).toContain(flag);
+    expect(HELP).toContain('garbage-reply');
+  });
+
   it.each([
+    [['--keba-transport', 'tcp'], /--keba-transport must be udp or modbus-tcp, got "tcp"/],
+    [['--scenario', 'f.yaml', '--keba-chargers', '1'], /--scenario excludes --keba-chargers/],
     [['--cars', '2'], /--cars needs --car-broker HOST:PORT and --car-password/],
     [['--cars', '2', '--car-broker', '127.0.0.1:1883'], /--cars needs/],
     [['--chargers', '0'], /--chargers must be an integer 1-100000/],

@@ -27,6 +27,12 @@ Options:
   --chargers N         N GridLink AC chargers (profile gridlink-charger) over Modbus TCP, unit
                        ids 1-${MAX_UNIT_ID} per port, device ids charger-1..charger-N
   --charger-port PORT  first Modbus TCP port of the chargers (default 0 = any free port)
+  --keba-chargers N    N KEBA KeContact P30 stations, device ids keba-1..keba-N, one port each
+  --keba-transport T   udp (default: the KeContact UDP protocol, i / report 1|2|3 / ena / curr /
+                       setenergy / unlock) or modbus-tcp (profile keba-p30, unit id 255)
+  --keba-port PORT     port of keba-1, keba-n on PORT+n-1 (default 0 = any free ports; a real
+                       station listens on UDP 7090 / Modbus TCP 502)
+  --keba-vehicle       plug a vehicle that takes the whole offer into every KEBA station
   --cars N             N cars as MQTT clients publishing carros/{plate}/status and /bateria
   --car-broker H:P     the MQTT broker cars connect to (required with --cars)
   --car-password TPL   each car's MQTT password, {plate} replaced by its plate (username =
@@ -34,7 +40,7 @@ Options:
   --car-interval-ms MS how often cars publish (default 5000)
   --scenario FILE      start the fleet a YAML scenario describes (see docs/SIMULATOR.md);
                        excludes the device flags above (--meters, --modbus-meters,
-                       --udp-meters, --json-meters, --chargers, --cars)
+                       --udp-meters, --json-meters, --chargers, --keba-chargers, --cars)
   --control-port PORT  serve the control API on 127.0.0.1:PORT (0 = any free port)
   --truth-out FILE     on stop, write every device's ground truth to FILE (JSON lines)
   --seed N             seed of the models, 0-4294967295 (default 1); same seed, same fleet
@@ -44,10 +50,13 @@ Options:
 Modes: Modbus TCP meters (many unit ids per port, many ports); Modbus RTU meters on a serial
 path or on a socat pty pair the simulator creates (scenario modbusRtu: wire time at the baud
 rate, 11 bits/char, 3.5-char frame gaps, per-device reply delay); UDP and TCP JSON meters.
-Faults: no-reply, late-reply, bad-crc, wrong-unit, exception, short-frame, counter-reset,
-tamper, link-flap, clock-skew, connector-fault (chargers) — set at start (scenario faults) or
-through the control API. Chargers: connector states available, preparing, charging, finishing,
-reserved, faulted, unavailable, driven by writes of the profile's command registers. Cars:
+Faults: no-reply, late-reply, bad-crc, wrong-unit, exception, short-frame, garbage-reply
+(KEBA UDP), counter-reset, tamper, link-flap, clock-skew, connector-fault (chargers) — set at
+start (scenario faults) or through the control API. Chargers: connector states available,
+preparing, charging, finishing, reserved, faulted, unavailable, driven by writes of the
+profile's command registers. KEBA stations: State 1 not ready (no vehicle), 2 ready, 3
+charging, 4 error, 5 suspended (disabled, current 0, energy limit reached); enable, current,
+energy limit and unlock by UDP command or Modbus register 5004-5014 (function 06). Cars:
 battery drains while driving, fills while plugged into a charger (control API).
 
 ${CONTROL_API_HELP}
@@ -78,6 +87,10 @@ export interface CliOptions {
   truthOut?: string;
   chargers?: number;
   chargerPort?: number;
+  kebaChargers?: number;
+  kebaTransport?: 'udp' | 'modbus-tcp';
+  kebaPort?: number;
+  kebaVehicle?: boolean;
   cars?: number;
   carBroker?: { host: string; port: number };
   carPassword?: string;
@@ -131,6 +144,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'truth-out': { type: 'string' },
         chargers: { type: 'string' },
         'charger-port': { type: 'string' },
+        'keba-chargers': { type: 'string' },
+        'keba-transport': { type: 'string' },
+        'keba-port': { type: 'string' },
+        'keba-vehicle': { type: 'boolean' },
         cars: { type: 'string' },
         'car-broker': { type: 'string' },
         'car-password': { type: 'string' },
@@ -177,6 +194,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     truthOut: nonEmpty('--truth-out', values['truth-out']),
     chargers: optional('--chargers', values.chargers, 1, 100_000),
     chargerPort: optional('--charger-port', values['charger-port'], 0, 65535),
+    kebaChargers: optional('--keba-chargers', values['keba-chargers'], 1, 10_000),
+    kebaTransport: kebaTransport(values['keba-transport']),
+    kebaPort: optional('--keba-port', values['keba-port'], 0, 65535),
+    kebaVehicle: values['keba-vehicle'],
     cars: optional('--cars', values.cars, 1, 100_000),
     carBroker: target('--car-broker', values['car-broker']),
     carPassword: nonEmpty('--car-password', values['car-password']),
@@ -198,6 +219,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       'udp-meters',
       'json-meters',
       'chargers',
+      'keba-chargers',
       'cars',
     ] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--scenario excludes --${flag}`);
@@ -207,6 +229,11 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
   }
   return { kind: 'run', options };
+}
+
+function kebaTransport(value: string | undefined): 'udp' | 'modbus-tcp' | undefined {
+  if (value === undefined || value === 'udp' || value === 'modbus-tcp') return value;
+  throw new UsageError(`--keba-transport must be udp or modbus-tcp, got "${value}"`);
 }
 
 function nonEmpty(flag: string, value: string | undefined): string | undefined {

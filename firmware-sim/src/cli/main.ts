@@ -63,6 +63,17 @@ function scenarioOf(options: CliOptions): Scenario {
           },
         }
       : {}),
+    ...(options.kebaChargers
+      ? {
+          kebaChargers: {
+            host: options.host,
+            count: options.kebaChargers,
+            transport: options.kebaTransport ?? 'udp',
+            port: options.kebaPort ?? 0,
+            vehicle: options.kebaVehicle ?? false,
+          },
+        }
+      : {}),
     ...(options.cars && options.carBroker && options.carPassword !== undefined
       ? {
           cars: {
@@ -150,7 +161,7 @@ async function run(options: CliOptions): Promise<void> {
     );
   }
   process.stdout.write(
-    `gridlink-sim fleet: ${JSON.stringify(fleet.summary())}; Modbus TCP ports ${fleet.modbusTcp.map((t) => t.port).join(',') || 'none'}${fleet.chargers.length > 0 ? `; chargers on Modbus TCP ports ${fleet.chargers.map((t) => t.port).join(',')}` : ''}${fleet.modbusRtu.map((r) => `; RTU ${r.clientPath ?? r.path} @${r.baudRate}`).join('')}${fleet.control ? `; control ${fleet.control.url}` : ''}\n`,
+    `gridlink-sim fleet: ${JSON.stringify(fleet.summary())}; Modbus TCP ports ${fleet.modbusTcp.map((t) => t.port).join(',') || 'none'}${fleet.chargers.length > 0 ? `; chargers on Modbus TCP ports ${fleet.chargers.map((t) => t.port).join(',')}` : ''}${fleet.keba.length > 0 ? `; KEBA stations (${fleet.keba[0]?.transport}) on ports ${fleet.keba.map((k) => k.port).join(',')}` : ''}${fleet.modbusRtu.map((r) => `; RTU ${r.clientPath ?? r.path} @${r.baudRate}`).join('')}${fleet.control ? `; control ${fleet.control.url}` : ''}\n`,
   );
   process.send?.({
     type: 'ready',
@@ -170,6 +181,7 @@ async function run(options: CliOptions): Promise<void> {
         baudRate: r.baudRate,
       })),
       chargers: fleet.chargers,
+      keba: fleet.keba,
       control: fleet.control ?? null,
       counts: fleet.summary(),
     },

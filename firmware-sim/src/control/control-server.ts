@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { GridlinkError, isGridlinkError, listen } from '@gridlink/shared';
 import { type Logger, pino } from 'pino';
 import { CarDevice } from '../cars/index.js';
-import { ChargerDevice } from '../chargers/index.js';
+import { ChargerDevice, KebaCharger } from '../chargers/index.js';
 import { parseRateChange, type SimDevice } from '../devices/index.js';
 import { parseFaultSpec } from '../faults/index.js';
 
@@ -33,7 +33,8 @@ export const CONTROL_API_HELP = `Control API (JSON over HTTP, 127.0.0.1 unless -
   GET    /truth                    the same for every device, one JSON object per line
   PUT    /devices/{id}/fault       body {mode, ...params}; modes: no-reply, late-reply {delayMs},
                                    bad-crc, wrong-unit {unitId?}, exception {code 1-11},
-                                   short-frame {dropBytes?}, counter-reset {toKWh?},
+                                   short-frame {dropBytes?}, garbage-reply (KEBA UDP),
+                                   counter-reset {toKWh?},
                                    tamper {backKWh?}, link-flap {downMs, upMs}, clock-skew {offsetMs},
                                    connector-fault {faultCode?} (chargers: status 5 faulted)
   DELETE /devices/{id}/fault       back to normal
@@ -42,6 +43,8 @@ export const CONTROL_API_HELP = `Control API (JSON over HTTP, 127.0.0.1 unless -
   DELETE /devices/{car}/plug       take the car off its charger
   PUT    /devices/{car}/driving    body {speedKmh}: drive (battery drains), 0 parks
   PUT    /devices/{charger}/availability  body {available: boolean}: unavailable (6) or back
+  PUT    /devices/{keba}/vehicle   body {plugged: boolean}: a vehicle that takes the whole
+                                   offer is plugged into a KEBA station, or taken away
   Errors: {"error":{"code","message","details"}} with the code's HTTP status.`;
 
 const MAX_BODY = 64 * 1024;
@@ -89,9 +92,9 @@ export async function startControlServer(options: ControlServerOptions): Promise
       throw new GridlinkError('GL_HTTP_VALIDATION', `${id} is a ${d.kind}, not a car`);
     return d;
   };
-  const charger = (id: string, key = 'deviceId'): ChargerDevice => {
+  const charger = (id: string, key = 'deviceId'): ChargerDevice | KebaCharger => {
     const d = device(id);
-    if (!(d instanceof ChargerDevice)) {
+    if (!(d instanceof ChargerDevice || d instanceof KebaCharger)) {
       throw new GridlinkError('GL_HTTP_VALIDATION', `${key}: ${id} is a ${d.kind}, not a charger`, {
         key,
       });
@@ -165,8 +168,19 @@ export async function startControlServer(options: ControlServerOptions): Promise
       }
       if (what === 'availability' && method === 'PUT') {
         const c = charger(id);
+        if (!(c instanceof ChargerDevice))
+          throw new GridlinkError('GL_HTTP_VALIDATION', `${id} is a ${c.kind}: no availability`);
         const status = c.setOperative(await body(req, 'available', 'boolean'));
         return send(res, 200, { deviceId: id, status });
+      }
+      if (what === 'vehicle' && method === 'PUT') {
+        const d = device(id);
+        if (!(d instanceof KebaCharger))
+          throw new GridlinkError('GL_HTTP_VALIDATION', `${id} is a ${d.kind}, not a KEBA station`);
+        const plugged: boolean = await body(req, 'plugged', 'boolean');
+        const status = plugged ? d.plug() : d.unplug();
+        log.info({ deviceId: id, plugged }, 'KEBA vehicle');
+        return send(res, 200, { deviceId: id, plugged, status });
       }
     }
     throw new GridlinkError('GL_HTTP_NOT_FOUND', `no route ${method} ${url.pathname}`);

@@ -1,7 +1,13 @@
 import { GridlinkError } from '@gridlink/shared';
 import type { DeviceFaults, FaultSpec } from '../faults/index.js';
 
-export type DeviceKind = 'modbus-meter' | 'udp-meter' | 'tcp-json-meter' | 'charger' | 'car';
+export type DeviceKind =
+  | 'modbus-meter'
+  | 'udp-meter'
+  | 'tcp-json-meter'
+  | 'charger'
+  | 'keba-charger'
+  | 'car';
 
 /** A consumption-rate change from the control API (SEEDS E: raise, lower or set at run time). */
 export type RateChange =

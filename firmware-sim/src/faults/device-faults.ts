@@ -73,6 +73,27 @@ export class DeviceFaults {
     return { send: true, delayMs: 0 };
   }
 
+  /**
+   * For devices that answer requests over a text protocol (KEBA UDP): whether to answer, how
+   * late, and whether the answer is garbage. Link flapping drops the answer while down.
+   */
+  answerPlan(): { send: false } | { send: true; delayMs: number; garbage: boolean } {
+    const spec = this.current?.spec;
+    if (spec?.mode === 'no-reply' || this.linkDown()) {
+      this.count(spec?.mode ?? 'link-flap');
+      return { send: false };
+    }
+    if (spec?.mode === 'late-reply' || spec?.mode === 'garbage-reply') {
+      this.count(spec.mode);
+      return {
+        send: true,
+        delayMs: spec.mode === 'late-reply' ? spec.delayMs : 0,
+        garbage: spec.mode === 'garbage-reply',
+      };
+    }
+    return { send: true, delayMs: 0, garbage: false };
+  }
+
   /** The Modbus answer step: turns the honest reply into what the faulty device sends. */
   readonly shapeModbus = (request: ModbusRequest, reply: ModbusReply): ReplyDecision => {
     const spec = this.current?.spec;

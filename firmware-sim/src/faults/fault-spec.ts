@@ -15,6 +15,8 @@ export type FaultSpec =
   | { mode: 'wrong-unit'; unitId?: number }
   /** Modbus: every request is answered with this exception code (01..0B). */
   | { mode: 'exception'; code: number }
+  /** Text protocols (KEBA UDP): every answer is replaced by bytes that are not the protocol. */
+  | { mode: 'garbage-reply' }
   /** Modbus: the reply loses its last `dropBytes` bytes (default: half its data), framed validly. */
   | { mode: 'short-frame'; dropBytes?: number }
   /** Meter replaced: the served energy register drops to `toKWh` (default 0) and keeps counting. */
@@ -40,6 +42,7 @@ export const FAULT_MODES: readonly FaultMode[] = [
   'wrong-unit',
   'exception',
   'short-frame',
+  'garbage-reply',
   'counter-reset',
   'tamper',
   'link-flap',
@@ -81,6 +84,7 @@ const ALLOWED_KEYS: Record<FaultMode, readonly string[]> = {
   'wrong-unit': ['unitId'],
   exception: ['code'],
   'short-frame': ['dropBytes'],
+  'garbage-reply': [],
   'counter-reset': ['toKWh'],
   tamper: ['backKWh'],
   'link-flap': ['downMs', 'upMs'],

@@ -38,7 +38,37 @@ udpMeters: { count: 4, target: { port: 8080 } }
     expect(old).toMatchObject({ chargers: null, cars: null, plugs: {}, driving: {} });
   });
 
+  it('KEBA stations: UDP by default, 3 × 230 V, 32 A hardware, no vehicle', () => {
+    expect(parseScenario({ kebaChargers: { count: 2 } }).kebaChargers).toEqual({
+      transport: 'udp',
+      host: '127.0.0.1',
+      port: 0,
+      count: 2,
+      phases: 3,
+      voltageV: 230,
+      currentHwA: 32,
+      vehicle: false,
+    });
+    expect(
+      parseScenario({ kebaChargers: { count: 1, transport: 'modbus-tcp', vehicle: true } })
+        .kebaChargers,
+    ).toMatchObject({ transport: 'modbus-tcp', vehicle: true });
+  });
+
   it.each([
+    [
+      { kebaChargers: { count: 1, transport: 'tcp' } },
+      'kebaChargers.transport: must be udp or modbus-tcp, got "tcp"',
+    ],
+    [
+      { kebaChargers: { count: 1, currentHwA: 5 } },
+      'kebaChargers.currentHwA: must be an integer 6..63',
+    ],
+    [
+      { kebaChargers: { count: 3, port: 65534 } },
+      'kebaChargers.port: 3 ports from 65534 pass 65535',
+    ],
+    [{ kebaChargers: { count: 1, perPort: 2 } }, 'kebaChargers.perPort: unknown key'],
     [
       { chargers: { count: 1, currentLimitA: 40 } },
       'chargers.currentLimitA: must be a number 6..32 (A), got 40',

@@ -66,6 +66,23 @@ export interface Scenario {
     /** How long a stopped session stays finishing before the driver unplugs, ms. */
     finishingMs: number;
   } | null;
+  /**
+   * KEBA KeContact P30 stations, device ids keba-1..N, each on a port of its own: over their UDP
+   * protocol, or over Modbus TCP (profile keba-p30, unit id 255).
+   */
+  kebaChargers: {
+    transport: 'udp' | 'modbus-tcp';
+    host: string;
+    /** Port of keba-1; keba-n listens on port + n - 1. 0 = any free ports. */
+    port: number;
+    count: number;
+    phases: 1 | 3;
+    voltageV: number;
+    /** What the hardware allows (DIP switches, cable), A. */
+    currentHwA: number;
+    /** A vehicle that takes the whole offer is plugged into each at start. */
+    vehicle: boolean;
+  } | null;
   /** Cars as MQTT clients (SEEDS.md A), device ids car-1..N, seeded Mercosul plates. */
   cars: {
     count: number;
@@ -173,6 +190,7 @@ export function parseScenario(input: unknown): Scenario {
     'udpMeters',
     'tcpJsonMeters',
     'chargers',
+    'kebaChargers',
     'cars',
     'plugs',
     'driving',
@@ -187,6 +205,7 @@ export function parseScenario(input: unknown): Scenario {
     udpMeters: null,
     tcpJsonMeters: null,
     chargers: null,
+    kebaChargers: null,
     cars: null,
     plugs: {},
     driving: {},
@@ -271,6 +290,7 @@ export function parseScenario(input: unknown): Scenario {
     };
   }
   if (root.chargers !== undefined) scenario.chargers = parseChargers(root.chargers);
+  if (root.kebaChargers !== undefined) scenario.kebaChargers = parseKebaChargers(root.kebaChargers);
   if (root.cars !== undefined) scenario.cars = parseCars(root.cars);
   for (const key of ['plugs', 'driving'] as const) {
     if (root[key] === undefined) continue;
@@ -329,6 +349,40 @@ function parseChargers(input: unknown): NonNullable<Scenario['chargers']> {
     phases,
     voltageV: int(c, 'voltageV', p, 100, 400, 220),
     finishingMs: int(c, 'finishingMs', p, 0, 86_400_000, 30_000),
+  };
+}
+
+function parseKebaChargers(input: unknown): NonNullable<Scenario['kebaChargers']> {
+  const p = 'kebaChargers';
+  const c = obj(input, p, [
+    'transport',
+    'host',
+    'port',
+    'count',
+    'phases',
+    'voltageV',
+    'currentHwA',
+    'vehicle',
+  ]);
+  const transport = c.transport ?? 'udp';
+  if (transport !== 'udp' && transport !== 'modbus-tcp')
+    invalid(`${p}.transport`, `must be udp or modbus-tcp, got ${JSON.stringify(c.transport)}`);
+  const count = int(c, 'count', p, 1, 10_000);
+  const port = int(c, 'port', p, 0, 65535, 0);
+  if (port > 0 && port + count - 1 > 65535)
+    invalid(`${p}.port`, `${count} ports from ${port} pass 65535`);
+  const phases = c.phases ?? 3;
+  if (phases !== 1 && phases !== 3)
+    invalid(`${p}.phases`, `must be 1 or 3, got ${JSON.stringify(phases)}`);
+  return {
+    transport,
+    host: str(c, 'host', p, '127.0.0.1'),
+    port,
+    count,
+    phases,
+    voltageV: int(c, 'voltageV', p, 100, 400, 230),
+    currentHwA: int(c, 'currentHwA', p, 6, 63, 32),
+    vehicle: bool(c, 'vehicle', p, false),
   };
 }
 

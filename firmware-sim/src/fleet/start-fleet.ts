@@ -1,7 +1,13 @@
 import { GridlinkError, getProfile } from '@gridlink/shared';
 import { type Logger, pino } from 'pino';
 import { CarDevice, getCarModel, mercosulPlate } from '../cars/index.js';
-import { ChargerDevice } from '../chargers/index.js';
+import {
+  ChargerDevice,
+  KEBA_UNIT_ID,
+  KebaCharger,
+  KebaModbusCharger,
+  KebaUdpCharger,
+} from '../chargers/index.js';
 import { type Clock, systemClock } from '../clock/index.js';
 import { type ControlServer, startControlServer } from '../control/index.js';
 import {
@@ -11,7 +17,12 @@ import {
   UdpMeterDevice,
 } from '../devices/index.js';
 import { MeterModel, SimulatedMeter } from '../meters/index.js';
-import { type ModbusRtuServer, type RtuLineStats, startModbusRtuServer } from '../modbus/index.js';
+import {
+  type ModbusRtuServer,
+  type RtuLineStats,
+  startModbusRtuServer,
+  startModbusTcpServer,
+} from '../modbus/index.js';
 import { hash32, uniform } from '../random/index.js';
 import { createPtyPair, type PtyPair } from '../serial/index.js';
 import { PushPacer } from './push-pacer.js';
@@ -43,6 +54,13 @@ export interface Fleet {
     port: number;
     movedFrom?: number;
     chargers: number;
+  }>;
+  /** KEBA stations, one port each (UDP, or Modbus TCP unit id 255). */
+  readonly keba: ReadonlyArray<{
+    deviceId: string;
+    transport: 'udp' | 'modbus-tcp';
+    host: string;
+    port: number;
   }>;
   readonly control: { host: string; port: number; url: string } | undefined;
   readonly devices: ReadonlyMap<string, SimDevice>;
@@ -92,6 +110,12 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
   }> = [];
   const chargerOut: Array<{ host: string; port: number; movedFrom?: number; chargers: number }> =
     [];
+  const kebaOut: Array<{
+    deviceId: string;
+    transport: 'udp' | 'modbus-tcp';
+    host: string;
+    port: number;
+  }> = [];
   const pacer = new PushPacer();
   let control: ControlServer | undefined;
 
@@ -217,6 +241,46 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
       }
     }
 
+    const kc = scenario.kebaChargers;
+    if (kc) {
+      for (let n = 1; n <= kc.count; n++) {
+        const port = kc.port === 0 ? 0 : kc.port + n - 1;
+        const common = {
+          deviceId: `keba-${n}`,
+          clock,
+          seed: hash32(scenario.seed, 0x4eba, n),
+          phases: kc.phases,
+          voltageV: kc.voltageV,
+          currentHwA: kc.currentHwA,
+          vehicle: kc.vehicle,
+        };
+        let d: KebaCharger;
+        let at: { host: string; port: number };
+        if (kc.transport === 'udp') {
+          const u = await KebaUdpCharger.start({ ...common, host: kc.host, port });
+          closers.push(() => u.close());
+          d = u;
+          at = { host: kc.host, port: u.port };
+        } else {
+          let m: KebaModbusCharger | undefined;
+          const server = await startModbusTcpServer({
+            host: kc.host,
+            port,
+            resolveUnit: (unit) => (unit === KEBA_UNIT_ID ? m?.bank : undefined),
+            shapeReply: (request, reply) =>
+              m ? m.shapeReply(request, reply) : { action: 'reply', reply },
+            logger,
+          });
+          closers.push(() => server.close());
+          at = { host: server.host, port: server.port };
+          m = new KebaModbusCharger({ ...common, endpoint: { transport: 'tcp', ...at } });
+          d = m;
+        }
+        devices.set(d.deviceId, d);
+        kebaOut.push({ deviceId: d.deviceId, transport: kc.transport, ...at });
+      }
+    }
+
     const udp = scenario.udpMeters;
     if (udp) {
       for (let n = 1; n <= udp.count; n++) {
@@ -289,7 +353,7 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
       const car = devices.get(carId);
       const charger = devices.get(chargerId);
       if (!(car instanceof CarDevice)) badKey(`plugs.${carId}`, 'no such car in this scenario');
-      if (!(charger instanceof ChargerDevice)) {
+      if (!(charger instanceof ChargerDevice || charger instanceof KebaCharger)) {
         badKey(`plugs.${carId}`, `no charger ${chargerId} in this scenario`);
       }
       car.plugInto(charger);
@@ -350,6 +414,7 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
     modbusTcp: tcpOut,
     modbusRtu: rtuOut,
     chargers: chargerOut,
+    keba: kebaOut,
     control: control && { host: control.host, port: control.port, url: control.url },
     devices,
     tick,
@@ -365,10 +430,11 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
       let faulted = 0;
       for (const d of devices.values()) if (d.faults.active) faulted++;
       out.faulted = faulted;
-      if (scenario.chargers) {
+      if (scenario.chargers || scenario.kebaChargers) {
         let charging = 0;
         for (const d of devices.values()) {
           if (d instanceof ChargerDevice && d.status === 'charging') charging++;
+          if (d instanceof KebaCharger && d.status === 'charging') charging++;
         }
         out.charging = charging;
       }

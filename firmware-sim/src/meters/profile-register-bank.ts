@@ -31,13 +31,19 @@ interface Table {
   start: number;
   words: Uint16Array;
   fields: RegisterField[];
+  writeOnly: RegisterField[];
 }
 
 function buildTable(fields: RegisterField[]): Table | undefined {
   if (fields.length === 0) return undefined;
   const start = Math.min(...fields.map((f) => f.address));
   const end = Math.max(...fields.map((f) => f.address + registerCount(f)));
-  return { start, words: new Uint16Array(end - start), fields };
+  return {
+    start,
+    words: new Uint16Array(end - start),
+    fields,
+    writeOnly: fields.filter((f) => f.readable === false),
+  };
 }
 
 /**
@@ -52,6 +58,10 @@ function buildTable(fields: RegisterField[]): Table | undefined {
  * Writes (functions 05, 06, 15, 16) are accepted only when every written address belongs to a
  * `writable` field of fn 1 (coils) or fn 3 (holding registers); otherwise 02. A write that leaves
  * a field undecodable (NaN in a float) is refused with 03 and changes nothing.
+ *
+ * Vendor limits the profile states: a read touching a write-only field (`readable: false`), or
+ * longer than the profile's `maxRegisters`, is 02; a function 16 write to a field that takes only
+ * function 06 (`writeFn: 6`) is 01, illegal function (§7: not an allowable action for the server).
  */
 export class ProfileRegisterBank implements RegisterBank {
   readonly profile: Profile;
@@ -115,7 +125,7 @@ export class ProfileRegisterBank implements RegisterBank {
     if (!this.cachedSnapshot) {
       const out: Record<string, number> = {};
       for (const field of this.profile.fields) {
-        if (field.type === 'string') continue;
+        if (field.type === 'string' || field.readable === false) continue;
         const table = this.tables[field.fn] as Table;
         const value =
           field.fn <= 2 ? table.words[field.address - table.start] : this.decode(table, field);
@@ -147,7 +157,7 @@ export class ProfileRegisterBank implements RegisterBank {
   }
 
   writeSingleRegister(address: number, value: number): void {
-    this.write(3, address, [value]);
+    this.write(3, address, [value], 6);
   }
 
   writeMultipleCoils(address: number, values: readonly boolean[]): void {
@@ -159,7 +169,7 @@ export class ProfileRegisterBank implements RegisterBank {
   }
 
   writeMultipleRegisters(address: number, values: readonly number[]): void {
-    this.write(3, address, values);
+    this.write(3, address, values, 16);
   }
 
   /** Decodes one field from a table's words, as the codec would from the wire (§4.2, big-endian). */
@@ -179,11 +189,19 @@ export class ProfileRegisterBank implements RegisterBank {
   }
 
   private read(fn: TableFn, address: number, count: number): Uint16Array {
+    const max = this.profile.maxRegisters;
+    if (fn >= 3 && max !== undefined && count > max) {
+      throw new ModbusException(ExceptionCode.IllegalDataAddress);
+    }
     const table = this.served(fn, address, count);
+    const end = address + count;
+    if (table.writeOnly.some((f) => f.address < end && f.address + registerCount(f) > address)) {
+      throw new ModbusException(ExceptionCode.IllegalDataAddress);
+    }
     return table.words.slice(address - table.start, address - table.start + count);
   }
 
-  private write(fn: 1 | 3, address: number, values: readonly number[]): void {
+  private write(fn: 1 | 3, address: number, values: readonly number[], viaFn?: 6 | 16): void {
     const table = this.served(fn, address, values.length);
     const end = address + values.length;
     const touched = table.fields
@@ -192,6 +210,9 @@ export class ProfileRegisterBank implements RegisterBank {
     for (let a = address; a < end; a++) {
       const owner = touched.find((f) => f.address <= a && a < f.address + registerCount(f));
       if (!owner?.writable) throw new ModbusException(ExceptionCode.IllegalDataAddress);
+    }
+    if (viaFn === 16 && touched.some((f) => f.writeFn === 6)) {
+      throw new ModbusException(ExceptionCode.IllegalFunction);
     }
     const next = table.words.slice();
     next.set(values, address - table.start);

@@ -65,6 +65,18 @@ export const errorCatalog = {
     status: 403,
     summary: 'A push meter is not configured; its data is rejected.',
   },
+  GL_DEVICE_TIMEOUT: {
+    status: 504,
+    summary: 'A device (not Modbus: e.g. a KEBA UDP charger) did not answer in time.',
+  },
+  GL_COMMAND_REFUSED: {
+    status: 409,
+    summary: 'The device answered a command with a refusal; nothing changed.',
+  },
+  GL_SENDER_UNKNOWN: {
+    status: 403,
+    summary: 'A datagram came from an address and port that is no configured device.',
+  },
   GL_ALARM_TRANSITION: {
     status: 409,
     summary: 'The alarm cannot take that transition from its state.',

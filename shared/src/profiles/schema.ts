@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { registerFieldSchema } from '../registers/field.js';
+import { registerCount, registerFieldSchema } from '../registers/field.js';
 import { idSchema } from '../topics/index.js';
 
 export const profileCommandSchema = z.object({
@@ -23,6 +23,11 @@ export const profileSchema = z
     /** Where the register map comes from (manufacturer document, version). */
     reference: z.string().min(1),
     fields: z.array(registerFieldSchema).min(1),
+    /**
+     * Registers the device serves in one read request, when the vendor allows fewer than the
+     * protocol's 125 (KEBA: one 32-bit value, 2 registers). The edge never reads more at once.
+     */
+    maxRegisters: z.number().int().min(1).max(125).optional(),
     commands: z.array(profileCommandSchema).default([]),
   })
   .superRefine((p, ctx) => {
@@ -36,6 +41,17 @@ export const profileSchema = z
         });
       names.add(f.name);
     });
+    const max = p.maxRegisters;
+    if (max !== undefined) {
+      p.fields.forEach((f, i) => {
+        if (f.readable !== false && registerCount(f) > max)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['fields', i, 'type'],
+            message: `${f.name} spans ${registerCount(f)} registers, more than maxRegisters ${max}`,
+          });
+      });
+    }
     p.commands.forEach((c, i) => {
       const field = p.fields.find((f) => f.name === c.field);
       if (!field)

@@ -37,34 +37,37 @@ export function decodeField(field: RegisterField, block: Buffer, blockStart: num
       `${field.name}: block of ${block.length / 2} registers at ${blockStart} does not cover ${field.address}+${count}`,
     );
   }
-  const bytes = toCanonical(block.subarray(at, at + count * 2), field.order);
+  // Wire order already big-endian (ABCD, or CDAB on a single register): read in place, no copy.
+  const inPlace = field.order === 'ABCD' || (count === 1 && field.order === 'CDAB');
+  const bytes = inPlace ? block : toCanonical(block.subarray(at, at + count * 2), field.order);
+  const pos = inPlace ? at : 0;
   let raw: number;
   switch (field.type) {
     case 'int16':
-      raw = bytes.readInt16BE(0);
+      raw = bytes.readInt16BE(pos);
       break;
     case 'uint16':
-      raw = bytes.readUInt16BE(0);
+      raw = bytes.readUInt16BE(pos);
       break;
     case 'bits': {
-      const mask = bytes.readUInt16BE(0);
+      const mask = bytes.readUInt16BE(pos);
       raw = field.bit === undefined ? mask : (mask >> field.bit) & 1;
       break;
     }
     case 'int32':
-      raw = bytes.readInt32BE(0);
+      raw = bytes.readInt32BE(pos);
       break;
     case 'uint32':
-      raw = bytes.readUInt32BE(0);
+      raw = bytes.readUInt32BE(pos);
       break;
     case 'float32':
-      raw = bytes.readFloatBE(0);
+      raw = bytes.readFloatBE(pos);
       break;
     case 'float64':
-      raw = bytes.readDoubleBE(0);
+      raw = bytes.readDoubleBE(pos);
       break;
     case 'string':
-      return bytes.toString('latin1').replace(/[\0 ]+$/, '');
+      return bytes.toString('latin1', pos, pos + count * 2).replace(/[\0 ]+$/, '');
   }
   if (!Number.isFinite(raw)) {
     throw new GridlinkError('GL_REGISTER_DECODE', `${field.name}: register value is ${raw}`);

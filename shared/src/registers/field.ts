@@ -37,6 +37,17 @@ export const registerFieldSchema = z
     scale: z.number().finite().default(1),
     offset: z.number().finite().default(0),
     writable: z.boolean().default(false),
+    /**
+     * Holding registers: the write function the device accepts. Absent = 16 (write multiple
+     * registers, Modbus Application Protocol v1.1b3 §6.12); 6 = write single register (§6.6),
+     * for one-register types only, e.g. KEBA's control registers.
+     */
+    writeFn: z.union([z.literal(6), z.literal(16)]).optional(),
+    /**
+     * false = write-only: the device refuses reads of it, so pollers skip it and the value never
+     * appears in a reading. Absent = readable.
+     */
+    readable: z.boolean().optional(),
     /** For enumerated states: the meaning of each raw value (documentation; the value stays a number). */
     enum: z
       .record(
@@ -55,6 +66,27 @@ export const registerFieldSchema = z
         code: 'custom',
         path: ['type'],
         message: 'coils and discrete inputs (fn 1/2) must be bits',
+      });
+    }
+    if (f.writeFn !== undefined && !(f.fn === 3 && f.writable)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['writeFn'],
+        message: 'is only for writable holding registers (fn 3)',
+      });
+    }
+    if (f.writeFn === 6 && registerCount(f) !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['writeFn'],
+        message: `6 writes one register; a ${f.type} spans ${registerCount(f)}`,
+      });
+    }
+    if (f.readable === false && !f.writable) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['readable'],
+        message: 'a field that cannot be read must be writable',
       });
     }
     if (f.address + registerCount(f) - 1 > 0xffff) {
