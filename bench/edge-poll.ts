@@ -19,8 +19,8 @@
  *  d. RSS of the whole edge agent as installed: the compiled CLI in a child process with the
  *     systemd unit's script and environment (deploy/systemd/gridlink-edge.service), 1,000 devices
  *     at 1 s intervals, central unreachable, peak of 4 s of /proc VmRSS samples after 10 s of
- *     warm-up; baseline: the same with 1 device; and for comparison the compiled CLI with V8's
- *     defaults and the development bin (tsx).
+ *     warm-up; baseline: the same with 1 device; and for comparison the same bundle with V8's
+ *     and glibc's defaults, and the development bin (tsx).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -450,7 +450,7 @@ async function fleetOf1000(log: (l: string) => void): Promise<Figure[]> {
       `${r.errorLines} error lines${r.firstError ? ` (first: ${r.firstError})` : ''}, ${r.warnLines} warnings`;
     log(`edge agent as the systemd unit runs it, ${FLEET_METERS} devices at 1 s: ${line(shipped)}`);
     log(`edge agent as the systemd unit runs it, 1 device at 1 s: ${line(one)}`);
-    log(`edge agent compiled, V8 defaults, ${FLEET_METERS} devices: ${line(defaults)}`);
+    log(`edge agent bundle, V8 and glibc defaults, ${FLEET_METERS} devices: ${line(defaults)}`);
     log(`edge agent through tsx (development bin), ${FLEET_METERS} devices: ${line(tsx)}`);
     figures.push(
       {

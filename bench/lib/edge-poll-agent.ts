@@ -21,7 +21,7 @@ const edgeUnit = join(root, 'deploy', 'systemd', 'gridlink-edge.service');
 /** How the agent runs: the systemd unit's compiled script and environment, or variations. */
 export type AgentRuntime =
   | { kind: 'unit' }
-  /** The compiled script with NODE_OPTIONS=--conditions=gridlink-build only: V8 defaults. */
+  /** The unit's script (the bundle) without the unit's environment: V8 and glibc defaults. */
   | { kind: 'build-defaults' }
   /** The development bin: TypeScript through tsx, V8 defaults. */
   | { kind: 'tsx' };
@@ -52,8 +52,7 @@ export interface EdgeAgentReport {
 function program(runtime: AgentRuntime): { script: string; env: Record<string, string> } {
   if (runtime.kind === 'tsx') return { script: 'edge/bin/gridlink-edge.js', env: {} };
   const script = readUnitScript(edgeUnit);
-  if (runtime.kind === 'build-defaults')
-    return { script, env: { NODE_OPTIONS: '--conditions=gridlink-build' } };
+  if (runtime.kind === 'build-defaults') return { script, env: {} };
   return { script, env: readUnitEnvironment(edgeUnit) };
 }
 

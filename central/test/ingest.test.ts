@@ -1,4 +1,5 @@
-import { edgeTopic, type TelemetryBatch } from '@gridlink/shared';
+import { gzipSync } from 'node:zlib';
+import { compressIfSmaller, edgeTopic, type TelemetryBatch } from '@gridlink/shared';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextMessage, startTestCentral, waitForLog } from './helpers/central.js';
@@ -108,6 +109,31 @@ describe('telemetry ingest over MQTT', () => {
     expect(await count('edge-good')).toBe(5);
     expect(badAcks).toBe(0);
     expect(bad.connected).toBe(true);
+  });
+
+  it('stores a gzip-compressed batch as it stores JSON; a corrupt or bomb gzip payload is rejected', async () => {
+    const edge = await t.connectEdge('edge-gz');
+    await edge.subscribeAsync(edgeTopic('edge-gz', 'ack'), { qos: 1 });
+    let edgeAcks = 0;
+    edge.on('message', () => {
+      edgeAcks++;
+    });
+    const topic = edgeTopic('edge-gz', 'telemetry');
+    // Corrupt (magic, then junk) and a bomb: 64 KiB limit, 1 MiB of spaces inside ~1 KB.
+    await edge.publishAsync(topic, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]), { qos: 1 });
+    await edge.publishAsync(topic, gzipSync(Buffer.alloc(1 << 20, 0x20)), { qos: 1 });
+    for (const code of ['GL_PAYLOAD_ENCODING', 'GL_PAYLOAD_TOO_LARGE']) {
+      const line = await waitForLog(t.lines, (l) => l.code === code && l.edgeId === 'edge-gz');
+      expect(line.msg).toBe('telemetry payload rejected');
+    }
+    expect(edgeAcks).toBe(0);
+
+    const { payload, compressed } = compressIfSmaller(JSON.stringify(batch('edge-gz', 1, 50)));
+    expect(compressed).toBe(true);
+    const ack = nextMessage(edge, edgeTopic('edge-gz', 'ack'));
+    await edge.publishAsync(topic, payload, { qos: 1 });
+    expect(JSON.parse((await ack).toString())).toEqual({ epoch: 'epoch-0001', upTo: 50 });
+    expect(await count('edge-gz')).toBe(50);
   });
 
   it('refuses a batch beyond a gap and re-sends the mark so the edge can go back', async () => {

@@ -1,6 +1,7 @@
 import {
   type Ack,
   allEdgesFilter,
+  decodePayload,
   edgeStatusSchema,
   edgeTopic,
   GridlinkError,
@@ -97,7 +98,9 @@ export class TelemetryIngest {
     if (leaf !== 'telemetry') return;
     let batch: TelemetryBatch;
     try {
-      batch = parseJsonPayload(telemetryBatchSchema, payload, this.#o.maxPayloadBytes);
+      // A gzip payload (the edge's optional compression) inflates to the JSON, within the limit.
+      const json = decodePayload(payload, this.#o.maxPayloadBytes);
+      batch = parseJsonPayload(telemetryBatchSchema, json, this.#o.maxPayloadBytes);
       if (batch.edgeId !== edgeId) {
         throw new GridlinkError(
           'GL_EDGE_MISMATCH',

@@ -91,6 +91,7 @@ export async function startEdge(
     },
     window: config.uplink.window,
     resendAfterMs: config.uplink.resendAfterMs,
+    compression: config.uplink.compression,
   });
   uplink.start();
   const sink = new ReadingSink(log, () => uplink.notify(), logger.child({ component: 'log' }));

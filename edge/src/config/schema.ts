@@ -207,6 +207,8 @@ export const edgeConfigSchema = z
         // fed while the edge refills (drain 35k/s at 4, 46k/s at 8, 38k/s at 16; BENCHMARKS.md).
         window: z.number().int().min(1).max(64).default(8),
         resendAfterMs: z.number().int().min(100).default(10_000),
+        /** gzip each batch when smaller (metered or slow links); costs edge CPU (docs/WIRE.md). */
+        compression: z.enum(['none', 'gzip']).default('none'),
       })
       .strict()
       .prefault({}),

@@ -112,46 +112,56 @@ export class ModbusLink {
   read(req: ReadRequest, priority: Priority = 'poll'): Promise<Buffer> {
     // Described only when something goes wrong: polls are the hot path.
     const what = () => `${this.key} unit ${req.unitId} fn ${req.fn} @${req.start}+${req.count}`;
-    return this.#transact(req.unitId, req.fn, req.timeoutMs, what, priority, async (client) => {
-      if (req.fn === 3 || req.fn === 4) {
-        const res =
-          req.fn === 3
-            ? await client.readHoldingRegisters(req.start, req.count)
-            : await client.readInputRegisters(req.start, req.count);
-        if (res.buffer.length !== req.count * 2) {
-          throw new GridlinkError(
-            'GL_MODBUS_BAD_FRAME',
-            `${what()}: ${res.buffer.length} bytes for ${req.count} registers`,
-          );
-        }
-        return res.buffer;
+    const { unitId, fn, start, count } = req;
+    // modbus-serial's callback API: one promise per transaction (the queue's), not three.
+    return this.#transact(unitId, fn, req.timeoutMs, what, priority, (client, done) => {
+      if (fn === 3 || fn === 4) {
+        const onReply = (err: unknown, res?: { buffer: Buffer }) => {
+          if (err || !res) return done(err ?? new Error('no reply'));
+          if (res.buffer.length !== count * 2)
+            return done(
+              new GridlinkError(
+                'GL_MODBUS_BAD_FRAME',
+                `${what()}: ${res.buffer.length} bytes for ${count} registers`,
+              ),
+            );
+          done(undefined, res.buffer);
+        };
+        if (fn === 3) client.writeFC3(unitId, start, count, onReply);
+        else client.writeFC4(unitId, start, count, onReply);
+        return;
       }
-      const res =
-        req.fn === 1
-          ? await client.readCoils(req.start, req.count)
-          : await client.readDiscreteInputs(req.start, req.count);
-      const out = Buffer.alloc(req.count * 2);
-      for (let i = 0; i < req.count; i++) out.writeUInt16BE(res.data[i] ? 1 : 0, i * 2);
-      return out;
+      const onBits = (err: unknown, res?: { data: boolean[] }) => {
+        if (err || !res) return done(err ?? new Error('no reply'));
+        const out = Buffer.alloc(count * 2);
+        for (let i = 0; i < count; i++) out.writeUInt16BE(res.data[i] ? 1 : 0, i * 2);
+        done(undefined, out);
+      };
+      if (fn === 1) client.writeFC1(unitId, start, count, onBits);
+      else client.writeFC2(unitId, start, count, onBits);
     });
   }
 
   /** Writes through the same queue, ahead of polls. */
   write(req: WriteRequest): Promise<void> {
     const what = () => `${this.key} unit ${req.unitId} fn ${req.fn} @${req.start}`;
-    return this.#transact(req.unitId, req.fn, req.timeoutMs, what, 'command', async (client) => {
-      const { data } = req;
-      if (req.fn === 5 || req.fn === 15) {
-        const bits = Array.isArray(data) ? data : [...data].map((b) => b !== 0);
-        if (req.fn === 5) await client.writeCoil(req.start, bits[0] === true);
-        else await client.writeCoils(req.start, bits);
-        return;
-      }
-      if (Array.isArray(data))
-        throw new GridlinkError('GL_MODBUS_BAD_FRAME', `${what()}: registers need bytes`);
-      if (req.fn === 6) await client.writeRegister(req.start, data.readUInt16BE(0));
-      else await client.writeRegisters(req.start, data);
-    });
+    return this.#transact(req.unitId, req.fn, req.timeoutMs, what, 'command', (client, done) =>
+      this.#writeWith(client, req, what).then(() => done(undefined), done),
+    );
+  }
+
+  async #writeWith(client: ModbusClient, req: WriteRequest, what: () => string): Promise<void> {
+    const { data } = req;
+    if (req.fn === 5 || req.fn === 15) {
+      const bits = Array.isArray(data) ? data : [...data].map((b) => b !== 0);
+      if (req.fn === 5) await client.writeCoil(req.start, bits[0] === true);
+      else await client.writeCoils(req.start, bits);
+      return;
+    }
+    if (Array.isArray(data))
+      throw new GridlinkError('GL_MODBUS_BAD_FRAME', `${what()}: registers need bytes`);
+    if (req.fn === 6) await client.writeRegister(req.start, data.readUInt16BE(0));
+    else await client.writeRegisters(req.start, data);
   }
 
   /** Kept for callers of the first version: fn 16 on a unit. */
@@ -171,34 +181,50 @@ export class ModbusLink {
     timeoutMs: number,
     what: () => string,
     priority: Priority,
-    body: (client: ModbusClient) => Promise<T>,
+    body: (client: ModbusClient, done: (err: unknown, value?: T) => void) => void,
   ): Promise<T> {
-    return this.#queue.run(priority, async () => {
-      const started = this.#now();
-      try {
-        // An open client is used as is: no extra promise per transaction.
-        const open = this.#client;
-        const client = open?.isOpen && !this.#closed ? open : await this.#connect(what());
-        // setID/setTimeout are read synchronously when the request is framed, so several
-        // requests in flight on one TCP client each keep their own unit id and timeout.
-        client.setID(unitId);
-        client.setTimeout(timeoutMs);
-        const out = await body(client);
-        this.#count(unitId, fn, started, undefined);
-        return out;
-      } catch (err) {
-        const mapped = err instanceof GridlinkError ? err : toModbusError(err, what());
-        this.#count(unitId, fn, started, mapped.code);
-        // An exception reply is a complete, well-formed frame; anything else may leave bytes
-        // (a late reply) on the wire.
-        if (mapped.code !== 'GL_MODBUS_EXCEPTION' && this.#transport.concurrency === 1)
-          this.#drop();
-        throw mapped;
-      } finally {
-        if (this.#transport.gapMs > 0)
-          await new Promise((r) => setTimeout(r, this.#transport.gapMs));
-      }
-    });
+    return this.#queue.run(
+      priority,
+      () =>
+        new Promise<T>((resolve, reject) => {
+          const started = this.#now();
+          let settled = false;
+          const done = (err: unknown, value?: T): void => {
+            if (settled) return;
+            settled = true;
+            let failure: GridlinkError | undefined;
+            if (err) {
+              failure = err instanceof GridlinkError ? err : toModbusError(err, what());
+              this.#count(unitId, fn, started, failure.code);
+              // An exception reply is a complete, well-formed frame; anything else may leave
+              // bytes (a late reply) on the wire.
+              if (failure.code !== 'GL_MODBUS_EXCEPTION' && this.#transport.concurrency === 1)
+                this.#drop();
+            } else {
+              this.#count(unitId, fn, started, undefined);
+            }
+            const settle = () => (failure ? reject(failure) : resolve(value as T));
+            // The bus stays ours for the silence after the transaction (RTU t3.5).
+            if (this.#transport.gapMs > 0) setTimeout(settle, this.#transport.gapMs);
+            else settle();
+          };
+          const send = (client: ModbusClient) => {
+            // setID/setTimeout are read synchronously when the request is framed, so several
+            // requests in flight on one TCP client each keep their own unit id and timeout.
+            client.setID(unitId);
+            client.setTimeout(timeoutMs);
+            try {
+              body(client, done);
+            } catch (err) {
+              done(err);
+            }
+          };
+          // An open client is used as is, synchronously.
+          const open = this.#client;
+          if (open?.isOpen && !this.#closed) send(open);
+          else this.#connect(what()).then(send, done);
+        }),
+    );
   }
 
   #count(unitId: number, fn: number, started: number, code: ErrorCode | undefined): void {

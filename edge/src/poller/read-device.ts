@@ -11,10 +11,13 @@ export type PolledReading = Omit<Reading, 'seq'>;
 
 export interface ReadResult {
   reading: PolledReading | undefined;
-  errors: GridlinkError[];
+  errors: readonly GridlinkError[];
   /** Blocks the device refused as a whole (exception 02): the caller splits them per field. */
-  refused: ReadBlock[];
+  refused: readonly ReadBlock[];
 }
+
+/** Most polls have no errors: they share these instead of allocating two arrays each. */
+const NONE: readonly never[] = Object.freeze([]);
 
 export interface ReadTarget {
   deviceId: string;
@@ -34,10 +37,11 @@ export async function readDevice(
   now: () => number,
 ): Promise<ReadResult> {
   const values: Record<string, number> = {};
-  const errors: GridlinkError[] = [];
-  const refused: ReadBlock[] = [];
+  let errors: GridlinkError[] | undefined;
+  let refused: ReadBlock[] | undefined;
   let failedFields = 0;
   let fields = 0;
+  let stored = 0;
   for (const block of blocks) {
     fields += block.fields.length;
     let data: Buffer | undefined;
@@ -53,13 +57,13 @@ export async function readDevice(
       } catch (err) {
         if (!isGridlinkError(err)) throw err;
         if (attempt === target.retries || err.code === 'GL_MODBUS_EXCEPTION') {
-          errors.push(err);
+          errors = [...(errors ?? []), err];
           if (
             err.code === 'GL_MODBUS_EXCEPTION' &&
             (err.details as { exceptionCode?: number })?.exceptionCode === 2 &&
             block.fields.length > 1
           ) {
-            refused.push(block);
+            refused = [...(refused ?? []), block];
           }
           break;
         }
@@ -72,15 +76,18 @@ export async function readDevice(
     for (const field of block.fields) {
       try {
         const v = decodeField(field, data, block.start);
-        if (typeof v === 'number') values[field.name] = v;
+        if (typeof v === 'number') {
+          values[field.name] = v;
+          stored++;
+        }
       } catch (err) {
         if (!isGridlinkError(err)) throw err;
-        errors.push(err);
+        errors = [...(errors ?? []), err];
         failedFields++;
       }
     }
   }
-  if (Object.keys(values).length === 0) return { reading: undefined, errors, refused };
+  if (stored === 0) return { reading: undefined, errors: errors ?? NONE, refused: refused ?? NONE };
   return {
     reading: {
       deviceId: target.deviceId,
@@ -88,7 +95,7 @@ export async function readDevice(
       quality: failedFields === 0 && fields > 0 ? 'good' : 'uncertain',
       values,
     },
-    errors,
-    refused,
+    errors: errors ?? NONE,
+    refused: refused ?? NONE,
   };
 }

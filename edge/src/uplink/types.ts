@@ -1,3 +1,4 @@
+import type { PayloadCompression } from '@gridlink/shared';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { ReadingLog } from '../log/index.js';
@@ -36,6 +37,11 @@ export interface UplinkOptions {
   window: number;
   /** Go back to the last acknowledged seq when acks stop advancing for this long. */
   resendAfterMs: number;
+  /**
+   * 'gzip': each batch is sent gzip-compressed when that is smaller (docs/WIRE.md); for metered
+   * or slow links. Costs edge CPU; 'none' (the default) sends JSON.
+   */
+  compression?: PayloadCompression;
   /** Backoff for mqtt.js's own reconnects; false leaves `reconnectPeriod` alone. */
   reconnect?: ReconnectBackoff | false;
   timers?: Timers;
@@ -60,7 +66,16 @@ export interface UplinkStats {
 export type GoBackReason = 'timeout' | 'gap' | 'reconnect';
 
 export interface UplinkEvents {
-  sent: [{ firstSeq: number; lastSeq: number; resend: boolean; bytes: number }];
+  sent: [
+    {
+      firstSeq: number;
+      lastSeq: number;
+      resend: boolean;
+      /** Bytes published (compressed when `compressed`). */
+      bytes: number;
+      compressed: boolean;
+    },
+  ];
   /** After the log deleted up to `upTo` (progress) or after an ack that moved nothing. */
   ack: [{ upTo: number; progress: boolean }];
   goBack: [{ from: number; reason: GoBackReason }];

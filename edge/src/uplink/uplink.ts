@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   ackSchema,
+  compressIfSmaller,
   edgeTopic,
   GridlinkError,
   idSchema,
@@ -268,7 +269,11 @@ export class Uplink extends EventEmitter<UplinkEvents> {
 
   #send(readings: Reading[]): void {
     const batch = buildBatch(this.#o.edgeId, this.#o.log.stats(), readings);
-    const payload = JSON.stringify(batch);
+    const json = JSON.stringify(batch);
+    const { payload, compressed } =
+      this.#o.compression === 'gzip'
+        ? compressIfSmaller(json)
+        : { payload: json, compressed: false };
     const resend = batch.firstSeq <= this.#highestSent;
     this.#highestSent = Math.max(this.#highestSent, batch.lastSeq);
     this.#inFlight.push({ firstSeq: batch.firstSeq, lastSeq: batch.lastSeq });
@@ -287,7 +292,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       firstSeq: batch.firstSeq,
       lastSeq: batch.lastSeq,
       resend,
-      bytes: Buffer.byteLength(payload),
+      bytes: typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length,
+      compressed,
     });
   }
 

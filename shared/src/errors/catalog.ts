@@ -7,6 +7,10 @@ export const errorCatalog = {
   GL_PAYLOAD_INVALID_JSON: { status: 400, summary: 'A payload is not valid JSON.' },
   GL_PAYLOAD_SCHEMA: { status: 400, summary: 'A payload is JSON but does not match its schema.' },
   GL_PAYLOAD_TOO_LARGE: { status: 413, summary: 'A payload exceeds the configured size limit.' },
+  GL_PAYLOAD_ENCODING: {
+    status: 400,
+    summary: 'A payload declares gzip compression but does not inflate.',
+  },
   GL_TOPIC_INVALID: { status: 400, summary: 'An MQTT topic is not part of the gl/v1 tree.' },
   GL_EDGE_MISMATCH: { status: 400, summary: 'The edgeId in a payload differs from its topic.' },
   GL_EDGE_UNKNOWN: { status: 404, summary: 'No edge is registered under that id.' },

@@ -1,10 +1,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { GridlinkError } from '../errors/gridlink-error.js';
 import { formatZodIssues } from '../errors/zod-issues.js';
 import { type Profile, profileSchema } from './schema.js';
 
-/** Profiles are data: JSON files in `shared/profiles/`, validated when first loaded. */
-const profileDir = new URL('../../profiles/', import.meta.url);
+/**
+ * Profiles are data: JSON files in `shared/profiles/`, validated when first loaded. A bundled
+ * build (docs/DEPLOY.md) ships them beside the bundle and names the folder in
+ * GRIDLINK_PROFILES_DIR, since its import.meta.url is the bundle's.
+ */
+const profileDir = process.env.GRIDLINK_PROFILES_DIR
+  ? pathToFileURL(`${process.env.GRIDLINK_PROFILES_DIR.replace(/\/+$/, '')}/`)
+  : new URL('../../profiles/', import.meta.url);
 
 let cache: Map<string, Profile> | undefined;
 

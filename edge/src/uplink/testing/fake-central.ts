@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   type Ack,
   allEdgesFilter,
+  decodePayload,
   edgeTopic,
   parseJsonPayload,
   type Reading,
@@ -86,7 +87,8 @@ export class FakeCentral extends EventEmitter<{ batch: [TelemetryBatch, Outcome]
 
   #onMessage(_topic: string, payload: Buffer): void {
     this.largestPayload = Math.max(this.largestPayload, payload.byteLength);
-    const batch = parseJsonPayload(telemetryBatchSchema, payload, 10_000_000);
+    const json = decodePayload(payload, 10_000_000);
+    const batch = parseJsonPayload(telemetryBatchSchema, json, 10_000_000);
     const n = this.#n++;
     if (this.#o.onBatch?.(batch, n) === 'lose') {
       this.counts.lost++;
