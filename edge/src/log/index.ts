@@ -3,6 +3,7 @@ export { createMemoryReadingLog, type MemoryReadingLogOptions } from './memory-r
 export type {
   AppendResult,
   Clock,
+  EncodedReadings,
   NewReading,
   ReadingLog,
   ReadingLogBounds,

@@ -18,6 +18,7 @@ import {
 import { Serial } from './serial.js';
 import type {
   AppendResult,
+  EncodedReadings,
   NewReading,
   ReadingLog,
   ReadingLogBounds,
@@ -132,18 +133,42 @@ class LevelReadingLog implements ReadingLog {
   }
 
   async read(fromSeq: number, maxCount: number, maxBytes?: number): Promise<Reading[]> {
+    const { json } = await this.readEncoded(fromSeq, maxCount, maxBytes);
+    return json.map(decodeReading);
+  }
+
+  async readEncoded(
+    fromSeq: number,
+    maxCount: number,
+    maxBytes?: number,
+  ): Promise<EncodedReadings> {
     if (this.#closed) throw closedError();
     const from = Math.max(fromSeq, pendingFloor(this.#meta) + 1);
-    const out: Reading[] = [];
-    if (maxCount < 1 || from > this.#meta.lastSeq) return out;
-    let bytes = 0;
-    const range = { gte: seqKey(from), lte: seqKey(this.#meta.lastSeq), limit: maxCount };
-    for await (const value of this.#db.values(range)) {
-      bytes += Buffer.byteLength(value);
-      if (maxBytes !== undefined && out.length > 0 && bytes > maxBytes) break;
-      out.push(decodeReading(value));
+    const none = { firstSeq: 0, lastSeq: 0, count: 0, json: [] };
+    if (maxCount < 1 || from > this.#meta.lastSeq) return none;
+    const lastSeq = Math.min(this.#meta.lastSeq, from + maxCount - 1);
+    // One native read for the whole range instead of one promise per value. Pending seqs are
+    // contiguous, but a drop (log bounds) may remove the oldest ones meanwhile: the first seq
+    // comes from the first key read, never from `from`.
+    const entries = await this.#db.iterator({ gte: seqKey(from), lte: seqKey(lastSeq) }).all();
+    const firstKey = entries[0]?.[0];
+    if (!firstKey) return none;
+    const firstSeq = Number(firstKey.readBigUInt64BE(1));
+    const values = entries.map((e) => e[1]);
+    let count = values.length;
+    if (maxBytes !== undefined) {
+      let bytes = 0;
+      for (let i = 0; i < values.length; i++) {
+        bytes += Buffer.byteLength(values[i] as string);
+        if (i > 0 && bytes > maxBytes) {
+          count = i;
+          break;
+        }
+      }
     }
-    return out;
+    if (count === 0) return none;
+    if (count < values.length) values.length = count;
+    return { firstSeq, lastSeq: firstSeq + count - 1, count, json: values };
   }
 
   ack(upTo: number): Promise<void> {

@@ -5,6 +5,7 @@ import { closedError } from './closed.js';
 import { encodeReading, KEY_BYTES } from './codec.js';
 import type {
   AppendResult,
+  EncodedReadings,
   NewReading,
   ReadingLog,
   ReadingLogBounds,
@@ -76,6 +77,20 @@ class MemoryReadingLog implements ReadingLog {
       out.push(structuredClone(entry.reading));
     }
     return out;
+  }
+
+  async readEncoded(
+    fromSeq: number,
+    maxCount: number,
+    maxBytes?: number,
+  ): Promise<EncodedReadings> {
+    const readings = await this.read(fromSeq, maxCount, maxBytes);
+    return {
+      firstSeq: readings[0]?.seq ?? 0,
+      lastSeq: readings.at(-1)?.seq ?? 0,
+      count: readings.length,
+      json: readings.map(encodeReading),
+    };
   }
 
   async ack(upTo: number): Promise<void> {

@@ -94,6 +94,31 @@ export function describeReadingLog(name: string, openFresh: OpenFreshLog): void 
       await log.close();
     });
 
+    it('readEncoded gives the same selection as wire JSON, with its seq range', async () => {
+      const log = await open();
+      await log.append(readings(1, 10));
+      const run = await log.readEncoded(4, 3);
+      expect(run).toMatchObject({ firstSeq: 4, lastSeq: 6, count: 3 });
+      expect(run.json).toEqual((await log.read(4, 3)).map((r) => JSON.stringify(r)));
+      const one = run.json[0]?.length ?? 0;
+      expect(await log.readEncoded(1, 100, 2 * one + 1)).toMatchObject({
+        firstSeq: 1,
+        lastSeq: 2,
+        count: 2,
+      });
+      expect(await log.readEncoded(1, 100, 1)).toMatchObject({ firstSeq: 1, lastSeq: 1, count: 1 });
+      expect(await log.readEncoded(11, 100)).toEqual({
+        firstSeq: 0,
+        lastSeq: 0,
+        count: 0,
+        json: [],
+      });
+      // After an ack the run starts at the oldest pending seq, not at the seq asked for.
+      await log.ack(5);
+      expect(await log.readEncoded(2, 3)).toMatchObject({ firstSeq: 6, lastSeq: 8, count: 3 });
+      await log.close();
+    });
+
     it('acks delete up to the mark, idempotently; seqs are never reused', async () => {
       const log = await open();
       await log.append(readings(1, 10));

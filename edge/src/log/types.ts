@@ -38,6 +38,14 @@ export interface ReadingLogBounds {
   clock?: Clock;
 }
 
+/** Consecutive pending readings as wire JSON; `count` is 0 (and the seqs 0) when none. */
+export interface EncodedReadings {
+  firstSeq: number;
+  lastSeq: number;
+  count: number;
+  json: string[];
+}
+
 /**
  * The edge's store of readings not yet acknowledged by the central (ARCHITECTURE.md, data path
  * step 2). Seqs are consecutive from 1 within an epoch and never reused. Pending readings are
@@ -52,6 +60,11 @@ export interface ReadingLog {
    * at most `maxBytes` of encoded readings. Never empty while a pending reading >= fromSeq exists.
    */
   read(fromSeq: number, maxCount: number, maxBytes?: number): Promise<Reading[]>;
+  /**
+   * The same selection as `read`, as each reading's wire JSON (exactly `JSON.stringify` of the
+   * reading, seq included), so the uplink can splice a batch without parsing and re-encoding.
+   */
+  readEncoded(fromSeq: number, maxCount: number, maxBytes?: number): Promise<EncodedReadings>;
   /** Deletes every reading <= upTo. Idempotent; an upTo at or below the current mark is a no-op. */
   ack(upTo: number): Promise<void>;
   stats(): ReadingLogStats;

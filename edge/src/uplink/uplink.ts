@@ -8,10 +8,10 @@ import {
   isGridlinkError,
   MAX_BATCH_READINGS,
   parseJsonPayload,
-  type Reading,
 } from '@gridlink/shared';
 import type { Logger } from 'pino';
-import { buildBatch, envelopeReserve } from './batch.js';
+import type { EncodedReadings } from '../log/index.js';
+import { encodeBatch, envelopeReserve } from './batch.js';
 import { defaultReconnectBackoff, MAX_ACK_BYTES, systemTimers } from './defaults.js';
 import { attachReconnectBackoff } from './reconnect-backoff.js';
 import type { GoBackReason, Timers, UplinkEvents, UplinkOptions, UplinkStats } from './types.js';
@@ -249,27 +249,26 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     const { maxReadings } = this.#o.batch;
     while (this.#running && this.#ready && this.#inFlight.length < this.#o.window) {
       const generation = this.#generation;
-      const readings = await this.#o.log.read(this.#nextSeq, maxReadings, this.#readBytes);
+      const run = await this.#o.log.readEncoded(this.#nextSeq, maxReadings, this.#readBytes);
       if (generation !== this.#generation) continue; // went back meanwhile: read again
       if (!this.#running || !this.#ready) return;
-      const last = readings.at(-1);
-      if (!last) {
+      if (run.count === 0) {
         this.#cancelFlush();
         return;
       }
       // Full when the read stopped at a limit rather than at the end of the log.
-      const full = readings.length >= maxReadings || last.seq < this.#o.log.stats().lastSeq;
+      const full = run.count >= maxReadings || run.lastSeq < this.#o.log.stats().lastSeq;
       if (!full && !this.#flushDue) {
         this.#armFlush();
         return;
       }
-      this.#send(readings);
+      this.#send(run);
     }
   }
 
-  #send(readings: Reading[]): void {
-    const batch = buildBatch(this.#o.edgeId, this.#o.log.stats(), readings);
-    const json = JSON.stringify(batch);
+  #send(run: EncodedReadings): void {
+    const batch = { firstSeq: run.firstSeq, lastSeq: run.lastSeq };
+    const json = encodeBatch(this.#o.edgeId, this.#o.log.stats(), run);
     const { payload, compressed } =
       this.#o.compression === 'gzip'
         ? compressIfSmaller(json)
