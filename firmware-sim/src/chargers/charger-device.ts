@@ -27,6 +27,7 @@ import {
   STATUS_CODE,
   transition,
 } from './connector-machine.js';
+import { SessionEnergy } from './session-energy.js';
 
 /** What a charger needs of the vehicle plugged into it (a simulated car). */
 export interface ChargingVehicle {
@@ -74,8 +75,6 @@ const CHARGER_FAULTS = [
   'connector-fault',
 ] as const;
 
-const MS_PER_KWH_AT_1W = 3_600_000_000;
-
 /**
  * A GridLink AC charger served over Modbus through its profile's register map. The connector
  * state machine (connector-machine.ts) decides what each command does; the charger adds time:
@@ -99,15 +98,9 @@ export class ChargerDevice implements SimDevice {
   private readonly phases: number;
   private readonly voltageV: number;
   private readonly finishingMs: number;
-  private readonly stepMs: number;
   private state: ConnectorState;
   private vehicleRef: ChargingVehicle | null = null;
-  private time: number;
-  private powerW = 0;
-  /** The step the current power was computed for; NaN forces a recompute. */
-  private powerStep = Number.NaN;
-  private sessionKWh = 0;
-  private totalKWh: number;
+  private readonly energy: SessionEnergy;
   private sessions = 0;
   private readonly refused: Record<string, number> = {};
 
@@ -126,11 +119,14 @@ export class ChargerDevice implements SimDevice {
     this.phases = options.phases ?? 1;
     this.voltageV = options.voltageV ?? 220;
     this.finishingMs = options.finishingMs ?? 30_000;
-    this.stepMs = options.stepMs ?? 1000;
-    this.time = this.clock.now();
-    // Whole Wh, as the counter register holds it.
-    this.totalKWh =
-      options.initialEnergyKWh ?? Math.floor(2_000_000 * uniform(options.seed, 0xe7)) / 1000;
+    this.energy = new SessionEnergy({
+      startMs: this.clock.now(),
+      // Whole Wh, as the counter register holds it.
+      totalKWh:
+        options.initialEnergyKWh ?? Math.floor(2_000_000 * uniform(options.seed, 0xe7)) / 1000,
+      stepMs: options.stepMs ?? 1000,
+      power: () => this.stepPower(),
+    });
     this.state = initialConnectorState(options.currentLimitA ?? 32);
     this.faults = new DeviceFaults(options.clock, CHARGER_FAULTS);
     this.registers = new ProfileRegisterBank(this.profile, {
@@ -160,7 +156,7 @@ export class ChargerDevice implements SimDevice {
 
   /** Power delivered right now, W. */
   get deliveringW(): number {
-    return this.powerW;
+    return this.energy.powerW;
   }
 
   get vehicle(): ChargingVehicle | null {
@@ -174,7 +170,7 @@ export class ChargerDevice implements SimDevice {
   plug(vehicle: ChargingVehicle): ConnectorStatus {
     this.event({ type: 'plug' });
     this.vehicleRef = vehicle;
-    this.recomputePower();
+    this.energy.recompute();
     this.refresh();
     return this.status;
   }
@@ -209,15 +205,15 @@ export class ChargerDevice implements SimDevice {
       deviceId: this.deviceId,
       kind: this.kind,
       unitId: this.unitId,
-      timeMs: this.time,
+      timeMs: this.energy.timeMs,
       status: this.status,
       vehicle: this.vehicleRef?.deviceId ?? null,
       measured: {
-        powerW: this.powerW,
-        sessionEnergyKWh: this.sessionKWh,
-        energyTotalKWh: this.totalKWh,
+        powerW: this.energy.powerW,
+        sessionEnergyKWh: this.energy.sessionKWh,
+        energyTotalKWh: this.energy.totalKWh,
         currentLimitA: this.state.currentLimitA,
-        reservationMinutes: reservationMinutesLeft(this.state, this.time),
+        reservationMinutes: reservationMinutesLeft(this.state, this.energy.timeMs),
         faultCode: this.state.faultCode,
       },
       served: this.registers.snapshot(),
@@ -251,32 +247,20 @@ export class ChargerDevice implements SimDevice {
    */
   advance(toMs: number): void {
     this.integrate(toMs);
-    this.apply({ type: 'tick', nowMs: this.time, finishingMs: this.finishingMs });
+    this.apply({ type: 'tick', nowMs: this.energy.timeMs, finishingMs: this.finishingMs });
     this.refresh();
   }
 
   private integrate(toMs: number): void {
-    while (this.time < toMs) {
-      const step = Math.floor(this.time / this.stepMs);
-      if (step !== this.powerStep) this.recomputePower(step);
-      const end = Math.min((step + 1) * this.stepMs, toMs);
-      if (this.powerW > 0 && this.vehicleRef) {
-        const kWh = this.vehicleRef.receiveEnergy(
-          (this.powerW * (end - this.time)) / MS_PER_KWH_AT_1W,
-        );
-        this.sessionKWh += kWh;
-        this.totalKWh += kWh;
-      }
-      this.time = end;
-    }
+    this.energy.advance(toMs, this.vehicleRef);
   }
 
   /** The power of the current step: what the vehicle takes of what the limit offers. */
-  private recomputePower(step = Math.floor(this.time / this.stepMs)): void {
+  private stepPower(): number {
     const offered = this.phases * this.voltageV * this.state.currentLimitA;
-    this.powerW =
-      this.status === 'charging' && this.vehicleRef ? this.vehicleRef.acceptPowerW(offered) : 0;
-    this.powerStep = step;
+    return this.status === 'charging' && this.vehicleRef
+      ? this.vehicleRef.acceptPowerW(offered)
+      : 0;
   }
 
   /** An event from outside Modbus, at the clock's now; a refusal is a GridlinkError. */
@@ -306,7 +290,7 @@ export class ChargerDevice implements SimDevice {
     const hadVehicle = this.state.vehicle;
     this.state = next;
     if (before !== 'charging' && connectorStatus(next) === 'charging') {
-      this.sessionKWh = 0;
+      this.energy.sessionKWh = 0;
       this.sessions++;
     }
     if (hadVehicle && !next.vehicle) {
@@ -314,7 +298,7 @@ export class ChargerDevice implements SimDevice {
       this.vehicleRef = null;
       v?.onUnplugged();
     }
-    this.recomputePower();
+    this.energy.recompute();
   }
 
   /**
@@ -346,13 +330,13 @@ export class ChargerDevice implements SimDevice {
     this.registers.load({
       status: STATUS_CODE[this.status],
       fault_code: this.state.faultCode,
-      power: this.powerW,
+      power: this.energy.powerW,
       // Wh counters show whole watt-hours completed.
-      session_energy: Math.floor(this.sessionKWh * 1000 + 1e-6) / 1000,
-      energy_total: Math.floor(this.totalKWh * 1000 + 1e-6) / 1000,
+      session_energy: Math.floor(this.energy.sessionKWh * 1000 + 1e-6) / 1000,
+      energy_total: Math.floor(this.energy.totalKWh * 1000 + 1e-6) / 1000,
       current_limit: this.state.currentLimitA,
       charge_control: this.state.lastCommand,
-      reservation_minutes: reservationMinutesLeft(this.state, this.time),
+      reservation_minutes: reservationMinutesLeft(this.state, this.energy.timeMs),
     });
   }
 }

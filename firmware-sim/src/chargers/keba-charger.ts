@@ -15,6 +15,7 @@ import {
   kebaTransition,
   offeredCurrentMa,
 } from './keba-station.js';
+import { SessionEnergy } from './session-energy.js';
 
 export interface KebaChargerOptions {
   deviceId: string;
@@ -35,7 +36,6 @@ export interface KebaChargerOptions {
   stepMs?: number;
 }
 
-const MS_PER_KWH_AT_1W = 3_600_000_000;
 const STATE_NAMES = ['starting', 'not ready', 'ready', 'charging', 'error', 'suspended'] as const;
 
 /** Reports in the station's own units (keys as the UDP guide names them). */
@@ -74,15 +74,10 @@ export abstract class KebaCharger implements SimDevice {
   protected endpoint: Record<string, unknown> = {};
   private readonly phases: 1 | 3;
   private readonly voltageV: number;
-  private readonly stepMs: number;
   private readonly bootMs: number;
   private state: KebaStationState;
   private vehicleRef: ChargingVehicle | null = null;
-  private time: number;
-  private powerW = 0;
-  private powerStep = Number.NaN;
-  private sessionKWh = 0;
-  private totalKWh: number;
+  private readonly energy: SessionEnergy;
   private sessions = 0;
   private readonly refused: Record<string, number> = {};
   private accepted = 0;
@@ -92,12 +87,15 @@ export abstract class KebaCharger implements SimDevice {
     this.clock = options.clock;
     this.phases = options.phases ?? 3;
     this.voltageV = options.voltageV ?? 230;
-    this.stepMs = options.stepMs ?? 1000;
-    this.time = this.clock.now();
-    this.bootMs = this.time;
+    this.bootMs = this.clock.now();
     this.serial = String(10_000_000 + Math.floor(uniform(options.seed, 0x5e) * 89_999_999));
-    this.totalKWh =
-      options.initialEnergyKWh ?? Math.floor(20_000_000 * uniform(options.seed, 0xe7)) / 10_000;
+    this.energy = new SessionEnergy({
+      startMs: this.bootMs,
+      totalKWh:
+        options.initialEnergyKWh ?? Math.floor(20_000_000 * uniform(options.seed, 0xe7)) / 10_000,
+      stepMs: options.stepMs ?? 1000,
+      power: () => this.stepPower(),
+    });
     this.state = initialKebaState(Math.round((options.currentHwA ?? 32) * 1000));
     this.faults = new DeviceFaults(options.clock, supportedFaults);
     if (options.vehicle) this.plug();
@@ -105,7 +103,7 @@ export abstract class KebaCharger implements SimDevice {
 
   /** KEBA State (0 start-up … 5 suspended). */
   get stateCode(): KebaStateCode {
-    return kebaState(this.state, this.sessionTenthsWh(), this.powerW > 0);
+    return kebaState(this.state, this.sessionTenthsWh(), this.energy.powerW > 0);
   }
 
   /** The state's name, for listings and the control API. */
@@ -115,7 +113,7 @@ export abstract class KebaCharger implements SimDevice {
 
   /** Power delivered right now, W. */
   get deliveringW(): number {
-    return this.powerW;
+    return this.energy.powerW;
   }
 
   get station(): Readonly<KebaStationState> {
@@ -127,9 +125,9 @@ export abstract class KebaCharger implements SimDevice {
     this.event({ type: 'plug' });
     this.vehicleRef = vehicle ?? wholeOfferVehicle(`${this.deviceId}-vehicle`);
     // A new vehicle is a new session: "E pres" starts again from 0.
-    this.sessionKWh = 0;
+    this.energy.sessionKWh = 0;
     this.sessions++;
-    this.recomputePower();
+    this.energy.recompute();
     this.changed();
     return this.status;
   }
@@ -147,7 +145,7 @@ export abstract class KebaCharger implements SimDevice {
    */
   protected command(e: KebaEvent, name: string): KebaTransition {
     this.integrate(this.clock.now());
-    const event = e.type === 'unlock' ? { ...e, charging: this.powerW > 0 } : e;
+    const event = e.type === 'unlock' ? { ...e, charging: this.energy.powerW > 0 } : e;
     const t = kebaTransition(this.state, event);
     if (!t.ok) {
       this.refused[name] = (this.refused[name] ?? 0) + 1;
@@ -180,7 +178,8 @@ export abstract class KebaCharger implements SimDevice {
   /** Raw served values at the model's time. */
   measurements(): KebaMeasurements {
     const active = (k: number) => k < this.phases;
-    const perPhaseMa = this.powerW > 0 ? (this.powerW / (this.phases * this.voltageV)) * 1000 : 0;
+    const perPhaseMa =
+      this.energy.powerW > 0 ? (this.energy.powerW / (this.phases * this.voltageV)) * 1000 : 0;
     const u = [0, 1, 2].map((k) => (active(k) ? this.voltageV : 0)) as KebaMeasurements['u'];
     const i = [0, 1, 2].map((k) =>
       active(k) ? Math.round(perPhaseMa) : 0,
@@ -188,10 +187,10 @@ export abstract class KebaCharger implements SimDevice {
     return {
       u,
       i,
-      p: Math.round(this.powerW * 1000),
-      pf: this.powerW > 0 ? 1000 : 0,
+      p: Math.round(this.energy.powerW * 1000),
+      pf: this.energy.powerW > 0 ? 1000 : 0,
       ePres: this.sessionTenthsWh(),
-      eTotal: Math.floor(this.totalKWh * 10_000 + 1e-6),
+      eTotal: Math.floor(this.energy.totalKWh * 10_000 + 1e-6),
     };
   }
 
@@ -207,7 +206,7 @@ export abstract class KebaCharger implements SimDevice {
 
   /** Seconds since the station started ("Sec"). */
   uptimeS(): number {
-    return Math.floor((this.time - this.bootMs) / 1000);
+    return Math.floor((this.energy.timeMs - this.bootMs) / 1000);
   }
 
   info(): Record<string, unknown> {
@@ -228,15 +227,15 @@ export abstract class KebaCharger implements SimDevice {
       kind: this.kind,
       serial: this.serial,
       ...this.endpoint,
-      timeMs: this.time,
+      timeMs: this.energy.timeMs,
       state: this.stateCode,
       status: this.status,
       vehicle: this.vehicleRef?.deviceId ?? null,
       station: this.station,
       measured: {
-        powerW: this.powerW,
-        sessionEnergyKWh: this.sessionKWh,
-        energyTotalKWh: this.totalKWh,
+        powerW: this.energy.powerW,
+        sessionEnergyKWh: this.energy.sessionKWh,
+        energyTotalKWh: this.energy.totalKWh,
         offeredMa: this.offeredMa(),
       },
       served: this.served(),
@@ -255,7 +254,7 @@ export abstract class KebaCharger implements SimDevice {
   protected changed(): void {}
 
   private sessionTenthsWh(): number {
-    return Math.floor(this.sessionKWh * 10_000 + 1e-6);
+    return Math.floor(this.energy.sessionKWh * 10_000 + 1e-6);
   }
 
   /** A physical or fault event at the clock's now; a refusal is a GridlinkError. */
@@ -280,38 +279,21 @@ export abstract class KebaCharger implements SimDevice {
       this.vehicleRef = null;
       v?.onUnplugged();
     }
-    this.recomputePower();
+    this.energy.recompute();
     this.changed();
   }
 
+  /** Time and energy up to `toMs`; the energy limit (0.1 Wh, 0 = none) caps the session. */
   private integrate(toMs: number): void {
-    while (this.time < toMs) {
-      const step = Math.floor(this.time / this.stepMs);
-      if (step !== this.powerStep) this.recomputePower(step);
-      const end = Math.min((step + 1) * this.stepMs, toMs);
-      if (this.powerW > 0 && this.vehicleRef) {
-        let kWh = (this.powerW * (end - this.time)) / MS_PER_KWH_AT_1W;
-        const limit = this.state.energyLimit / 10_000;
-        if (limit > 0 && this.sessionKWh + kWh >= limit) {
-          // The limit ends the session: power stops once it is reached.
-          kWh = Math.max(0, limit - this.sessionKWh);
-          this.powerStep = Number.NaN;
-        }
-        const taken = this.vehicleRef.receiveEnergy(kWh);
-        this.sessionKWh += taken;
-        this.totalKWh += taken;
-      }
-      this.time = end;
-    }
+    this.energy.advance(toMs, this.vehicleRef, this.state.energyLimit / 10_000);
   }
 
-  private recomputePower(step = Math.floor(this.time / this.stepMs)): void {
+  /** The power of the current step: what the vehicle takes of the offered current. */
+  private stepPower(): number {
     const offeredW = (this.phases * this.voltageV * this.offeredMa()) / 1000;
-    this.powerW =
-      this.vehicleRef && this.state.vehicle && offeredW > 0
-        ? this.vehicleRef.acceptPowerW(offeredW)
-        : 0;
-    this.powerStep = step;
+    return this.vehicleRef && this.state.vehicle && offeredW > 0
+      ? this.vehicleRef.acceptPowerW(offeredW)
+      : 0;
   }
 }
 
