@@ -1,4 +1,4 @@
-import { GridlinkError } from '@gridlink/shared';
+import { formatZodIssues, GridlinkError, parseJsonText } from '@gridlink/shared';
 import { z } from 'zod';
 
 /**
@@ -36,15 +36,7 @@ export function parseKebaMessage(text: string): KebaMessage {
   if (t.startsWith('TCH-ERR')) return { kind: 'refused', text: t.slice(0, 200) };
   const identity = IDENTITY.exec(t);
   if (identity) return { kind: 'identity', firmware: identity[1] as string };
-  let json: unknown;
-  try {
-    json = JSON.parse(t);
-  } catch (err) {
-    throw new GridlinkError(
-      'GL_PAYLOAD_INVALID_JSON',
-      `datagram is neither TCH-OK/TCH-ERR nor JSON: ${(err as Error).message}`,
-    );
-  }
+  const json = parseJsonText(t, 'datagram is neither TCH-OK/TCH-ERR nor JSON');
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new GridlinkError('GL_PAYLOAD_SCHEMA', 'datagram JSON is not an object');
   const fields = json as Record<string, unknown>;
@@ -101,10 +93,7 @@ export type KebaReport3 = z.output<typeof report3Schema>;
 function validate<T>(schema: z.ZodType<T>, fields: Record<string, unknown>, what: string): T {
   const parsed = schema.safeParse(fields);
   if (!parsed.success)
-    throw new GridlinkError(
-      'GL_PAYLOAD_SCHEMA',
-      `${what}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+    throw new GridlinkError('GL_PAYLOAD_SCHEMA', `${what}: ${formatZodIssues(parsed.error)}`);
   return parsed.data;
 }
 

@@ -5,6 +5,7 @@ import {
   type DeviceHealth,
   type ErrorCode,
   GridlinkError,
+  initialDeviceHealth,
   isGridlinkError,
 } from '@gridlink/shared';
 import type { EdgeConfig, KebaUdpDeviceConfig } from '../config/index.js';
@@ -81,16 +82,7 @@ export function createKebaUdpDriver(o: KebaUdpDriverOptions): Driver & { port():
     const name = `${device.id} (${device.host}:${device.port})`;
     const entry: Entry = {
       device,
-      health: {
-        deviceId: device.id,
-        online: false,
-        lastOkAt: null,
-        consecutiveFailures: 0,
-        polls: 0,
-        failures: 0,
-        overruns: 0,
-        lastError: null,
-      },
+      health: initialDeviceHealth(device.id),
       errors: {},
       nextAt: 0,
       link: new KebaStationLink({

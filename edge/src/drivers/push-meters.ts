@@ -1,4 +1,5 @@
 import type { DeviceHealth } from '@gridlink/shared';
+import { initialDeviceHealth } from '@gridlink/shared';
 import type { DeviceView } from './types.js';
 
 /** Bookkeeping for meters that push readings (UDP, TCP JSON): they are never polled. */
@@ -9,17 +10,7 @@ export class PushMeterHealth {
 
   constructor(driver: string, deviceIds: readonly string[]) {
     this.#driver = driver;
-    for (const id of deviceIds)
-      this.#health.set(id, {
-        deviceId: id,
-        online: false,
-        lastOkAt: null,
-        consecutiveFailures: 0,
-        polls: 0,
-        failures: 0,
-        overruns: 0,
-        lastError: null,
-      });
+    for (const id of deviceIds) this.#health.set(id, initialDeviceHealth(id));
   }
 
   accepted(deviceId: string, at: number): void {

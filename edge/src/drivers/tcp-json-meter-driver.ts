@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { GridlinkError, isGridlinkError } from '@gridlink/shared';
+import { formatZodIssues, GridlinkError, isGridlinkError, parseJsonText } from '@gridlink/shared';
 import { z } from 'zod';
 import type { EdgeConfig, TcpJsonMeterDeviceConfig } from '../config/index.js';
 import { parseMeterTime } from './meter-time.js';
@@ -23,23 +23,12 @@ const spent = z
 
 /** One line: `{"id":0}` (or a known id) to say hello, or a `/spent` reading. Pure. */
 export function parseMeterLine(line: string): { hello: number } | z.infer<typeof spent> {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch (err) {
-    throw new GridlinkError(
-      'GL_PAYLOAD_INVALID_JSON',
-      `line is not JSON: ${(err as Error).message}`,
-    );
-  }
+  const json = parseJsonText(line, 'line is not JSON');
   const h = hello.safeParse(json);
   if (h.success) return { hello: h.data.id };
   const r = spent.safeParse(json);
   if (r.success) return r.data;
-  throw new GridlinkError(
-    'GL_PAYLOAD_SCHEMA',
-    r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-  );
+  throw new GridlinkError('GL_PAYLOAD_SCHEMA', formatZodIssues(r.error));
 }
 
 /**

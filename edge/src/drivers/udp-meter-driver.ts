@@ -1,5 +1,11 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { type ErrorCode, GridlinkError, isGridlinkError } from '@gridlink/shared';
+import {
+  type ErrorCode,
+  formatZodIssues,
+  GridlinkError,
+  isGridlinkError,
+  parseJsonText,
+} from '@gridlink/shared';
 import { z } from 'zod';
 import type { EdgeConfig, UdpMeterDeviceConfig } from '../config/index.js';
 import { parseMeterTime } from './meter-time.js';
@@ -35,21 +41,10 @@ interface Datagram {
 export function parseUdpDatagram(text: string): Datagram {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
-    let json: unknown;
-    try {
-      json = JSON.parse(trimmed);
-    } catch (err) {
-      throw new GridlinkError(
-        'GL_PAYLOAD_INVALID_JSON',
-        `datagram is not JSON: ${(err as Error).message}`,
-      );
-    }
+    const json = parseJsonText(trimmed, 'datagram is not JSON');
     const parsed = jsonDatagram.safeParse(json);
     if (!parsed.success)
-      throw new GridlinkError(
-        'GL_PAYLOAD_SCHEMA',
-        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-      );
+      throw new GridlinkError('GL_PAYLOAD_SCHEMA', formatZodIssues(parsed.error));
     return { ...parsed.data, cpf: parsed.data.cpf };
   }
   const parts = trimmed.split(',');

@@ -1,6 +1,7 @@
 import {
   type DeviceHealth,
   type ErrorCode,
+  initialDeviceHealth,
   type Profile,
   planBlocks,
   type ReadBlock,
@@ -71,16 +72,7 @@ export class DevicePoller {
       maxGap: options.device.maxGap,
       maxRegisters: options.device.maxRegisters ?? 125,
     });
-    this.#health = {
-      deviceId: options.device.id,
-      online: false,
-      lastOkAt: null,
-      consecutiveFailures: 0,
-      polls: 0,
-      failures: 0,
-      overruns: 0,
-      lastError: null,
-    };
+    this.#health = initialDeviceHealth(options.device.id);
   }
 
   get deviceId(): string {

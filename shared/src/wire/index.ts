@@ -1,5 +1,5 @@
 export * from './commands.js';
-export { parseJsonPayload } from './parse.js';
+export { parseJsonPayload, parseJsonText } from './parse.js';
 export * from './payload-encoding.js';
 export * from './status.js';
 export * from './telemetry.js';

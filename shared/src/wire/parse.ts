@@ -18,20 +18,25 @@ export function parseJsonPayload<S extends z.ZodType>(
       `payload is ${size} bytes, limit is ${maxBytes}`,
     );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(
-      typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'),
-    );
-  } catch (err) {
-    throw new GridlinkError(
-      'GL_PAYLOAD_INVALID_JSON',
-      `payload is not JSON: ${(err as Error).message}`,
-    );
-  }
+  const json = parseJsonText(
+    typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'),
+    'payload is not JSON',
+  );
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new GridlinkError('GL_PAYLOAD_SCHEMA', formatZodIssues(parsed.error));
   }
   return parsed.data;
+}
+
+/**
+ * JSON.parse with the catalog's error: GL_PAYLOAD_INVALID_JSON, the message `context` followed by
+ * the parser's reason (e.g. `datagram is not JSON: Unexpected token …`).
+ */
+export function parseJsonText(text: string, context: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new GridlinkError('GL_PAYLOAD_INVALID_JSON', `${context}: ${(err as Error).message}`);
+  }
 }

@@ -14,6 +14,20 @@ export const deviceHealthSchema = z.object({
 });
 export type DeviceHealth = z.infer<typeof deviceHealthSchema>;
 
+/** A device's health before its first poll or message: offline, nothing counted yet. */
+export function initialDeviceHealth(deviceId: string): DeviceHealth {
+  return {
+    deviceId,
+    online: false,
+    lastOkAt: null,
+    consecutiveFailures: 0,
+    polls: 0,
+    failures: 0,
+    overruns: 0,
+    lastError: null,
+  };
+}
+
 /** One link, bus or listener of the edge with its counters (transactions, timeouts, crc_errors…). */
 export const channelHealthSchema = z.object({
   driver: z.string().max(64),
