@@ -1,5 +1,6 @@
 import { formatZodIssues, GridlinkError, idSchema } from '@gridlink/shared';
 import { z } from 'zod';
+import { LOG_CACHE_BYTES, LOG_WRITE_BUFFER_BYTES } from '../log/memory-defaults.js';
 
 /** Poll settings every polled (Modbus) device has. */
 const pollSettings = {
@@ -182,13 +183,13 @@ export const edgeConfigSchema = z
           .int()
           .min(0)
           .max(256 * 1024 * 1024)
-          .default(1024 * 1024),
+          .default(LOG_CACHE_BYTES),
         writeBufferBytes: z
           .number()
           .int()
           .min(64 * 1024)
           .max(256 * 1024 * 1024)
-          .default(1024 * 1024),
+          .default(LOG_WRITE_BUFFER_BYTES),
       })
       .strict()
       .prefault({}),

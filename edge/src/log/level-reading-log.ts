@@ -15,6 +15,7 @@ import {
   pendingFloor,
   seqKey,
 } from './codec.js';
+import { LOG_CACHE_BYTES, LOG_WRITE_BUFFER_BYTES } from './memory-defaults.js';
 import { Serial } from './serial.js';
 import type {
   AppendResult,
@@ -41,10 +42,6 @@ export interface OpenReadingLogOptions extends ReadingLogBounds {
   cacheBytes?: number;
   writeBufferBytes?: number;
 }
-
-/** Defaults sized for a Raspberry Pi-class edge (docs/BENCHMARKS.md, edge-poll part d). */
-export const LOG_CACHE_BYTES = 1024 * 1024;
-export const LOG_WRITE_BUFFER_BYTES = 1024 * 1024;
 
 type Db = ClassicLevel<Buffer, string>;
 type Op = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buffer };

@@ -164,11 +164,6 @@ export class ModbusLink {
     else await client.writeRegisters(req.start, data);
   }
 
-  /** Kept for callers of the first version: fn 16 on a unit. */
-  writeRegisters(unitId: number, start: number, words: Buffer, timeoutMs: number): Promise<void> {
-    return this.write({ unitId, fn: 16, start, data: words, timeoutMs });
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     this.#queue.close();
