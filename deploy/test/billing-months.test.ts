@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Central, mintToken, startCentral } from '@gridlink/central';
+import type { Central } from '@gridlink/central';
 import { type EdgeAgent, startEdge } from '@gridlink/edge';
 import {
   createManualClock,
@@ -13,6 +13,12 @@ import {
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  controlJson,
+  type JobTask,
+  requestJson,
+  startCentralWithManualJobs,
+} from './helpers/central-harness.js';
 
 /**
  * Three months of billing from simulated meters, all real parts: the simulator's TCP JSON meters
@@ -69,32 +75,15 @@ describe('billing three simulated months end to end', () => {
   let fleet: Fleet;
   let admin: string;
   const clock = createManualClock(START);
-  const jobs = new Map<string, (at: Date) => Promise<void>>();
+  let jobs: Map<string, JobTask>;
   /** Simulator device id → edge device id (the edge hands out meter ids on `{"id":0}`). */
   const edgeDevice = new Map<string, string>();
   const edgeMeterIds = [101, 102, 103];
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${central.http.url}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${admin}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON bodies of several shapes
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  const control = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${fleet.control?.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    expect(res.status, path).toBe(200);
-    return res.json() as Promise<Truth>;
-  };
+  const api = (method: string, path: string, body?: unknown) =>
+    requestJson(`${central.http.url}/api/v1`, method, path, admin, body);
+  const control = (method: string, path: string, body?: unknown) =>
+    controlJson<Truth>(fleet.control?.url ?? '', method, path, body);
   const sims = () => [...edgeDevice.keys()];
 
   /** Moves simulated time forward in whole days (the meters send every reading that falls due). */
@@ -131,19 +120,7 @@ describe('billing three simulated months end to end', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gl-billing-'));
     const silent = pino({ level: 'silent' });
-    central = await startCentral(
-      { dataDir: join(dir, 'central'), http: { port: 0 }, mqtt: { mode: 'embedded', port: 0 } },
-      {
-        logger: silent,
-        scheduler: {
-          schedule(_expression, options, task) {
-            jobs.set(options.name, task);
-            return { stop: () => jobs.delete(options.name) };
-          },
-        },
-      },
-    );
-    admin = await mintToken(central.database.db, { role: 'admin' });
+    ({ central, jobs, admin } = await startCentralWithManualJobs(join(dir, 'central'), silent));
 
     // The edge is registered, and the customers created and bound, through the API.
     const cred = await api('PUT', `/edges/${EDGE}/credential`);

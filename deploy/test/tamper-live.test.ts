@@ -1,12 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Central, mintToken, startCentral } from '@gridlink/central';
+import type { Central } from '@gridlink/central';
 import { type EdgeAgent, startEdge } from '@gridlink/edge';
 import { createManualClock, type Fleet, parseScenario, startFleet } from '@gridlink/firmware-sim';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  controlJson,
+  type JobTask,
+  requestJson,
+  startCentralWithManualJobs,
+} from './helpers/central-harness.js';
 
 /**
  * A meter tampered with through the simulator's fault layer, all real parts: a simulated SDM630
@@ -56,33 +62,16 @@ describe('a meter tampered in the simulator raises meter.tamper from live data',
   let fleet: Fleet;
   let admin: string;
   const clock = createManualClock(Date.parse('2026-03-10T12:00:00Z'));
-  const jobs = new Map<string, (at: Date) => Promise<void>>();
+  let jobs: Map<string, JobTask>;
   const messages: AlarmMessage[] = [];
   /** Resolves the waiter whose predicate a new message satisfies. */
   const waiters: Array<{ pred: (m: AlarmMessage) => boolean; resolve: (m: AlarmMessage) => void }> =
     [];
 
-  const api = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${central.http.url}/api/v1${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON bodies of several shapes
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  const control = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${fleet.control?.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    expect(res.status, path).toBe(200);
-    return res.json() as Promise<{ served: Record<string, number> }>;
-  };
+  const api = (method: string, path: string, token: string, body?: unknown) =>
+    requestJson(`${central.http.url}/api/v1`, method, path, token, body);
+  const control = (method: string, path: string, body?: unknown) =>
+    controlJson<{ served: Record<string, number> }>(fleet.control?.url ?? '', method, path, body);
   const published = (pred: (m: AlarmMessage) => boolean) =>
     new Promise<AlarmMessage>((resolve) => {
       const seen = messages.find(pred);
@@ -121,19 +110,7 @@ describe('a meter tampered in the simulator raises meter.tamper from live data',
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gl-tamper-'));
     const silent = pino({ level: 'silent' });
-    central = await startCentral(
-      { dataDir: join(dir, 'central'), http: { port: 0 }, mqtt: { mode: 'embedded', port: 0 } },
-      {
-        logger: silent,
-        scheduler: {
-          schedule(_expression, options, task) {
-            jobs.set(options.name, task);
-            return { stop: () => jobs.delete(options.name) };
-          },
-        },
-      },
-    );
-    admin = await mintToken(central.database.db, { role: 'admin' });
+    ({ central, jobs, admin } = await startCentralWithManualJobs(join(dir, 'central'), silent));
     fleet = await startFleet(
       parseScenario({
         seed: 5,
