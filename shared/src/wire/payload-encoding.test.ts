@@ -22,6 +22,30 @@ describe('payload encoding', () => {
     expect(decodePayload(payload as Buffer, 1 << 20).toString('utf8')).toBe(batchJson);
   });
 
+  it('shrinks a batch of meter readings as the edge stores them more than 4x', () => {
+    // 2,000 SDM630-like readings: seven float32 registers decoded to doubles (long decimals).
+    const f = (x: number) => Math.fround(x);
+    const readings = Array.from({ length: 2000 }, (_, i) => ({
+      seq: i + 1,
+      deviceId: `meter-${(i % 20) + 1}`,
+      ts: 1767225600000 + Math.floor(i / 20) * 1000,
+      quality: 'good',
+      values: {
+        voltage_l1: f(220 + Math.sin(i) * 3),
+        voltage_l2: f(219 + Math.cos(i) * 3),
+        voltage_l3: f(221.3 + Math.sin(i / 3)),
+        current_l1: f(5 + (i % 17) / 10),
+        power: f(1100 + (i % 97) * 3.7),
+        energy_import: f(1532.25 + i * 0.0137),
+        frequency: f(59.98 + (i % 5) / 100),
+      },
+    }));
+    const json = JSON.stringify({ edgeId: 'e', epoch: 'x', firstSeq: 1, lastSeq: 2000, readings });
+    const { payload, compressed } = compressIfSmaller(json);
+    expect(compressed).toBe(true);
+    expect(Buffer.byteLength(json) / (payload as Buffer).length).toBeGreaterThan(4);
+  });
+
   it('sends the JSON itself when gzip would not be smaller', () => {
     const tiny = '{"a":1}';
     expect(compressIfSmaller(tiny)).toEqual({ payload: tiny, compressed: false });

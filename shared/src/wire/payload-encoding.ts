@@ -17,8 +17,8 @@ export function isGzipPayload(payload: Uint8Array): boolean {
 }
 
 /**
- * The payload to publish: gzip (level 1: JSON batches shrink 5-8× even at the fastest level)
- * when that is smaller than the JSON itself, otherwise the JSON unchanged.
+ * The payload to publish: gzip when that is smaller than the JSON itself, otherwise the JSON
+ * unchanged. Level 1, the fastest: a batch of meter readings still shrinks more than 4×.
  */
 export function compressIfSmaller(json: string): { payload: Buffer | string; compressed: boolean } {
   const gz = gzipSync(json, { level: 1 });
