@@ -20,7 +20,8 @@
  *     systemd unit's script and environment (deploy/systemd/gridlink-edge.service), 1,000 devices
  *     at 1 s intervals, central unreachable, peak of 4 s of /proc VmRSS samples after 10 s of
  *     warm-up; baseline: the same with 1 device; and for comparison the same bundle with V8's
- *     and glibc's defaults, and the development bin (tsx).
+ *     and glibc's defaults, the compiled modules unbundled under the unit's settings, and the
+ *     development bin (tsx).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -443,6 +444,11 @@ async function fleetOf1000(log: (l: string) => void): Promise<Figure[]> {
       devices: FLEET_METERS,
       runtime: { kind: 'build-defaults' },
     });
+    const modules = await runEdgeAgent({
+      ...job,
+      devices: FLEET_METERS,
+      runtime: { kind: 'modules' },
+    });
     const tsx = await runEdgeAgent({ ...job, devices: FLEET_METERS, runtime: { kind: 'tsx' } });
     const line = (r: EdgeAgentReport) =>
       `peak ${r.rssPeakMiB} MiB (${round((r.rssPeakMiB * 2 ** 20) / 1e6, 1)} MB), mean ${r.rssMeanMiB} MiB, ` +
@@ -451,6 +457,7 @@ async function fleetOf1000(log: (l: string) => void): Promise<Figure[]> {
     log(`edge agent as the systemd unit runs it, ${FLEET_METERS} devices at 1 s: ${line(shipped)}`);
     log(`edge agent as the systemd unit runs it, 1 device at 1 s: ${line(one)}`);
     log(`edge agent bundle, V8 and glibc defaults, ${FLEET_METERS} devices: ${line(defaults)}`);
+    log(`edge agent compiled modules (not bundled), unit settings: ${line(modules)}`);
     log(`edge agent through tsx (development bin), ${FLEET_METERS} devices: ${line(tsx)}`);
     figures.push(
       {
@@ -462,6 +469,12 @@ async function fleetOf1000(log: (l: string) => void): Promise<Figure[]> {
       {
         metric: `edge_rss_${FLEET_METERS}dev_v8_defaults_mib`,
         value: defaults.rssPeakMiB,
+        unit: 'MiB',
+        baseline: shipped.rssPeakMiB,
+      },
+      {
+        metric: `edge_rss_${FLEET_METERS}dev_modules_mib`,
+        value: modules.rssPeakMiB,
         unit: 'MiB',
         baseline: shipped.rssPeakMiB,
       },

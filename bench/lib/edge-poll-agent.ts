@@ -23,6 +23,8 @@ export type AgentRuntime =
   | { kind: 'unit' }
   /** The unit's script (the bundle) without the unit's environment: V8 and glibc defaults. */
   | { kind: 'build-defaults' }
+  /** The unit's environment, but the compiled modules (edge/build) instead of the bundle. */
+  | { kind: 'modules' }
   /** The development bin: TypeScript through tsx, V8 defaults. */
   | { kind: 'tsx' };
 
@@ -53,6 +55,13 @@ function program(runtime: AgentRuntime): { script: string; env: Record<string, s
   if (runtime.kind === 'tsx') return { script: 'edge/bin/gridlink-edge.js', env: {} };
   const script = readUnitScript(edgeUnit);
   if (runtime.kind === 'build-defaults') return { script, env: {} };
+  if (runtime.kind === 'modules') {
+    const env = readUnitEnvironment(edgeUnit);
+    return {
+      script: 'edge/build/cli/main.js',
+      env: { ...env, NODE_OPTIONS: `--conditions=gridlink-build ${env.NODE_OPTIONS ?? ''}` },
+    };
+  }
   return { script, env: readUnitEnvironment(edgeUnit) };
 }
 

@@ -48,6 +48,31 @@ describe('gridlink-edge CLI', () => {
     expect(r.stderr).toMatch(/GL_CONFIG_INVALID: .*not valid YAML/);
   });
 
+  it('--check warns (and still passes) when the heap limit is tight for the configured devices', () => {
+    const file = join(dir, 'many.json');
+    const devices = Array.from({ length: 8000 }, (_, i) => ({
+      id: `u${i}`,
+      driver: 'udp-meter',
+      meterId: `MED-${i}`,
+    }));
+    const config = { edgeId: 'e1', mqtt: { url: 'mqtt://127.0.0.1:1', password: 's' }, devices };
+    writeFileSync(file, JSON.stringify(config));
+    const capped = spawnSync(process.execPath, [bin, '--config', file, '--check'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=48' },
+    });
+    expect(capped.status).toBe(0);
+    expect(capped.stdout).toContain('valid (8000 devices)');
+    expect(capped.stderr).toMatch(
+      /warning: 8000 devices need about \d+ MiB of V8 heap; the limit is \d+ MiB\. Raise --max-old-space-size/,
+    );
+    // With V8's default limit on this machine the same config fits: no warning.
+    const roomy = run('--config', file, '--check');
+    expect(roomy.status).toBe(0);
+    expect(roomy.stderr).not.toContain('warning');
+  });
+
   it('--check accepts a valid config', () => {
     const file = join(dir, 'ok.yaml');
     writeFileSync(

@@ -71,8 +71,10 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(2, isGridlinkError(err) ? `${err.code}: ${err.message}` : (err as Error).message);
   }
+  const tight = heapHeadroomWarning(config.devices.length, getHeapStatistics().heap_size_limit);
   if (values.check) {
     process.stdout.write(`${values.config}: valid (${config.devices.length} devices)\n`);
+    if (tight) process.stderr.write(`gridlink-edge: warning: ${tight}\n`);
     return;
   }
 
@@ -83,7 +85,6 @@ async function main(): Promise<void> {
       ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
       : pino.destination(1),
   );
-  const tight = heapHeadroomWarning(config.devices.length, getHeapStatistics().heap_size_limit);
   if (tight) logger.warn(tight);
   const stopping = stopRequested();
   let agent: Awaited<ReturnType<typeof startEdge>>;
