@@ -1,5 +1,8 @@
+import { getProfile } from '@gridlink/shared';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { interFrameGapMs, ModbusTcpLink, TransactionQueue } from '../src/modbus/index.js';
+import { DevicePoller, type PolledReading } from '../src/poller/index.js';
 import { ModbusTcpPeer } from './helpers/modbus-peer.js';
 
 describe('links and the bus arbiter', () => {
@@ -45,6 +48,41 @@ describe('links and the bus arbiter', () => {
       expect(out.map((b) => b.readUInt16BE(0))).toEqual([0, 10, 20, 30]);
       expect(peer.maxOutstanding).toBe(4);
       expect(link.stats()).toMatchObject({ transactions: 4, ok: 4, inFlight: 0 });
+    } finally {
+      await link.close();
+      await peer.close();
+    }
+  });
+
+  it('a poll of a native device with maxInFlight > 1 has all its blocks in flight at once', async () => {
+    const peer = new ModbusTcpPeer();
+    await peer.listen();
+    // SDM630 reads as two blocks; the peer answers only once both are outstanding.
+    peer.set(1, { kind: 'gate', count: 2 });
+    const link = new ModbusTcpLink('127.0.0.1', peer.port, { maxInFlight: 2 });
+    const readings: PolledReading[] = [];
+    const poller = new DevicePoller({
+      device: {
+        id: 'native',
+        unitId: 1,
+        intervalMs: 1000,
+        timeoutMs: 5000,
+        retries: 0,
+        offlineAfter: 3,
+        maxGap: 10,
+      },
+      profile: getProfile('eastron-sdm630'),
+      link,
+      onReading: (r) => readings.push(r),
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      expect(poller.blocks).toHaveLength(2);
+      await poller.pollOnce();
+      expect(peer.maxOutstanding).toBe(2);
+      expect(readings).toHaveLength(1);
+      expect(readings[0]?.quality).toBe('good');
+      expect(poller.health).toMatchObject({ online: true, failures: 0 });
     } finally {
       await link.close();
       await peer.close();

@@ -100,6 +100,11 @@ export class ModbusLink {
     };
   }
 
+  /** Requests this link may have in flight at once (1 on a bus or gateway). */
+  get maxInFlight(): number {
+    return this.#transport.concurrency;
+  }
+
   get queueDepth(): number {
     return this.#queue.depth;
   }

@@ -26,9 +26,48 @@ export interface ReadTarget {
   retries: number;
 }
 
+/** One block's outcome: its registers, or the error of its last attempt. */
+interface BlockRead {
+  data: Buffer | undefined;
+  error: GridlinkError | undefined;
+  /** The device refused the block as a whole (exception 02 on a multi-field block). */
+  refused: boolean;
+}
+
+/** One block with up to `retries` immediate retries; an exception reply is final. */
+async function readBlock(
+  link: ModbusLink,
+  target: ReadTarget,
+  block: ReadBlock,
+): Promise<BlockRead> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const data = await link.read({
+        unitId: target.unitId,
+        fn: block.fn,
+        start: block.start,
+        count: block.count,
+        timeoutMs: target.timeoutMs,
+      });
+      return { data, error: undefined, refused: false };
+    } catch (err) {
+      if (!isGridlinkError(err)) throw err;
+      if (attempt >= target.retries || err.code === 'GL_MODBUS_EXCEPTION') {
+        const refused =
+          err.code === 'GL_MODBUS_EXCEPTION' &&
+          (err.details as { exceptionCode?: number })?.exceptionCode === 2 &&
+          block.fields.length > 1;
+        return { data: undefined, error: err, refused };
+      }
+    }
+  }
+}
+
 /**
- * One poll: every block in turn through the link's queue. A block that fails costs only its own
- * fields (quality `uncertain`); a field that does not decode is left out, never guessed.
+ * One poll. Blocks go through the link's queue: one after the other, or all at once when the
+ * link takes several requests in flight (a native Modbus TCP device with `maxInFlight` > 1). A
+ * block that fails costs only its own fields (quality `uncertain`); a field that does not decode
+ * is left out, never guessed.
  */
 export async function readDevice(
   link: ModbusLink,
@@ -36,42 +75,27 @@ export async function readDevice(
   blocks: readonly ReadBlock[],
   now: () => number,
 ): Promise<ReadResult> {
+  let reads: BlockRead[];
+  if (link.maxInFlight > 1 && blocks.length > 1) {
+    reads = await Promise.all(blocks.map((b) => readBlock(link, target, b)));
+  } else {
+    reads = [];
+    for (const block of blocks) reads.push(await readBlock(link, target, block));
+  }
   const values: Record<string, number> = {};
   let errors: GridlinkError[] | undefined;
   let refused: ReadBlock[] | undefined;
   let failedFields = 0;
   let fields = 0;
   let stored = 0;
-  for (const block of blocks) {
+  blocks.forEach((block, b) => {
+    const { data, error, refused: whole } = reads[b] as BlockRead;
     fields += block.fields.length;
-    let data: Buffer | undefined;
-    for (let attempt = 0; attempt <= target.retries && !data; attempt++) {
-      try {
-        data = await link.read({
-          unitId: target.unitId,
-          fn: block.fn,
-          start: block.start,
-          count: block.count,
-          timeoutMs: target.timeoutMs,
-        });
-      } catch (err) {
-        if (!isGridlinkError(err)) throw err;
-        if (attempt === target.retries || err.code === 'GL_MODBUS_EXCEPTION') {
-          errors = [...(errors ?? []), err];
-          if (
-            err.code === 'GL_MODBUS_EXCEPTION' &&
-            (err.details as { exceptionCode?: number })?.exceptionCode === 2 &&
-            block.fields.length > 1
-          ) {
-            refused = [...(refused ?? []), block];
-          }
-          break;
-        }
-      }
-    }
+    if (error) errors = [...(errors ?? []), error];
+    if (whole) refused = [...(refused ?? []), block];
     if (!data) {
       failedFields += block.fields.length;
-      continue;
+      return;
     }
     for (const field of block.fields) {
       try {
@@ -86,7 +110,7 @@ export async function readDevice(
         failedFields++;
       }
     }
-  }
+  });
   if (stored === 0) return { reading: undefined, errors: errors ?? NONE, refused: refused ?? NONE };
   return {
     reading: {
