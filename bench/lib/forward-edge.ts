@@ -8,20 +8,21 @@
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { openReadingLog, parseEdgeConfig, Uplink } from '@gridlink/edge';
+import { openReadingLog, Uplink } from '@gridlink/edge';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
-import { benchReading, type ForwardEdgeJob, type ForwardEdgeMessage } from './forward-readings.js';
+import {
+  benchReading,
+  type ForwardEdgeJob,
+  type ForwardEdgeMessage,
+  SHIPPED_UPLINK,
+} from './forward-readings.js';
 
 const job = JSON.parse(process.argv[2] ?? '{}') as ForwardEdgeJob;
 const send = (m: ForwardEdgeMessage) => process.send?.(m);
 const mb = () => Math.round((process.memoryUsage.rss() / 1024 / 1024) * 10) / 10;
 
-/** The shipped defaults, read from the config schema itself so the bench cannot drift from them. */
-const shipped = parseEdgeConfig({
-  edgeId: 'defaults',
-  mqtt: { url: 'mqtt://127.0.0.1', password: 'x' },
-}).uplink;
+const shipped = SHIPPED_UPLINK;
 
 const log = await openReadingLog({ dir: join(job.dir, 'log'), sync: false });
 let seq = log.stats().lastSeq;

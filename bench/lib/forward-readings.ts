@@ -1,4 +1,11 @@
+import { parseEdgeConfig } from '@gridlink/edge';
 import type { Reading } from '@gridlink/shared';
+
+/** The uplink's shipped defaults, read from the config schema so the bench cannot drift from them. */
+export const SHIPPED_UPLINK = parseEdgeConfig({
+  edgeId: 'defaults',
+  mqtt: { url: 'mqtt://127.0.0.1', password: 'x' },
+}).uplink;
 
 /** The readings every part of the forward benchmark uses: the same shape, values and size. */
 export function benchReading(seq: number, devices = 20): Reading {

@@ -55,6 +55,35 @@ describeEachStore('storeBatch: exactly once', (store) => {
   });
   afterEach(() => database.dispose());
 
+  it('stores timestamps to the millisecond and values exactly as JavaScript numbers', async () => {
+    const values = {
+      sum_of_tenths: 0.1 + 0.2,
+      tiny: 1e-7,
+      huge: 1.7976931348623157e308,
+      big_int: 9007199254740991,
+      negative: -273.15,
+      zero: 0,
+    };
+    const b = batch(1, 2);
+    b.readings = [
+      { ...reading(1), ts: 1_767_225_600_123, values },
+      { ...reading(2, 'm2'), ts: 1_767_225_600_999, quality: 'uncertain', values: {} },
+    ];
+    expect(await store1(b)).toEqual({ kind: 'stored', upTo: 2, stored: 2 });
+    const rows = await database.db
+      .selectFrom('readings')
+      .innerJoin('meters', 'meters.id', 'readings.meter_id')
+      .select(['seq', 'values', 'quality', 'ts', 'meters.device_id'])
+      .orderBy('seq')
+      .execute();
+    expect(
+      rows.map((r) => [Number(r.seq), r.device_id, r.quality, new Date(r.ts).getTime(), r.values]),
+    ).toEqual([
+      [1, 'm1', 'good', 1_767_225_600_123, values],
+      [2, 'm2', 'uncertain', 1_767_225_600_999, {}],
+    ]);
+  });
+
   it('stores a contiguous batch and advances the mark', async () => {
     expect(await store1(batch(1, 3))).toEqual({ kind: 'stored', upTo: 3, stored: 3 });
     expect(await store1(batch(4, 2))).toEqual({ kind: 'stored', upTo: 5, stored: 2 });

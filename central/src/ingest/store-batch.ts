@@ -61,9 +61,12 @@ export async function storeBatch(
 }
 
 /**
- * One statement: INSERT … SELECT FROM unnest(arrays) (a handful of parameters whatever the batch
- * size) in a data-modifying CTE, and the mark's UPDATE. PostgreSQL runs a data-modifying CTE
- * exactly once and to completion even when nothing reads its output.
+ * One statement: the readings as one JSON document, expanded by jsonb_to_recordset (two
+ * parameters whatever the batch size: the readings and the deviceId -> meter id map), in a
+ * data-modifying CTE, and the mark's UPDATE. The document is re-encoded from the validated
+ * readings, never the payload as received, so the database sees exactly what was validated.
+ * PostgreSQL runs a data-modifying CTE exactly once and to completion even when nothing reads
+ * its output.
  */
 async function insertReadingsAndAdvance(
   trx: Kysely<Schema>,
@@ -72,26 +75,16 @@ async function insertReadingsAndAdvance(
   meterIds: ReadonlyMap<string, number>,
   batch: TelemetryBatch,
 ): Promise<void> {
-  const seqs: number[] = [];
-  const meters: number[] = [];
-  const ts: number[] = [];
-  const quality: string[] = [];
-  const values: string[] = [];
-  for (const r of readings) {
-    const meterId = meterIds.get(r.deviceId);
-    if (meterId === undefined) throw new Error(`no meter row for device ${r.deviceId}`);
-    seqs.push(r.seq);
-    meters.push(meterId);
-    ts.push(r.ts / 1000);
-    quality.push(r.quality);
-    values.push(JSON.stringify(r.values));
-  }
+  for (const r of readings)
+    if (!meterIds.has(r.deviceId)) throw new Error(`no meter row for device ${r.deviceId}`);
+  const meters = JSON.stringify(Object.fromEntries(meterIds));
   await sql`
     WITH inserted AS (
       INSERT INTO readings (stream_id, seq, meter_id, ts, quality, values)
-      SELECT ${streamId}, u.seq, u.meter_id, to_timestamp(u.ts), u.quality, u.values::jsonb
-      FROM unnest(${seqs}::bigint[], ${meters}::int[], ${ts}::float8[], ${quality}::text[], ${values}::text[])
-        AS u(seq, meter_id, ts, quality, values)
+      SELECT ${streamId}, x.seq, (${meters}::jsonb ->> x."deviceId")::int,
+             to_timestamp(x.ts / 1000.0), x.quality, x.values
+      FROM jsonb_to_recordset(${JSON.stringify(readings)}::jsonb)
+        AS x(seq bigint, "deviceId" text, ts bigint, quality text, values jsonb)
     )
     UPDATE ingest_streams SET up_to = ${batch.lastSeq}, dropped = ${batch.dropped}, updated_at = now()
     WHERE id = ${streamId}

@@ -44,7 +44,8 @@ export interface OpenReadingLogOptions extends ReadingLogBounds {
 }
 
 type Db = ClassicLevel<Buffer, string>;
-type Op = { type: 'put'; key: Buffer; value: string } | { type: 'del'; key: Buffer };
+/** The writes of one group commit, added straight to a chained batch (no per-op objects). */
+type Writes = ReturnType<Db['batch']>;
 
 function isLocked(err: unknown): boolean {
   const e = err as { code?: string; cause?: { code?: string } };
@@ -114,16 +115,17 @@ class LevelReadingLog implements ReadingLog {
     return this.#mutate(async () => {
       const firstSeq = this.#meta.lastSeq + 1;
       if (readings.length === 0) return { firstSeq, lastSeq: this.#meta.lastSeq };
-      const ops: Op[] = [];
-      let bytes = 0;
-      readings.forEach((r, i) => {
-        const value = encodeReading({ ...r, seq: firstSeq + i });
-        bytes += entryBytes(value);
-        ops.push({ type: 'put', key: seqKey(firstSeq + i), value });
-      });
       const lastSeq = firstSeq + readings.length - 1;
       // Readings and the new lastSeq in one atomic batch: a seq is never handed out twice.
-      await this.#commit(ops, { ...this.#meta, lastSeq, bytes: this.#meta.bytes + bytes });
+      await this.#commit((writes) => {
+        let bytes = 0;
+        readings.forEach((r, i) => {
+          const value = encodeReading({ ...r, seq: firstSeq + i });
+          bytes += entryBytes(value);
+          writes.put(seqKey(firstSeq + i), value);
+        });
+        return { ...this.#meta, lastSeq, bytes: this.#meta.bytes + bytes };
+      });
       await this.#enforceBounds();
       return { firstSeq, lastSeq };
     });
@@ -172,11 +174,10 @@ class LevelReadingLog implements ReadingLog {
     return this.#mutate(async () => {
       const target = Math.min(upTo, this.#meta.lastSeq);
       if (target <= this.#meta.ackedUpTo) return;
-      const { ops, bytes } = await this.#deleteHead(target);
-      await this.#commit(ops, {
-        ...this.#meta,
-        ackedUpTo: target,
-        bytes: this.#meta.bytes - bytes,
+      const bytes = await this.#headBytes(target);
+      await this.#commit((writes) => {
+        for (let seq = pendingFloor(this.#meta) + 1; seq <= target; seq++) writes.del(seqKey(seq));
+        return { ...this.#meta, ackedUpTo: target, bytes: this.#meta.bytes - bytes };
       });
     });
   }
@@ -205,41 +206,55 @@ class LevelReadingLog implements ReadingLog {
     return this.#serial.run(task);
   }
 
-  async #commit(ops: Op[], meta: LogMeta): Promise<void> {
-    ops.push({ type: 'put', key: META_KEY, value: encodeMeta(meta) });
-    await this.#db.batch(ops, { sync: this.#o.sync });
+  /**
+   * One group commit: `fill` adds its writes to a chained batch (no per-operation objects) and
+   * returns the meta record that goes with them; both are written as one atomic batch.
+   */
+  async #commit(fill: (writes: Writes) => LogMeta): Promise<void> {
+    const writes = this.#db.batch();
+    let meta: LogMeta;
+    try {
+      meta = fill(writes);
+      writes.put(META_KEY, encodeMeta(meta));
+    } catch (err) {
+      await writes.close();
+      throw err;
+    }
+    await writes.write({ sync: this.#o.sync });
     this.#meta = meta;
   }
 
-  /** Delete ops for the pending readings <= upTo, and the bytes they free. */
-  async #deleteHead(upTo: number): Promise<{ ops: Op[]; bytes: number }> {
-    const ops: Op[] = [];
-    let bytes = 0;
+  /**
+   * The bytes the pending readings <= upTo take, from one native read of their values. Pending
+   * seqs are contiguous above the floor, so their keys need not be read.
+   */
+  async #headBytes(upTo: number): Promise<number> {
     const range = { gt: seqKey(pendingFloor(this.#meta)), lte: seqKey(upTo) };
-    for await (const [key, value] of this.#db.iterator(range)) {
-      ops.push({ type: 'del', key });
-      bytes += entryBytes(value);
-    }
-    return { ops, bytes };
+    let bytes = 0;
+    for (const value of await this.#db.values(range).all()) bytes += entryBytes(value);
+    return bytes;
   }
 
   /** Drops the oldest pending readings while over the byte bound or older than the age bound. */
   async #enforceBounds(): Promise<void> {
     const plan = new DropPlan(this.#o, this.#o.clock ?? systemClock, this.#meta.bytes);
     if (!plan.mayDrop) return;
-    const ops: Op[] = [];
+    const keys: Buffer[] = [];
     const range = { gt: seqKey(pendingFloor(this.#meta)), lte: seqKey(this.#meta.lastSeq) };
     for await (const [key, value] of this.#db.iterator(range)) {
       const { seq, ts } = decodeReading(value);
       if (!plan.take({ seq, ts, bytes: entryBytes(value) })) break;
-      ops.push({ type: 'del', key });
+      keys.push(key);
     }
     if (plan.drops === 0) return;
-    await this.#commit(ops, {
-      ...this.#meta,
-      dropped: this.#meta.dropped + plan.drops,
-      droppedUpTo: plan.droppedUpTo,
-      bytes: this.#meta.bytes - plan.freed,
+    await this.#commit((writes) => {
+      for (const key of keys) writes.del(key);
+      return {
+        ...this.#meta,
+        dropped: this.#meta.dropped + plan.drops,
+        droppedUpTo: plan.droppedUpTo,
+        bytes: this.#meta.bytes - plan.freed,
+      };
     });
   }
 }

@@ -3,3 +3,4 @@ export { parseJsonPayload, parseJsonText } from './parse.js';
 export * from './payload-encoding.js';
 export * from './status.js';
 export * from './telemetry.js';
+export { acceptTelemetryBatch } from './telemetry-check.js';

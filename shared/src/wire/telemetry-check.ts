@@ -1,0 +1,60 @@
+import type { TelemetryBatch } from './telemetry.js';
+import { MAX_BATCH_READINGS } from './telemetry.js';
+
+// The same patterns as the zod schemas (idSchema, epochSchema, valueNameSchema).
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const EPOCH = /^[A-Za-z0-9-]{8,64}$/;
+const VALUE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+const BATCH_KEYS = 7;
+const READING_KEYS = 5;
+
+const isId = (v: unknown): boolean => typeof v === 'string' && ID.test(v);
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 1;
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function ownKeyCount(o: object): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
+}
+
+function isReading(r: unknown, seq: number): boolean {
+  if (!isObject(r) || r.seq !== seq || !isId(r.deviceId) || !isCount(r.ts)) return false;
+  if (r.quality !== 'good' && r.quality !== 'uncertain' && r.quality !== 'bad') return false;
+  const values = r.values;
+  if (!isObject(values)) return false;
+  for (const name in values) {
+    const v = values[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || !VALUE_NAME.test(name)) return false;
+  }
+  // The five known fields are present, so any further key is one the schema would strip.
+  return ownKeyCount(r) === READING_KEYS;
+}
+
+/**
+ * The ingest's hot path: a hand-written check that accepts a parsed telemetry batch only when
+ * `telemetryBatchSchema` would accept it and return it unchanged (no unknown keys to strip; a
+ * missing `droppedUpTo` is filled with its default 0 here). Anything else returns false and
+ * goes to the schema, which gives the precise error. It never accepts what the schema rejects
+ * (telemetry-check.test.ts compares the two on mutated batches); it saves the schema's copy of
+ * every reading.
+ */
+export function acceptTelemetryBatch(v: unknown): v is TelemetryBatch {
+  if (!isObject(v)) return false;
+  const { firstSeq, lastSeq, readings } = v;
+  if (!isId(v.edgeId) || typeof v.epoch !== 'string' || !EPOCH.test(v.epoch)) return false;
+  if (!isSeq(firstSeq) || !isSeq(lastSeq) || !isCount(v.dropped)) return false;
+  if (!Array.isArray(readings) || readings.length < 1 || readings.length > MAX_BATCH_READINGS)
+    return false;
+  if (lastSeq !== firstSeq + readings.length - 1) return false;
+  for (let i = 0; i < readings.length; i++) if (!isReading(readings[i], firstSeq + i)) return false;
+  const keys = ownKeyCount(v);
+  if (v.droppedUpTo === undefined) {
+    if ('droppedUpTo' in v || keys !== BATCH_KEYS - 1) return false;
+    v.droppedUpTo = 0;
+    return true;
+  }
+  return isCount(v.droppedUpTo) && keys === BATCH_KEYS;
+}
