@@ -9,6 +9,7 @@ import {
   MeterDirectory,
   openDatabase,
   storeBatch,
+  toDecodedBatch,
   upsertEdgeCredential,
 } from '@gridlink/central';
 import { PG_ADMIN_URL, postgresReachable, scratchPostgres } from '@gridlink/central/testing';
@@ -97,7 +98,7 @@ async function measure(
         batch.edgeId,
         batch.readings.map((r) => r.deviceId),
       );
-      await storeBatch(db, batch, ids);
+      await storeBatch(db, toDecodedBatch(batch), ids);
     }
     return (list.length * PER_BATCH) / ((performance.now() - start) / 1000);
   };

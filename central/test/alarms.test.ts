@@ -11,7 +11,7 @@ import { mintToken } from '../src/auth/index.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../src/broker/index.js';
 import { bindMeter, createCustomer } from '../src/customers/index.js';
 import { recordEdgeStatus, upsertEdgeCredential } from '../src/edges/index.js';
-import { MeterDirectory, storeBatch } from '../src/ingest/index.js';
+import { MeterDirectory, storeBatch, toDecodedBatch } from '../src/ingest/index.js';
 import type { Database } from '../src/storage/index.js';
 import { CPF_A, CPF_B, testApi } from './helpers/api.js';
 import { readingFeeder } from './helpers/readings.js';
@@ -158,7 +158,7 @@ describeEachStore('alarms: rules, lifecycle, API and MQTT', (store) => {
     const m9 = await new MeterDirectory(db).resolve('edge-c', ['m9']);
     const out = await storeBatch(
       db,
-      {
+      toDecodedBatch({
         edgeId: 'edge-c',
         epoch: 'epoch-overflow-1',
         firstSeq: 5,
@@ -168,7 +168,7 @@ describeEachStore('alarms: rules, lifecycle, API and MQTT', (store) => {
         readings: [
           { seq: 5, deviceId: 'm9', ts: NOW.getTime() - 60_000, quality: 'good', values: {} },
         ],
-      },
+      }),
       m9,
     );
     expect(out.kind).toBe('stored');

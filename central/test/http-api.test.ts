@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/index.js';
 import { upsertEdgeCredential } from '../src/edges/index.js';
 import { createApp } from '../src/http/index.js';
-import { MeterDirectory, storeBatch } from '../src/ingest/index.js';
+import { MeterDirectory, storeBatch, toDecodedBatch } from '../src/ingest/index.js';
 import { createCentralMetrics } from '../src/metrics/index.js';
 import { type Database, openDatabase } from '../src/storage/index.js';
 
@@ -46,7 +46,11 @@ describe('HTTP API', () => {
         { seq: 32, deviceId: 'm3', ts: T0, quality: 'uncertain', values: {} },
       ],
     };
-    await storeBatch(database.db, b, await meters.resolve('edge-h', ['m1', 'm2', 'm3']));
+    await storeBatch(
+      database.db,
+      toDecodedBatch(b),
+      await meters.resolve('edge-h', ['m1', 'm2', 'm3']),
+    );
     // meters.customer_id references customers (migration 0002): customer 7 must exist.
     await database.db
       .insertInto('customers')

@@ -2,7 +2,7 @@ import type { Reading, TelemetryBatch } from '@gridlink/shared';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { upsertEdgeCredential } from '../src/edges/index.js';
-import { MeterDirectory, storeBatch } from '../src/ingest/index.js';
+import { MeterDirectory, storeBatch, toDecodedBatch } from '../src/ingest/index.js';
 import type { Database } from '../src/storage/index.js';
 import { describeEachStore } from './helpers/stores.js';
 
@@ -37,7 +37,7 @@ describeEachStore('storeBatch: exactly once', (store) => {
   const store1 = async (b: TelemetryBatch) =>
     storeBatch(
       database.db,
-      b,
+      toDecodedBatch(b),
       await meters.resolve(
         b.edgeId,
         b.readings.map((r) => r.deviceId),

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { MeterDirectory, openDatabase, storeBatch, upsertEdgeCredential } from '@gridlink/central';
+import { MeterDirectory, openDatabase, storeBatch, toDecodedBatch, upsertEdgeCredential } from '@gridlink/central';
 import { type ScratchDatabase, scratchPostgres } from '@gridlink/central/testing';
 import { type NewReading, openReadingLog } from '@gridlink/edge';
 import type { TelemetryBatch } from '@gridlink/shared';
@@ -192,8 +192,8 @@ describe('reconcile (real LevelDB log, PGlite and PostgreSQL)', () => {
       droppedUpTo: rs[0]!.seq - 1,
       readings: rs,
     });
-    await storeBatch(database.db, mk(all.slice(0, skip - 1)), ids);
-    await storeBatch(database.db, mk(all.slice(skip, 20)), ids);
+    await storeBatch(database.db, toDecodedBatch(mk(all.slice(0, skip - 1))), ids);
+    await storeBatch(database.db, toDecodedBatch(mk(all.slice(skip, 20))), ids);
     await log.ack(20);
     await log.close();
     return { logDir, database, epoch: log.epoch };

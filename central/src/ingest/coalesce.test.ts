@@ -1,8 +1,14 @@
 import type { TelemetryBatch } from '@gridlink/shared';
 import { describe, expect, it } from 'vitest';
 import { coalesceBatches } from './coalesce.js';
+import { type DecodedBatch, toDecodedBatch } from './decoded-batch.js';
 
-const b = (firstSeq: number, n: number, epoch = 'epoch-0001', dropped = 0): TelemetryBatch => ({
+const telemetry = (
+  firstSeq: number,
+  n: number,
+  epoch = 'epoch-0001',
+  dropped = 0,
+): TelemetryBatch => ({
   edgeId: 'e1',
   epoch,
   firstSeq,
@@ -11,12 +17,17 @@ const b = (firstSeq: number, n: number, epoch = 'epoch-0001', dropped = 0): Tele
   droppedUpTo: dropped,
   readings: Array.from({ length: n }, (_, i) => ({
     seq: firstSeq + i,
-    deviceId: 'm',
+    deviceId: `m${i % 2}`,
     ts: 0,
     quality: 'good' as const,
     values: {},
   })),
 });
+
+const b = (...args: Parameters<typeof telemetry>): DecodedBatch =>
+  toDecodedBatch(telemetry(...args));
+const seqsOf = (batch: DecodedBatch) =>
+  (JSON.parse(batch.readingsJson) as Array<{ seq: number }>).map((r) => r.seq);
 
 const shape = (groups: ReturnType<typeof coalesceBatches>) =>
   groups.map((g) => [g.batch.epoch, g.batch.firstSeq, g.batch.lastSeq, g.count]);
@@ -25,7 +36,9 @@ describe('coalesceBatches', () => {
   it('merges batches that continue each other, keeping seqs contiguous', () => {
     const groups = coalesceBatches([b(1, 3), b(4, 2), b(6, 4)]);
     expect(shape(groups)).toEqual([['epoch-0001', 1, 9, 3]]);
-    expect(groups[0]?.batch.readings.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const merged = groups[0]?.batch as DecodedBatch;
+    expect(seqsOf(merged)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(merged.deviceIds.sort()).toEqual(['m0', 'm1']);
   });
 
   it('starts a new group at a resend, a gap or a new epoch, in arrival order', () => {

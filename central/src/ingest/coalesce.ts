@@ -1,6 +1,6 @@
-import type { TelemetryBatch } from '@gridlink/shared';
+import type { DecodedBatch } from './decoded-batch.js';
 
-/** Readings one merged transaction may carry (the unnest arrays have no practical limit). */
+/** Readings one merged transaction may carry (one JSON document; no practical limit). */
 export const MAX_COALESCED_READINGS = 20_000;
 
 /**
@@ -11,25 +11,29 @@ export const MAX_COALESCED_READINGS = 20_000;
  * both only grow within an epoch.
  */
 export function coalesceBatches(
-  batches: readonly TelemetryBatch[],
+  batches: readonly DecodedBatch[],
   maxReadings = MAX_COALESCED_READINGS,
-): Array<{ batch: TelemetryBatch; count: number }> {
-  const out: Array<{ batch: TelemetryBatch; count: number }> = [];
+): Array<{ batch: DecodedBatch; count: number }> {
+  const out: Array<{ batch: DecodedBatch; count: number }> = [];
   for (const b of batches) {
     const last = out.at(-1);
+    const merged = last && b.lastSeq - last.batch.firstSeq + 1;
     if (
       last &&
+      merged !== undefined &&
       last.batch.edgeId === b.edgeId &&
       last.batch.epoch === b.epoch &&
       b.firstSeq === last.batch.lastSeq + 1 &&
-      last.batch.readings.length + b.readings.length <= maxReadings
+      merged <= maxReadings
     ) {
       last.batch = {
         ...last.batch,
         lastSeq: b.lastSeq,
         dropped: b.dropped,
         droppedUpTo: b.droppedUpTo,
-        readings: last.batch.readings.concat(b.readings),
+        deviceIds: [...new Set([...last.batch.deviceIds, ...b.deviceIds])],
+        // Two JSON arrays into one: `[a…]` + `[b…]` -> `[a…,b…]`.
+        readingsJson: `${last.batch.readingsJson.slice(0, -1)},${b.readingsJson.slice(1)}`,
       };
       last.count++;
     } else {

@@ -1,4 +1,5 @@
 export { coalesceBatches } from './coalesce.js';
+export { type DecodedBatch, decodeTelemetry, toDecodedBatch } from './decoded-batch.js';
 export { MeterDirectory } from './meter-directory.js';
 export { type BatchOutcome, storeBatch } from './store-batch.js';
 export {

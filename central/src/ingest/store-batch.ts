@@ -1,6 +1,6 @@
-import type { TelemetryBatch } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import type { Schema } from '../storage/index.js';
+import type { DecodedBatch } from './decoded-batch.js';
 
 export type BatchOutcome =
   /** New readings committed; the mark moved to `upTo`. */
@@ -18,7 +18,7 @@ export type BatchOutcome =
  */
 export async function storeBatch(
   db: Kysely<Schema>,
-  batch: TelemetryBatch,
+  batch: DecodedBatch,
   meterIds: ReadonlyMap<string, number>,
 ): Promise<BatchOutcome> {
   return db.transaction().execute(async (trx) => {
@@ -51,40 +51,39 @@ export async function storeBatch(
         .execute();
     }
 
-    // Statement 2: the readings above the mark and the new mark, together.
-    const fresh = batch.readings.filter((r) => r.seq > mark);
-    await insertReadingsAndAdvance(trx, stream.id, fresh, meterIds, batch);
+    // Statement 2: the readings above the mark and the new mark, together. Seqs are contiguous.
+    await insertReadingsAndAdvance(trx, stream.id, mark, meterIds, batch);
+    const stored = batch.lastSeq - Math.max(mark, batch.firstSeq - 1);
     return gap
-      ? { kind: 'stored', upTo: batch.lastSeq, stored: fresh.length, gap }
-      : { kind: 'stored', upTo: batch.lastSeq, stored: fresh.length };
+      ? { kind: 'stored', upTo: batch.lastSeq, stored, gap }
+      : { kind: 'stored', upTo: batch.lastSeq, stored };
   });
 }
 
 /**
- * One statement: the readings as one JSON document, expanded by jsonb_to_recordset (two
- * parameters whatever the batch size: the readings and the deviceId -> meter id map), in a
- * data-modifying CTE, and the mark's UPDATE. The document is re-encoded from the validated
- * readings, never the payload as received, so the database sees exactly what was validated.
- * PostgreSQL runs a data-modifying CTE exactly once and to completion even when nothing reads
- * its output.
+ * One statement: the readings above the mark, expanded from the batch's JSON document by
+ * jsonb_to_recordset (two parameters whatever the batch size: the readings and the deviceId ->
+ * meter id map), in a data-modifying CTE, and the mark's UPDATE. PostgreSQL runs a
+ * data-modifying CTE exactly once and to completion even when nothing reads its output.
  */
 async function insertReadingsAndAdvance(
   trx: Kysely<Schema>,
   streamId: number,
-  readings: TelemetryBatch['readings'],
+  mark: number,
   meterIds: ReadonlyMap<string, number>,
-  batch: TelemetryBatch,
+  batch: DecodedBatch,
 ): Promise<void> {
-  for (const r of readings)
-    if (!meterIds.has(r.deviceId)) throw new Error(`no meter row for device ${r.deviceId}`);
+  for (const deviceId of batch.deviceIds)
+    if (!meterIds.has(deviceId)) throw new Error(`no meter row for device ${deviceId}`);
   const meters = JSON.stringify(Object.fromEntries(meterIds));
   await sql`
     WITH inserted AS (
       INSERT INTO readings (stream_id, seq, meter_id, ts, quality, values)
       SELECT ${streamId}, x.seq, (${meters}::jsonb ->> x."deviceId")::int,
              to_timestamp(x.ts / 1000.0), x.quality, x.values
-      FROM jsonb_to_recordset(${JSON.stringify(readings)}::jsonb)
+      FROM jsonb_to_recordset(${batch.readingsJson}::jsonb)
         AS x(seq bigint, "deviceId" text, ts bigint, quality text, values jsonb)
+      WHERE x.seq > ${mark}
     )
     UPDATE ingest_streams SET up_to = ${batch.lastSeq}, dropped = ${batch.dropped}, updated_at = now()
     WHERE id = ${streamId}

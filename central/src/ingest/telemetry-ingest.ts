@@ -17,7 +17,9 @@ import type { Logger } from 'pino';
 import { recordEdgeStatus } from '../edges/index.js';
 import type { CentralMetrics } from '../metrics/index.js';
 import type { Schema } from '../storage/index.js';
+import { BatchDecoder } from './batch-decoder.js';
 import { coalesceBatches } from './coalesce.js';
+import type { DecodedBatch } from './decoded-batch.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
 import { type BatchOutcome, storeBatch } from './store-batch.js';
@@ -54,16 +56,21 @@ export class TelemetryIngest {
   readonly #o: TelemetryIngestOptions;
   readonly #queue = new KeyedQueue();
   /** Validated batches per edge waiting for the edge's previous transaction to finish. */
-  readonly #pending = new Map<string, TelemetryBatch[]>();
+  readonly #pending = new Map<string, DecodedBatch[]>();
+  /** Payloads handed to the decode thread and not yet back. */
+  readonly #decoding = new Set<Promise<void>>();
+  readonly #decoder: BatchDecoder;
   readonly #meters: MeterDirectory;
   readonly #onMessage = (topic: string, payload: Buffer) => this.#handle(topic, payload);
 
   constructor(options: TelemetryIngestOptions) {
     this.#o = options;
     this.#meters = new MeterDirectory(options.db);
+    this.#decoder = new BatchDecoder(options.maxPayloadBytes);
   }
 
   async start(): Promise<void> {
+    this.#decoder.start();
     const prefix = this.#o.subscriptionPrefix ?? '';
     this.#o.mqtt.on('message', this.#onMessage);
     await this.#o.mqtt.subscribeAsync(
@@ -74,12 +81,17 @@ export class TelemetryIngest {
 
   async stop(): Promise<void> {
     this.#o.mqtt.off('message', this.#onMessage);
-    await this.#queue.idle();
+    await this.idle();
+    await this.#decoder.close();
   }
 
   /** Resolves once every message received so far is processed (tests, shutdown). */
-  idle(): Promise<void> {
-    return this.#queue.idle();
+  async idle(): Promise<void> {
+    while (this.#decoding.size > 0) {
+      await Promise.all(this.#decoding);
+      await this.#queue.idle();
+    }
+    await this.#queue.idle();
   }
 
   #handle(topic: string, payload: Buffer): void {
@@ -96,25 +108,18 @@ export class TelemetryIngest {
       return;
     }
     if (leaf !== 'telemetry') return;
-    let batch: TelemetryBatch;
-    try {
-      // A gzip payload (the edge's optional compression) inflates to the JSON, within the limit.
-      const json = decodePayload(payload, this.#o.maxPayloadBytes);
-      batch = parseJsonPayload(telemetryBatchSchema, json, this.#o.maxPayloadBytes);
-      if (batch.edgeId !== edgeId) {
-        throw new GridlinkError(
-          'GL_EDGE_MISMATCH',
-          `payload edgeId ${batch.edgeId} on the topic of ${edgeId}`,
-        );
-      }
-    } catch (err) {
-      this.#reject(err, edgeId);
-      return;
-    }
-    const waiting = this.#pending.get(edgeId);
-    if (waiting) waiting.push(batch);
-    else this.#pending.set(edgeId, [batch]);
-    void this.#queue.run(edgeId, () => this.#drain(edgeId));
+    // Decoded off this thread; results return in arrival order, so each edge's order holds.
+    const decoded = this.#decoder.decode(edgeId, payload).then(
+      (batch) => {
+        const waiting = this.#pending.get(edgeId);
+        if (waiting) waiting.push(batch);
+        else this.#pending.set(edgeId, [batch]);
+        void this.#queue.run(edgeId, () => this.#drain(edgeId));
+      },
+      (err: unknown) => this.#reject(err, edgeId),
+    );
+    this.#decoding.add(decoded);
+    void decoded.then(() => this.#decoding.delete(decoded));
   }
 
   #reject(err: unknown, edgeId?: string): void {
@@ -134,14 +139,11 @@ export class TelemetryIngest {
     for (const group of coalesceBatches(batches)) await this.#store(group.batch, group.count);
   }
 
-  async #store(batch: TelemetryBatch, received = 1): Promise<void> {
+  async #store(batch: DecodedBatch, received = 1): Promise<void> {
     const { logger, metrics } = this.#o;
     const timer = metrics.ingestSeconds.startTimer();
     try {
-      const meterIds = await this.#meters.resolve(
-        batch.edgeId,
-        batch.readings.map((r) => r.deviceId),
-      );
+      const meterIds = await this.#meters.resolve(batch.edgeId, batch.deviceIds);
       const outcome = await storeBatch(this.#o.db, batch, meterIds);
       metrics.ingestBatches.inc({ outcome: outcome.kind }, received);
       if (received > 1) metrics.ingestCoalesced.inc(received - 1);

@@ -1,7 +1,7 @@
 import type { TelemetryBatch } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import { upsertEdgeCredential } from '../../src/edges/index.js';
-import { MeterDirectory, storeBatch } from '../../src/ingest/index.js';
+import { MeterDirectory, storeBatch, toDecodedBatch } from '../../src/ingest/index.js';
 import type { Schema } from '../../src/storage/index.js';
 
 /**
@@ -45,7 +45,7 @@ export function readingFeeder(db: Kysely<Schema>, edgeId: string) {
       })),
     };
     seq += readings.length;
-    const out = await storeBatch(db, batch, ids);
+    const out = await storeBatch(db, toDecodedBatch(batch), ids);
     if (out.kind !== 'stored') throw new Error(`batch not stored: ${out.kind}`);
     return ids;
   };

@@ -1,0 +1,68 @@
+import { gzipSync } from 'node:zlib';
+import { isGridlinkError } from '@gridlink/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BatchDecoder } from './batch-decoder.js';
+
+const payload = (firstSeq: number, over: Record<string, unknown> = {}) =>
+  Buffer.from(
+    JSON.stringify({
+      edgeId: 'e1',
+      epoch: 'epoch-0001',
+      firstSeq,
+      lastSeq: firstSeq,
+      dropped: 0,
+      readings: [{ seq: firstSeq, deviceId: 'm1', ts: 5, quality: 'good', values: { a: 1 } }],
+      ...over,
+    }),
+  );
+
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    (b) => (b as { firstSeq: number }).firstSeq,
+    (err: unknown) => (isGridlinkError(err) ? err.code : String(err)),
+  );
+
+describe('BatchDecoder (the ingest decode thread)', () => {
+  let decoder: BatchDecoder;
+  afterEach(() => decoder.close());
+
+  it('decodes on a worker thread and answers in the order payloads went in, bad ones with their code', async () => {
+    decoder = new BatchDecoder(10_000);
+    const results = await Promise.all([
+      outcome(decoder.decode('e1', payload(1))),
+      outcome(decoder.decode('e1', Buffer.from('{nope'))),
+      outcome(decoder.decode('e1', gzipSync(payload(2)))),
+      outcome(decoder.decode('e2', payload(3))),
+      outcome(decoder.decode('e1', payload(4, { lastSeq: 9 }))),
+      outcome(decoder.decode('e1', Buffer.alloc(20_000, 0x20))),
+      outcome(decoder.decode('e1', payload(5))),
+    ]);
+    expect(results).toEqual([
+      1,
+      'GL_PAYLOAD_INVALID_JSON',
+      2,
+      'GL_EDGE_MISMATCH',
+      'GL_PAYLOAD_SCHEMA',
+      'GL_PAYLOAD_TOO_LARGE',
+      5,
+    ]);
+  });
+
+  it('hands the store the validated readings re-encoded, the devices once', async () => {
+    decoder = new BatchDecoder(10_000);
+    const b = await decoder.decode('e1', payload(7, { extra: 'dropped by the schema' }));
+    expect(b).toMatchObject({ edgeId: 'e1', firstSeq: 7, lastSeq: 7, droppedUpTo: 0 });
+    expect(b.deviceIds).toEqual(['m1']);
+    expect(JSON.parse(b.readingsJson)).toEqual([
+      { seq: 7, deviceId: 'm1', ts: 5, quality: 'good', values: { a: 1 } },
+    ]);
+  });
+
+  it('fails what a stopped worker held, and a new payload starts a new worker', async () => {
+    decoder = new BatchDecoder(10_000);
+    const held = outcome(decoder.decode('e1', payload(1)));
+    await decoder.close();
+    expect(await held).toBe('GL_INTERNAL');
+    expect(await outcome(decoder.decode('e1', payload(2)))).toBe(2);
+  });
+});

@@ -1,0 +1,101 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type ErrorCode, GridlinkError } from '@gridlink/shared';
+import type { DecodedBatch } from './decoded-batch.js';
+
+export interface DecodeRequest {
+  id: number;
+  edgeId: string;
+  payload: Uint8Array;
+}
+
+export type DecodeResponse =
+  | { id: number; ok: true; batch: DecodedBatch }
+  | { id: number; ok: false; code: ErrorCode; message: string };
+
+interface Waiter {
+  resolve: (batch: DecodedBatch) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * The build runs decode-worker.js as it is. From source (tests, `npm start`) the worker is
+ * TypeScript too: a small bootstrap registers tsx's loader in the worker, then imports it.
+ */
+function newWorker(options: { workerData: unknown }): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./decode-worker.js', import.meta.url), options);
+  // require.resolve finds the CommonJS twin of tsx's ESM API; the worker imports the ESM one.
+  const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  const tsx = pathToFileURL(api).href;
+  const entry = new URL('./decode-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+/**
+ * Decodes telemetry payloads (inflate, JSON, validation, re-encoding) on a worker thread, so the
+ * thread that runs the broker and the database only stores. Results come back in the order the
+ * payloads went in. A worker that dies fails what it held (those batches are not acknowledged,
+ * so their edges resend them) and the next payload starts a new one.
+ */
+export class BatchDecoder {
+  readonly #maxPayloadBytes: number;
+  readonly #waiting = new Map<number, Waiter>();
+  #worker: Worker | undefined;
+  #nextId = 1;
+
+  constructor(maxPayloadBytes: number) {
+    this.#maxPayloadBytes = maxPayloadBytes;
+  }
+
+  /** Starts the worker ahead of the first payload (it loads in the background). */
+  start(): void {
+    this.#worker ??= this.#spawn();
+  }
+
+  decode(edgeId: string, payload: Buffer): Promise<DecodedBatch> {
+    this.#worker ??= this.#spawn();
+    const id = this.#nextId++;
+    // A copy the worker can own: the MQTT payload may be a view into a larger buffer.
+    const bytes = new Uint8Array(payload);
+    const worker = this.#worker;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, edgeId, payload: bytes } satisfies DecodeRequest, [bytes.buffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    this.#failAll(new GridlinkError('GL_INTERNAL', 'the ingest is stopping'));
+    await worker?.terminate();
+  }
+
+  #spawn(): Worker {
+    const worker = newWorker({ workerData: { maxPayloadBytes: this.#maxPayloadBytes } });
+    worker.unref();
+    worker.on('message', (res: DecodeResponse) => {
+      const waiter = this.#waiting.get(res.id);
+      if (!waiter) return;
+      this.#waiting.delete(res.id);
+      if (res.ok) waiter.resolve(res.batch);
+      else waiter.reject(new GridlinkError(res.code, res.message));
+    });
+    const lost = (reason: string) => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      this.#failAll(new GridlinkError('GL_INTERNAL', `the ingest decode worker ${reason}`));
+    };
+    worker.on('error', (err) => lost(`failed: ${err.message}`));
+    worker.on('exit', (code) => lost(`exited (${code})`));
+    return worker;
+  }
+
+  #failAll(err: Error): void {
+    for (const waiter of this.#waiting.values()) waiter.reject(err);
+    this.#waiting.clear();
+  }
+}

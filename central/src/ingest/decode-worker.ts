@@ -1,0 +1,28 @@
+/**
+ * The ingest's decode thread: inflates, parses and validates telemetry payloads off the thread
+ * that runs the broker and, with PGlite, the database. One request, one response, in order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isGridlinkError } from '@gridlink/shared';
+import type { DecodeRequest, DecodeResponse } from './batch-decoder.js';
+import { decodeTelemetry } from './decoded-batch.js';
+
+const { maxPayloadBytes } = workerData as { maxPayloadBytes: number };
+const port = parentPort;
+if (!port) throw new Error('decode-worker runs as a worker thread');
+
+port.on('message', ({ id, edgeId, payload }: DecodeRequest) => {
+  let response: DecodeResponse;
+  try {
+    const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    response = { id, ok: true, batch: decodeTelemetry(edgeId, bytes, maxPayloadBytes) };
+  } catch (err) {
+    response = {
+      id,
+      ok: false,
+      code: isGridlinkError(err) ? err.code : 'GL_INTERNAL',
+      message: (err as Error).message,
+    };
+  }
+  port.postMessage(response);
+});
