@@ -3,7 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { MeterDirectory, openDatabase, storeBatch, toDecodedBatch, upsertEdgeCredential } from '@gridlink/central';
+import {
+  MeterDirectory,
+  openDatabase,
+  storeBatch,
+  toDecodedBatch,
+  upsertEdgeCredential,
+} from '@gridlink/central';
 import { type ScratchDatabase, scratchPostgres } from '@gridlink/central/testing';
 import { type NewReading, openReadingLog } from '@gridlink/edge';
 import type { TelemetryBatch } from '@gridlink/shared';

@@ -27,7 +27,9 @@ function newWorker(options: { workerData: unknown }): Worker {
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./decode-worker.js', import.meta.url), options);
   // require.resolve finds the CommonJS twin of tsx's ESM API; the worker imports the ESM one.
-  const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  const api = createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs');
   const tsx = pathToFileURL(api).href;
   const entry = new URL('./decode-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
