@@ -1,15 +1,12 @@
 import {
   type Ack,
   allEdgesFilter,
-  decodePayload,
   edgeStatusSchema,
   edgeTopic,
   GridlinkError,
   isGridlinkError,
   parseEdgeTopic,
   parseJsonPayload,
-  type TelemetryBatch,
-  telemetryBatchSchema,
 } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { MqttClient } from 'mqtt';
