@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { isGridlinkError } from '@gridlink/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openReadingLog, type ReadingLog } from './index.js';
-import { readings } from './reading-log.conformance.js';
+import { readings, storedBytes } from './reading-log.conformance.js';
 
 let dir: string;
 const open: ReadingLog[] = [];
@@ -28,6 +28,33 @@ afterEach(async () => {
 });
 
 describe('LevelDB reading log', () => {
+  it('counts freed bytes exactly whether an ack matches the ranges read for sending or not', async () => {
+    const log = await openLog();
+    // Readings of different sizes, so a wrong range would show in the count.
+    const rs = readings(1, 40).map((r, i) => ({
+      ...r,
+      values: { v: i, ...(i % 3 ? { w: i } : {}) },
+    }));
+    await log.append(rs);
+    const all = await log.read(1, 40);
+    const bytesOf = (from: number, to: number) =>
+      all.filter((r) => r.seq >= from && r.seq <= to).reduce((a, r) => a + storedBytes(r), 0);
+    expect(log.stats().bytes).toBe(bytesOf(1, 40));
+    await log.readEncoded(1, 10);
+    await log.readEncoded(11, 10);
+    await log.readEncoded(21, 10);
+    await log.ack(20); // two ranges read for sending
+    expect(log.stats().bytes).toBe(bytesOf(21, 40));
+    await log.ack(25); // inside a range
+    expect(log.stats().bytes).toBe(bytesOf(26, 40));
+    await log.readEncoded(26, 5);
+    await log.ack(36); // a range, then beyond anything read
+    expect(log.stats().bytes).toBe(bytesOf(37, 40));
+    await log.readEncoded(37, 10, 1); // maxBytes cuts the range to one reading
+    await log.ack(40);
+    expect(log.stats()).toMatchObject({ bytes: 0, pending: 0 });
+  });
+
   it('keeps epoch, seqs, acks and drop counts across close and reopen', async () => {
     const first = await openLog({ maxBytes: 10_000 });
     await first.append(readings(1, 9));

@@ -9,6 +9,7 @@ import {
   encodeMeta,
   encodeReading,
   entryBytes,
+  KEY_BYTES,
   type LogMeta,
   META_KEY,
   newMeta,
@@ -16,6 +17,7 @@ import {
   seqKey,
 } from './codec.js';
 import { LOG_CACHE_BYTES, LOG_WRITE_BUFFER_BYTES } from './memory-defaults.js';
+import { ReadSizes } from './read-sizes.js';
 import { Serial } from './serial.js';
 import type {
   AppendResult,
@@ -97,6 +99,7 @@ class LevelReadingLog implements ReadingLog {
   readonly #db: Db;
   readonly #o: OpenReadingLogOptions;
   readonly #serial = new Serial();
+  readonly #sent = new ReadSizes();
   /** In-memory mirror of the last committed meta record. */
   #meta: LogMeta;
   #closed = false;
@@ -155,18 +158,20 @@ class LevelReadingLog implements ReadingLog {
     const firstSeq = Number(firstKey.readBigUInt64BE(1));
     const values = entries.map((e) => e[1]);
     let count = values.length;
-    if (maxBytes !== undefined) {
-      let bytes = 0;
-      for (let i = 0; i < values.length; i++) {
-        bytes += Buffer.byteLength(values[i] as string);
-        if (i > 0 && bytes > maxBytes) {
-          count = i;
-          break;
-        }
+    let valueBytes = 0; // what maxBytes limits: the JSON a batch will carry
+    let bytes = 0; // what the log's bound counts: keys and values
+    for (let i = 0; i < values.length; i++) {
+      const size = Buffer.byteLength(values[i] as string);
+      if (maxBytes !== undefined && i > 0 && valueBytes + size > maxBytes) {
+        count = i;
+        break;
       }
+      valueBytes += size;
+      bytes += KEY_BYTES + size;
     }
-    if (count === 0) return none;
     if (count < values.length) values.length = count;
+    // Remembered, so the ack of this range need not read it again.
+    this.#sent.record(firstSeq, firstSeq + count - 1, bytes);
     return { firstSeq, lastSeq: firstSeq + count - 1, count, json: values };
   }
 
@@ -174,11 +179,13 @@ class LevelReadingLog implements ReadingLog {
     return this.#mutate(async () => {
       const target = Math.min(upTo, this.#meta.lastSeq);
       if (target <= this.#meta.ackedUpTo) return;
-      const bytes = await this.#headBytes(target);
+      const floor = pendingFloor(this.#meta);
+      const bytes = this.#sent.bytesOf(floor + 1, target) ?? (await this.#headBytes(target));
       await this.#commit((writes) => {
         for (let seq = pendingFloor(this.#meta) + 1; seq <= target; seq++) writes.del(seqKey(seq));
         return { ...this.#meta, ackedUpTo: target, bytes: this.#meta.bytes - bytes };
       });
+      this.#sent.forgetUpTo(target);
     });
   }
 
@@ -256,5 +263,6 @@ class LevelReadingLog implements ReadingLog {
         bytes: this.#meta.bytes - plan.freed,
       };
     });
+    this.#sent.forgetUpTo(plan.droppedUpTo);
   }
 }
