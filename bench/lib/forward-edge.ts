@@ -1,13 +1,15 @@
 /**
  * Child process of bench/forward.ts: the edge's store-and-forward half (LevelDB log, mqtt.js,
  * Uplink with the shipped defaults) fed by a synthetic producer.
- *  - sustained: connect, then append `count` readings as fast as the log takes them while the
- *    uplink forwards; done when the central acknowledged the last one.
+ *  - sustained: connect, then append `count` readings at `offeredPerS` (paced, as polls make
+ *    them) while the uplink forwards; done when the central acknowledged the last one.
+ *  - burst: the same with the appends back to back, as fast as the log takes them.
  *  - backlog: append `count` readings offline, report `built`, wait for `go`, connect, and time
  *    the drain; RSS is sampled every 50 ms meanwhile.
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openReadingLog, Uplink } from '@gridlink/edge';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
@@ -65,13 +67,19 @@ const uplink = new Uplink({
   resendAfterMs: shipped.resendAfterMs,
 });
 uplink.start();
-if (job.mode === 'sustained') {
-  for (let n = 0; n < job.count; n += job.perAppend) {
+if (job.mode !== 'backlog') {
+  // sustained: one append every `every` ms, as polls would make them (catching up at once when
+  // behind); burst: back to back, yielding to the uplink between appends.
+  const every = job.mode === 'sustained' ? (job.perAppend / (job.offeredPerS ?? 1)) * 1000 : 0;
+  for (let n = 0, i = 0; n < job.count; n += job.perAppend, i++) {
+    const wait = t0 + i * every - performance.now();
+    if (wait > 1) await sleep(wait);
     await appendSome(job.perAppend);
     uplink.notify();
-    await new Promise<void>((r) => setImmediate(r));
+    if (every === 0) await new Promise<void>((r) => setImmediate(r));
   }
 }
+const appendedMs = performance.now() - t0;
 const target = log.stats().lastSeq;
 while (uplink.stats().lastAcked < target) await once(uplink, 'ack');
 const ms = performance.now() - t0;
@@ -80,6 +88,7 @@ samples.push(mb());
 send({
   type: 'done',
   ms,
+  appendedMs,
   lastSeq: target,
   rssPeakMB: Math.max(...samples),
   rssMeanMB: Math.round((samples.reduce((a, b) => a + b, 0) / samples.length) * 10) / 10,

@@ -28,7 +28,13 @@ export function benchReading(seq: number, devices = 20): Reading {
 
 /** The edge side of the forward benchmark, as a child process (so its RSS is its own). */
 export interface ForwardEdgeJob {
-  mode: 'sustained' | 'backlog';
+  /**
+   * sustained: appends paced at `offeredPerS` while forwarding; burst: appends as fast as the
+   * log takes them while forwarding; backlog: everything appended offline, then forwarded.
+   */
+  mode: 'sustained' | 'burst' | 'backlog';
+  /** sustained only: readings/s offered to the log. */
+  offeredPerS?: number;
   dir: string;
   edgeId: string;
   mqttUrl: string;
@@ -36,11 +42,19 @@ export interface ForwardEdgeJob {
   count: number;
   /** Readings per append (one group commit). */
   perAppend: number;
-  /** Uplink batch size and window (default: the edge's shipped 500 and 4). */
+  /** Uplink batch size and window (default: the edge's shipped defaults). */
   maxReadings?: number;
   window?: number;
 }
 
 export type ForwardEdgeMessage =
   | { type: 'built'; lastSeq: number; rssMB: number }
-  | { type: 'done'; ms: number; lastSeq: number; rssPeakMB: number; rssMeanMB: number };
+  | {
+      type: 'done';
+      ms: number;
+      /** When the last append committed (ms from the start): the rest is the forwarding lag. */
+      appendedMs: number;
+      lastSeq: number;
+      rssPeakMB: number;
+      rssMeanMB: number;
+    };

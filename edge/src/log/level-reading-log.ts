@@ -149,14 +149,14 @@ class LevelReadingLog implements ReadingLog {
     const none = { firstSeq: 0, lastSeq: 0, count: 0, json: [] };
     if (maxCount < 1 || from > this.#meta.lastSeq) return none;
     const lastSeq = Math.min(this.#meta.lastSeq, from + maxCount - 1);
-    // One native read for the whole range instead of one promise per value. Pending seqs are
-    // contiguous, but a drop (log bounds) may remove the oldest ones meanwhile: the first seq
-    // comes from the first key read, never from `from`.
-    const entries = await this.#db.iterator({ gte: seqKey(from), lte: seqKey(lastSeq) }).all();
-    const firstKey = entries[0]?.[0];
-    if (!firstKey) return none;
-    const firstSeq = Number(firstKey.readBigUInt64BE(1));
-    const values = entries.map((e) => e[1]);
+    // One native read for the whole range instead of one promise per value, values only (no
+    // key buffers). Pending seqs are contiguous, but a drop (log bounds) may remove the oldest
+    // ones meanwhile: the first seq comes from the first value read (each carries its seq),
+    // never from `from`.
+    const values = await this.#db.values({ gte: seqKey(from), lte: seqKey(lastSeq) }).all();
+    const first = values[0];
+    if (first === undefined) return none;
+    const firstSeq = decodeReading(first).seq;
     let count = values.length;
     let valueBytes = 0; // what maxBytes limits: the JSON a batch will carry
     let bytes = 0; // what the log's bound counts: keys and values
