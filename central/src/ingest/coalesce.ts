@@ -1,7 +1,11 @@
 import type { DecodedBatch } from './decoded-batch.js';
 
-/** Readings one merged transaction may carry (one JSON document; no practical limit). */
-export const MAX_COALESCED_READINGS = 20_000;
+/**
+ * Readings one merged transaction may carry: four of the edge's default batches, half its default
+ * window. A smaller group leaves the rest of the window queued behind it, so the next transaction
+ * can start the moment this one commits, instead of waiting for the edge to refill.
+ */
+export const MAX_COALESCED_READINGS = 8_000;
 
 /**
  * Group commit at the central: batches of one edge that queued up while the previous transaction
