@@ -1,4 +1,5 @@
 import type { Reading } from '@gridlink/shared';
+import type { NewReading } from './types.js';
 
 /**
  * Key layout in the store: readings under `r` + 8-byte big-endian seq, so LevelDB's bytewise
@@ -9,15 +10,28 @@ export const KEY_BYTES = 9;
 export const META_KEY = Buffer.from('m');
 
 export function seqKey(seq: number): Buffer {
-  const key = Buffer.alloc(KEY_BYTES);
+  const key = Buffer.allocUnsafe(KEY_BYTES);
   key[0] = READING_PREFIX;
-  key.writeBigUInt64BE(BigInt(seq), 1);
+  // Two 32-bit halves: seqs are safe integers, and this spares a BigInt per key.
+  key.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 1);
+  key.writeUInt32BE(seq >>> 0, 5);
   return key;
 }
 
 /** A reading is stored as its wire JSON, so stored bytes are close to bytes on the wire. */
 export function encodeReading(reading: Reading): string {
   return JSON.stringify(reading);
+}
+
+/**
+ * A new reading as stored under `seq`: the seq first, then the reading's own JSON, so an append
+ * does not copy every reading to add its seq. (A reading that carries a seq of its own, which the
+ * type forbids, is copied: the stored seq must be the log's.)
+ */
+export function encodeNewReading(reading: NewReading, seq: number): string {
+  if ('seq' in reading) return JSON.stringify({ ...reading, seq });
+  const json = JSON.stringify(reading);
+  return json.length > 2 ? `{"seq":${seq},${json.slice(1)}` : `{"seq":${seq}}`;
 }
 
 export function decodeReading(value: string): Reading {

@@ -7,7 +7,7 @@ import {
   decodeMeta,
   decodeReading,
   encodeMeta,
-  encodeReading,
+  encodeNewReading,
   entryBytes,
   KEY_BYTES,
   type LogMeta,
@@ -122,11 +122,11 @@ class LevelReadingLog implements ReadingLog {
       // Readings and the new lastSeq in one atomic batch: a seq is never handed out twice.
       await this.#commit((writes) => {
         let bytes = 0;
-        readings.forEach((r, i) => {
-          const value = encodeReading({ ...r, seq: firstSeq + i });
+        for (let i = 0; i < readings.length; i++) {
+          const value = encodeNewReading(readings[i] as NewReading, firstSeq + i);
           bytes += entryBytes(value);
           writes.put(seqKey(firstSeq + i), value);
-        });
+        }
         return { ...this.#meta, lastSeq, bytes: this.#meta.bytes + bytes };
       });
       await this.#enforceBounds();
