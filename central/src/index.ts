@@ -2,5 +2,5 @@ export { mintToken, type Role } from './auth/index.js';
 export { type Central, type StartOptions, startCentral } from './central.js';
 export { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 export { upsertEdgeCredential } from './edges/index.js';
-export { MeterDirectory, storeBatch, toDecodedBatch } from './ingest/index.js';
+export { decodeTelemetry, MeterDirectory, storeBatch, toDecodedBatch } from './ingest/index.js';
 export { type Database, openDatabase, type StorageOptions } from './storage/index.js';
