@@ -183,48 +183,57 @@ export class ModbusLink {
     priority: Priority,
     body: (client: ModbusClient, done: (err: unknown, value?: T) => void) => void,
   ): Promise<T> {
-    return this.#queue.run(
-      priority,
-      () =>
-        new Promise<T>((resolve, reject) => {
-          const started = this.#now();
-          let settled = false;
-          const done = (err: unknown, value?: T): void => {
-            if (settled) return;
-            settled = true;
-            let failure: GridlinkError | undefined;
-            if (err) {
-              failure = err instanceof GridlinkError ? err : toModbusError(err, what());
-              this.#count(unitId, fn, started, failure.code);
-              // An exception reply is a complete, well-formed frame; anything else may leave
-              // bytes (a late reply) on the wire.
-              if (failure.code !== 'GL_MODBUS_EXCEPTION' && this.#transport.concurrency === 1)
-                this.#drop();
-            } else {
-              this.#count(unitId, fn, started, undefined);
-            }
-            const settle = () => (failure ? reject(failure) : resolve(value as T));
-            // The bus stays ours for the silence after the transaction (RTU t3.5).
-            if (this.#transport.gapMs > 0) setTimeout(settle, this.#transport.gapMs);
-            else settle();
+    // An idle link (the common case for a native TCP device) runs the transaction at once, and
+    // gives its slot back as it settles: one promise per transaction.
+    const direct = this.#queue.tryAcquire();
+    const transaction = () =>
+      new Promise<T>((resolve, reject) => {
+        const started = this.#now();
+        let settled = false;
+        const done = (err: unknown, value?: T): void => {
+          if (settled) return;
+          settled = true;
+          let failure: GridlinkError | undefined;
+          if (err) {
+            failure = err instanceof GridlinkError ? err : toModbusError(err, what());
+            this.#count(unitId, fn, started, failure.code);
+            // An exception reply is a complete, well-formed frame; anything else may leave
+            // bytes (a late reply) on the wire.
+            if (failure.code !== 'GL_MODBUS_EXCEPTION' && this.#transport.concurrency === 1)
+              this.#drop();
+          } else {
+            this.#count(unitId, fn, started, undefined);
+          }
+          const settle = () => {
+            if (direct) this.#queue.release();
+            if (failure) reject(failure);
+            else resolve(value as T);
           };
-          const send = (client: ModbusClient) => {
-            // setID/setTimeout are read synchronously when the request is framed, so several
-            // requests in flight on one TCP client each keep their own unit id and timeout.
-            client.setID(unitId);
-            client.setTimeout(timeoutMs);
-            try {
-              body(client, done);
-            } catch (err) {
-              done(err);
-            }
-          };
-          // An open client is used as is, synchronously.
+          // The bus stays ours for the silence after the transaction (RTU t3.5).
+          if (this.#transport.gapMs > 0) setTimeout(settle, this.#transport.gapMs);
+          else settle();
+        };
+        const send = (client: ModbusClient) => {
+          // setID/setTimeout are read synchronously when the request is framed, so several
+          // requests in flight on one TCP client each keep their own unit id and timeout.
+          client.setID(unitId);
+          client.setTimeout(timeoutMs);
+          try {
+            body(client, done);
+          } catch (err) {
+            done(err);
+          }
+        };
+        // An open client is used as is, synchronously. Whatever throws settles (and releases).
+        try {
           const open = this.#client;
           if (open?.isOpen && !this.#closed) send(open);
           else this.#connect(what()).then(send, done);
-        }),
-    );
+        } catch (err) {
+          done(err);
+        }
+      });
+    return direct ? transaction() : this.#queue.run(priority, transaction);
   }
 
   #count(unitId: number, fn: number, started: number, code: ErrorCode | undefined): void {

@@ -33,4 +33,23 @@ describe('TransactionQueue (bus arbiter)', () => {
     );
     await expect(q.run('poll', async () => 7)).resolves.toBe(7);
   });
+
+  it('tryAcquire takes a free slot only when nobody waits, and release starts the next job', async () => {
+    const q = new TransactionQueue();
+    expect(q.tryAcquire()).toBe(true);
+    expect(q.tryAcquire()).toBe(false); // the one slot is taken
+    const order: string[] = [];
+    const queued = q.run('poll', async () => {
+      order.push('queued');
+    });
+    expect(q.depth).toBe(1);
+    order.push('release');
+    q.release();
+    await queued;
+    expect(order).toEqual(['release', 'queued']);
+    expect(q.tryAcquire()).toBe(true);
+    q.release();
+    q.close();
+    expect(q.tryAcquire()).toBe(false);
+  });
 });

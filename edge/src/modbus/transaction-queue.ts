@@ -53,6 +53,22 @@ export class TransactionQueue {
     });
   }
 
+  /**
+   * The idle fast path without a promise of the queue's own: takes a slot when one is free and
+   * nobody waits, and the caller must then call `release()` exactly once when its transaction is
+   * over. Returns false (nothing taken) otherwise; then use `run`.
+   */
+  tryAcquire(): boolean {
+    if (this.#closed || this.#active >= this.#concurrency || this.depth > 0) return false;
+    this.#active++;
+    return true;
+  }
+
+  /** Gives back a slot taken by `tryAcquire`, starting the next waiting job. */
+  release(): void {
+    this.#release();
+  }
+
   close(): void {
     this.#closed = true;
   }

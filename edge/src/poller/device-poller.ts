@@ -8,7 +8,7 @@ import {
 } from '@gridlink/shared';
 import type { Logger } from 'pino';
 import type { ModbusLink } from '../modbus/index.js';
-import { type PolledReading, readDevice } from './read-device.js';
+import { type PolledReading, type ReadTarget, readDevice } from './read-device.js';
 
 export interface Clock {
   now(): number;
@@ -62,6 +62,9 @@ export class DevicePoller {
   #probeAt = 0;
   #backoffMs = 0;
   readonly #health: DeviceHealth;
+  readonly #target: ReadTarget;
+  readonly #probe: ReadTarget;
+  readonly #now = (): number => this.#clock.now();
   readonly #errors: DeviceErrorCounts = {};
 
   constructor(options: DevicePollerOptions) {
@@ -73,6 +76,10 @@ export class DevicePoller {
       maxRegisters: options.device.maxRegisters ?? 125,
     });
     this.#health = initialDeviceHealth(options.device.id);
+    const { id, unitId, timeoutMs, retries } = options.device;
+    this.#target = { deviceId: id, unitId, timeoutMs, retries };
+    // An offline device is only probed: its first block, no retries.
+    this.#probe = { ...this.#target, retries: 0 };
   }
 
   get deviceId(): string {
@@ -122,30 +129,10 @@ export class DevicePoller {
     this.#health.polls++;
     const offline = this.#isOffline();
     const blocks = offline ? this.#blocks.slice(0, 1) : this.#blocks;
-    let result = await readDevice(
-      link,
-      {
-        deviceId: device.id,
-        unitId: device.unitId,
-        timeoutMs: device.timeoutMs,
-        retries: offline ? 0 : device.retries,
-      },
-      blocks,
-      () => this.#clock.now(),
-    );
+    let result = await readDevice(link, offline ? this.#probe : this.#target, blocks, this.#now);
     if (offline && result.reading && this.#blocks.length > 1) {
       // The probe answered: read the whole device now rather than report a partial reading.
-      result = await readDevice(
-        link,
-        {
-          deviceId: device.id,
-          unitId: device.unitId,
-          timeoutMs: device.timeoutMs,
-          retries: device.retries,
-        },
-        this.#blocks,
-        () => this.#clock.now(),
-      );
+      result = await readDevice(link, this.#target, this.#blocks, this.#now);
     }
     for (const err of result.errors) this.#errors[err.code] = (this.#errors[err.code] ?? 0) + 1;
     if (result.refused.length > 0) {

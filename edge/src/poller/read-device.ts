@@ -34,33 +34,35 @@ interface BlockRead {
   refused: boolean;
 }
 
-/** One block with up to `retries` immediate retries; an exception reply is final. */
-async function readBlock(
+const blockData = (data: Buffer): BlockRead => ({ data, error: undefined, refused: false });
+
+/**
+ * One block with up to `retries` immediate retries; an exception reply is final. Chained with
+ * `then` rather than an async loop: this runs once per transaction.
+ */
+function readBlock(
   link: ModbusLink,
   target: ReadTarget,
   block: ReadBlock,
+  attempt = 0,
 ): Promise<BlockRead> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const data = await link.read({
-        unitId: target.unitId,
-        fn: block.fn,
-        start: block.start,
-        count: block.count,
-        timeoutMs: target.timeoutMs,
-      });
-      return { data, error: undefined, refused: false };
-    } catch (err) {
-      if (!isGridlinkError(err)) throw err;
-      if (attempt >= target.retries || err.code === 'GL_MODBUS_EXCEPTION') {
-        const refused =
-          err.code === 'GL_MODBUS_EXCEPTION' &&
-          (err.details as { exceptionCode?: number })?.exceptionCode === 2 &&
-          block.fields.length > 1;
-        return { data: undefined, error: err, refused };
-      }
-    }
-  }
+  const request = {
+    unitId: target.unitId,
+    fn: block.fn,
+    start: block.start,
+    count: block.count,
+    timeoutMs: target.timeoutMs,
+  };
+  return link.read(request).then(blockData, (err: unknown) => {
+    if (!isGridlinkError(err)) throw err;
+    if (attempt < target.retries && err.code !== 'GL_MODBUS_EXCEPTION')
+      return readBlock(link, target, block, attempt + 1);
+    const refused =
+      err.code === 'GL_MODBUS_EXCEPTION' &&
+      (err.details as { exceptionCode?: number })?.exceptionCode === 2 &&
+      block.fields.length > 1;
+    return { data: undefined, error: err, refused };
+  });
 }
 
 /**
