@@ -4,12 +4,10 @@ import { z } from 'zod';
  * An edge or device id: safe inside an MQTT topic level (no `/`, `+`, `#`, no NUL — MQTT-4.7.1)
  * and in a URL path. 1..64 characters.
  */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const idSchema = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-    'must be 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)',
-  );
+  .regex(ID_PATTERN, 'must be 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)');
 
 export const TOPIC_ROOT = 'gl/v1';
 

@@ -1,10 +1,12 @@
-import type { TelemetryBatch } from './telemetry.js';
-import { MAX_BATCH_READINGS } from './telemetry.js';
+import { ID_PATTERN as ID } from '../topics/index.js';
+import {
+  EPOCH_PATTERN as EPOCH,
+  MAX_BATCH_READINGS,
+  type TelemetryBatch,
+  VALUE_NAME_PATTERN as VALUE_NAME,
+} from './telemetry.js';
 
-// The same patterns as the zod schemas (idSchema, epochSchema, valueNameSchema).
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const EPOCH = /^[A-Za-z0-9-]{8,64}$/;
-const VALUE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+// The schemas' own patterns (idSchema, epochSchema, valueNameSchema), so the two cannot drift.
 const BATCH_KEYS = 7;
 const READING_KEYS = 5;
 

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { idSchema } from '../topics/index.js';
 
 /** A value name inside a reading: the profile field name, e.g. `voltage_l1`. */
+export const VALUE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 export const valueNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be snake_case, 1-64 chars');
+  .regex(VALUE_NAME_PATTERN, 'must be snake_case, 1-64 chars');
 
 const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
@@ -22,9 +23,8 @@ export const readingSchema = z.object({
 export type Reading = z.infer<typeof readingSchema>;
 
 /** An epoch names one instance of an edge log; a wiped store gets a new one. */
-export const epochSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8-64 of A-Z a-z 0-9 -');
+export const EPOCH_PATTERN = /^[A-Za-z0-9-]{8,64}$/;
+export const epochSchema = z.string().regex(EPOCH_PATTERN, 'must be 8-64 of A-Z a-z 0-9 -');
 
 export const MAX_BATCH_READINGS = 5000;
 
