@@ -182,7 +182,7 @@ class LevelReadingLog implements ReadingLog {
       const floor = pendingFloor(this.#meta);
       const bytes = this.#sent.bytesOf(floor + 1, target) ?? (await this.#headBytes(target));
       await this.#commit((writes) => {
-        for (let seq = pendingFloor(this.#meta) + 1; seq <= target; seq++) writes.del(seqKey(seq));
+        for (let seq = floor + 1; seq <= target; seq++) writes.del(seqKey(seq));
         return { ...this.#meta, ackedUpTo: target, bytes: this.#meta.bytes - bytes };
       });
       this.#sent.forgetUpTo(target);
