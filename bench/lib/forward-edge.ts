@@ -1,9 +1,12 @@
 /**
  * Child process of bench/forward.ts: the edge's store-and-forward half (LevelDB log, mqtt.js,
  * Uplink with the shipped defaults) fed by a synthetic producer.
- *  - sustained: connect, then append `count` readings at `offeredPerS` (paced, as polls make
- *    them) while the uplink forwards; done when the central acknowledged the last one.
- *  - burst: the same with the appends back to back, as fast as the log takes them.
+ *  - sustained: connect, then append at `offeredPerS` (paced, as polls make them) while the
+ *    uplink forwards; done when the central acknowledged reading `count`. The load goes on until
+ *    then, so the last measured readings travel under the same load as the first (and no
+ *    partial batch waits for its timer because the producer stopped).
+ *  - burst: `count` readings appended back to back, as fast as the log takes them; done when
+ *    the last is acknowledged.
  *  - backlog: append `count` readings offline, report `built`, wait for `go`, connect, and time
  *    the drain; RSS is sampled every 50 ms meanwhile.
  */
@@ -45,6 +48,7 @@ if (job.mode === 'backlog') {
 const samples: number[] = [];
 const sampler = setInterval(() => samples.push(mb()), 50);
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const client = mqtt.connect(job.mqttUrl, {
   username: job.edgeId,
   password: job.secret,
@@ -57,39 +61,59 @@ const uplink = new Uplink({
   log,
   mqtt: client,
   logger: pino({ level: 'silent' }),
-  // The edge's shipped defaults, except a short partial-batch delay.
+  // The edge's shipped defaults.
   batch: {
     maxReadings: job.maxReadings ?? shipped.maxReadings,
     maxBytes: job.maxReadings ? 4 * 1024 * 1024 : shipped.maxBytes,
-    maxDelayMs: 20,
+    maxDelayMs: shipped.maxDelayMs,
   },
   window: job.window ?? shipped.window,
   resendAfterMs: shipped.resendAfterMs,
 });
+// The moment the central acknowledged reading `count` (the producer may have gone past it).
+let ackedMs: number | undefined;
+const countAcked = new Promise<void>((resolve) => {
+  const onAck = ({ upTo }: { upTo: number }) => {
+    if (upTo < job.count) return;
+    ackedMs = performance.now() - t0;
+    uplink.off('ack', onAck);
+    resolve();
+  };
+  uplink.on('ack', onAck);
+});
 uplink.start();
-if (job.mode !== 'backlog') {
-  // sustained: one append every `every` ms, as polls would make them (catching up at once when
-  // behind); burst: back to back, yielding to the uplink between appends.
-  const every = job.mode === 'sustained' ? (job.perAppend / (job.offeredPerS ?? 1)) * 1000 : 0;
-  for (let n = 0, i = 0; n < job.count; n += job.perAppend, i++) {
+let appendedMs = 0;
+if (job.mode === 'sustained') {
+  // One append every `every` ms, as polls would make them (catching up at once when behind).
+  const every = (job.perAppend / (job.offeredPerS ?? 1)) * 1000;
+  for (let i = 0; ackedMs === undefined; i++) {
     const wait = t0 + i * every - performance.now();
-    if (wait > 1) await sleep(wait);
+    if (wait > 1) await Promise.race([sleep(wait), countAcked]);
+    if (ackedMs !== undefined) break;
     await appendSome(job.perAppend);
     uplink.notify();
-    if (every === 0) await new Promise<void>((r) => setImmediate(r));
+    if (appendedMs === 0 && seq >= job.count) appendedMs = performance.now() - t0;
   }
+} else if (job.mode === 'burst') {
+  // Back to back, yielding to the uplink between appends.
+  for (let n = 0; n < job.count; n += job.perAppend) {
+    await appendSome(job.perAppend);
+    uplink.notify();
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  appendedMs = performance.now() - t0;
 }
-const appendedMs = performance.now() - t0;
-const target = log.stats().lastSeq;
-while (uplink.stats().lastAcked < target) await once(uplink, 'ack');
-const ms = performance.now() - t0;
+await countAcked;
+const ms = ackedMs ?? performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
 clearInterval(sampler);
 samples.push(mb());
 send({
   type: 'done',
   ms,
   appendedMs,
-  lastSeq: target,
+  cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+  lastSeq: log.stats().lastSeq,
   rssPeakMB: Math.max(...samples),
   rssMeanMB: Math.round((samples.reduce((a, b) => a + b, 0) / samples.length) * 10) / 10,
 });

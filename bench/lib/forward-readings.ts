@@ -52,8 +52,10 @@ export type ForwardEdgeMessage =
   | {
       type: 'done';
       ms: number;
-      /** When the last append committed (ms from the start): the rest is the forwarding lag. */
+      /** When reading `count` was committed to the log (ms from the start): the rest is the forwarding lag. */
       appendedMs: number;
+      /** The edge process's CPU time (all threads) from connect to `ms`. */
+      cpuMs: number;
       lastSeq: number;
       rssPeakMB: number;
       rssMeanMB: number;

@@ -180,6 +180,57 @@ describe('telemetry ingest over MQTT', () => {
 });
 
 describe('group commit at the central', () => {
+  it("stores an edge's next batch while the broker still holds the previous ack, and acks arrive in order", async () => {
+    const t = await startTestCentral();
+    try {
+      const aedes = t.central.broker?.aedes;
+      if (!aedes) throw new Error('the test central runs the embedded broker');
+      // Injected fault: the broker sits on the central's acks to edge-slow (no PUBACK to the
+      // central, no delivery) until the test releases them.
+      const ackTopic = edgeTopic('edge-slow', 'ack');
+      const authorize = aedes.authorizePublish;
+      const held: Array<() => void> = [];
+      aedes.authorizePublish = (client, packet, done) => {
+        const go = () => authorize.call(aedes, client, packet, done);
+        if (packet.topic === ackTopic) held.push(go);
+        else go();
+      };
+      const edge = await t.connectEdge('edge-slow');
+      await edge.subscribeAsync(ackTopic, { qos: 1 });
+      const acks: number[] = [];
+      const last = new Promise<void>((resolve) =>
+        edge.on('message', (_t, p) => {
+          acks.push((JSON.parse(p.toString()) as { upTo: number }).upTo);
+          if (acks.at(-1) === 20) resolve();
+        }),
+      );
+      const rows = async () =>
+        (
+          await sql<{ n: number }>`
+            SELECT count(*)::int AS n FROM readings r JOIN meters m ON m.id = r.meter_id
+            WHERE m.edge_id = 'edge-slow'`.execute(t.central.database.db)
+        ).rows[0]?.n;
+      const send = (firstSeq: number) =>
+        edge.publishAsync(
+          edgeTopic('edge-slow', 'telemetry'),
+          JSON.stringify(batch('edge-slow', firstSeq, 10)),
+          { qos: 1 },
+        );
+      await send(1);
+      await expect.poll(() => held.length).toBe(1); // the first batch committed; its ack is held
+      await send(11);
+      await expect.poll(rows).toBe(20); // the second committed without the first ack's PUBACK
+      expect(acks).toEqual([]);
+      aedes.authorizePublish = authorize;
+      for (const go of held.splice(0)) go();
+      await last;
+      await t.central.ingest.idle();
+      expect(acks).toEqual([10, 20]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('batches published back to back are all stored once and acknowledged up to the last', async () => {
     const t = await startTestCentral();
     try {

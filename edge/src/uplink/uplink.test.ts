@@ -61,6 +61,8 @@ function startUplink(
 async function rig(
   overrides: Partial<UplinkOptions> = {},
   central: Omit<FakeCentralOptions, 'url'> = {},
+  /** What the uplink sees of the log (the rig's own appends go to the log itself). */
+  view: (log: ReadingLog) => ReadingLog = (log) => log,
 ): Promise<Rig> {
   const broker = await startTestBroker();
   cleanups.push(() => broker.close());
@@ -71,7 +73,7 @@ async function rig(
   const log = await openReadingLog({ dir, sync: false });
   cleanups.push(() => log.close());
   const client = connectEdge(broker.url);
-  const uplink = startUplink(log, client, overrides);
+  const uplink = startUplink(view(log), client, overrides);
   const poll = async (count: number) => {
     const next = log.stats().lastSeq + 1;
     await log.append(
@@ -165,6 +167,59 @@ describe('Uplink', () => {
     await until(plain.uplink, allAcked(plain.log, 100));
     expect(plainSent.length).toBeGreaterThan(0);
     expect(plainSent.every((c) => !c)).toBe(true);
+  });
+
+  it('sends a partial batch only on its timer, also when readings land during the read', async () => {
+    const timers = new ManualTimers(); // the partial-batch timer never fires here
+    let landed = false;
+    let landDuringRead: () => Promise<void> = async () => {};
+    let raced: () => void = () => {};
+    const racedOnce = new Promise<void>((resolve) => {
+      raced = resolve;
+    });
+    // The first read that finds readings resolves only after 3 more were appended meanwhile.
+    const racing = (log: ReadingLog): ReadingLog =>
+      new Proxy(log, {
+        get(target, prop) {
+          if (prop === 'readEncoded')
+            return async (...args: Parameters<ReadingLog['readEncoded']>) => {
+              const run = await target.readEncoded(...args);
+              if (run.count > 0 && !landed) {
+                landed = true;
+                await landDuringRead();
+                raced();
+              }
+              return run;
+            };
+          const value = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const r = await rig(
+      { timers, batch: { maxReadings: 10, maxBytes: 64_000, maxDelayMs: 7 } },
+      {},
+      racing,
+    );
+    landDuringRead = async () => {
+      const next = r.log.stats().lastSeq + 1;
+      await r.log.append(
+        [0, 1, 2].map((i) => ({
+          deviceId: 'meter-1',
+          ts: 1_700_000_000_000 + next + i,
+          quality: 'good' as const,
+          values: { n: next + i },
+        })),
+      );
+    };
+    const first = new Promise<{ firstSeq: number; lastSeq: number }>((resolve) =>
+      r.uplink.once('sent', resolve),
+    );
+    await r.poll(4); // read while 3 more land: 4 of 7, which is not a full batch
+    await racedOnce;
+    await r.poll(3); // 10: full
+    expect(await first).toMatchObject({ firstSeq: 1, lastSeq: 10 });
+    await until(r.uplink, allAcked(r.log, 10));
+    expectExactlyOnce(r, 10);
   });
 
   it('resends when an ack is lost, and the central mark dedupes the resend', async () => {

@@ -249,6 +249,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     const { maxReadings } = this.#o.batch;
     while (this.#running && this.#ready && this.#inFlight.length < this.#o.window) {
       const generation = this.#generation;
+      // The end of the log as the read sees it: readings appended while it runs are not in it.
+      const end = this.#o.log.stats().lastSeq;
       const run = await this.#o.log.readEncoded(this.#nextSeq, maxReadings, this.#readBytes);
       if (generation !== this.#generation) continue; // went back meanwhile: read again
       if (!this.#running || !this.#ready) return;
@@ -256,8 +258,9 @@ export class Uplink extends EventEmitter<UplinkEvents> {
         this.#cancelFlush();
         return;
       }
-      // Full when the read stopped at a limit rather than at the end of the log.
-      const full = run.count >= maxReadings || run.lastSeq < this.#o.log.stats().lastSeq;
+      // Full when the read stopped at a limit (count or bytes) short of that end. Readings
+      // appended during the read do not make it full: the next pass reads again, with them.
+      const full = run.count >= maxReadings || run.lastSeq < end;
       if (!full && !this.#flushDue) {
         this.#armFlush();
         return;
