@@ -12,7 +12,12 @@ import { type EmbeddedBroker, type MqttPrincipal, startEmbeddedBroker } from './
 import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 import { verifyEdgeCredential } from './edges/index.js';
 import { createApp } from './http/index.js';
-import { type IngestFaults, TelemetryIngest } from './ingest/index.js';
+import {
+  aedesIngestLink,
+  clientIngestLink,
+  type IngestFaults,
+  TelemetryIngest,
+} from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
 import { createCentralMetrics } from './metrics/index.js';
 import { type Database, openDatabase } from './storage/index.js';
@@ -109,15 +114,19 @@ export async function startCentral(
 
     const ingest = new TelemetryIngest({
       db: database.db,
-      mqtt: client,
+      // In-process on the embedded broker; through the client on an external one.
+      link: broker
+        ? aedesIngestLink(broker.aedes)
+        : clientIngestLink(
+            client,
+            config.mqtt.mode === 'external' && config.mqtt.shareGroup
+              ? `$share/${config.mqtt.shareGroup}/`
+              : '',
+          ),
       logger: logger.child({ component: 'ingest' }),
       metrics,
       maxPayloadBytes: config.ingest.maxPayloadBytes,
       faults: options.faults,
-      subscriptionPrefix:
-        config.mqtt.mode === 'external' && config.mqtt.shareGroup
-          ? `$share/${config.mqtt.shareGroup}/`
-          : '',
     });
     await ingest.start();
     cleanup.push(() => ingest.stop());

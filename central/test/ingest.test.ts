@@ -1,5 +1,7 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { compressIfSmaller, edgeTopic, type TelemetryBatch } from '@gridlink/shared';
+import { Aedes } from 'aedes';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextMessage, startTestCentral, waitForLog } from './helpers/central.js';
@@ -180,21 +182,29 @@ describe('telemetry ingest over MQTT', () => {
 });
 
 describe('group commit at the central', () => {
-  it("stores an edge's next batch while the broker still holds the previous ack, and acks arrive in order", async () => {
-    const t = await startTestCentral();
+  it("stores an edge's next batch while an external broker still holds the previous ack, and acks arrive in order", async () => {
+    // The external broker: a plain aedes whose injected fault sits on the central's acks to
+    // edge-slow (no PUBACK to the central, no delivery) until the test releases them.
+    const aedes = await Aedes.createBroker();
+    const server = createServer(aedes.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const ackTopic = edgeTopic('edge-slow', 'ack');
+    const held: Array<() => void> = [];
+    let holding = true;
+    aedes.authorizePublish = (_client, packet, done) => {
+      if (holding && packet.topic === ackTopic) held.push(() => done(null));
+      else done(null);
+    };
+    const { port } = server.address() as AddressInfo;
+    const t = await startTestCentral({
+      mqtt: {
+        mode: 'external',
+        url: `mqtt://127.0.0.1:${port}`,
+        username: 'central',
+        password: 'not-checked',
+      },
+    });
     try {
-      const aedes = t.central.broker?.aedes;
-      if (!aedes) throw new Error('the test central runs the embedded broker');
-      // Injected fault: the broker sits on the central's acks to edge-slow (no PUBACK to the
-      // central, no delivery) until the test releases them.
-      const ackTopic = edgeTopic('edge-slow', 'ack');
-      const authorize = aedes.authorizePublish;
-      const held: Array<() => void> = [];
-      aedes.authorizePublish = (client, packet, done) => {
-        const go = () => authorize.call(aedes, client, packet, done);
-        if (packet.topic === ackTopic) held.push(go);
-        else go();
-      };
       const edge = await t.connectEdge('edge-slow');
       await edge.subscribeAsync(ackTopic, { qos: 1 });
       const acks: number[] = [];
@@ -221,13 +231,14 @@ describe('group commit at the central', () => {
       await send(11);
       await expect.poll(rows).toBe(20); // the second committed without the first ack's PUBACK
       expect(acks).toEqual([]);
-      aedes.authorizePublish = authorize;
+      holding = false;
       for (const go of held.splice(0)) go();
       await last;
       await t.central.ingest.idle();
       expect(acks).toEqual([10, 20]);
     } finally {
       await t.close();
+      await new Promise<void>((resolve) => aedes.close(() => server.close(() => resolve())));
     }
   });
 

@@ -1,5 +1,11 @@
 export { coalesceBatches } from './coalesce.js';
 export { type DecodedBatch, decodeTelemetry, toDecodedBatch } from './decoded-batch.js';
+export {
+  aedesIngestLink,
+  clientIngestLink,
+  type IngestHandler,
+  type IngestLink,
+} from './ingest-link.js';
 export { MeterDirectory } from './meter-directory.js';
 export { type BatchOutcome, storeBatch } from './store-batch.js';
 export {

@@ -9,7 +9,6 @@ import {
   parseJsonPayload,
 } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
-import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { recordEdgeStatus } from '../edges/index.js';
 import type { CentralMetrics } from '../metrics/index.js';
@@ -17,18 +16,18 @@ import type { Schema } from '../storage/index.js';
 import { BatchDecoder } from './batch-decoder.js';
 import { coalesceBatches } from './coalesce.js';
 import type { DecodedBatch } from './decoded-batch.js';
+import type { IngestLink } from './ingest-link.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
 import { type BatchOutcome, storeBatch } from './store-batch.js';
 
 export interface TelemetryIngestOptions {
   db: Kysely<Schema>;
-  mqtt: MqttClient;
+  /** The embedded broker in-process, or the MQTT client of an external one (ingest-link.ts). */
+  link: IngestLink;
   logger: Logger;
   metrics: CentralMetrics;
   maxPayloadBytes: number;
-  /** e.g. `$share/gridlink/` when several centrals share one external broker. */
-  subscriptionPrefix?: string;
   /** Fault injection for the store-and-forward fault tests; never set in production. */
   faults?: IngestFaults;
 }
@@ -70,16 +69,14 @@ export class TelemetryIngest {
 
   async start(): Promise<void> {
     this.#decoder.start();
-    const prefix = this.#o.subscriptionPrefix ?? '';
-    this.#o.mqtt.on('message', this.#onMessage);
-    await this.#o.mqtt.subscribeAsync(
-      [allEdgesFilter('telemetry'), allEdgesFilter('status')].map((f) => prefix + f),
-      { qos: 1 },
+    await this.#o.link.subscribe(
+      [allEdgesFilter('telemetry'), allEdgesFilter('status')],
+      this.#onMessage,
     );
   }
 
   async stop(): Promise<void> {
-    this.#o.mqtt.off('message', this.#onMessage);
+    await this.#o.link.unsubscribe();
     await this.idle();
     await this.#decoder.close();
   }
@@ -193,22 +190,20 @@ export class TelemetryIngest {
   }
 
   /**
-   * Publishes an ack without waiting for the broker's PUBACK: the next transaction of the edge
-   * starts at once instead of one broker round trip later. The client sends packets in call
+   * Publishes an ack without waiting for the broker to have it: the next transaction of the edge
+   * starts at once instead of one broker round trip later. Both links hand messages on in call
    * order, so an edge sees its acks in order. A lost ack costs nothing but time: acks are
    * cumulative, and the edge resends after its timeout, which the mark turns into a duplicate.
    */
   #ack(edgeId: string, ack: Ack): void {
-    const sent = this.#o.mqtt
-      .publishAsync(edgeTopic(edgeId, 'ack'), JSON.stringify(ack), { qos: 1 })
-      .then(
-        () => undefined,
-        (err: Error) =>
-          this.#o.logger.warn(
-            { code: 'GL_INTERNAL', edgeId, upTo: ack.upTo, reason: err.message },
-            'publishing an ack failed; the edge will resend',
-          ),
-      );
+    const sent = this.#o.link.publish(edgeTopic(edgeId, 'ack'), JSON.stringify(ack)).then(
+      () => undefined,
+      (err: Error) =>
+        this.#o.logger.warn(
+          { code: 'GL_INTERNAL', edgeId, upTo: ack.upTo, reason: err.message },
+          'publishing an ack failed; the edge will resend',
+        ),
+    );
     this.#acking.add(sent);
     void sent.then(() => this.#acking.delete(sent));
   }
