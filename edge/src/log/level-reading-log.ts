@@ -16,9 +16,14 @@ import {
   pendingFloor,
   seqKey,
 } from './codec.js';
-import { LOG_CACHE_BYTES, LOG_WRITE_BUFFER_BYTES } from './memory-defaults.js';
+import {
+  LOG_CACHE_BYTES,
+  LOG_TAIL_CACHE_BYTES,
+  LOG_WRITE_BUFFER_BYTES,
+} from './memory-defaults.js';
 import { ReadSizes } from './read-sizes.js';
 import { Serial } from './serial.js';
+import { TailCache } from './tail-cache.js';
 import type {
   AppendResult,
   EncodedReadings,
@@ -43,6 +48,11 @@ export interface OpenReadingLogOptions extends ReadingLogBounds {
    */
   cacheBytes?: number;
   writeBufferBytes?: number;
+  /**
+   * The newest readings kept in memory as stored, so the uplink reads right behind the appends
+   * without a LevelDB iterator (0 turns it off). Default 2 MiB.
+   */
+  tailCacheBytes?: number;
 }
 
 type Db = ClassicLevel<Buffer, string>;
@@ -100,6 +110,7 @@ class LevelReadingLog implements ReadingLog {
   readonly #o: OpenReadingLogOptions;
   readonly #serial = new Serial();
   readonly #sent = new ReadSizes();
+  readonly #tail: TailCache;
   /** In-memory mirror of the last committed meta record. */
   #meta: LogMeta;
   #closed = false;
@@ -108,6 +119,7 @@ class LevelReadingLog implements ReadingLog {
     this.#db = db;
     this.#meta = meta;
     this.#o = options;
+    this.#tail = new TailCache(options.tailCacheBytes ?? LOG_TAIL_CACHE_BYTES);
   }
 
   get epoch(): string {
@@ -119,16 +131,24 @@ class LevelReadingLog implements ReadingLog {
       const firstSeq = this.#meta.lastSeq + 1;
       if (readings.length === 0) return { firstSeq, lastSeq: this.#meta.lastSeq };
       const lastSeq = firstSeq + readings.length - 1;
+      const values: string[] = new Array(readings.length);
+      const sizes: number[] = new Array(readings.length);
       // Readings and the new lastSeq in one atomic batch: a seq is never handed out twice.
-      await this.#commit((writes) => {
-        let bytes = 0;
-        for (let i = 0; i < readings.length; i++) {
-          const value = encodeNewReading(readings[i] as NewReading, firstSeq + i);
-          bytes += entryBytes(value);
-          writes.put(seqKey(firstSeq + i), value);
-        }
-        return { ...this.#meta, lastSeq, bytes: this.#meta.bytes + bytes };
-      });
+      await this.#commit(
+        (writes) => {
+          let bytes = 0;
+          for (let i = 0; i < readings.length; i++) {
+            const value = encodeNewReading(readings[i] as NewReading, firstSeq + i);
+            const size = entryBytes(value);
+            values[i] = value;
+            sizes[i] = size;
+            bytes += size;
+            writes.put(seqKey(firstSeq + i), value);
+          }
+          return { ...this.#meta, lastSeq, bytes: this.#meta.bytes + bytes };
+        },
+        () => this.#tail.append(firstSeq, values, sizes),
+      );
       await this.#enforceBounds();
       return { firstSeq, lastSeq };
     });
@@ -149,6 +169,13 @@ class LevelReadingLog implements ReadingLog {
     const none = { firstSeq: 0, lastSeq: 0, count: 0, json: [] };
     if (maxCount < 1 || from > this.#meta.lastSeq) return none;
     const lastSeq = Math.min(this.#meta.lastSeq, from + maxCount - 1);
+    // The common case: right behind the appends, from memory.
+    const cached = this.#tail.read(from, lastSeq - from + 1, maxBytes ?? Infinity, KEY_BYTES);
+    if (cached) {
+      const count = cached.values.length;
+      this.#sent.record(from, from + count - 1, cached.entryBytes);
+      return { firstSeq: from, lastSeq: from + count - 1, count, json: cached.values };
+    }
     // One native read for the whole range instead of one promise per value, values only (no
     // key buffers). Pending seqs are contiguous, but a drop (log bounds) may remove the oldest
     // ones meanwhile: the first seq comes from the first value read (each carries its seq),
@@ -181,10 +208,13 @@ class LevelReadingLog implements ReadingLog {
       if (target <= this.#meta.ackedUpTo) return;
       const floor = pendingFloor(this.#meta);
       const bytes = this.#sent.bytesOf(floor + 1, target) ?? (await this.#headBytes(target));
-      await this.#commit((writes) => {
-        for (let seq = floor + 1; seq <= target; seq++) writes.del(seqKey(seq));
-        return { ...this.#meta, ackedUpTo: target, bytes: this.#meta.bytes - bytes };
-      });
+      await this.#commit(
+        (writes) => {
+          for (let seq = floor + 1; seq <= target; seq++) writes.del(seqKey(seq));
+          return { ...this.#meta, ackedUpTo: target, bytes: this.#meta.bytes - bytes };
+        },
+        () => this.#tail.forgetUpTo(target),
+      );
       this.#sent.forgetUpTo(target);
     });
   }
@@ -216,8 +246,10 @@ class LevelReadingLog implements ReadingLog {
   /**
    * One group commit: `fill` adds its writes to a chained batch (no per-operation objects) and
    * returns the meta record that goes with them; both are written as one atomic batch.
+   * `committed` runs in the same tick as the meta mirror changes, so no read sees one without
+   * the other.
    */
-  async #commit(fill: (writes: Writes) => LogMeta): Promise<void> {
+  async #commit(fill: (writes: Writes) => LogMeta, committed?: () => void): Promise<void> {
     const writes = this.#db.batch();
     let meta: LogMeta;
     try {
@@ -229,6 +261,7 @@ class LevelReadingLog implements ReadingLog {
     }
     await writes.write({ sync: this.#o.sync });
     this.#meta = meta;
+    committed?.();
   }
 
   /**
@@ -254,15 +287,18 @@ class LevelReadingLog implements ReadingLog {
       keys.push(key);
     }
     if (plan.drops === 0) return;
-    await this.#commit((writes) => {
-      for (const key of keys) writes.del(key);
-      return {
-        ...this.#meta,
-        dropped: this.#meta.dropped + plan.drops,
-        droppedUpTo: plan.droppedUpTo,
-        bytes: this.#meta.bytes - plan.freed,
-      };
-    });
+    await this.#commit(
+      (writes) => {
+        for (const key of keys) writes.del(key);
+        return {
+          ...this.#meta,
+          dropped: this.#meta.dropped + plan.drops,
+          droppedUpTo: plan.droppedUpTo,
+          bytes: this.#meta.bytes - plan.freed,
+        };
+      },
+      () => this.#tail.forgetUpTo(plan.droppedUpTo),
+    );
     this.#sent.forgetUpTo(plan.droppedUpTo);
   }
 }

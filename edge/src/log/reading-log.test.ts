@@ -13,10 +13,23 @@ afterEach(async () => {
 
 describeReadingLog('memory', async (bounds) => createMemoryReadingLog(bounds));
 
-for (const sync of [true, false]) {
-  describeReadingLog(`LevelDB (sync: ${sync})`, async (bounds) => {
+// The default tail cache serves most reads from memory; with it off (0) or a tiny one (300
+// bytes: a reading or two), reads go to LevelDB or straddle the two.
+for (const [sync, tailCacheBytes] of [
+  [true, undefined],
+  [false, undefined],
+  [false, 0],
+  [false, 300],
+] as const) {
+  const tail = tailCacheBytes === undefined ? '' : `, tail cache ${tailCacheBytes} bytes`;
+  describeReadingLog(`LevelDB (sync: ${sync}${tail})`, async (bounds) => {
     const dir = await mkdtemp(join(tmpdir(), 'gl-log-'));
     dirs.push(dir);
-    return openReadingLog({ dir, sync, ...bounds });
+    return openReadingLog({
+      dir,
+      sync,
+      ...bounds,
+      ...(tailCacheBytes === undefined ? {} : { tailCacheBytes }),
+    });
   });
 }
