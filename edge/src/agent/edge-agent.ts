@@ -59,6 +59,7 @@ export async function startEdge(
     maxAgeMs: config.log.maxAgeDays * 86_400_000,
     cacheBytes: config.log.cacheBytes,
     writeBufferBytes: config.log.writeBufferBytes,
+    tailCacheBytes: config.log.tailCacheBytes,
   });
   const statusTopic = edgeTopic(config.edgeId, 'status');
   const client = mqtt.connect(config.mqtt.url, {

@@ -1,6 +1,10 @@
 import { formatZodIssues, GridlinkError, idSchema } from '@gridlink/shared';
 import { z } from 'zod';
-import { LOG_CACHE_BYTES, LOG_WRITE_BUFFER_BYTES } from '../log/memory-defaults.js';
+import {
+  LOG_CACHE_BYTES,
+  LOG_TAIL_CACHE_BYTES,
+  LOG_WRITE_BUFFER_BYTES,
+} from '../log/memory-defaults.js';
 
 /** Poll settings every polled (Modbus) device has. */
 const pollSettings = {
@@ -190,6 +194,13 @@ export const edgeConfigSchema = z
           .min(64 * 1024)
           .max(256 * 1024 * 1024)
           .default(LOG_WRITE_BUFFER_BYTES),
+        /** The newest readings in memory (V8 heap) for the uplink; 0 = always read LevelDB. */
+        tailCacheBytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(64 * 1024 * 1024)
+          .default(LOG_TAIL_CACHE_BYTES),
       })
       .strict()
       .prefault({}),
