@@ -2,6 +2,7 @@ import type { TelemetryBatch } from '@gridlink/shared';
 import { describe, expect, it } from 'vitest';
 import { coalesceBatches } from './coalesce.js';
 import { type DecodedBatch, toDecodedBatch } from './decoded-batch.js';
+import { jsonbText } from './jsonb-document.js';
 
 const telemetry = (
   firstSeq: number,
@@ -27,7 +28,7 @@ const telemetry = (
 const b = (...args: Parameters<typeof telemetry>): DecodedBatch =>
   toDecodedBatch(telemetry(...args));
 const seqsOf = (batch: DecodedBatch) =>
-  (JSON.parse(batch.readingsJson) as Array<{ seq: number }>).map((r) => r.seq);
+  (JSON.parse(jsonbText(batch.readingsDoc)) as Array<{ seq: number }>).map((r) => r.seq);
 
 const shape = (groups: ReturnType<typeof coalesceBatches>) =>
   groups.map((g) => [g.batch.epoch, g.batch.firstSeq, g.batch.lastSeq, g.count]);

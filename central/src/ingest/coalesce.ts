@@ -1,4 +1,5 @@
 import type { DecodedBatch } from './decoded-batch.js';
+import { concatJsonbArrays } from './jsonb-document.js';
 
 /**
  * Readings one merged transaction may carry. A group smaller than what an edge keeps in flight
@@ -39,8 +40,7 @@ export function coalesceBatches(
         dropped: b.dropped,
         droppedUpTo: b.droppedUpTo,
         deviceIds: [...new Set([...last.batch.deviceIds, ...b.deviceIds])],
-        // Two JSON arrays into one: `[a…]` + `[b…]` -> `[a…,b…]`.
-        readingsJson: `${last.batch.readingsJson.slice(0, -1)},${b.readingsJson.slice(1)}`,
+        readingsDoc: concatJsonbArrays(last.batch.readingsDoc, b.readingsDoc),
       };
       last.count++;
     } else {

@@ -15,7 +15,12 @@ port.on('message', ({ id, edgeId, payload }: DecodeRequest) => {
   let response: DecodeResponse;
   try {
     const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    response = { id, ok: true, batch: decodeTelemetry(edgeId, bytes, maxPayloadBytes) };
+    const batch = decodeTelemetry(edgeId, bytes, maxPayloadBytes);
+    // The document has a buffer of its own: moved to the main thread, not copied.
+    port.postMessage({ id, ok: true, batch } satisfies DecodeResponse, [
+      batch.readingsDoc.buffer as ArrayBuffer,
+    ]);
+    return;
   } catch (err) {
     response = {
       id,

@@ -6,11 +6,12 @@ import {
   type TelemetryBatch,
   telemetryBatchSchema,
 } from '@gridlink/shared';
+import { jsonbDocument } from './jsonb-document.js';
 
 /**
  * A validated telemetry batch as the store takes it: the header, the devices it names, and its
  * readings as one JSON array re-encoded from the validated values (never the payload's own
- * text), ready to be handed to the database as one document.
+ * text), ready to be handed to the database as one binary jsonb document.
  */
 export interface DecodedBatch {
   edgeId: string;
@@ -21,8 +22,8 @@ export interface DecodedBatch {
   droppedUpTo: number;
   /** Each deviceId of the readings, once. */
   deviceIds: string[];
-  /** JSON array of the readings, seqs firstSeq..lastSeq in order. */
-  readingsJson: string;
+  /** JSON array of the readings, seqs firstSeq..lastSeq in order, as binary jsonb. */
+  readingsDoc: Uint8Array;
 }
 
 export function toDecodedBatch(batch: TelemetryBatch): DecodedBatch {
@@ -34,7 +35,7 @@ export function toDecodedBatch(batch: TelemetryBatch): DecodedBatch {
     dropped: batch.dropped,
     droppedUpTo: batch.droppedUpTo,
     deviceIds: [...new Set(batch.readings.map((r) => r.deviceId))],
-    readingsJson: JSON.stringify(batch.readings),
+    readingsDoc: jsonbDocument(JSON.stringify(batch.readings)),
   };
 }
 

@@ -81,7 +81,7 @@ async function insertReadingsAndAdvance(
       INSERT INTO readings (stream_id, seq, meter_id, ts, quality, values)
       SELECT ${streamId}, x.seq, (${meters}::jsonb ->> x."deviceId")::int,
              to_timestamp(x.ts / 1000.0), x.quality, x.values
-      FROM jsonb_to_recordset(${batch.readingsJson}::jsonb)
+      FROM jsonb_to_recordset(${batch.readingsDoc}::jsonb)
         AS x(seq bigint, "deviceId" text, ts bigint, quality text, values jsonb)
       WHERE x.seq > ${mark}
     )

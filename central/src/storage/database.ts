@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
@@ -23,7 +23,17 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
   let db: Kysely<Schema>;
   if (options.kind === 'pglite') {
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-    const pglite = await PGlite.create({ dataDir: options.dataDir, extensions: { btree_gist } });
+    const jsonb = types.serializers[types.JSONB] as (value: unknown) => string;
+    const pglite = await PGlite.create({
+      dataDir: options.dataDir,
+      extensions: { btree_gist },
+      // Bytes given for a jsonb parameter are already jsonb's binary format (ingest/jsonb-document.ts):
+      // PGlite sends them as a binary parameter, as node-postgres does with a Buffer.
+      serializers: {
+        [types.JSONB]: (value: unknown) =>
+          (value instanceof Uint8Array ? value : jsonb(value)) as string,
+      },
+    });
     db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
   } else {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
