@@ -114,6 +114,7 @@ export async function startCentral(
 
     const ingest = new TelemetryIngest({
       db: database.db,
+      copyTransaction: database.copyTransaction,
       // In-process on the embedded broker; through the client on an external one.
       link: broker
         ? aedesIngestLink(broker.aedes)

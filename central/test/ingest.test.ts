@@ -1,9 +1,10 @@
 import { type AddressInfo, createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { compressIfSmaller, edgeTopic, type TelemetryBatch } from '@gridlink/shared';
+import { compressIfSmaller, edgeTopic, type Reading, type TelemetryBatch } from '@gridlink/shared';
 import { Aedes } from 'aedes';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../src/auth/index.js';
 import { nextMessage, startTestCentral, waitForLog } from './helpers/central.js';
 
 const batch = (
@@ -65,6 +66,49 @@ describe('telemetry ingest over MQTT', () => {
     expect(await count('edge-i1')).toBe(10);
     expect(t.lines.some((l) => l.code === 'GL_BATCH_DUPLICATE' && l.edgeId === 'edge-i1')).toBe(
       true,
+    );
+  });
+
+  it("a stream's first batch goes in as JSON and teaches the decoder its ids; later ones go in by COPY", async () => {
+    const token = await mintToken(t.central.database.db, { role: 'operator' });
+    const copied = async () => {
+      const res = await fetch(`${t.central.http.url}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return Number(/^gl_ingest_copy_readings_total (\d+)$/m.exec(await res.text())?.[1]);
+    };
+    const before = await copied();
+    const edge = await t.connectEdge('edge-copy');
+    const ackTopic = edgeTopic('edge-copy', 'ack');
+    await edge.subscribeAsync(ackTopic, { qos: 1 });
+    const send = async (b: TelemetryBatch) => {
+      const ack = nextMessage(edge, ackTopic);
+      await edge.publishAsync(edgeTopic('edge-copy', 'telemetry'), JSON.stringify(b), { qos: 1 });
+      return JSON.parse((await ack).toString()) as { upTo: number };
+    };
+    expect(await send(batch('edge-copy', 1, 10))).toMatchObject({ upTo: 10 }); // JSON, teaches
+    expect(await copied()).toBe(before);
+    expect(await send(batch('edge-copy', 11, 10))).toMatchObject({ upTo: 20 }); // COPY
+    expect(await copied()).toBe(before + 10);
+    // A device the decoder has not been taught: JSON again, then COPY once it is known.
+    const third = batch('edge-copy', 21, 5);
+    third.readings[4] = { ...(third.readings[4] as Reading), deviceId: 'meter-2' };
+    expect(await send(third)).toMatchObject({ upTo: 25 });
+    expect(await copied()).toBe(before + 10);
+    const fourth = batch('edge-copy', 26, 5);
+    fourth.readings[0] = { ...(fourth.readings[0] as Reading), deviceId: 'meter-2' };
+    expect(await send(fourth)).toMatchObject({ upTo: 30 });
+    expect(await copied()).toBe(before + 15);
+    const rows = await sql<{ seq: string; device_id: string; energy: number }>`
+      SELECT r.seq::text AS seq, m.device_id, (r.values->>'energy_import')::float8 AS energy
+      FROM readings r JOIN meters m ON m.id = r.meter_id
+      WHERE m.edge_id = 'edge-copy' ORDER BY r.seq`.execute(t.central.database.db);
+    expect(rows.rows.map((r) => [Number(r.seq), r.device_id, r.energy])).toEqual(
+      Array.from({ length: 30 }, (_, i) => [
+        i + 1,
+        i + 1 === 25 || i + 1 === 26 ? 'meter-2' : 'meter-1',
+        i + 1,
+      ]),
     );
   });
 

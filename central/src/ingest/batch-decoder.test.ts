@@ -2,7 +2,13 @@ import { gzipSync } from 'node:zlib';
 import { isGridlinkError } from '@gridlink/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchDecoder } from './batch-decoder.js';
+import type { DecodedBatch } from './decoded-batch.js';
 import { jsonbText } from './jsonb-document.js';
+
+const rowsDoc = (batch: DecodedBatch) => {
+  if (batch.rows.kind !== 'json') throw new Error('expected JSON rows');
+  return batch.rows.doc;
+};
 
 const payload = (firstSeq: number, over: Record<string, unknown> = {}) =>
   Buffer.from(
@@ -54,7 +60,7 @@ describe('BatchDecoder (the ingest decode thread)', () => {
     const b = await decoder.decode('e1', payload(7, { extra: 'dropped by the schema' }));
     expect(b).toMatchObject({ edgeId: 'e1', firstSeq: 7, lastSeq: 7, droppedUpTo: 0 });
     expect(b.deviceIds).toEqual(['m1']);
-    expect(JSON.parse(jsonbText(b.readingsDoc))).toEqual([
+    expect(JSON.parse(jsonbText(rowsDoc(b)))).toEqual([
       { seq: 7, deviceId: 'm1', ts: 5, quality: 'good', values: { a: 1 } },
     ]);
   });

@@ -2,13 +2,13 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ErrorCode, GridlinkError } from '@gridlink/shared';
+import type { LearnedIds } from './copy-rows.js';
 import type { DecodedBatch } from './decoded-batch.js';
 
-export interface DecodeRequest {
-  id: number;
-  edgeId: string;
-  payload: Uint8Array;
-}
+export type DecodeRequest =
+  | { type: 'decode'; id: number; edgeId: string; payload: Uint8Array }
+  /** Ids the worker may write into COPY rows from now on. */
+  | { type: 'learn'; ids: LearnedIds };
 
 export type DecodeResponse =
   | { id: number; ok: true; batch: DecodedBatch }
@@ -47,6 +47,8 @@ export class BatchDecoder {
   readonly #waiting = new Map<number, Waiter>();
   #worker: Worker | undefined;
   #nextId = 1;
+  /** What the current worker was taught: `s` + edge + epoch, `m` + edge + device. */
+  #taught = new Set<string>();
 
   constructor(maxPayloadBytes: number) {
     this.#maxPayloadBytes = maxPayloadBytes;
@@ -65,8 +67,39 @@ export class BatchDecoder {
     const worker = this.#worker;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, edgeId, payload: bytes } satisfies DecodeRequest, [bytes.buffer]);
+      worker.postMessage({ type: 'decode', id, edgeId, payload: bytes } satisfies DecodeRequest, [
+        bytes.buffer,
+      ]);
     });
+  }
+
+  /**
+   * Teaches the worker a stream's id and meter ids, so later batches of that stream come back as
+   * COPY rows. Only what this worker does not know yet is sent; messages keep their order, so
+   * payloads sent after this are decoded knowing it.
+   */
+  learn(
+    edgeId: string,
+    epoch: string,
+    streamId: number,
+    meters: ReadonlyMap<string, number>,
+  ): void {
+    const worker = this.#worker;
+    if (!worker) return;
+    const streamKey = `s${edgeId}\u0000${epoch}`;
+    const fresh: Array<[string, number]> = [];
+    for (const [deviceId, meterId] of meters) {
+      const key = `m${edgeId}\u0000${deviceId}`;
+      if (this.#taught.has(key)) continue;
+      this.#taught.add(key);
+      fresh.push([deviceId, meterId]);
+    }
+    if (fresh.length === 0 && this.#taught.has(streamKey)) return;
+    this.#taught.add(streamKey);
+    worker.postMessage({
+      type: 'learn',
+      ids: { edgeId, epoch, streamId, meters: fresh },
+    } satisfies DecodeRequest);
   }
 
   async close(): Promise<void> {
@@ -77,6 +110,7 @@ export class BatchDecoder {
   }
 
   #spawn(): Worker {
+    this.#taught = new Set(); // a new worker knows no ids
     const worker = newWorker({ workerData: { maxPayloadBytes: this.#maxPayloadBytes } });
     worker.unref();
     worker.on('message', (res: DecodeResponse) => {

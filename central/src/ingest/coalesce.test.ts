@@ -1,6 +1,7 @@
 import type { TelemetryBatch } from '@gridlink/shared';
 import { describe, expect, it } from 'vitest';
 import { coalesceBatches } from './coalesce.js';
+import { KnownIds } from './copy-rows.js';
 import { type DecodedBatch, toDecodedBatch } from './decoded-batch.js';
 import { jsonbText } from './jsonb-document.js';
 
@@ -27,8 +28,29 @@ const telemetry = (
 
 const b = (...args: Parameters<typeof telemetry>): DecodedBatch =>
   toDecodedBatch(telemetry(...args));
+const rowsDoc = (batch: DecodedBatch) => {
+  if (batch.rows.kind !== 'json') throw new Error('expected JSON rows');
+  return batch.rows.doc;
+};
+/** The same batch as COPY rows, for a decoder that knows stream 7 and both meters. */
+const known = new KnownIds();
+known.learn({
+  edgeId: 'e1',
+  epoch: 'epoch-0001',
+  streamId: 7,
+  meters: [
+    ['m0', 10],
+    ['m1', 11],
+  ],
+});
+const c = (firstSeq: number, n: number): DecodedBatch =>
+  toDecodedBatch(telemetry(firstSeq, n), known);
+const copyText = (batch: DecodedBatch) => {
+  if (batch.rows.kind !== 'copy') throw new Error('expected COPY rows');
+  return Buffer.from(batch.rows.text).toString('utf8');
+};
 const seqsOf = (batch: DecodedBatch) =>
-  (JSON.parse(jsonbText(batch.readingsDoc)) as Array<{ seq: number }>).map((r) => r.seq);
+  (JSON.parse(jsonbText(rowsDoc(batch))) as Array<{ seq: number }>).map((r) => r.seq);
 
 const shape = (groups: ReturnType<typeof coalesceBatches>) =>
   groups.map((g) => [g.batch.epoch, g.batch.firstSeq, g.batch.lastSeq, g.count]);
@@ -66,5 +88,21 @@ describe('coalesceBatches', () => {
       ['epoch-0001', 1, 6, 2],
       ['epoch-0001', 7, 9, 1],
     ]);
+  });
+
+  it('merges COPY rows by joining their lines, and never merges rows of two kinds', () => {
+    const groups = coalesceBatches([c(1, 2), c(3, 1), b(4, 1), b(5, 1), c(6, 1)]);
+    expect(shape(groups)).toEqual([
+      ['epoch-0001', 1, 3, 2],
+      ['epoch-0001', 4, 5, 2],
+      ['epoch-0001', 6, 6, 1],
+    ]);
+    expect(copyText(groups[0]?.batch as DecodedBatch).split('\n')).toEqual([
+      '7\t1\t10\t1970-01-01T00:00:00.000Z\tgood\t{}',
+      '7\t2\t11\t1970-01-01T00:00:00.000Z\tgood\t{}',
+      '7\t3\t10\t1970-01-01T00:00:00.000Z\tgood\t{}',
+      '',
+    ]);
+    expect(seqsOf(groups[1]?.batch as DecodedBatch)).toEqual([4, 5]);
   });
 });

@@ -1,5 +1,14 @@
-import type { DecodedBatch } from './decoded-batch.js';
+import type { BatchRows, DecodedBatch } from './decoded-batch.js';
 import { concatJsonbArrays } from './jsonb-document.js';
+
+/** The rows of two consecutive batches as one, when both are of one kind (and COPY stream). */
+function mergeRows(a: BatchRows, b: BatchRows): BatchRows | undefined {
+  if (a.kind === 'json' && b.kind === 'json')
+    return { kind: 'json', doc: concatJsonbArrays(a.doc, b.doc) };
+  if (a.kind === 'copy' && b.kind === 'copy' && a.streamId === b.streamId)
+    return { kind: 'copy', streamId: a.streamId, text: Buffer.concat([a.text, b.text]) };
+  return undefined;
+}
 
 /**
  * Readings one merged transaction may carry. A group smaller than what an edge keeps in flight
@@ -15,7 +24,7 @@ export const MAX_COALESCED_READINGS = 8_000;
  * Group commit at the central: batches of one edge that queued up while the previous transaction
  * ran are merged when they continue each other (same epoch, firstSeq = previous lastSeq + 1), so
  * one transaction and one cumulative ack serve them all. Anything else (a resend, a new epoch, a
- * gap) starts a new group, keeping arrival order. The drop fields come from the newest batch:
+ * gap, rows of another kind) starts a new group, keeping arrival order. The drop fields come from the newest batch:
  * both only grow within an epoch.
  */
 export function coalesceBatches(
@@ -25,22 +34,21 @@ export function coalesceBatches(
   const out: Array<{ batch: DecodedBatch; count: number }> = [];
   for (const b of batches) {
     const last = out.at(-1);
-    const merged = last && b.lastSeq - last.batch.firstSeq + 1;
-    if (
-      last &&
-      merged !== undefined &&
+    const continues =
+      last !== undefined &&
       last.batch.edgeId === b.edgeId &&
       last.batch.epoch === b.epoch &&
       b.firstSeq === last.batch.lastSeq + 1 &&
-      merged <= maxReadings
-    ) {
+      b.lastSeq - last.batch.firstSeq + 1 <= maxReadings;
+    const rows = continues ? mergeRows(last.batch.rows, b.rows) : undefined;
+    if (last && rows) {
       last.batch = {
         ...last.batch,
         lastSeq: b.lastSeq,
         dropped: b.dropped,
         droppedUpTo: b.droppedUpTo,
         deviceIds: [...new Set([...last.batch.deviceIds, ...b.deviceIds])],
-        readingsDoc: concatJsonbArrays(last.batch.readingsDoc, b.readingsDoc),
+        rows,
       };
       last.count++;
     } else {

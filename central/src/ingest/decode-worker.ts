@@ -5,20 +5,29 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isGridlinkError } from '@gridlink/shared';
 import type { DecodeRequest, DecodeResponse } from './batch-decoder.js';
+import { KnownIds } from './copy-rows.js';
 import { decodeTelemetry } from './decoded-batch.js';
 
 const { maxPayloadBytes } = workerData as { maxPayloadBytes: number };
 const port = parentPort;
 if (!port) throw new Error('decode-worker runs as a worker thread');
 
-port.on('message', ({ id, edgeId, payload }: DecodeRequest) => {
+const ids = new KnownIds();
+
+port.on('message', (request: DecodeRequest) => {
+  if (request.type === 'learn') {
+    ids.learn(request.ids);
+    return;
+  }
+  const { id, edgeId, payload } = request;
   let response: DecodeResponse;
   try {
     const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    const batch = decodeTelemetry(edgeId, bytes, maxPayloadBytes);
-    // The document has a buffer of its own: moved to the main thread, not copied.
+    const batch = decodeTelemetry(edgeId, bytes, maxPayloadBytes, ids);
+    const rows = batch.rows.kind === 'copy' ? batch.rows.text : batch.rows.doc;
+    // The rows have a buffer of their own: moved to the main thread, not copied.
     port.postMessage({ id, ok: true, batch } satisfies DecodeResponse, [
-      batch.readingsDoc.buffer as ArrayBuffer,
+      rows.buffer as ArrayBuffer,
     ]);
     return;
   } catch (err) {

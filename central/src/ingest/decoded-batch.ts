@@ -6,13 +6,19 @@ import {
   type TelemetryBatch,
   telemetryBatchSchema,
 } from '@gridlink/shared';
+import { copyRows, type KnownIds } from './copy-rows.js';
 import { jsonbDocument } from './jsonb-document.js';
 
 /**
- * A validated telemetry batch as the store takes it: the header, the devices it names, and its
- * readings as one JSON array re-encoded from the validated values (never the payload's own
- * text), ready to be handed to the database as one binary jsonb document.
+ * The readings of a batch, re-encoded from the validated values (never the payload's own text),
+ * seqs firstSeq..lastSeq in order: COPY text rows when the stream and every meter id are known,
+ * else one JSON array as a binary jsonb document.
  */
+export type BatchRows =
+  | { kind: 'copy'; streamId: number; text: Uint8Array }
+  | { kind: 'json'; doc: Uint8Array };
+
+/** A validated telemetry batch as the store takes it: the header, the devices it names, its rows. */
 export interface DecodedBatch {
   edgeId: string;
   epoch: string;
@@ -22,11 +28,16 @@ export interface DecodedBatch {
   droppedUpTo: number;
   /** Each deviceId of the readings, once. */
   deviceIds: string[];
-  /** JSON array of the readings, seqs firstSeq..lastSeq in order, as binary jsonb. */
-  readingsDoc: Uint8Array;
+  rows: BatchRows;
 }
 
-export function toDecodedBatch(batch: TelemetryBatch): DecodedBatch {
+/** With `ids` (the decode worker's), the rows are COPY rows when every id is known. */
+export function toDecodedBatch(batch: TelemetryBatch, ids?: KnownIds): DecodedBatch {
+  const streamId = ids?.stream(batch.edgeId, batch.epoch);
+  const text =
+    ids && streamId !== undefined
+      ? copyRows(streamId, batch.readings, (deviceId) => ids.meter(batch.edgeId, deviceId))
+      : undefined;
   return {
     edgeId: batch.edgeId,
     epoch: batch.epoch,
@@ -35,7 +46,10 @@ export function toDecodedBatch(batch: TelemetryBatch): DecodedBatch {
     dropped: batch.dropped,
     droppedUpTo: batch.droppedUpTo,
     deviceIds: [...new Set(batch.readings.map((r) => r.deviceId))],
-    readingsDoc: jsonbDocument(JSON.stringify(batch.readings)),
+    rows:
+      streamId !== undefined && text
+        ? { kind: 'copy', streamId, text }
+        : { kind: 'json', doc: jsonbDocument(JSON.stringify(batch.readings)) },
   };
 }
 
@@ -47,6 +61,7 @@ export function decodeTelemetry(
   edgeId: string,
   payload: Buffer,
   maxPayloadBytes: number,
+  ids?: KnownIds,
 ): DecodedBatch {
   // A gzip payload (the edge's optional compression) inflates to the JSON, within the limit.
   const json = decodePayload(payload, maxPayloadBytes);
@@ -57,5 +72,5 @@ export function decodeTelemetry(
       `payload edgeId ${batch.edgeId} on the topic of ${edgeId}`,
     );
   }
-  return toDecodedBatch(batch);
+  return toDecodedBatch(batch, ids);
 }

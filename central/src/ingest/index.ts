@@ -1,5 +1,11 @@
 export { coalesceBatches } from './coalesce.js';
-export { type DecodedBatch, decodeTelemetry, toDecodedBatch } from './decoded-batch.js';
+export { COPY_TARGET, copyRows, KnownIds, type LearnedIds } from './copy-rows.js';
+export {
+  type BatchRows,
+  type DecodedBatch,
+  decodeTelemetry,
+  toDecodedBatch,
+} from './decoded-batch.js';
 export {
   aedesIngestLink,
   clientIngestLink,

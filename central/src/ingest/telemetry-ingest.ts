@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { recordEdgeStatus } from '../edges/index.js';
 import type { CentralMetrics } from '../metrics/index.js';
-import type { Schema } from '../storage/index.js';
+import type { CopyTransaction, Schema } from '../storage/index.js';
 import { BatchDecoder } from './batch-decoder.js';
 import { coalesceBatches } from './coalesce.js';
 import type { DecodedBatch } from './decoded-batch.js';
@@ -23,6 +23,11 @@ import { type BatchOutcome, storeBatch } from './store-batch.js';
 
 export interface TelemetryIngestOptions {
   db: Kysely<Schema>;
+  /**
+   * A transaction that can COPY (storage/copy-session.ts). With it, a stream's batches go in by
+   * COPY once its ids are known; without it, every batch goes as a JSON document.
+   */
+  copyTransaction?: CopyTransaction;
   /** The embedded broker in-process, or the MQTT client of an external one (ingest-link.ts). */
   link: IngestLink;
   logger: Logger;
@@ -148,7 +153,10 @@ export class TelemetryIngest {
     const timer = metrics.ingestSeconds.startTimer();
     try {
       const meterIds = await this.#meters.resolve(batch.edgeId, batch.deviceIds);
-      const outcome = await storeBatch(this.#o.db, batch, meterIds);
+      const copy = this.#o.copyTransaction;
+      const outcome = await storeBatch(this.#o.db, batch, meterIds, copy);
+      // The decode thread may write this stream's next batches as COPY rows.
+      if (copy) this.#decoder.learn(batch.edgeId, batch.epoch, outcome.streamId, meterIds);
       metrics.ingestBatches.inc({ outcome: outcome.kind }, received);
       if (received > 1) metrics.ingestCoalesced.inc(received - 1);
       const ctx = {
@@ -159,6 +167,7 @@ export class TelemetryIngest {
       };
       if (outcome.kind === 'stored') {
         metrics.ingestReadings.inc(outcome.stored);
+        if (batch.rows.kind === 'copy') metrics.ingestCopyReadings.inc(outcome.stored);
         if (outcome.gap)
           logger.warn(
             { ...ctx, gap: outcome.gap, dropped: batch.dropped },

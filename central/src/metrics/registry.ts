@@ -22,6 +22,11 @@ export function createCentralMetrics() {
       help: 'Readings stored',
       registers: [registry],
     }),
+    ingestCopyReadings: new Counter({
+      name: 'gl_ingest_copy_readings_total',
+      help: 'Readings stored through COPY (the rest went as a JSON document)',
+      registers: [registry],
+    }),
     ingestRejected: new Counter({
       name: 'gl_ingest_rejected_total',
       help: 'Payloads rejected, by error code',

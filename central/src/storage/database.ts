@@ -4,6 +4,11 @@ import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
+import {
+  type CopyTransaction,
+  pgliteCopyTransaction,
+  postgresCopyTransaction,
+} from './copy-session.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Schema } from './schema.js';
 
@@ -15,12 +20,15 @@ export type StorageOptions =
 export interface Database {
   readonly db: Kysely<Schema>;
   readonly kind: StorageOptions['kind'];
+  /** A transaction that can COPY (copy-session.ts): the ingest's bulk path. */
+  readonly copyTransaction: CopyTransaction;
   close(): Promise<void>;
 }
 
 /** Opens the store and brings its schema up to date. */
 export async function openDatabase(options: StorageOptions): Promise<Database> {
   let db: Kysely<Schema>;
+  let copyTransaction: CopyTransaction;
   if (options.kind === 'pglite') {
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
     const jsonb = types.serializers[types.JSONB] as (value: unknown) => string;
@@ -35,12 +43,14 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
       },
     });
     db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
+    copyTransaction = pgliteCopyTransaction(pglite);
   } else {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     // An idle client losing its server (restart, failover) must not crash the process: the
     // pool replaces it and the next query reconnects.
     pool.on('error', (err) => options.onPoolError?.(err));
     db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    copyTransaction = postgresCopyTransaction(pool);
   }
   const { error, results } = await new Migrator({
     db,
@@ -51,5 +61,5 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message}`);
   }
-  return { db, kind: options.kind, close: () => db.destroy() };
+  return { db, kind: options.kind, copyTransaction, close: () => db.destroy() };
 }

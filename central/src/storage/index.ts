@@ -1,2 +1,3 @@
+export type { CopySession, CopyTransaction } from './copy-session.js';
 export { type Database, openDatabase, type StorageOptions } from './database.js';
 export type { Schema } from './schema.js';
