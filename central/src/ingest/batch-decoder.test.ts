@@ -72,4 +72,28 @@ describe('BatchDecoder (the ingest decode thread)', () => {
     expect(await held).toBe('GL_INTERNAL');
     expect(await outcome(decoder.decode('e1', payload(2)))).toBe(2);
   });
+
+  it('writes COPY rows once taught a stream and its meters; a new worker must be taught again', async () => {
+    decoder = new BatchDecoder(10_000);
+    const kind = async (seq: number) => (await decoder.decode('e1', payload(seq))).rows.kind;
+    expect(await kind(1)).toBe('json');
+    decoder.learn('e1', 'epoch-0001', 5, new Map([['m1', 9]]));
+    const copied = await decoder.decode('e1', payload(2));
+    expect(copied.rows.kind).toBe('copy');
+    if (copied.rows.kind === 'copy') {
+      expect(copied.rows.streamId).toBe(5);
+      expect(Buffer.from(copied.rows.text).toString()).toBe(
+        '5\t2\t9\t1970-01-01T00:00:00.005Z\tgood\t{"a":1}\n',
+      );
+    }
+    // Another device the worker was not taught: JSON.
+    const other = payload(3, {
+      readings: [{ seq: 3, deviceId: 'm2', ts: 5, quality: 'good', values: {} }],
+    });
+    expect((await decoder.decode('e1', other)).rows.kind).toBe('json');
+    await decoder.close();
+    expect(await kind(4)).toBe('json'); // a new worker knows no ids
+    decoder.learn('e1', 'epoch-0001', 5, new Map([['m1', 9]]));
+    expect(await kind(5)).toBe('copy');
+  });
 });
