@@ -1,9 +1,11 @@
 /**
- * The central's exactly-once ingest, on one thread (decode as its worker does: parse, validate,
- * re-encode → resolve meters → lock mark, insert, advance mark, one transaction per batch)
- * against the raw engine: the same rows inserted with the same statement shape
+ * The central's exactly-once ingest of JSON rows, on one thread (decode as its worker does:
+ * parse, validate, re-encode → resolve meters → lock mark, insert, advance mark, one transaction
+ * per batch) against the raw engine: the same rows inserted with the same statement shape
  * (INSERT … SELECT FROM jsonb_to_recordset(…)), one transaction per batch, no validation and no
- * mark. Run on PGlite and, when reachable, on PostgreSQL.
+ * mark. JSON rows are what a stream's first batch takes; once the decode worker knows a stream's
+ * ids its batches go by COPY, which `npm run bench -- forward` measures end to end.
+ * Run on PGlite and, when reachable, on PostgreSQL.
  */
 import {
   type Database,
