@@ -60,7 +60,7 @@ export class TelemetryIngest {
   readonly #pending = new Map<string, DecodedBatch[]>();
   /** Payloads handed to the decode thread and not yet back. */
   readonly #decoding = new Set<Promise<void>>();
-  /** Acks handed to the MQTT client whose PUBACK has not come back yet. */
+  /** Acks handed to the broker link and not yet taken by the broker. */
   readonly #acking = new Set<Promise<void>>();
   readonly #decoder: BatchDecoder;
   readonly #meters: MeterDirectory;
