@@ -25,6 +25,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Central,
+  copyRows,
+  jsonbDocument,
   MeterDirectory,
   startCentral,
   upsertEdgeCredential,
@@ -92,14 +94,6 @@ async function logAppend(dir: string, sync: boolean): Promise<number> {
 const RAW_METHODS = ['unnest', 'jsonb', 'copy'] as const;
 type RawMethod = (typeof RAW_METHODS)[number];
 
-/** A JSON text as a binary jsonb parameter (version byte 1, then the text). */
-function jsonbBinary(json: string): Buffer {
-  const doc = Buffer.allocUnsafe(Buffer.byteLength(json) + 1);
-  doc[0] = 1;
-  doc.write(json, 1);
-  return doc;
-}
-
 /**
  * The raw insert: the same rows, from objects in memory, straight into a copy of `readings`,
  * one transaction per uplink batch (the edge's shipped batch size), by one of three methods:
@@ -119,14 +113,10 @@ async function rawInsertMs(central: Central, method: RawMethod): Promise<number>
   for (let first = 1; first <= COUNT; first += perBatch) {
     const rs = Array.from({ length: perBatch }, (_, i) => benchReading(first + i));
     if (method === 'copy') {
-      let text = '';
-      for (const r of rs)
-        text += `1\t${r.seq}\t${ids.get(r.deviceId)}\t${new Date(r.ts).toISOString()}\t${r.quality}\t${JSON.stringify(r.values)}\n`;
+      // The rows as the ingest writes them (copy-rows.ts): its formatting is the fastest we have.
+      const text = copyRows(1, rs, (deviceId) => ids.get(deviceId)) as Buffer;
       await central.database.copyTransaction((session) =>
-        session.copyIn(
-          'readings_raw (stream_id, seq, meter_id, ts, quality, values)',
-          Buffer.from(text),
-        ),
+        session.copyIn('readings_raw (stream_id, seq, meter_id, ts, quality, values)', text),
       );
       continue;
     }
@@ -151,7 +141,7 @@ async function rawInsertMs(central: Central, method: RawMethod): Promise<number>
         await sql`
           INSERT INTO readings_raw (stream_id, seq, meter_id, ts, quality, values)
           SELECT 1, x.seq, x.meter_id, to_timestamp(x.ts / 1000.0), x.quality, x.values
-          FROM jsonb_to_recordset(${jsonbBinary(JSON.stringify(rows))}::jsonb)
+          FROM jsonb_to_recordset(${jsonbDocument(JSON.stringify(rows))}::jsonb)
             AS x(seq bigint, meter_id int, ts bigint, quality text, values jsonb)`.execute(trx);
       }
     });

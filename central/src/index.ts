@@ -2,5 +2,12 @@ export { mintToken, type Role } from './auth/index.js';
 export { type Central, type StartOptions, startCentral } from './central.js';
 export { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 export { upsertEdgeCredential } from './edges/index.js';
-export { decodeTelemetry, MeterDirectory, storeBatch, toDecodedBatch } from './ingest/index.js';
+export {
+  copyRows,
+  decodeTelemetry,
+  jsonbDocument,
+  MeterDirectory,
+  storeBatch,
+  toDecodedBatch,
+} from './ingest/index.js';
 export { type Database, openDatabase, type StorageOptions } from './storage/index.js';

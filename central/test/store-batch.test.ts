@@ -31,10 +31,15 @@ function batch(
   };
 }
 
-// Both ways rows go in: a JSON document through Kysely, and COPY rows (a stream whose ids the
-// decode worker knows) through a transaction that can COPY.
-for (const path of ['json', 'copy'] as const) {
-  describeEachStore(`storeBatch (${path} rows): exactly once`, (store) => {
+// JSON rows through a Kysely transaction (the store alone) or the ingest's session, COPY rows
+// through the ingest's session.
+for (const [path, session] of [
+  ['json', false],
+  ['json', true],
+  ['copy', true],
+] as const) {
+  const how = session ? 'the ingest session' : 'Kysely';
+  describeEachStore(`storeBatch (${path} rows through ${how}): exactly once`, (store) => {
     let database: Database & { dispose(): Promise<void> };
     let meters: MeterDirectory;
     const store1 = async (b: TelemetryBatch) => {
@@ -59,7 +64,7 @@ for (const path of ['json', 'copy'] as const) {
         database.db,
         decoded,
         meterIds,
-        database.copyTransaction,
+        session ? database.copyTransaction : undefined,
       );
       expect(streamId).toBeGreaterThan(0);
       return out;

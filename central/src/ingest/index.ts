@@ -12,6 +12,7 @@ export {
   type IngestHandler,
   type IngestLink,
 } from './ingest-link.js';
+export { jsonbDocument } from './jsonb-document.js';
 export { MeterDirectory } from './meter-directory.js';
 export { type BatchOutcome, storeBatch } from './store-batch.js';
 export {

@@ -1,4 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -15,6 +16,21 @@ export interface CopySession {
 }
 
 export type CopyTransaction = <T>(body: (session: CopySession) => Promise<T>) => Promise<T>;
+
+/**
+ * The same shape over a Kysely transaction, for code that runs both ways (storeBatch): statements
+ * only, no COPY.
+ */
+export function kyselyTransaction<DB>(db: Kysely<DB>): CopyTransaction {
+  return (body) =>
+    db.transaction().execute((trx) =>
+      body({
+        query: async <R>(text: string, params: unknown[] = []) =>
+          (await trx.executeQuery(CompiledQuery.raw(text, params))).rows as R[],
+        copyIn: () => Promise.reject(new Error('COPY needs a transaction that can COPY')),
+      }),
+    );
+}
 
 export function pgliteCopyTransaction(pglite: PGlite): CopyTransaction {
   return (body) =>

@@ -1,3 +1,7 @@
-export type { CopySession, CopyTransaction } from './copy-session.js';
+export {
+  type CopySession,
+  type CopyTransaction,
+  kyselyTransaction,
+} from './copy-session.js';
 export { type Database, openDatabase, type StorageOptions } from './database.js';
 export type { Schema } from './schema.js';
