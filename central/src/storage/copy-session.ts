@@ -5,7 +5,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 /**
  * One transaction on a session that can COPY: the ingest's bulk path (COPY is PostgreSQL's
- * fastest way in, 1.5× an INSERT of the same rows from a JSON document on PostgreSQL; docs/WIRE.md).
+ * fastest way in, 1.4-1.7× an INSERT of the same rows from a JSON document on PostgreSQL;
+ * docs/WIRE.md).
  * Kysely has no COPY, so this runs beside it: on its own pooled connection (PostgreSQL), or inside
  * PGlite's transaction lock, which every Kysely query also takes.
  */
