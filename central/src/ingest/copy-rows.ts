@@ -4,7 +4,7 @@ import type { Reading } from '@gridlink/shared';
 export const COPY_TARGET = 'readings (stream_id, seq, meter_id, ts, quality, "values")';
 
 /** The last millisecond whose ISO text PostgreSQL reads back as a timestamp (year 9999). */
-const MAX_ISO_MS = 253_402_300_799_999;
+export const MAX_ISO_MS = 253_402_300_799_999;
 
 /**
  * The ids a COPY row needs and only the database hands out: the stream of (edgeId, epoch) and
@@ -41,7 +41,7 @@ export interface LearnedIds {
  * ISO 8601 text of a millisecond timestamp. Readings of one batch mostly share their second, so
  * the `YYYY-MM-DDTHH:MM:SS` part is kept from the previous call and only the milliseconds change.
  */
-class IsoTime {
+export class IsoTime {
   #second = Number.NaN;
   #prefix = '';
 

@@ -6,6 +6,7 @@ import {
   type TelemetryBatch,
   telemetryBatchSchema,
 } from '@gridlink/shared';
+import { canonicalCopyRows } from './canonical-rows.js';
 import { copyRows, type KnownIds } from './copy-rows.js';
 import { jsonbDocument } from './jsonb-document.js';
 
@@ -56,6 +57,8 @@ export function toDecodedBatch(batch: TelemetryBatch, ids?: KnownIds): DecodedBa
 /**
  * A telemetry payload as received on `gl/v1/edges/{edgeId}/telemetry`: inflated when gzip,
  * parsed, validated, checked against the topic's edge. Throws a GridlinkError with the code.
+ * A batch in the edge's canonical form whose stream and meters `ids` knows is read straight into
+ * COPY rows (canonical-rows.ts); every other payload takes the full path.
  */
 export function decodeTelemetry(
   edgeId: string,
@@ -65,6 +68,20 @@ export function decodeTelemetry(
 ): DecodedBatch {
   // A gzip payload (the edge's optional compression) inflates to the JSON, within the limit.
   const json = decodePayload(payload, maxPayloadBytes);
+  if (ids && json.byteLength <= maxPayloadBytes) {
+    const rows = canonicalCopyRows(edgeId, json, ids);
+    if (rows) return rows;
+  }
+  return parseTelemetry(edgeId, json, maxPayloadBytes, ids);
+}
+
+/** The full path: JSON.parse, validation, the rows re-encoded from the validated values. */
+export function parseTelemetry(
+  edgeId: string,
+  json: Buffer,
+  maxPayloadBytes: number,
+  ids?: KnownIds,
+): DecodedBatch {
   const batch = parseJsonPayload(telemetryBatchSchema, json, maxPayloadBytes, acceptTelemetryBatch);
   if (batch.edgeId !== edgeId) {
     throw new GridlinkError(
