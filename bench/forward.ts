@@ -39,6 +39,7 @@ import { pino } from 'pino';
 import type { Benchmark, Figure } from './lib/figure.js';
 import { round } from './lib/figure.js';
 import {
+  benchNewReading,
   benchReading,
   type ForwardEdgeJob,
   type ForwardEdgeMessage,
@@ -79,10 +80,7 @@ async function logAppend(dir: string, sync: boolean): Promise<number> {
   const t = performance.now();
   for (let first = 1; first <= COUNT; first += PER_BATCH) {
     const batch = [];
-    for (let seq = first; seq < first + PER_BATCH; seq++) {
-      const { seq: _s, ...r } = benchReading(seq);
-      batch.push(r);
-    }
+    for (let seq = first; seq < first + PER_BATCH; seq++) batch.push(benchNewReading(seq));
     await log.append(batch);
   }
   const rate = COUNT / ((performance.now() - t) / 1000);

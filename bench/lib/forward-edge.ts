@@ -17,7 +17,7 @@ import { openReadingLog, Uplink } from '@gridlink/edge';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import {
-  benchReading,
+  benchNewReading,
   type ForwardEdgeJob,
   type ForwardEdgeMessage,
   SHIPPED_UPLINK,
@@ -32,10 +32,7 @@ const shipped = SHIPPED_UPLINK;
 const log = await openReadingLog({ dir: join(job.dir, 'log'), sync: false });
 let seq = log.stats().lastSeq;
 const appendSome = async (n: number) => {
-  const batch = Array.from({ length: n }, () => {
-    const { seq: _s, ...r } = benchReading(++seq);
-    return r;
-  });
+  const batch = Array.from({ length: n }, () => benchNewReading(++seq));
   await log.append(batch);
 };
 

@@ -1,4 +1,4 @@
-import { parseEdgeConfig } from '@gridlink/edge';
+import { type NewReading, parseEdgeConfig } from '@gridlink/edge';
 import type { Reading } from '@gridlink/shared';
 
 /** The uplink's shipped defaults, read from the config schema so the bench cannot drift from them. */
@@ -7,10 +7,13 @@ export const SHIPPED_UPLINK = parseEdgeConfig({
   mqtt: { url: 'mqtt://127.0.0.1', password: 'x' },
 }).uplink;
 
-/** The readings every part of the forward benchmark uses: the same shape, values and size. */
-export function benchReading(seq: number, devices = 20): Reading {
+/**
+ * The readings every part of the forward benchmark uses: the same shape, values and size. A new
+ * reading is built as the poller builds one (read-device.ts: one object literal, no seq); the
+ * log assigns the seq.
+ */
+export function benchNewReading(seq: number, devices = 20): NewReading {
   return {
-    seq,
     deviceId: `meter-${(seq % devices) + 1}`,
     ts: 1_767_225_600_000 + seq,
     quality: 'good',
@@ -24,6 +27,12 @@ export function benchReading(seq: number, devices = 20): Reading {
       energy_import: seq * 0.01,
     },
   };
+}
+
+/** The same reading with its seq, as the central receives it. */
+export function benchReading(seq: number, devices = 20): Reading {
+  const r = benchNewReading(seq, devices);
+  return { seq, deviceId: r.deviceId, ts: r.ts, quality: r.quality, values: r.values };
 }
 
 /** The edge side of the forward benchmark, as a child process (so its RSS is its own). */

@@ -8,9 +8,11 @@ import type { CentralState, EdgeLogState, GroundTruth } from './types.js';
 
 /**
  * Reads an edge's LevelDB log without going through the edge's code, from the layout documented
- * in docs/STORE-AND-FORWARD.md: the meta record under `m`, readings under `r` + 8-byte
- * big-endian seq. An independent reader is the point of a checker. The edge must be stopped
- * (LevelDB allows one opener); a missing store is an error, never created.
+ * in docs/STORE-AND-FORWARD.md: the meta record under `m`; under `r` + 8-byte big-endian seq, a
+ * record of one or more consecutive readings' JSON separated by newlines, keyed by its first
+ * seq. Readings at or below the floor (max of ackedUpTo, droppedUpTo) are gone even when their
+ * record still holds them. An independent reader is the point of a checker. The edge must be
+ * stopped (LevelDB allows one opener); a missing store is an error, never created.
  */
 export async function readEdgeLog(dir: string): Promise<EdgeLogState> {
   const db = new ClassicLevel<Buffer, string>(dir, {
@@ -23,13 +25,19 @@ export async function readEdgeLog(dir: string): Promise<EdgeLogState> {
     const raw = await db.get(Buffer.from('m'));
     if (raw === undefined) throw new Error(`${dir}: no meta record, not a GridLink reading log`);
     const meta = JSON.parse(raw) as Partial<EdgeLogState> & { version?: number };
-    if (meta.version !== 1 || typeof meta.epoch !== 'string')
+    if ((meta.version !== 1 && meta.version !== 2) || typeof meta.epoch !== 'string')
       throw new Error(`${dir}: unknown reading log format`);
+    const floor = Math.max(meta.ackedUpTo ?? 0, meta.droppedUpTo ?? 0);
     const pendingSeqs: number[] = [];
     const lo = Buffer.from([0x72]);
     const hi = Buffer.from([0x73]);
-    for await (const key of db.keys({ gte: lo, lt: hi })) {
-      pendingSeqs.push(Number(key.readBigUInt64BE(1)));
+    for await (const [key, record] of db.iterator({ gte: lo, lt: hi })) {
+      const first = Number(key.readBigUInt64BE(1));
+      record.split('\n').forEach((line, i) => {
+        const seq = (JSON.parse(line) as { seq: number }).seq;
+        if (seq !== first + i) throw new Error(`${dir}: record ${first} holds seq ${seq} at ${i}`);
+        if (seq > floor) pendingSeqs.push(seq);
+      });
     }
     return {
       epoch: meta.epoch,

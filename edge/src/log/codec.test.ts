@@ -18,4 +18,12 @@ describe('log codec', () => {
     expect(decodeReading(encodeNewReading(sneaky, 42)).seq).toBe(42);
     expect(decodeReading(encodeNewReading({} as NewReading, 3))).toEqual({ seq: 3 });
   });
+
+  it("writes the wire's key order, whatever order the reading was built in", () => {
+    const r = { values: { b: -0.5, a: 1e-7 }, quality: 'uncertain', ts: 5, deviceId: 'm1' };
+    expect(encodeNewReading(r as NewReading, 42)).toBe(
+      '{"seq":42,"deviceId":"m1","ts":5,"quality":"uncertain","values":{"b":-0.5,"a":1e-7}}',
+    );
+    expect(encodeNewReading({ ...r, extra: 1 } as NewReading, 42)).not.toContain('extra');
+  });
 });

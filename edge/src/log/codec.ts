@@ -20,18 +20,23 @@ export function seqKey(seq: number): Buffer {
 
 /** A reading is stored as its wire JSON, so stored bytes are close to bytes on the wire. */
 export function encodeReading(reading: Reading): string {
-  return JSON.stringify(reading);
+  return encodeNewReading(reading, reading.seq);
 }
 
 /**
- * A new reading as stored under `seq`: the seq first, then the reading's own JSON, so an append
- * does not copy every reading to add its seq. (A reading that carries a seq of its own, which the
- * type forbids, is copied: the stored seq must be the log's.)
+ * A new reading as stored under `seq`: its wire JSON with the log's seq, the keys always in the
+ * wire's order (seq, deviceId, ts, quality, values), which the central's fast path reads
+ * (docs/WIRE.md), whatever order the reading was built in. Any other key is left out, as the
+ * central's schema would strip it.
  */
 export function encodeNewReading(reading: NewReading, seq: number): string {
-  if ('seq' in reading) return JSON.stringify({ ...reading, seq });
-  const json = JSON.stringify(reading);
-  return json.length > 2 ? `{"seq":${seq},${json.slice(1)}` : `{"seq":${seq}}`;
+  return JSON.stringify({
+    seq,
+    deviceId: reading.deviceId,
+    ts: reading.ts,
+    quality: reading.quality,
+    values: reading.values,
+  });
 }
 
 export function decodeReading(value: string): Reading {
@@ -43,9 +48,14 @@ export function entryBytes(value: string): number {
   return KEY_BYTES + Buffer.byteLength(value);
 }
 
-/** The meta record, rewritten in the same atomic batch as every change to the readings. */
+/**
+ * The meta record, rewritten in the same atomic batch as every change to the readings. Version 2
+ * marks a store whose records may hold several readings (records.ts); a version 1 store (one
+ * reading per record) opens as it is and is marked 2 by its next commit, so an older edge
+ * refuses it instead of misreading it.
+ */
 export interface LogMeta {
-  version: 1;
+  version: 2;
   epoch: string;
   lastSeq: number;
   ackedUpTo: number;
@@ -55,7 +65,7 @@ export interface LogMeta {
 }
 
 export function newMeta(epoch: string): LogMeta {
-  return { version: 1, epoch, lastSeq: 0, ackedUpTo: 0, dropped: 0, droppedUpTo: 0, bytes: 0 };
+  return { version: 2, epoch, lastSeq: 0, ackedUpTo: 0, dropped: 0, droppedUpTo: 0, bytes: 0 };
 }
 
 export function encodeMeta(meta: LogMeta): string {
@@ -63,8 +73,10 @@ export function encodeMeta(meta: LogMeta): string {
 }
 
 export function decodeMeta(value: string): LogMeta | undefined {
-  const meta = JSON.parse(value) as Partial<LogMeta>;
-  return meta.version === 1 && typeof meta.epoch === 'string' ? (meta as LogMeta) : undefined;
+  const meta = JSON.parse(value) as Omit<Partial<LogMeta>, 'version'> & { version?: number };
+  if ((meta.version !== 1 && meta.version !== 2) || typeof meta.epoch !== 'string')
+    return undefined;
+  return { ...(meta as LogMeta), version: 2 };
 }
 
 /** Pending readings occupy (floor, lastSeq]: everything at or below floor is acked or dropped. */

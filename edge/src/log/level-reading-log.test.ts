@@ -5,9 +5,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isGridlinkError } from '@gridlink/shared';
+import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seqKey } from './codec.js';
 import { openReadingLog, type ReadingLog } from './index.js';
 import { readings, storedBytes } from './reading-log.conformance.js';
+import { RECORD_MAX_READINGS } from './records.js';
 
 let dir: string;
 const open: ReadingLog[] = [];
@@ -147,5 +150,79 @@ describe('LevelDB reading log', () => {
       firstSeq: lastSeq + 1,
       lastSeq: lastSeq + 1,
     });
+  });
+});
+
+describe('LevelDB reading log: records', () => {
+  const keysIn = async (path: string) => {
+    const db = new ClassicLevel<Buffer, string>(path, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'utf8',
+    });
+    await db.open();
+    const keys = (await db.keys({ gte: Buffer.from('r'), lt: Buffer.from('s') }).all()).map((k) =>
+      Number(k.readBigUInt64BE(1)),
+    );
+    await db.close();
+    return keys;
+  };
+
+  it('stores a group commit as records of its first seq, deleted once wholly acknowledged', async () => {
+    const log = await openReadingLog({ dir, sync: false, tailCacheBytes: 0 });
+    await log.append(readings(1, RECORD_MAX_READINGS + 10)); // two records
+    await log.append(readings(RECORD_MAX_READINGS + 11, 5));
+    await log.ack(RECORD_MAX_READINGS + 3); // inside the second record
+    expect((await log.read(1, 3)).map((r) => r.seq)).toEqual([
+      RECORD_MAX_READINGS + 4,
+      RECORD_MAX_READINGS + 5,
+      RECORD_MAX_READINGS + 6,
+    ]);
+    await log.close();
+    expect(await keysIn(dir)).toEqual([RECORD_MAX_READINGS + 1, RECORD_MAX_READINGS + 11]);
+    const again = await openLog();
+    expect(again.stats()).toMatchObject({ pending: 12, ackedUpTo: RECORD_MAX_READINGS + 3 });
+    const run = await again.readEncoded(1, 100);
+    expect(run).toMatchObject({ firstSeq: RECORD_MAX_READINGS + 4, count: 12 });
+    await again.ack(RECORD_MAX_READINGS + 10);
+    await again.close();
+    expect(await keysIn(dir)).toEqual([RECORD_MAX_READINGS + 11]);
+  });
+
+  it('opens a store of the first layout (one reading per record, meta version 1) and upgrades its meta', async () => {
+    const db = new ClassicLevel<Buffer, string>(dir, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'utf8',
+    });
+    await db.open();
+    const old = readings(1, 6).map((r, i) => ({ seq: i + 1, ...r }));
+    for (const r of old) await db.put(seqKey(r.seq), JSON.stringify(r));
+    const bytes = old.reduce((a, r) => a + storedBytes(r), 0);
+    const meta = {
+      version: 1,
+      epoch: 'e-first-layout',
+      lastSeq: 6,
+      ackedUpTo: 0,
+      dropped: 0,
+      droppedUpTo: 0,
+      bytes,
+    };
+    await db.put(Buffer.from('m'), JSON.stringify(meta));
+    await db.close();
+
+    const log = await openReadingLog({ dir, sync: true });
+    expect(log.stats()).toMatchObject({ epoch: 'e-first-layout', pending: 6, bytes });
+    expect(await log.read(3, 2)).toEqual(old.slice(2, 4));
+    await log.ack(2);
+    await log.append(readings(7, 3));
+    expect((await log.readEncoded(1, 100)).count).toBe(7);
+    await log.close();
+    expect(await keysIn(dir)).toEqual([3, 4, 5, 6, 7]);
+    const check = new ClassicLevel<Buffer, string>(dir, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'utf8',
+    });
+    await check.open();
+    expect(JSON.parse((await check.get(Buffer.from('m'))) as string).version).toBe(2);
+    await check.close();
   });
 });

@@ -22,6 +22,14 @@ import {
   LOG_WRITE_BUFFER_BYTES,
 } from './memory-defaults.js';
 import { ReadSizes } from './read-sizes.js';
+import {
+  entrySizes,
+  joinRecord,
+  recordSpans,
+  recordsThrough,
+  seqOf,
+  splitRecord,
+} from './records.js';
 import { Serial } from './serial.js';
 import { TailCache } from './tail-cache.js';
 import type {
@@ -133,17 +141,17 @@ class LevelReadingLog implements ReadingLog {
       const lastSeq = firstSeq + readings.length - 1;
       const values: string[] = new Array(readings.length);
       const sizes: number[] = new Array(readings.length);
+      for (let i = 0; i < readings.length; i++)
+        values[i] = encodeNewReading(readings[i] as NewReading, firstSeq + i);
       // Readings and the new lastSeq in one atomic batch: a seq is never handed out twice.
       await this.#commit(
         (writes) => {
           let bytes = 0;
-          for (let i = 0; i < readings.length; i++) {
-            const value = encodeNewReading(readings[i] as NewReading, firstSeq + i);
-            const size = entryBytes(value);
-            values[i] = value;
-            sizes[i] = size;
-            bytes += size;
-            writes.put(seqKey(firstSeq + i), value);
+          for (const [start, end] of recordSpans(values)) {
+            const record = joinRecord(values, start, end);
+            entrySizes(values, start, end, record, sizes);
+            for (let i = start; i < end; i++) bytes += sizes[i] as number;
+            writes.put(seqKey(firstSeq + start), record);
           }
           return { ...this.#meta, lastSeq, bytes: this.#meta.bytes + bytes };
         },
@@ -176,30 +184,37 @@ class LevelReadingLog implements ReadingLog {
       this.#sent.record(from, from + count - 1, cached.entryBytes);
       return { firstSeq: from, lastSeq: from + count - 1, count, json: cached.values };
     }
-    // One native read for the whole range instead of one promise per value, values only (no
-    // key buffers). Pending seqs are contiguous, but a drop (log bounds) may remove the oldest
-    // ones meanwhile: the first seq comes from the first value read (each carries its seq),
-    // never from `from`.
-    const values = await this.#db.values({ gte: seqKey(from), lte: seqKey(lastSeq) }).all();
-    const first = values[0];
-    if (first === undefined) return none;
-    const firstSeq = decodeReading(first).seq;
-    let count = values.length;
+    // From the store: the records over [from, lastSeq], each read whole by one native call.
+    // Pending seqs are contiguous, but a drop (log bounds) may remove the oldest ones meanwhile:
+    // seqs come from the readings read (each carries its own), never from `from`.
+    const json: string[] = [];
+    let firstSeq = 0;
     let valueBytes = 0; // what maxBytes limits: the JSON a batch will carry
     let bytes = 0; // what the log's bound counts: keys and values
-    for (let i = 0; i < values.length; i++) {
-      const size = Buffer.byteLength(values[i] as string);
-      if (maxBytes !== undefined && i > 0 && valueBytes + size > maxBytes) {
-        count = i;
-        break;
+    for (const record of await this.#records(from, lastSeq)) {
+      const values = splitRecord(record);
+      const ascii = Buffer.byteLength(record) === record.length;
+      const recordFirst = seqOf(values[0] as string);
+      let full = false;
+      for (let i = 0; i < values.length && !full; i++) {
+        const seq = recordFirst + i;
+        if (seq < from) continue;
+        const value = values[i] as string;
+        const size = ascii ? value.length : Buffer.byteLength(value);
+        full = seq > lastSeq || (json.length > 0 && valueBytes + size > (maxBytes ?? Infinity));
+        if (full) break;
+        if (json.length === 0) firstSeq = seq;
+        json.push(value);
+        valueBytes += size;
+        bytes += KEY_BYTES + size;
       }
-      valueBytes += size;
-      bytes += KEY_BYTES + size;
+      if (full) break;
     }
-    if (count < values.length) values.length = count;
+    if (json.length === 0) return none;
+    const count = json.length;
     // Remembered, so the ack of this range need not read it again.
     this.#sent.record(firstSeq, firstSeq + count - 1, bytes);
-    return { firstSeq, lastSeq: firstSeq + count - 1, count, json: values };
+    return { firstSeq, lastSeq: firstSeq + count - 1, count, json };
   }
 
   ack(upTo: number): Promise<void> {
@@ -208,9 +223,10 @@ class LevelReadingLog implements ReadingLog {
       if (target <= this.#meta.ackedUpTo) return;
       const floor = pendingFloor(this.#meta);
       const bytes = this.#sent.bytesOf(floor + 1, target) ?? (await this.#headBytes(target));
+      const gone = await this.#recordsThrough(target);
       await this.#commit(
         (writes) => {
-          for (let seq = floor + 1; seq <= target; seq++) writes.del(seqKey(seq));
+          for (const start of gone) writes.del(seqKey(start));
           return { ...this.#meta, ackedUpTo: target, bytes: this.#meta.bytes - bytes };
         },
         () => this.#tail.forgetUpTo(target),
@@ -264,32 +280,66 @@ class LevelReadingLog implements ReadingLog {
     committed?.();
   }
 
-  /**
-   * The bytes the pending readings <= upTo take, from one native read of their values. Pending
-   * seqs are contiguous above the floor, so their keys need not be read.
-   */
+  /** The bytes the pending readings <= upTo take, from one native read of their records. */
   async #headBytes(upTo: number): Promise<number> {
-    const range = { gt: seqKey(pendingFloor(this.#meta)), lte: seqKey(upTo) };
+    const from = pendingFloor(this.#meta) + 1;
     let bytes = 0;
-    for (const value of await this.#db.values(range).all()) bytes += entryBytes(value);
+    for (const record of await this.#records(from, upTo)) {
+      const values = splitRecord(record);
+      const first = seqOf(values[0] as string);
+      for (let i = 0; i < values.length; i++)
+        if (first + i >= from && first + i <= upTo) bytes += entryBytes(values[i] as string);
+    }
     return bytes;
+  }
+
+  /**
+   * The stored records holding seqs from..to, in order: the one `from` falls in (it may start
+   * below, its head acknowledged or dropped) and every one after it up to `to`.
+   */
+  async #records(from: number, to: number): Promise<string[]> {
+    const start = await this.#recordStart(from);
+    return this.#db.values({ gte: seqKey(start), lte: seqKey(to) }).all();
+  }
+
+  /** The first seq of the record `seq` falls in (`seq` itself when no record starts below). */
+  async #recordStart(seq: number): Promise<number> {
+    const [head] = await this.#db
+      .values({ gte: seqKey(0), lte: seqKey(seq), reverse: true, limit: 1 })
+      .all();
+    return head === undefined ? seq : Math.min(seq, seqOf(head));
+  }
+
+  /** First seqs of the records whose readings all lie at or below `upTo`: gone once it is. */
+  async #recordsThrough(upTo: number): Promise<number[]> {
+    const keys = await this.#db.keys({ gte: seqKey(0), lte: seqKey(upTo + 1) }).all();
+    const starts = keys.map((key) => key.readUInt32BE(1) * 0x1_0000_0000 + key.readUInt32BE(5));
+    return recordsThrough(starts, upTo, this.#meta.lastSeq);
   }
 
   /** Drops the oldest pending readings while over the byte bound or older than the age bound. */
   async #enforceBounds(): Promise<void> {
     const plan = new DropPlan(this.#o, this.#o.clock ?? systemClock, this.#meta.bytes);
     if (!plan.mayDrop) return;
-    const keys: Buffer[] = [];
-    const range = { gt: seqKey(pendingFloor(this.#meta)), lte: seqKey(this.#meta.lastSeq) };
-    for await (const [key, value] of this.#db.iterator(range)) {
-      const { seq, ts } = decodeReading(value);
-      if (!plan.take({ seq, ts, bytes: entryBytes(value) })) break;
-      keys.push(key);
+    // Oldest first, through an iterator: usually the first reading already stops the plan.
+    const floor = pendingFloor(this.#meta);
+    const head = await this.#recordStart(floor + 1);
+    const range = { gte: seqKey(head), lte: seqKey(this.#meta.lastSeq) };
+    scan: for await (const record of this.#db.values(range)) {
+      const values = splitRecord(record);
+      const first = seqOf(values[0] as string);
+      for (let i = 0; i < values.length; i++) {
+        if (first + i <= floor) continue;
+        const value = values[i] as string;
+        const { seq, ts } = decodeReading(value);
+        if (!plan.take({ seq, ts, bytes: entryBytes(value) })) break scan;
+      }
     }
     if (plan.drops === 0) return;
+    const gone = await this.#recordsThrough(plan.droppedUpTo);
     await this.#commit(
       (writes) => {
-        for (const key of keys) writes.del(key);
+        for (const start of gone) writes.del(seqKey(start));
         return {
           ...this.#meta,
           dropped: this.#meta.dropped + plan.drops,
