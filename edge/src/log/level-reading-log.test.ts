@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seqKey } from './codec.js';
 import { openReadingLog, type ReadingLog } from './index.js';
 import { readings, storedBytes } from './reading-log.conformance.js';
-import { RECORD_MAX_READINGS } from './records.js';
+import { RECORD_MAX_READINGS, recordSpans } from './records.js';
 
 let dir: string;
 const open: ReadingLog[] = [];
@@ -169,23 +169,36 @@ describe('LevelDB reading log: records', () => {
 
   it('stores a group commit as records of its first seq, deleted once wholly acknowledged', async () => {
     const log = await openReadingLog({ dir, sync: false, tailCacheBytes: 0 });
-    await log.append(readings(1, RECORD_MAX_READINGS + 10)); // two records
-    await log.append(readings(RECORD_MAX_READINGS + 11, 5));
-    await log.ack(RECORD_MAX_READINGS + 3); // inside the second record
-    expect((await log.read(1, 3)).map((r) => r.seq)).toEqual([
-      RECORD_MAX_READINGS + 4,
-      RECORD_MAX_READINGS + 5,
-      RECORD_MAX_READINGS + 6,
-    ]);
+    await log.append(readings(1, 30)); // one record
+    await log.append(readings(31, 5));
+    await log.ack(3); // inside the first record
+    expect((await log.read(1, 3)).map((r) => r.seq)).toEqual([4, 5, 6]);
     await log.close();
-    expect(await keysIn(dir)).toEqual([RECORD_MAX_READINGS + 1, RECORD_MAX_READINGS + 11]);
+    expect(await keysIn(dir)).toEqual([1, 31]);
     const again = await openLog();
-    expect(again.stats()).toMatchObject({ pending: 12, ackedUpTo: RECORD_MAX_READINGS + 3 });
-    const run = await again.readEncoded(1, 100);
-    expect(run).toMatchObject({ firstSeq: RECORD_MAX_READINGS + 4, count: 12 });
-    await again.ack(RECORD_MAX_READINGS + 10);
+    expect(again.stats()).toMatchObject({ pending: 32, ackedUpTo: 3 });
+    expect(await again.readEncoded(1, 100)).toMatchObject({ firstSeq: 4, lastSeq: 35, count: 32 });
+    await again.ack(30);
     await again.close();
-    expect(await keysIn(dir)).toEqual([RECORD_MAX_READINGS + 11]);
+    expect(await keysIn(dir)).toEqual([31]);
+  });
+
+  it('cuts a large append into bounded records and reads across their boundaries', async () => {
+    const log = await openReadingLog({ dir, sync: false, tailCacheBytes: 0 });
+    const n = 2 * RECORD_MAX_READINGS + 500;
+    await log.append(readings(1, n));
+    const all = await log.readEncoded(1, n);
+    expect(all).toMatchObject({ firstSeq: 1, lastSeq: n, count: n });
+    expect(all.json.map((j) => JSON.parse(j).seq)).toEqual(
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
+    const starts = [1];
+    for (const [, end] of recordSpans(all.json).slice(0, -1)) starts.push(end + 1);
+    for (const start of starts.slice(1))
+      expect((await log.read(start - 1, 2)).map((r) => r.seq)).toEqual([start - 1, start]);
+    await log.ack(starts[2] as number); // the third record's first reading
+    await log.close();
+    expect(await keysIn(dir)).toEqual(starts.slice(2));
   });
 
   it('opens a store of the first layout (one reading per record, meta version 1) and upgrades its meta', async () => {
