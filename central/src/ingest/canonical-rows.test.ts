@@ -1,4 +1,4 @@
-import { isGridlinkError } from '@gridlink/shared';
+import { isGridlinkError, seededRandom } from '@gridlink/shared';
 import { describe, expect, it } from 'vitest';
 import { canonicalCopyRows } from './canonical-rows.js';
 import { KnownIds } from './copy-rows.js';
@@ -122,17 +122,6 @@ const NUMBERS = [
   1000000,
 ];
 
-/** Deterministic PRNG so a failure names its seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('canonicalCopyRows (the fast path)', () => {
   it('reads batches as the edge writes them into the rows the full path writes, byte for byte', () => {
     // Numbers JavaScript prints with an exponent go the full path.
@@ -148,7 +137,7 @@ describe('canonicalCopyRows (the fast path)', () => {
     }
     expectSame(text, true);
     // Random doubles of every magnitude a meter gives.
-    const next = rng(7);
+    const next = seededRandom(7);
     const random = Array.from({ length: 400 }, () => ({
       v: (next() - 0.5) * 10 ** Math.floor(next() * 12),
       w: Math.round(next() * 1e6) / 10 ** Math.floor(next() * 4),
@@ -240,7 +229,7 @@ describe('canonicalCopyRows (the fast path)', () => {
       ',"extra":0',
       '\t',
     ];
-    const next = rng(4242);
+    const next = seededRandom(4242);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
     const at = (s: string) => Math.floor(next() * (s.length + 1));
     const numberSpans = (s: string) => [...s.matchAll(/(?<=:)-?[0-9][0-9.eE+-]*/g)];
