@@ -1,4 +1,9 @@
-import { MAX_BATCH_READINGS } from '@gridlink/shared';
+import {
+  EPOCH_PATTERN,
+  ID_PATTERN,
+  MAX_BATCH_READINGS,
+  VALUE_NAME_PATTERN,
+} from '@gridlink/shared';
 import { IsoTime, type KnownIds, MAX_ISO_MS } from './copy-rows.js';
 import type { DecodedBatch } from './decoded-batch.js';
 
@@ -83,11 +88,13 @@ export function canonicalCopyRows(
 
 const COMMA = 0x2c;
 
-// The schemas' patterns (idSchema, epochSchema, valueNameSchema), inside JSON strings that
-// hold no escapes; counts as unsigned integers without leading zeros.
-const ID = '[A-Za-z0-9][A-Za-z0-9._-]{0,63}';
-const EPOCH = '[A-Za-z0-9-]{8,64}';
-const NAME = '[a-z][a-z0-9_]{0,63}';
+/** A schema's whole-string pattern, unanchored and grouped, to match inside a longer text. */
+const inner = (pattern: RegExp) => `(?:${pattern.source.replace(/^\^/, '').replace(/\$$/, '')})`;
+// The schemas' own patterns (idSchema, epochSchema, valueNameSchema), so they cannot drift,
+// inside JSON strings that hold no escapes; counts as unsigned integers without leading zeros.
+const ID = inner(ID_PATTERN);
+const EPOCH = inner(EPOCH_PATTERN);
+const NAME = inner(VALUE_NAME_PATTERN);
 const SEQ = '[1-9][0-9]{0,15}';
 const COUNT = '0|[1-9][0-9]{0,15}';
 /**

@@ -43,11 +43,6 @@ export function decodeReading(value: string): Reading {
   return JSON.parse(value) as Reading;
 }
 
-/** What one stored reading counts against `maxBytes`: key plus encoded value. */
-export function entryBytes(value: string): number {
-  return KEY_BYTES + Buffer.byteLength(value);
-}
-
 /**
  * The meta record, rewritten in the same atomic batch as every change to the readings. Version 2
  * marks a store whose records may hold several readings (records.ts); a version 1 store (one

@@ -8,7 +8,6 @@ import {
   decodeReading,
   encodeMeta,
   encodeNewReading,
-  entryBytes,
   KEY_BYTES,
   type LogMeta,
   META_KEY,
@@ -25,10 +24,10 @@ import { ReadSizes } from './read-sizes.js';
 import {
   entrySizes,
   joinRecord,
+  openRecord,
   recordSpans,
   recordsThrough,
   seqOf,
-  splitRecord,
 } from './records.js';
 import { Serial } from './serial.js';
 import { TailCache } from './tail-cache.js';
@@ -191,22 +190,19 @@ class LevelReadingLog implements ReadingLog {
     let firstSeq = 0;
     let valueBytes = 0; // what maxBytes limits: the JSON a batch will carry
     let bytes = 0; // what the log's bound counts: keys and values
-    for (const record of await this.#records(from, lastSeq)) {
-      const values = splitRecord(record);
-      const ascii = Buffer.byteLength(record) === record.length;
-      const recordFirst = seqOf(values[0] as string);
+    for (const stored of await this.#records(from, lastSeq)) {
+      const { first, values, sizes } = openRecord(stored);
       let full = false;
       for (let i = 0; i < values.length && !full; i++) {
-        const seq = recordFirst + i;
+        const seq = first + i;
         if (seq < from) continue;
-        const value = values[i] as string;
-        const size = ascii ? value.length : Buffer.byteLength(value);
+        const size = (sizes[i] as number) - KEY_BYTES;
         full = seq > lastSeq || (json.length > 0 && valueBytes + size > (maxBytes ?? Infinity));
         if (full) break;
         if (json.length === 0) firstSeq = seq;
-        json.push(value);
+        json.push(values[i] as string);
         valueBytes += size;
-        bytes += KEY_BYTES + size;
+        bytes += sizes[i] as number;
       }
       if (full) break;
     }
@@ -284,11 +280,10 @@ class LevelReadingLog implements ReadingLog {
   async #headBytes(upTo: number): Promise<number> {
     const from = pendingFloor(this.#meta) + 1;
     let bytes = 0;
-    for (const record of await this.#records(from, upTo)) {
-      const values = splitRecord(record);
-      const first = seqOf(values[0] as string);
-      for (let i = 0; i < values.length; i++)
-        if (first + i >= from && first + i <= upTo) bytes += entryBytes(values[i] as string);
+    for (const stored of await this.#records(from, upTo)) {
+      const { first, sizes } = openRecord(stored);
+      for (let i = 0; i < sizes.length; i++)
+        if (first + i >= from && first + i <= upTo) bytes += sizes[i] as number;
     }
     return bytes;
   }
@@ -325,14 +320,12 @@ class LevelReadingLog implements ReadingLog {
     const floor = pendingFloor(this.#meta);
     const head = await this.#recordStart(floor + 1);
     const range = { gte: seqKey(head), lte: seqKey(this.#meta.lastSeq) };
-    scan: for await (const record of this.#db.values(range)) {
-      const values = splitRecord(record);
-      const first = seqOf(values[0] as string);
+    scan: for await (const stored of this.#db.values(range)) {
+      const { first, values, sizes } = openRecord(stored);
       for (let i = 0; i < values.length; i++) {
         if (first + i <= floor) continue;
-        const value = values[i] as string;
-        const { seq, ts } = decodeReading(value);
-        if (!plan.take({ seq, ts, bytes: entryBytes(value) })) break scan;
+        const { seq, ts } = decodeReading(values[i] as string);
+        if (!plan.take({ seq, ts, bytes: sizes[i] as number })) break scan;
       }
     }
     if (plan.drops === 0) return;

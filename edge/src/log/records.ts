@@ -49,6 +49,20 @@ export function splitRecord(record: string): string[] {
   return record.split(RECORD_SEPARATOR);
 }
 
+/** A stored record opened: its first seq, its readings' values and their entry sizes. */
+export interface OpenRecord {
+  first: number;
+  values: string[];
+  sizes: number[];
+}
+
+export function openRecord(record: string): OpenRecord {
+  const values = splitRecord(record);
+  const sizes: number[] = new Array(values.length);
+  entrySizes(values, 0, values.length, record, sizes);
+  return { first: seqOf(values[0] as string), values, sizes };
+}
+
 const SEQ_PREFIX = /^\{"seq":(\d+)[,}]/;
 
 /** The seq of a stored reading: read off its first key, or parsed when it is not first. */
