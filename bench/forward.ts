@@ -202,7 +202,11 @@ async function endToEnd(
     built = await next();
     child.send({ type: 'go' });
   }
+  // The central's CPU (all its threads, PGlite included) over the same span as the edge's.
+  const cpu0 = process.cpuUsage();
   const done = await next();
+  const cpu = process.cpuUsage(cpu0);
+  const centralCpuMs = Math.round((cpu.user + cpu.system) / 1000);
   await once(child, 'exit');
   if (done.type !== 'done') throw new Error('edge child: unexpected message');
   await central.ingest.idle();
@@ -216,7 +220,7 @@ async function endToEnd(
     ? ` (offered ${round(offeredPerS)}/s; reading ${COUNT} appended at ${round(done.appendedMs)} ms, acknowledged at ${round(done.ms)} ms)`
     : '';
   log(
-    `${label} pass ${pass} ${mode}${maxReadings ? ` (batches of ${maxReadings})` : ''}${offered}: ${round(COUNT / (done.ms / 1000))} readings/s end to end, edge CPU ${done.cpuMs} ms, edge RSS peak ${done.rssPeakMB} MB mean ${done.rssMeanMB} MB${built?.type === 'built' ? ` (${built.rssMB} MB after building the backlog)` : ''}`,
+    `${label} pass ${pass} ${mode}${maxReadings ? ` (batches of ${maxReadings})` : ''}${offered}: ${round(COUNT / (done.ms / 1000))} readings/s end to end, edge CPU ${done.cpuMs} ms, central CPU ${centralCpuMs} ms, edge RSS peak ${done.rssPeakMB} MB mean ${done.rssMeanMB} MB${built?.type === 'built' ? ` (${built.rssMB} MB after building the backlog)` : ''}`,
   );
   return done;
 }

@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type ErrorCode, GridlinkError } from '@gridlink/shared';
+import { moduleWorker } from '../threads/module-worker.js';
 import type { LearnedIds } from './copy-rows.js';
 import type { DecodedBatch } from './decoded-batch.js';
 
@@ -20,25 +19,8 @@ interface Waiter {
 }
 
 /**
- * The build runs decode-worker.js as it is. From source (tests, `npm start`) the worker is
- * TypeScript too: a small bootstrap registers tsx's loader in the worker, then imports it.
- */
-function newWorker(options: { workerData: unknown }): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./decode-worker.js', import.meta.url), options);
-  // require.resolve finds the CommonJS twin of tsx's ESM API; the worker imports the ESM one.
-  const api = createRequire(import.meta.url)
-    .resolve('tsx/esm/api')
-    .replace(/\.cjs$/, '.mjs');
-  const tsx = pathToFileURL(api).href;
-  const entry = new URL('./decode-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
-}
-
-/**
  * Decodes telemetry payloads (inflate, JSON, validation, re-encoding) on a worker thread, so the
- * thread that runs the broker and the database only stores. Results come back in the order the
+ * thread that runs the broker only hands batches on and stores. Results come back in the order the
  * payloads went in. A worker that dies fails what it held (those batches are not acknowledged,
  * so their edges resend them) and the next payload starts a new one.
  */
@@ -111,7 +93,9 @@ export class BatchDecoder {
 
   #spawn(): Worker {
     this.#taught = new Set(); // a new worker knows no ids
-    const worker = newWorker({ workerData: { maxPayloadBytes: this.#maxPayloadBytes } });
+    const worker = moduleWorker(import.meta.url, 'decode-worker', {
+      workerData: { maxPayloadBytes: this.#maxPayloadBytes },
+    });
     worker.unref();
     worker.on('message', (res: DecodeResponse) => {
       const waiter = this.#waiting.get(res.id);

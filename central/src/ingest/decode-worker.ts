@@ -1,6 +1,6 @@
 /**
  * The ingest's decode thread: inflates, parses and validates telemetry payloads off the thread
- * that runs the broker and, with PGlite, the database. One request, one response, in order.
+ * that runs the broker. One request, one response, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isGridlinkError } from '@gridlink/shared';

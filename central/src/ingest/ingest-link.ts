@@ -44,8 +44,7 @@ type Deliver = (packet: AedesPublishPacket, done: () => void) => void;
 /**
  * The embedded broker, subscribed inside aedes. A batch reaches the decoder while aedes parses
  * it: no second trip through a loopback socket and mqtt.js's parser, and no wait for the main
- * thread to read that socket. PGlite runs on the same thread and blocks it for each statement,
- * so through a socket a batch could wait a whole transaction at each hop.
+ * thread to read that socket.
  */
 export function aedesIngestLink(aedes: Aedes): IngestLink {
   const subscriptions: Array<{ filter: string; deliver: Deliver }> = [];

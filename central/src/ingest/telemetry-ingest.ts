@@ -138,14 +138,7 @@ export class TelemetryIngest {
     const batches = this.#pending.get(edgeId);
     if (!batches) return; // an earlier run took them
     this.#pending.delete(edgeId);
-    for (const group of coalesceBatches(batches)) {
-      // One turn of the event loop first. PGlite runs a statement on this thread without
-      // yielding, so back-to-back transactions would keep the sockets unread: the next payloads
-      // would reach the decode thread only when this queue ran dry, and the database would
-      // wait for them.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await this.#store(group.batch, group.count);
-    }
+    for (const group of coalesceBatches(batches)) await this.#store(group.batch, group.count);
   }
 
   async #store(batch: DecodedBatch, received = 1): Promise<void> {

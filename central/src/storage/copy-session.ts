@@ -1,7 +1,7 @@
-import type { PGlite } from '@electric-sql/pglite';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { PGliteThread } from './pglite-thread.js';
 
 /**
  * One transaction on a session that can COPY: the ingest's bulk path (COPY is PostgreSQL's
@@ -33,7 +33,7 @@ export function kyselyTransaction<DB>(db: Kysely<DB>): CopyTransaction {
     );
 }
 
-export function pgliteCopyTransaction(pglite: PGlite): CopyTransaction {
+export function pgliteCopyTransaction(pglite: PGliteThread): CopyTransaction {
   return (body) =>
     pglite.transaction((tx) =>
       body({

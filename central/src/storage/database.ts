@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite, types } from '@electric-sql/pglite';
-import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
@@ -10,6 +8,7 @@ import {
   postgresCopyTransaction,
 } from './copy-session.js';
 import { migrationProvider } from './migrations/index.js';
+import { PGliteThread } from './pglite-thread.js';
 import type { Schema } from './schema.js';
 
 export type StorageOptions =
@@ -31,17 +30,8 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
   let copyTransaction: CopyTransaction;
   if (options.kind === 'pglite') {
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-    const jsonb = types.serializers[types.JSONB] as (value: unknown) => string;
-    const pglite = await PGlite.create({
-      dataDir: options.dataDir,
-      extensions: { btree_gist },
-      // Bytes given for a jsonb parameter are already jsonb's binary format (ingest/jsonb-document.ts):
-      // PGlite sends them as a binary parameter, as node-postgres does with a Buffer.
-      serializers: {
-        [types.JSONB]: (value: unknown) =>
-          (value instanceof Uint8Array ? value : jsonb(value)) as string,
-      },
-    });
+    // On a thread of its own (pglite-thread.ts), so statements do not hold up this one.
+    const pglite = await PGliteThread.open(options.dataDir);
     db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
     copyTransaction = pgliteCopyTransaction(pglite);
   } else {
