@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seqKey } from './codec.js';
 import { openReadingLog, type ReadingLog } from './index.js';
 import { readings, storedBytes } from './reading-log.conformance.js';
-import { RECORD_MAX_READINGS, recordSpans } from './records.js';
+import { RECORD_MAX_READINGS, readingLines, recordSpans } from './records.js';
 
 let dir: string;
 const open: ReadingLog[] = [];
@@ -189,11 +189,10 @@ describe('LevelDB reading log: records', () => {
     await log.append(readings(1, n));
     const all = await log.readEncoded(1, n);
     expect(all).toMatchObject({ firstSeq: 1, lastSeq: n, count: n });
-    expect(all.json.map((j) => JSON.parse(j).seq)).toEqual(
-      Array.from({ length: n }, (_, i) => i + 1),
-    );
+    const json = readingLines(all.chunks);
+    expect(json.map((j) => JSON.parse(j).seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     const starts = [1];
-    for (const [, end] of recordSpans(all.json).slice(0, -1)) starts.push(end + 1);
+    for (const [, end] of recordSpans(json).slice(0, -1)) starts.push(end + 1);
     for (const start of starts.slice(1))
       expect((await log.read(start - 1, 2)).map((r) => r.seq)).toEqual([start - 1, start]);
     await log.ack(starts[2] as number); // the third record's first reading

@@ -8,7 +8,6 @@ import {
   decodeReading,
   encodeMeta,
   encodeNewReading,
-  KEY_BYTES,
   type LogMeta,
   META_KEY,
   newMeta,
@@ -22,12 +21,18 @@ import {
 } from './memory-defaults.js';
 import { ReadSizes } from './read-sizes.js';
 import {
-  entrySizes,
-  joinRecord,
+  encodeRecord,
+  entryBytes,
+  type OpenRecord,
   openRecord,
+  readingLines,
+  recordCount,
+  recordEntryBytes,
+  recordLine,
   recordSpans,
   recordsThrough,
   seqOf,
+  takeReadings,
 } from './records.js';
 import { Serial } from './serial.js';
 import { TailCache } from './tail-cache.js';
@@ -62,7 +67,7 @@ export interface OpenReadingLogOptions extends ReadingLogBounds {
   tailCacheBytes?: number;
 }
 
-type Db = ClassicLevel<Buffer, string>;
+type Db = ClassicLevel<Buffer, Buffer>;
 /** The writes of one group commit, added straight to a chained batch (no per-op objects). */
 type Writes = ReturnType<Db['batch']>;
 
@@ -77,9 +82,9 @@ function isLocked(err: unknown): boolean {
  */
 export async function openReadingLog(options: OpenReadingLogOptions): Promise<ReadingLog> {
   validateBounds(options);
-  const db: Db = new ClassicLevel<Buffer, string>(options.dir, {
+  const db: Db = new ClassicLevel<Buffer, Buffer>(options.dir, {
     keyEncoding: 'buffer',
-    valueEncoding: 'utf8',
+    valueEncoding: 'buffer',
     cacheSize: options.cacheBytes ?? LOG_CACHE_BYTES,
     writeBufferSize: options.writeBufferBytes ?? LOG_WRITE_BUFFER_BYTES,
   });
@@ -96,14 +101,14 @@ export async function openReadingLog(options: OpenReadingLogOptions): Promise<Re
   }
   try {
     const stored = await db.get(META_KEY);
-    let meta = stored === undefined ? undefined : decodeMeta(stored);
+    let meta = stored === undefined ? undefined : decodeMeta(stored.toString());
     if (stored !== undefined && !meta) {
       throw new GridlinkError('GL_INTERNAL', `reading log ${options.dir} has an unknown format`);
     }
     if (!meta) {
       // First open of this store: a new epoch, made durable before anything can refer to it.
       meta = newMeta(randomUUID());
-      await db.put(META_KEY, encodeMeta(meta), { sync: true });
+      await db.put(META_KEY, Buffer.from(encodeMeta(meta)), { sync: true });
     }
     return new LevelReadingLog(db, meta, options);
   } catch (err) {
@@ -139,22 +144,25 @@ class LevelReadingLog implements ReadingLog {
       if (readings.length === 0) return { firstSeq, lastSeq: this.#meta.lastSeq };
       const lastSeq = firstSeq + readings.length - 1;
       const values: string[] = new Array(readings.length);
-      const sizes: number[] = new Array(readings.length);
       for (let i = 0; i < readings.length; i++)
         values[i] = encodeNewReading(readings[i] as NewReading, firstSeq + i);
+      // The readings' strings die here: from now on they are bytes, outside V8's heap.
+      const records = recordSpans(values).map(([start, end]) =>
+        encodeRecord(values, start, end, firstSeq + start),
+      );
       // Readings and the new lastSeq in one atomic batch: a seq is never handed out twice.
       await this.#commit(
         (writes) => {
           let bytes = 0;
-          for (const [start, end] of recordSpans(values)) {
-            const record = joinRecord(values, start, end);
-            entrySizes(values, start, end, record, sizes);
-            for (let i = start; i < end; i++) bytes += sizes[i] as number;
-            writes.put(seqKey(firstSeq + start), record);
+          for (const record of records) {
+            bytes += recordEntryBytes(record);
+            writes.put(seqKey(record.first), record.bytes);
           }
           return { ...this.#meta, lastSeq, bytes: this.#meta.bytes + bytes };
         },
-        () => this.#tail.append(firstSeq, values, sizes),
+        () => {
+          for (const record of records) this.#tail.append(record);
+        },
       );
       await this.#enforceBounds();
       return { firstSeq, lastSeq };
@@ -162,8 +170,8 @@ class LevelReadingLog implements ReadingLog {
   }
 
   async read(fromSeq: number, maxCount: number, maxBytes?: number): Promise<Reading[]> {
-    const { json } = await this.readEncoded(fromSeq, maxCount, maxBytes);
-    return json.map(decodeReading);
+    const { chunks } = await this.readEncoded(fromSeq, maxCount, maxBytes);
+    return readingLines(chunks).map(decodeReading);
   }
 
   async readEncoded(
@@ -173,44 +181,20 @@ class LevelReadingLog implements ReadingLog {
   ): Promise<EncodedReadings> {
     if (this.#closed) throw closedError();
     const from = Math.max(fromSeq, pendingFloor(this.#meta) + 1);
-    const none = { firstSeq: 0, lastSeq: 0, count: 0, json: [] };
+    const none = { firstSeq: 0, lastSeq: 0, count: 0, chunks: [] };
     if (maxCount < 1 || from > this.#meta.lastSeq) return none;
     const lastSeq = Math.min(this.#meta.lastSeq, from + maxCount - 1);
-    // The common case: right behind the appends, from memory.
-    const cached = this.#tail.read(from, lastSeq - from + 1, maxBytes ?? Infinity, KEY_BYTES);
-    if (cached) {
-      const count = cached.values.length;
-      this.#sent.record(from, from + count - 1, cached.entryBytes);
-      return { firstSeq: from, lastSeq: from + count - 1, count, json: cached.values };
-    }
-    // From the store: the records over [from, lastSeq], each read whole by one native call.
-    // Pending seqs are contiguous, but a drop (log bounds) may remove the oldest ones meanwhile:
-    // seqs come from the readings read (each carries its own), never from `from`.
-    const json: string[] = [];
-    let firstSeq = 0;
-    let valueBytes = 0; // what maxBytes limits: the JSON a batch will carry
-    let bytes = 0; // what the log's bound counts: keys and values
-    for (const stored of await this.#records(from, lastSeq)) {
-      const { first, values, sizes } = openRecord(stored);
-      let full = false;
-      for (let i = 0; i < values.length && !full; i++) {
-        const seq = first + i;
-        if (seq < from) continue;
-        const size = (sizes[i] as number) - KEY_BYTES;
-        full = seq > lastSeq || (json.length > 0 && valueBytes + size > (maxBytes ?? Infinity));
-        if (full) break;
-        if (json.length === 0) firstSeq = seq;
-        json.push(values[i] as string);
-        valueBytes += size;
-        bytes += sizes[i] as number;
-      }
-      if (full) break;
-    }
-    if (json.length === 0) return none;
-    const count = json.length;
+    const limit = maxBytes ?? Infinity;
+    // The common case: right behind the appends, from memory. Otherwise from the store: the
+    // records over [from, lastSeq], each read whole by one native call.
+    const taken =
+      this.#tail.read(from, lastSeq - from + 1, limit) ??
+      takeReadings((await this.#records(from, lastSeq)).map(openRecord), 0, from, lastSeq, limit);
+    if (taken.count === 0) return none;
+    const { firstSeq, count, chunks, entryBytes } = taken;
     // Remembered, so the ack of this range need not read it again.
-    this.#sent.record(firstSeq, firstSeq + count - 1, bytes);
-    return { firstSeq, lastSeq: firstSeq + count - 1, count, json };
+    this.#sent.record(firstSeq, firstSeq + count - 1, entryBytes);
+    return { firstSeq, lastSeq: firstSeq + count - 1, count, chunks };
   }
 
   ack(upTo: number): Promise<void> {
@@ -266,7 +250,7 @@ class LevelReadingLog implements ReadingLog {
     let meta: LogMeta;
     try {
       meta = fill(writes);
-      writes.put(META_KEY, encodeMeta(meta));
+      writes.put(META_KEY, Buffer.from(encodeMeta(meta)));
     } catch (err) {
       await writes.close();
       throw err;
@@ -281,9 +265,11 @@ class LevelReadingLog implements ReadingLog {
     const from = pendingFloor(this.#meta) + 1;
     let bytes = 0;
     for (const stored of await this.#records(from, upTo)) {
-      const { first, sizes } = openRecord(stored);
-      for (let i = 0; i < sizes.length; i++)
-        if (first + i >= from && first + i <= upTo) bytes += sizes[i] as number;
+      const record = openRecord(stored);
+      for (let i = 0; i < recordCount(record); i++) {
+        const seq = record.first + i;
+        if (seq >= from && seq <= upTo) bytes += entryBytes(record, i);
+      }
     }
     return bytes;
   }
@@ -292,7 +278,7 @@ class LevelReadingLog implements ReadingLog {
    * The stored records holding seqs from..to, in order: the one `from` falls in (it may start
    * below, its head acknowledged or dropped) and every one after it up to `to`.
    */
-  async #records(from: number, to: number): Promise<string[]> {
+  async #records(from: number, to: number): Promise<Buffer[]> {
     const start = await this.#recordStart(from);
     return this.#db.values({ gte: seqKey(start), lte: seqKey(to) }).all();
   }
@@ -321,11 +307,11 @@ class LevelReadingLog implements ReadingLog {
     const head = await this.#recordStart(floor + 1);
     const range = { gte: seqKey(head), lte: seqKey(this.#meta.lastSeq) };
     scan: for await (const stored of this.#db.values(range)) {
-      const { first, values, sizes } = openRecord(stored);
-      for (let i = 0; i < values.length; i++) {
-        if (first + i <= floor) continue;
-        const { seq, ts } = decodeReading(values[i] as string);
-        if (!plan.take({ seq, ts, bytes: sizes[i] as number })) break scan;
+      const record: OpenRecord = openRecord(stored);
+      for (let i = 0; i < recordCount(record); i++) {
+        if (record.first + i <= floor) continue;
+        const { seq, ts } = decodeReading(recordLine(record, i));
+        if (!plan.take({ seq, ts, bytes: entryBytes(record, i) })) break scan;
       }
     }
     if (plan.drops === 0) return;

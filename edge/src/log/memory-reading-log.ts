@@ -3,6 +3,7 @@ import type { Reading } from '@gridlink/shared';
 import { DropPlan, systemClock, validateBounds } from './bounds.js';
 import { closedError } from './closed.js';
 import { encodeReading, KEY_BYTES } from './codec.js';
+import { RECORD_SEPARATOR } from './records.js';
 import type {
   AppendResult,
   EncodedReadings,
@@ -89,7 +90,9 @@ class MemoryReadingLog implements ReadingLog {
       firstSeq: readings[0]?.seq ?? 0,
       lastSeq: readings.at(-1)?.seq ?? 0,
       count: readings.length,
-      json: readings.map(encodeReading),
+      chunks: readings.length
+        ? [Buffer.from(readings.map(encodeReading).join(RECORD_SEPARATOR))]
+        : [],
     };
   }
 

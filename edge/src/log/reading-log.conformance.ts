@@ -1,6 +1,7 @@
 import { epochSchema, isGridlinkError, type Reading } from '@gridlink/shared';
 import { describe, expect, it } from 'vitest';
 import { KEY_BYTES } from './codec.js';
+import { readingLines } from './records.js';
 import type { NewReading, ReadingLog, ReadingLogBounds } from './types.js';
 
 /** Opens a fresh, empty log with the given bounds; the suite closes it. */
@@ -99,12 +100,13 @@ export function describeReadingLog(name: string, openFresh: OpenFreshLog): void 
       await log.append(readings(1, 10));
       const run = await log.readEncoded(4, 3);
       expect(run).toMatchObject({ firstSeq: 4, lastSeq: 6, count: 3 });
-      expect(run.json.map((j) => JSON.parse(j))).toEqual(await log.read(4, 3));
+      const json = readingLines(run.chunks);
+      expect(json.map((j) => JSON.parse(j))).toEqual(await log.read(4, 3));
       // In the wire's key order, which the central's fast path reads.
-      expect(run.json[0]).toMatch(
+      expect(json[0]).toMatch(
         /^\{"seq":4,"deviceId":"meter-1","ts":\d+,"quality":"good","values":\{/,
       );
-      const one = run.json[0]?.length ?? 0;
+      const one = json[0]?.length ?? 0;
       expect(await log.readEncoded(1, 100, 2 * one + 1)).toMatchObject({
         firstSeq: 1,
         lastSeq: 2,
@@ -115,7 +117,7 @@ export function describeReadingLog(name: string, openFresh: OpenFreshLog): void 
         firstSeq: 0,
         lastSeq: 0,
         count: 0,
-        json: [],
+        chunks: [],
       });
       // After an ack the run starts at the oldest pending seq, not at the seq asked for.
       await log.ack(5);

@@ -45,50 +45,145 @@ export function joinRecord(values: readonly string[], start: number, end: number
     : values.slice(start, end).join(RECORD_SEPARATOR);
 }
 
-export function splitRecord(record: string): string[] {
-  return record.split(RECORD_SEPARATOR);
-}
+const NEWLINE = 0x0a;
 
-/** A stored record opened: its first seq, its readings' values and their entry sizes. */
+/**
+ * A record as bytes, opened: its first seq, its readings' JSON as UTF-8, and where each reading
+ * begins. Reading i is `bytes[starts[i] .. starts[i + 1] - 1)`; `starts` ends with
+ * `bytes.length + 1`, as if a separator followed the last reading. Readings stay bytes from the
+ * store to the wire: the uplink splices them into a batch without decoding them to strings.
+ */
 export interface OpenRecord {
   first: number;
-  values: string[];
-  sizes: number[];
+  bytes: Buffer;
+  starts: number[];
 }
 
-export function openRecord(record: string): OpenRecord {
-  const values = splitRecord(record);
-  const sizes: number[] = new Array(values.length);
-  entrySizes(values, 0, values.length, record, sizes);
-  return { first: seqOf(values[0] as string), values, sizes };
+/** Readings in a record. */
+export function recordCount(record: OpenRecord): number {
+  return record.starts.length - 1;
+}
+
+/** The JSON bytes of reading `i` of a record. */
+export function lineBytes(record: OpenRecord, i: number): number {
+  return (record.starts[i + 1] as number) - 1 - (record.starts[i] as number);
+}
+
+/** The JSON of reading `i` of a record. */
+export function recordLine(record: OpenRecord, i: number): string {
+  return record.bytes.toString('utf8', record.starts[i], (record.starts[i + 1] as number) - 1);
+}
+
+/**
+ * What a reading counts against the log's byte bound: its value bytes plus a key's, as if it had
+ * a key of its own (the bound means what it did in the first layout).
+ */
+export function entryBytes(record: OpenRecord, i: number): number {
+  return KEY_BYTES + lineBytes(record, i);
+}
+
+/** Entry bytes of a whole record. */
+export function recordEntryBytes(record: OpenRecord): number {
+  const n = recordCount(record);
+  return (record.starts[n] as number) - n + n * KEY_BYTES;
+}
+
+/**
+ * Values `[start, end)` of a group commit as one record under seq `first`: one UTF-8 encoding of
+ * the joined text. When the record is ASCII, which one byte count of it tells, each value's bytes
+ * are its length: no value is measured on its own.
+ */
+export function encodeRecord(
+  values: readonly string[],
+  start: number,
+  end: number,
+  first: number,
+): OpenRecord {
+  const text = joinRecord(values, start, end);
+  const bytes = Buffer.from(text);
+  const ascii = bytes.length === text.length;
+  const starts: number[] = new Array(end - start + 1);
+  let at = 0;
+  for (let i = start; i < end; i++) {
+    starts[i - start] = at;
+    const value = values[i] as string;
+    at += (ascii ? value.length : Buffer.byteLength(value)) + 1;
+  }
+  starts[end - start] = at;
+  return { first, bytes, starts };
+}
+
+/** A record read from the store: where its readings begin, and the seq of the first. */
+export function openRecord(bytes: Buffer): OpenRecord {
+  const starts = [0];
+  for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1))
+    starts.push(i + 1);
+  starts.push(bytes.length + 1);
+  return { first: seqOf(bytes), bytes, starts };
 }
 
 const SEQ_PREFIX = /^\{"seq":(\d+)[,}]/;
 
-/** The seq of a stored reading: read off its first key, or parsed when it is not first. */
-export function seqOf(value: string): number {
-  const m = SEQ_PREFIX.exec(value);
-  return m ? Number(m[1]) : decodeReading(value).seq;
+/** The seq of a record's first reading: read off its first key, or parsed when it is not first. */
+export function seqOf(record: Buffer): number {
+  const m = SEQ_PREFIX.exec(record.toString('latin1', 0, 32));
+  if (m) return Number(m[1]);
+  const end = record.indexOf(NEWLINE);
+  return decodeReading(record.toString('utf8', 0, end === -1 ? record.length : end)).seq;
+}
+
+/** The readings' JSON in newline-separated chunks, one string each (tests, decoding). */
+export function readingLines(chunks: readonly Buffer[]): string[] {
+  return chunks.flatMap((chunk) => chunk.toString('utf8').split(RECORD_SEPARATOR));
+}
+
+/** What `takeReadings` hands out: consecutive readings as chunks of records' bytes. */
+export interface TakenReadings {
+  firstSeq: number;
+  count: number;
+  /** Newline-separated readings, each chunk a view into one record: nothing copied. */
+  chunks: Buffer[];
+  /** Entry bytes (keys and values) of the readings taken, as the log's bound counts them. */
+  entryBytes: number;
 }
 
 /**
- * What each stored reading counts against the log's byte bound: its value bytes plus a key's, as
- * if it had a key of its own (the bound means what it did in the first layout), written to
- * `sizes[start..end)`. When the record is ASCII, which one byte count of it tells, a value's
- * bytes are its length: no value is measured on its own.
+ * Readings of seq `from` through `to` out of consecutive records (from `records[index]` on), while
+ * their JSON bytes stay within `maxValueBytes` (the first always counts). A record may start
+ * below `from` (its head acknowledged or dropped); seqs come from the records, never from `from`,
+ * since a drop may have removed the oldest meanwhile.
  */
-export function entrySizes(
-  values: readonly string[],
-  start: number,
-  end: number,
-  record: string,
-  sizes: number[],
-): void {
-  const ascii = Buffer.byteLength(record) === record.length;
-  for (let i = start; i < end; i++) {
-    const value = values[i] as string;
-    sizes[i] = KEY_BYTES + (ascii ? value.length : Buffer.byteLength(value));
+export function takeReadings(
+  records: readonly OpenRecord[],
+  index: number,
+  from: number,
+  to: number,
+  maxValueBytes: number,
+): TakenReadings {
+  const taken: TakenReadings = { firstSeq: 0, count: 0, chunks: [], entryBytes: 0 };
+  let valueBytes = 0;
+  for (let r = index; r < records.length; r++) {
+    const record = records[r] as OpenRecord;
+    const n = recordCount(record);
+    const start = Math.max(0, from - record.first);
+    let i = start;
+    let full = false;
+    for (; i < n; i++) {
+      const size = lineBytes(record, i);
+      full = record.first + i > to || (taken.count > 0 && valueBytes + size > maxValueBytes);
+      if (full) break;
+      if (taken.count === 0) taken.firstSeq = record.first + i;
+      taken.count++;
+      valueBytes += size;
+      taken.entryBytes += KEY_BYTES + size;
+    }
+    if (i > start)
+      taken.chunks.push(
+        record.bytes.subarray(record.starts[start], (record.starts[i] as number) - 1),
+      );
+    if (full) break;
   }
+  return taken;
 }
 
 /**

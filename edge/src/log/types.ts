@@ -38,12 +38,16 @@ export interface ReadingLogBounds {
   clock?: Clock;
 }
 
-/** Consecutive pending readings as wire JSON; `count` is 0 (and the seqs 0) when none. */
+/**
+ * Consecutive pending readings as wire JSON bytes; `count` is 0 (and the seqs 0, no chunks) when
+ * none. Each chunk holds whole readings separated by newlines (JSON text holds no raw newline);
+ * the readings follow each other across chunks.
+ */
 export interface EncodedReadings {
   firstSeq: number;
   lastSeq: number;
   count: number;
-  json: string[];
+  chunks: Buffer[];
 }
 
 /**
@@ -62,7 +66,8 @@ export interface ReadingLog {
   read(fromSeq: number, maxCount: number, maxBytes?: number): Promise<Reading[]>;
   /**
    * The same selection as `read`, as each reading's wire JSON (exactly `JSON.stringify` of the
-   * reading, seq included), so the uplink can splice a batch without parsing and re-encoding.
+   * reading, seq included) in UTF-8, so the uplink can splice a batch without parsing,
+   * re-encoding, or decoding to strings.
    */
   readEncoded(fromSeq: number, maxCount: number, maxBytes?: number): Promise<EncodedReadings>;
   /** Deletes every reading <= upTo. Idempotent; an upTo at or below the current mark is a no-op. */

@@ -26,12 +26,21 @@ const readings: Reading[] = [
 
 describe('encodeBatch', () => {
   it('splices stored reading JSON into exactly the text JSON.stringify of the batch gives', () => {
+    const json = readings.map((r) => JSON.stringify(r));
+    // One chunk of two readings, and the same readings as two chunks (two records).
     const text = encodeBatch('edge-1', stats, {
       firstSeq: 41,
       lastSeq: 42,
       count: 2,
-      json: readings.map((r) => JSON.stringify(r)),
-    });
+      chunks: [Buffer.from(json.join('\n'))],
+    }).toString();
+    const split = encodeBatch('edge-1', stats, {
+      firstSeq: 41,
+      lastSeq: 42,
+      count: 2,
+      chunks: json.map((j) => Buffer.from(j)),
+    }).toString();
+    expect(split).toBe(text);
     const batch = {
       edgeId: 'edge-1',
       epoch: stats.epoch,
@@ -47,7 +56,7 @@ describe('encodeBatch', () => {
 
   it('refuses an empty run', () => {
     expect(() =>
-      encodeBatch('edge-1', stats, { firstSeq: 0, lastSeq: 0, count: 0, json: [] }),
+      encodeBatch('edge-1', stats, { firstSeq: 0, lastSeq: 0, count: 0, chunks: [] }),
     ).toThrow('at least one reading');
   });
 });

@@ -20,7 +20,10 @@ export function isGzipPayload(payload: Uint8Array): boolean {
  * The payload to publish: gzip when that is smaller than the JSON itself, otherwise the JSON
  * unchanged. Level 1, the fastest: a batch of meter readings still shrinks more than 4×.
  */
-export function compressIfSmaller(json: string): { payload: Buffer | string; compressed: boolean } {
+export function compressIfSmaller(json: string | Buffer): {
+  payload: Buffer | string;
+  compressed: boolean;
+} {
   const gz = gzipSync(json, { level: 1 });
   return gz.length < Buffer.byteLength(json)
     ? { payload: gz, compressed: true }
