@@ -88,6 +88,16 @@ async function logAppend(dir: string, sync: boolean): Promise<number> {
   return rate;
 }
 
+/**
+ * Every measured phase, baseline or end to end, starts from a checkpoint: the dirty pages of the
+ * phases before it are written out first, outside the timing, instead of by a checkpoint that
+ * PostgreSQL requests (max_wal_size) in the middle of whichever phase happens to fill the WAL.
+ * Each phase then also pays the same full-page writes after a checkpoint.
+ */
+async function checkpoint(central: Central): Promise<void> {
+  await sql`CHECKPOINT`.execute(central.database.db);
+}
+
 /** The ways a bare client loop hands the database a batch of rows; the fastest is the baseline. */
 const RAW_METHODS = ['unnest', 'jsonb', 'copy'] as const;
 type RawMethod = (typeof RAW_METHODS)[number];
@@ -107,6 +117,7 @@ async function rawInsertMs(central: Central, method: RawMethod): Promise<number>
   );
   await sql`CREATE TABLE readings_raw (LIKE readings INCLUDING ALL)`.execute(db);
   const perBatch = SHIPPED_UPLINK.maxReadings;
+  await checkpoint(central);
   const t = performance.now();
   for (let first = 1; first <= COUNT; first += perBatch) {
     const rs = Array.from({ length: perBatch }, (_, i) => benchReading(first + i));
@@ -186,6 +197,7 @@ async function endToEnd(
   const { maxReadings, offeredPerS } = extra;
   const edgeId = `bench-${mode}${maxReadings ? `-${maxReadings}` : ''}-${pass}`;
   const secret = await upsertEdgeCredential(central.database.db, edgeId);
+  await checkpoint(central);
   const { child, next } = edgeChild({
     mode,
     dir: join(dir, edgeId),

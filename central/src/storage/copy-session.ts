@@ -7,12 +7,16 @@ import type { PGliteThread } from './pglite-thread.js';
  * One transaction on a session that can COPY: the ingest's bulk path (COPY is PostgreSQL's
  * fastest way in, 1.4-1.7× an INSERT of the same rows from a JSON document on PostgreSQL;
  * docs/WIRE.md).
- * Kysely has no COPY, so this runs beside it: on its own pooled connection (PostgreSQL), or inside
- * PGlite's transaction lock, which every Kysely query also takes.
+ * Kysely has no COPY, so this runs beside it: on its own pooled connection (PostgreSQL), or in a
+ * PGlite transaction, which every other query waits for, Kysely's too.
  */
 export interface CopySession {
   query<R>(text: string, params?: unknown[]): Promise<R[]>;
-  /** `COPY <target> FROM …` with `data` in COPY's text format. */
+  /**
+   * `COPY <target> FROM …` with `data` in COPY's text format. The session may take `data` over
+   * (PGlite's thread receives a buffer that `data` spans whole, leaving it empty here): do not
+   * read it afterwards.
+   */
   copyIn(target: string, data: Uint8Array): Promise<void>;
 }
 
@@ -42,7 +46,7 @@ export function pgliteCopyTransaction(pglite: PGliteThread): CopyTransaction {
         copyIn: async (target, data) => {
           // PGlite reads COPY data from its virtual /dev/blob.
           await tx.query(`COPY ${target} FROM '/dev/blob'`, [], {
-            blob: new Blob([data as Uint8Array<ArrayBuffer>]),
+            blobBytes: data,
           });
         },
       }),

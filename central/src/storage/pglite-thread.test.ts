@@ -110,6 +110,22 @@ describe('PGliteThread (PGlite on a thread of its own)', () => {
     expect((await db.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 2 }]);
   });
 
+  it('moves COPY bytes that own their buffer to the thread, and copies a view', async () => {
+    const copy = pgliteCopyTransaction(db);
+    const owned = new Uint8Array(Buffer.from('1\t{"v":1}\n'));
+    const whole = new Uint8Array(Buffer.from('9\t{}\n2\t{"v":2}\n'));
+    const view = whole.subarray(5); // the second row only
+    await copy((session) => session.copyIn('t (id, doc)', owned));
+    await copy((session) => session.copyIn('t (id, doc)', view));
+    expect(owned.byteLength).toBe(0); // moved, not copied
+    expect(whole.byteLength).toBe(15); // a view is copied: its buffer stays here
+    const { rows } = await db.query('SELECT id, doc FROM t ORDER BY id');
+    expect(rows).toEqual([
+      { id: 1, doc: { v: 1 } },
+      { id: 2, doc: { v: 2 } },
+    ]);
+  });
+
   it('rejects queries once closed instead of hanging', async () => {
     await db.close();
     await expect(db.query('SELECT 1')).rejects.toThrow(/PGlite thread/);

@@ -40,6 +40,14 @@ function pgliteAssets(): Promise<PGliteAssets> {
   return assets;
 }
 
+/** An ArrayBuffer holding exactly `bytes`: its own when the view spans all of it, else a copy. */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  const { buffer, byteOffset, byteLength } = bytes;
+  if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength)
+    return buffer;
+  return new Uint8Array(bytes).buffer; // a copy (Buffer#slice would be a view)
+}
+
 /** What a query returns: the shape Kysely's PGlite dialect reads. */
 export interface PGliteResults<T> {
   rows: T[];
@@ -50,6 +58,11 @@ export interface PGliteResults<T> {
 export interface PGliteQueryOptions {
   /** COPY … FROM '/dev/blob' reads this. */
   blob?: Blob;
+  /**
+   * The same as bytes, handed over: a view that spans its whole buffer is moved to the thread
+   * (the caller must not use it afterwards), any other is copied. Spares the Blob's copies.
+   */
+  blobBytes?: Uint8Array;
   rowMode?: 'object';
 }
 
@@ -171,7 +184,11 @@ export class PGliteThread {
     options: PGliteQueryOptions,
     tx?: number,
   ): Promise<PGliteResults<T>> {
-    const blob = options.blob ? await options.blob.arrayBuffer() : undefined;
+    const blob = options.blobBytes
+      ? ownBuffer(options.blobBytes)
+      : options.blob
+        ? await options.blob.arrayBuffer()
+        : undefined;
     const response = await this.#request(
       {
         op: 'query',
