@@ -112,6 +112,39 @@ describe('telemetry ingest over MQTT', () => {
     );
   });
 
+  it("holds a new edge's batches behind its first until that one taught the decoder, so they go in by COPY", async () => {
+    const token = await mintToken(t.central.database.db, { role: 'operator' });
+    const copied = async () => {
+      const res = await fetch(`${t.central.http.url}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return Number(/^gl_ingest_copy_readings_total (\d+)$/m.exec(await res.text())?.[1]);
+    };
+    const before = await copied();
+    const edge = await t.connectEdge('edge-burst');
+    const ackTopic = edgeTopic('edge-burst', 'ack');
+    await edge.subscribeAsync(ackTopic, { qos: 1 });
+    const acked = new Promise<void>((resolve) => {
+      edge.on('message', (topic, payload) => {
+        if (topic === ackTopic && JSON.parse(payload.toString()).upTo === 40) resolve();
+      });
+    });
+    // Four batches back to back, as an edge with a window in flight sends them on connect.
+    await Promise.all(
+      [1, 11, 21, 31].map((first) =>
+        edge.publishAsync(
+          edgeTopic('edge-burst', 'telemetry'),
+          JSON.stringify(batch('edge-burst', first, 10)),
+          { qos: 1 },
+        ),
+      ),
+    );
+    await acked;
+    expect(await count('edge-burst')).toBe(40);
+    // The first went as JSON (it taught the decoder); the three behind it by COPY.
+    expect(await copied()).toBe(before + 30);
+  });
+
   it('rejects malformed payloads with logged codes, stores and acks nothing, and other edges keep flowing', async () => {
     const bad = await t.connectEdge('edge-bad');
     const good = await t.connectEdge('edge-good');

@@ -16,6 +16,7 @@ import type { CopyTransaction, Schema } from '../storage/index.js';
 import { BatchDecoder } from './batch-decoder.js';
 import { coalesceBatches } from './coalesce.js';
 import type { DecodedBatch } from './decoded-batch.js';
+import { FirstBatchGate } from './first-batch-gate.js';
 import type { IngestLink } from './ingest-link.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
@@ -63,6 +64,8 @@ export class TelemetryIngest {
   /** Acks handed to the broker link and not yet taken by the broker. */
   readonly #acking = new Set<Promise<void>>();
   readonly #decoder: BatchDecoder;
+  /** Only with COPY: without it, nothing is learnt from a first store. */
+  readonly #gate: FirstBatchGate | undefined;
   readonly #meters: MeterDirectory;
   readonly #onMessage = (topic: string, payload: Buffer) => this.#handle(topic, payload);
 
@@ -70,6 +73,7 @@ export class TelemetryIngest {
     this.#o = options;
     this.#meters = new MeterDirectory(options.db);
     this.#decoder = new BatchDecoder(options.maxPayloadBytes);
+    this.#gate = options.copyTransaction ? new FirstBatchGate() : undefined;
   }
 
   async start(): Promise<void> {
@@ -88,11 +92,11 @@ export class TelemetryIngest {
 
   /** Resolves once every message received so far is processed (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.#decoding.size > 0) {
+    // A store may release held payloads to the decoder: go round until nothing is left.
+    do {
       await Promise.all(this.#decoding);
       await this.#queue.idle();
-    }
-    await this.#queue.idle();
+    } while (this.#decoding.size > 0);
     await Promise.all(this.#acking);
   }
 
@@ -110,7 +114,12 @@ export class TelemetryIngest {
       return;
     }
     if (leaf !== 'telemetry') return;
-    // Decoded off this thread; results return in arrival order, so each edge's order holds.
+    if (this.#gate && !this.#gate.admit(edgeId, payload)) return;
+    this.#decode(edgeId, payload);
+  }
+
+  /** Decoded off this thread; results return in arrival order, so each edge's order holds. */
+  #decode(edgeId: string, payload: Buffer): void {
     const decoded = this.#decoder.decode(edgeId, payload).then(
       (batch) => {
         const waiting = this.#pending.get(edgeId);
@@ -118,10 +127,18 @@ export class TelemetryIngest {
         else this.#pending.set(edgeId, [batch]);
         void this.#queue.run(edgeId, () => this.#drain(edgeId));
       },
-      (err: unknown) => this.#reject(err, edgeId),
+      (err: unknown) => {
+        this.#reject(err, edgeId);
+        this.#release(edgeId);
+      },
     );
     this.#decoding.add(decoded);
     void decoded.then(() => this.#decoding.delete(decoded));
+  }
+
+  /** An edge's first batch is stored or failed: what the gate held behind it goes to decode. */
+  #release(edgeId: string): void {
+    for (const payload of this.#gate?.release(edgeId) ?? []) this.#decode(edgeId, payload);
   }
 
   #reject(err: unknown, edgeId?: string): void {
@@ -188,6 +205,7 @@ export class TelemetryIngest {
       );
     } finally {
       timer();
+      this.#release(batch.edgeId);
     }
   }
 
