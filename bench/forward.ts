@@ -229,7 +229,7 @@ async function endToEnd(
   if (Number(stored.rows[0]?.n) !== COUNT)
     throw new Error(`${label} ${mode}: ${stored.rows[0]?.n} rows stored, expected ${COUNT}`);
   const offered = offeredPerS
-    ? ` (offered ${round(offeredPerS)}/s; reading ${COUNT} appended at ${round(done.appendedMs)} ms, acknowledged at ${round(done.ms)} ms)`
+    ? ` (offered ${round(offeredPerS)}/s; reading ${COUNT} appended at ${round(done.appendedMs)} ms, acknowledged at ${round(done.ms)} ms${done.steady ? `; steady ${round(done.steady.readings / (done.steady.ms / 1000))}/s` : ''})`
     : '';
   log(
     `${label} pass ${pass} ${mode}${maxReadings ? ` (batches of ${maxReadings})` : ''}${offered}: ${round(COUNT / (done.ms / 1000))} readings/s end to end, edge CPU ${done.cpuMs} ms, central CPU ${centralCpuMs} ms, edge RSS peak ${done.rssPeakMB} MB mean ${done.rssMeanMB} MB${built?.type === 'built' ? ` (${built.rssMB} MB after building the backlog)` : ''}`,
@@ -262,6 +262,7 @@ async function measureStore(
   );
   try {
     const ms = { sustained: 0, burst: 0, backlog: 0, backlog2000: 0 };
+    const steady = { readings: 0, ms: 0 };
     const raw: Record<RawMethod, number> = { unnest: 0, jsonb: 0, copy: 0 };
     const drains: Array<{ rssPeakMB: number; rssMeanMB: number }> = [];
     for (let pass = 1; pass <= PASSES; pass++) {
@@ -285,6 +286,10 @@ async function measureStore(
         maxReadings: 2000,
       });
       ms.sustained += sustained.ms;
+      if (sustained.type === 'done' && sustained.steady) {
+        steady.readings += sustained.steady.readings;
+        steady.ms += sustained.steady.ms;
+      }
       ms.burst += burst.ms;
       ms.backlog += backlog.ms;
       ms.backlog2000 += small.ms;
@@ -302,6 +307,12 @@ async function measureStore(
       {
         metric: `${label}_end_to_end_sustained_readings_per_s`,
         value: rate(ms.sustained),
+        unit: 'readings/s',
+        baseline: best,
+      },
+      {
+        metric: `${label}_end_to_end_sustained_steady_readings_per_s`,
+        value: round(steady.readings / (steady.ms / 1000)),
         unit: 'readings/s',
         baseline: best,
       },

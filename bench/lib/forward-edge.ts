@@ -69,10 +69,16 @@ const uplink = new Uplink({
 });
 // The moment the central acknowledged reading `count` (the producer may have gone past it).
 let ackedMs: number | undefined;
+// The first ack at or past a fifth of `count`, and the last one: the rate between them is the
+// steady-state ack rate, without the pipeline's fill at the start or a backlog's drain-out at the end.
+let warm: { upTo: number; ms: number } | undefined;
+let final: { upTo: number; ms: number } | undefined;
 const countAcked = new Promise<void>((resolve) => {
   const onAck = ({ upTo }: { upTo: number }) => {
+    if (warm === undefined && upTo >= job.count / 5) warm = { upTo, ms: performance.now() - t0 };
     if (upTo < job.count) return;
     ackedMs = performance.now() - t0;
+    final = { upTo, ms: ackedMs };
     uplink.off('ack', onAck);
     resolve();
   };
@@ -113,6 +119,9 @@ send({
   lastSeq: log.stats().lastSeq,
   rssPeakMB: Math.max(...samples),
   rssMeanMB: Math.round((samples.reduce((a, b) => a + b, 0) / samples.length) * 10) / 10,
+  ...(warm && final && final.upTo > warm.upTo
+    ? { steady: { readings: final.upTo - warm.upTo, ms: final.ms - warm.ms } }
+    : {}),
 });
 uplink.stop();
 await client.endAsync();

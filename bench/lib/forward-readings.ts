@@ -68,4 +68,9 @@ export type ForwardEdgeMessage =
       lastSeq: number;
       rssPeakMB: number;
       rssMeanMB: number;
+      /**
+       * Readings acknowledged from the first ack past a fifth of `count` to the ack of `count`,
+       * and the time between: the steady-state ack rate, fill and drain-out left out.
+       */
+      steady?: { readings: number; ms: number };
     };
