@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KEY_BYTES } from './codec.js';
 import { encodeRecord, readingLines } from './records.js';
-import { TailCache } from './tail-cache.js';
+import { CHUNK_BYTES, SMALL_RECORD_BYTES, TailCache } from './tail-cache.js';
 
 /** Values `v<seq>`, one record for `count` of them from seq `from`. */
 function values(from: number, count: number): string[] {
@@ -79,5 +79,38 @@ describe('TailCache', () => {
       const last = first + 6;
       expect(lines(cache, last - 3, 10)).toEqual(values(last - 3, 4));
     }
+  });
+
+  it('copies small records into shared chunks; views handed out stay as they were', () => {
+    const cache = new TailCache(1024 * 1024);
+    add(cache, 1, 3);
+    const early = cache.read(1, 3, Infinity);
+    for (let first = 4; first < 3_000; first += 3) add(cache, first, 3);
+    // ~3,000 readings of ~6 bytes: a few chunks, not a thousand records.
+    expect(cache.count).toBeLessThanOrEqual(Math.ceil((3_000 * 7) / CHUNK_BYTES) + 1);
+    expect(readingLines(early?.chunks ?? [])).toEqual(['v1', 'v2', 'v3']);
+    expect(lines(cache, 1, 3_000)).toEqual(values(1, 3_000));
+    // A large record is cached as it is; small ones after it start a new chunk.
+    const big = Array.from(
+      { length: 3 },
+      (_, i) => `v${3_001 + i}${'x'.repeat(SMALL_RECORD_BYTES)}`,
+    );
+    const before = cache.count;
+    cache.append(encodeRecord(big, 0, 3, 3_001));
+    add(cache, 3_004, 2);
+    add(cache, 3_006, 2);
+    expect(cache.count).toBe(before + 2);
+    expect(lines(cache, 2_999, 9)).toEqual([
+      'v2999',
+      'v3000',
+      ...big,
+      'v3004',
+      'v3005',
+      'v3006',
+      'v3007',
+    ]);
+    // Entry bytes are counted per reading, chunked or not: forgetting all leaves none.
+    cache.forgetUpTo(3_007);
+    expect(cache.count).toBe(0);
   });
 });
