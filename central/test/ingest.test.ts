@@ -35,6 +35,15 @@ describe('telemetry ingest over MQTT', () => {
   });
   afterAll(() => t.close());
 
+  /** Readings stored by COPY so far, from the central's /metrics. */
+  const copied = async () => {
+    const token = await mintToken(t.central.database.db, { role: 'operator' });
+    const res = await fetch(`${t.central.http.url}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return Number(/^gl_ingest_copy_readings_total (\d+)$/m.exec(await res.text())?.[1]);
+  };
+
   const count = async (edgeId: string) =>
     (
       await sql<{
@@ -70,13 +79,6 @@ describe('telemetry ingest over MQTT', () => {
   });
 
   it("a stream's first batch goes in as JSON and teaches the decoder its ids; later ones go in by COPY", async () => {
-    const token = await mintToken(t.central.database.db, { role: 'operator' });
-    const copied = async () => {
-      const res = await fetch(`${t.central.http.url}/metrics`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      return Number(/^gl_ingest_copy_readings_total (\d+)$/m.exec(await res.text())?.[1]);
-    };
     const before = await copied();
     const edge = await t.connectEdge('edge-copy');
     const ackTopic = edgeTopic('edge-copy', 'ack');
@@ -113,13 +115,6 @@ describe('telemetry ingest over MQTT', () => {
   });
 
   it("holds a new edge's batches behind its first until that one taught the decoder, so they go in by COPY", async () => {
-    const token = await mintToken(t.central.database.db, { role: 'operator' });
-    const copied = async () => {
-      const res = await fetch(`${t.central.http.url}/metrics`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      return Number(/^gl_ingest_copy_readings_total (\d+)$/m.exec(await res.text())?.[1]);
-    };
     const before = await copied();
     const edge = await t.connectEdge('edge-burst');
     const ackTopic = edgeTopic('edge-burst', 'ack');

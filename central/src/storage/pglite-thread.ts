@@ -56,11 +56,9 @@ export interface PGliteResults<T> {
 }
 
 export interface PGliteQueryOptions {
-  /** COPY … FROM '/dev/blob' reads this. */
-  blob?: Blob;
   /**
-   * The same as bytes, handed over: a view that spans its whole buffer is moved to the thread
-   * (the caller must not use it afterwards), any other is copied. Spares the Blob's copies.
+   * What COPY … FROM '/dev/blob' reads, handed over: a view that spans its whole buffer is moved
+   * to the thread (the caller must not use it afterwards), any other is copied.
    */
   blobBytes?: Uint8Array;
   rowMode?: 'object';
@@ -184,11 +182,7 @@ export class PGliteThread {
     options: PGliteQueryOptions,
     tx?: number,
   ): Promise<PGliteResults<T>> {
-    const blob = options.blobBytes
-      ? ownBuffer(options.blobBytes)
-      : options.blob
-        ? await options.blob.arrayBuffer()
-        : undefined;
+    const blob = options.blobBytes ? ownBuffer(options.blobBytes) : undefined;
     const response = await this.#request(
       {
         op: 'query',
