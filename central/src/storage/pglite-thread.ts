@@ -83,7 +83,7 @@ interface Waiter {
  * and the COPY session use: `query`, `transaction`, `close`. PGlite runs each statement without
  * yielding; on the main thread a 5,000-row COPY kept the broker's sockets unread for its whole
  * length, so the decode thread and the edges waited on the database instead of overlapping it
- * (docs/WIRE.md, step 4). Rows and errors cross by structured clone; a database error keeps its
+ * (docs/WIRE.md, step 8). Rows and errors cross by structured clone; a database error keeps its
  * SQLSTATE `code` and other fields.
  */
 export class PGliteThread {

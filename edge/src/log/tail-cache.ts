@@ -26,7 +26,10 @@ export class TailCache {
   readonly #maxBytes: number;
   /** A chunk's size: at most an eighth of the cache, so evicting one never empties it. */
   readonly #chunkBytes: number;
-  /** The newest cached record when it is a chunk still taking small records, and its buffer. */
+  /**
+   * The chunk still taking small records, and its buffer. When set it is the newest cached
+   * record: any other append, an eviction of it, or a clear unsets it.
+   */
   #open: { record: OpenRecord; buffer: Buffer } | undefined;
   #records: OpenRecord[] = [];
   /** Index of the oldest record still cached (evicted ones are compacted lazily). */
@@ -113,7 +116,7 @@ export class TailCache {
    */
   #addToChunk(record: OpenRecord): boolean {
     const open = this.#open;
-    if (!open || this.#records.at(-1) !== open.record) return false;
+    if (!open) return false;
     const chunk = open.record;
     const at = chunk.bytes.length + 1; // after a newline separator
     if (record.bytes.length > SMALL_RECORD_BYTES || at + record.bytes.length > this.#chunkBytes)
