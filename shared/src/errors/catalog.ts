@@ -85,6 +85,42 @@ export const errorCatalog = {
     status: 409,
     summary: 'The alarm cannot take that transition from its state.',
   },
+  GL_READING_INVALID: {
+    status: 400,
+    summary: 'A reading fails the wire schema or the plausibility window (time, finite values).',
+  },
+  GL_READING_QUARANTINED: {
+    status: 200,
+    summary: 'A reading was set aside at ingest (kept raw, counted); the rest of its batch stored.',
+  },
+  GL_RATE_LIMITED: {
+    status: 429,
+    summary: 'Too many attempts from this account or address; retry after the time given.',
+  },
+  GL_MQTT_CLIENT_ID_DENIED: {
+    status: 403,
+    summary: 'An MQTT client id does not belong to the authenticated principal.',
+  },
+  GL_MQTT_SESSION_LIMIT: {
+    status: 429,
+    summary: 'A principal already holds its maximum number of MQTT sessions.',
+  },
+  GL_METER_TAKEN: {
+    status: 409,
+    summary: 'A push meter id is live on another connection; the newcomer is refused.',
+  },
+  GL_METER_AUTH_FAILED: {
+    status: 401,
+    summary: 'A push meter sent a wrong or missing shared secret.',
+  },
+  GL_CONNECTION_LIMIT: {
+    status: 503,
+    summary: 'A listener holds its maximum number of connections; the newcomer is refused.',
+  },
+  GL_PAYLOAD_TOO_DEEP: {
+    status: 400,
+    summary: 'A JSON payload nests deeper than the limit.',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

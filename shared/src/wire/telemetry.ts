@@ -9,6 +9,9 @@ export const valueNameSchema = z
 
 const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
+/** The last instant a reading may carry: 9999-12-31T23:59:59.999Z (four-digit years only). */
+export const MAX_READING_TS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
  * One poll of one device. `quality`: good = every field read; uncertain = some blocks failed
  * (the values present are real); bad = nothing usable (carries no values).
@@ -16,7 +19,7 @@ const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 export const readingSchema = z.object({
   seq: seqSchema,
   deviceId: idSchema,
-  ts: z.number().int().min(0),
+  ts: z.number().int().min(0).max(MAX_READING_TS),
   quality: z.enum(['good', 'uncertain', 'bad']),
   values: z.record(valueNameSchema, z.number()),
 });
