@@ -1,5 +1,10 @@
 import { formatZodIssues } from '../errors/zod-issues.js';
-import { type Reading, readingSchema } from './telemetry.js';
+import { ID_PATTERN } from '../topics/index.js';
+import { MAX_READING_TS, type Reading, readingSchema, VALUE_NAME_PATTERN } from './telemetry.js';
+
+/** A reading as a device produces it: everything but the log's `seq`. */
+export type ReadingBody = Omit<Reading, 'seq'>;
+const readingBodySchema = readingSchema.omit({ seq: true });
 
 /**
  * The plausibility window a reading's time must fall in (docs/WIRE.md, "Valid readings").
@@ -37,32 +42,33 @@ export type ReadingRejection =
   | 'value_not_finite';
 
 export type ReadingVerdict =
-  | { ok: true; reading: Reading }
+  | { ok: true; reading: ReadingBody }
   | { ok: false; reason: ReadingRejection; message: string };
 
 /**
- * Checks one reading: the shared wire schema, finite values, and its time inside `window`
- * relative to `nowMs`. Pure; the caller decides what a rejection means (the edge drops and counts
- * it, the central quarantines it). `reading` is what arrived, of any shape.
+ * Checks one reading: the shared wire schema (all but `seq`, which the log assigns and the
+ * batch envelope checks), finite values, and its time inside `window` relative to `nowMs`. Pure;
+ * the caller decides what a rejection means (the edge drops and counts it, the central
+ * quarantines it). `reading` is what arrived, of any shape. A well-formed reading is returned as
+ * it is (no copy: this runs once per reading on the edge's hot path); anything else goes through
+ * the schema, which strips unknown keys or says precisely what is wrong.
  */
 export function checkReading(
   reading: unknown,
   window: ReadingWindow,
   nowMs: number,
 ): ReadingVerdict {
-  if (reading !== null && typeof reading === 'object' && 'values' in reading) {
-    const values = (reading as { values: unknown }).values;
-    if (values !== null && typeof values === 'object') {
-      for (const [name, v] of Object.entries(values)) {
-        if (typeof v === 'number' && !Number.isFinite(v))
-          return { ok: false, reason: 'value_not_finite', message: `values.${name} is ${v}` };
-      }
-    }
+  let body: ReadingBody;
+  if (isPlainReading(reading)) body = reading;
+  else {
+    const finite = firstNonFinite(reading);
+    if (finite) return { ok: false, reason: 'value_not_finite', message: finite };
+    const parsed = readingBodySchema.safeParse(reading);
+    if (!parsed.success)
+      return { ok: false, reason: 'schema', message: formatZodIssues(parsed.error) };
+    body = parsed.data;
   }
-  const parsed = readingSchema.safeParse(reading);
-  if (!parsed.success)
-    return { ok: false, reason: 'schema', message: formatZodIssues(parsed.error) };
-  const { ts } = parsed.data;
+  const { ts } = body;
   if (ts < window.notBeforeMs)
     return {
       ok: false,
@@ -75,7 +81,39 @@ export function checkReading(
       reason: 'time_after_window',
       message: `ts ${isoOrNumber(ts)} is more than ${window.maxFutureSkewMs} ms past the clock (${isoOrNumber(nowMs)})`,
     };
-  return { ok: true, reading: parsed.data };
+  return { ok: true, reading: body };
+}
+
+const READING_KEYS = new Set(['seq', 'deviceId', 'ts', 'quality', 'values']);
+
+/** True only for what `readingBodySchema` would return unchanged (no key to strip). */
+function isPlainReading(r: unknown): r is ReadingBody {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
+  const o = r as Record<string, unknown>;
+  if (typeof o.deviceId !== 'string' || !ID_PATTERN.test(o.deviceId)) return false;
+  const ts = o.ts;
+  if (!Number.isSafeInteger(ts) || (ts as number) < 0 || (ts as number) > MAX_READING_TS)
+    return false;
+  if (o.quality !== 'good' && o.quality !== 'uncertain' && o.quality !== 'bad') return false;
+  const values = o.values;
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return false;
+  for (const name in values) {
+    const v = (values as Record<string, unknown>)[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || !VALUE_NAME_PATTERN.test(name))
+      return false;
+  }
+  // A `seq`, when present, is the envelope's business and is left as it is.
+  for (const key in o) if (!READING_KEYS.has(key)) return false;
+  return true;
+}
+
+function firstNonFinite(reading: unknown): string | undefined {
+  if (reading === null || typeof reading !== 'object' || !('values' in reading)) return undefined;
+  const values = (reading as { values: unknown }).values;
+  if (values === null || typeof values !== 'object') return undefined;
+  for (const [name, v] of Object.entries(values))
+    if (typeof v === 'number' && !Number.isFinite(v)) return `values.${name} is ${v}`;
+  return undefined;
 }
 
 function isoOrNumber(ms: number): string {

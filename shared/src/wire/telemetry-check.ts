@@ -2,6 +2,7 @@ import { ID_PATTERN as ID } from '../topics/index.js';
 import {
   EPOCH_PATTERN as EPOCH,
   MAX_BATCH_READINGS,
+  MAX_READING_TS,
   type TelemetryBatch,
   VALUE_NAME_PATTERN as VALUE_NAME,
 } from './telemetry.js';
@@ -24,6 +25,7 @@ function ownKeyCount(o: object): number {
 
 function isReading(r: unknown, seq: number): boolean {
   if (!isObject(r) || r.seq !== seq || !isId(r.deviceId) || !isCount(r.ts)) return false;
+  if (r.ts > MAX_READING_TS) return false;
   if (r.quality !== 'good' && r.quality !== 'uncertain' && r.quality !== 'bad') return false;
   const values = r.values;
   if (!isObject(values)) return false;
