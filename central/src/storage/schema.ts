@@ -88,6 +88,14 @@ export interface ConsumptionHourlyTable {
   wh: Int8;
 }
 
+/** Hours start_hour ≤ h < end_hour each with wh_per_hour Wh (long gaps; see 0006). */
+export interface ConsumptionRunsTable {
+  meter_id: number;
+  start_hour: Timestamp;
+  end_hour: Timestamp;
+  wh_per_hour: Int8;
+}
+
 export interface MeterRollupStateTable {
   meter_id: number;
   last_ts: NullableTimestamp;
@@ -166,6 +174,7 @@ export interface Schema {
   readings: ReadingsTable;
   customers: CustomersTable;
   consumption_hourly: ConsumptionHourlyTable;
+  consumption_runs: ConsumptionRunsTable;
   meter_rollup_state: MeterRollupStateTable;
   meter_register_events: MeterRegisterEventsTable;
   invoices: InvoicesTable;
