@@ -248,7 +248,10 @@ async function engineFleetScheduled(
   const driver = createModbusDriver({
     devices: fleetDevices(ends, intervalMs),
     buses: [],
-    onReading: () => readings++,
+    onReading: () => {
+      readings++;
+      return { ok: true };
+    },
     logger: silent,
   });
   await driver.start();
@@ -304,7 +307,7 @@ async function engineRtu(clientPath: string, warmupMs: number, windowMs: number)
     devices: config.devices.filter((d): d is ModbusDeviceConfig => d.driver === 'modbus-rtu'),
     buses: config.buses,
     profile: () => profile,
-    onReading: () => undefined,
+    onReading: () => ({ ok: true }),
     logger: silent,
   });
   await driver.start();

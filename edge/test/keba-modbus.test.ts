@@ -69,6 +69,7 @@ describe('edge ↔ simulated KEBA P30 over Modbus TCP (profile keba-p30)', () =>
       onReading: (r) => {
         readings.push(r);
         for (const c of checks.splice(0)) c();
+        return { ok: true };
       },
       logger: pino({ level: 'silent' }),
     });

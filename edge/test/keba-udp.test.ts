@@ -80,6 +80,7 @@ describe('edge ↔ simulated KEBA stations over the KeContact UDP protocol', () 
       onReading: (r) => {
         readings.push(r);
         for (const c of checks.splice(0)) c();
+        return { ok: true };
       },
       logger: pino({ level: 'silent' }),
     });

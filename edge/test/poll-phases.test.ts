@@ -42,7 +42,7 @@ describe('poll phases', () => {
     const driver = createModbusDriver({
       devices: config.devices.filter((d) => d.driver === 'modbus-tcp'),
       buses: [],
-      onReading: () => {},
+      onReading: () => ({ ok: true }),
       logger: pino({ level: 'silent' }),
     });
     await driver.start();

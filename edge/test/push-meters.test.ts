@@ -156,6 +156,8 @@ describe('UDP and TCP JSON meters through the agent into the log', () => {
       malformed: 3,
       unknown_senders: 2,
       too_large: 1,
+      auth_failed: 0,
+      invalid_readings: 0,
     });
     const u1 = agent.devices().find((d) => d.health.deviceId === 'u1');
     expect(u1?.health).toMatchObject({ polls: 1, failures: 1, online: true });

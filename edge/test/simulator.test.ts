@@ -58,6 +58,7 @@ describe('edge ↔ simulator over Modbus TCP', () => {
       onReading: (r) => {
         readings.push(r);
         for (const w of waiters.splice(0)) w();
+        return { ok: true };
       },
       logger: pino({ level: 'silent' }),
     });

@@ -6,9 +6,10 @@ import { CommandHandler } from '../commands/index.js';
 import { type EdgeConfig, type EdgeConfigInput, parseEdgeConfig } from '../config/index.js';
 import { type ChannelView, createDrivers, type DeviceView, type Driver } from '../drivers/index.js';
 import type { EdgeMetrics, MetricsServer } from '../health/index.js';
-import { openReadingLog, type ReadingLog } from '../log/index.js';
+import { type Clock, openReadingLog, type ReadingLog } from '../log/index.js';
 import type { TransactionEvent } from '../modbus/index.js';
 import { Uplink } from '../uplink/index.js';
+import { ReadingGate, readingWindowOf } from './reading-gate.js';
 import { ReadingSink } from './reading-sink.js';
 import { RemoteConfig } from './remote-config.js';
 
@@ -40,6 +41,11 @@ export interface EdgeAgent {
 
 export interface StartEdgeOptions {
   logger?: Logger;
+  /**
+   * The edge's clock: the reading window's "now", and the time drivers stamp on readings.
+   * Defaults to the system clock.
+   */
+  clock?: Clock;
 }
 
 /**
@@ -96,14 +102,28 @@ export async function startEdge(
   });
   uplink.start();
   const sink = new ReadingSink(log, () => uplink.notify(), logger.child({ component: 'log' }));
+  const clock = options.clock ?? { now: () => Date.now() };
+  const now = () => clock.now();
+  // Every driver's readings pass this one gate on their way to the sink (docs/SECURITY.md).
+  const gate = new ReadingGate({
+    window: readingWindowOf(config.readings),
+    now,
+    admit: (reading) => sink.push(reading),
+    logger: logger.child({ component: 'readings' }),
+    logIntervalMs: config.readings.logIntervalSeconds * 1000,
+  });
 
   let observe: ((e: TransactionEvent) => void) | undefined;
   const driverContext = {
-    onReading: sink.push.bind(sink),
+    onReading: gate.admit,
     logger: logger.child({ component: 'driver' }),
     onTransaction: (e: TransactionEvent) => observe?.(e),
+    now,
   };
   let drivers = createDrivers(config, driverContext);
+  /** Every driver's devices, their rejected readings counted in. */
+  const devices = (): DeviceView[] => drivers.flatMap((d) => d.devices()).map(gate.decorate);
+  const channels = (): ChannelView[] => drivers.flatMap((d) => d.channels());
   // prom-client is loaded, and latency observed, only once /metrics is enabled: an edge that
   // never serves it pays neither the memory nor the per-transaction histogram update.
   let metrics: EdgeMetrics | undefined;
@@ -111,8 +131,9 @@ export async function startEdge(
   const serveMetricsOn = async (m: EdgeConfig['metrics']): Promise<MetricsServer> => {
     const health = await import('../health/index.js');
     metrics ??= new health.EdgeMetrics({
-      devices: () => drivers.flatMap((d) => d.devices()),
-      channels: () => drivers.flatMap((d) => d.channels()),
+      devices,
+      channels,
+      rejections: () => gate.rejections(),
       log: () => log.stats(),
     });
     observe = metrics.observe;
@@ -141,15 +162,13 @@ export async function startEdge(
     logger: logger.child({ component: 'commands' }),
   });
   commands.start();
-  const devices = (): DeviceView[] => drivers.flatMap((d) => d.devices());
-  const channels = (): ChannelView[] => drivers.flatMap((d) => d.channels());
 
   const status = (): EdgeStatus & { channels: ChannelView[] } => {
     const s = log.stats();
     return {
       edgeId: config.edgeId,
       online: true,
-      at: Date.now(),
+      at: now(),
       agentVersion: AGENT_VERSION,
       configVersion: config.configVersion,
       log: {

@@ -6,6 +6,14 @@ import {
   LOG_WRITE_BUFFER_BYTES,
 } from '../log/memory-defaults.js';
 
+/**
+ * A push meter's shared secret: printable, no spaces or commas (it may be a CSV field), 16-128
+ * characters (hex, base64 and base64url keys fit).
+ */
+const meterSecret = z
+  .string()
+  .regex(/^[A-Za-z0-9._~+/=-]{16,128}$/, 'must be 16-128 of A-Z a-z 0-9 . _ ~ + / = -');
+
 /** Poll settings every polled (Modbus) device has. */
 const pollSettings = {
   id: idSchema,
@@ -65,6 +73,11 @@ const udpMeterDevice = z
       .string()
       .regex(/^\d{11}$/, 'must be 11 digits')
       .optional(),
+    /**
+     * When set, every datagram must carry it (JSON `"secret"`, or a fifth CSV field); a wrong or
+     * missing one is refused with GL_METER_AUTH_FAILED. Compared in constant time, never logged.
+     */
+    secret: meterSecret.optional(),
     /** Reading value name; the original meters send the kWh consumed in the interval. */
     valueName: z
       .string()
@@ -83,6 +96,12 @@ const tcpJsonMeterDevice = z
       .int()
       .min(1)
       .max(2 ** 31 - 1),
+    /**
+     * When set, the line that binds a connection to this meter (its `{"id":N}` hello or its first
+     * `/spent` line) must carry `"secret"`; wrong or missing: GL_METER_AUTH_FAILED, connection
+     * closed. Compared in constant time, never logged.
+     */
+    secret: meterSecret.optional(),
     /** Reading value name; the original meters send cumulative kWh (`consumption`). */
     valueName: z
       .string()
@@ -231,7 +250,21 @@ export const edgeConfigSchema = z
     /** Listener for UDP meters (SEEDS D); used when a `udp-meter` device is configured. */
     udp: listenerSchema(8080).prefault({}),
     /** Listener for TCP JSON meters (SEEDS E); used when a `tcp-json-meter` device is configured. */
-    tcpJson: listenerSchema(9000).prefault({}),
+    tcpJson: listenerSchema(9000)
+      .extend({
+        /**
+         * Open connections at most; a newcomer past it is answered GL_CONNECTION_LIMIT and
+         * closed. At least the number of `tcp-json-meter` devices (checked).
+         */
+        maxConnections: z.number().int().min(1).max(10_000).default(256),
+        /**
+         * A connection that sends no usable line (an answered hello or a stored reading) for this
+         * long is closed, and the meter id it held is free again. Above the meters' send interval.
+         */
+        idleTimeoutMs: z.number().int().min(100).max(86_400_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
     /**
      * The one UDP socket of all `keba-udp` chargers: requests leave from it and answers arrive on
      * it. A station answers to port 7090 whatever port asked (evcc's keba listener notes this),
@@ -248,6 +281,27 @@ export const edgeConfigSchema = z
          * asks for 100 ms between commands (keba-kecontact sleeps 100 ms after every send).
          */
         pauseMs: z.number().int().min(0).max(10_000).default(100),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * The plausibility window every reading must fall in before it enters the log (docs/WIRE.md,
+     * "Valid readings"): not before `notBefore` (UTC midnight), not more than
+     * `maxFutureSkewSeconds` past the edge's clock, every value a finite number.
+     */
+    readings: z
+      .object({
+        notBefore: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+          .refine((d) => {
+            const t = Date.parse(`${d}T00:00:00Z`);
+            return Number.isFinite(t) && t >= 0 && new Date(t).toISOString().startsWith(d);
+          }, 'must be a real date from 1970-01-01 on')
+          .default('2000-01-01'),
+        maxFutureSkewSeconds: z.number().int().min(0).max(86_400).default(300),
+        /** A rejected reading is logged once per device and reason per interval (counted always). */
+        logIntervalSeconds: z.number().int().min(1).max(86_400).default(60),
       })
       .strict()
       .prefault({}),
@@ -280,6 +334,7 @@ export const edgeConfigSchema = z
 type Parsed = {
   buses: z.output<typeof busSchema>[];
   devices: z.output<typeof deviceSchema>[];
+  tcpJson: { maxConnections: number };
 };
 
 /** Cross-references: buses exist, unit ids and meter ids are unique where they must be. */
@@ -331,6 +386,12 @@ function checkLinks(c: Parsed, ctx: z.RefinementCtx): void {
       meterIds.set(key, d.id);
     }
   });
+  const tcpMeters = c.devices.filter((d) => d.driver === 'tcp-json-meter').length;
+  if (tcpMeters > c.tcpJson.maxConnections)
+    issue(
+      ['tcpJson', 'maxConnections'],
+      `${c.tcpJson.maxConnections} is fewer than the ${tcpMeters} tcp-json-meter devices`,
+    );
   for (const [key, link] of tcpLinks) {
     if (link.ids.length < 2) continue;
     for (const i of link.wantsMany)

@@ -16,12 +16,12 @@ export { createKebaUdpDriver, type KebaUdpDriverOptions } from './keba-udp-drive
 export { parseMeterTime } from './meter-time.js';
 export { createModbusDriver, type ModbusDriverOptions } from './modbus-driver.js';
 export { pollView } from './poll-view.js';
+export { type MeterHello, type MeterSpent, parseMeterLine } from './tcp-json-meter-codec.js';
 export {
   createTcpJsonMeterDriver,
-  parseMeterLine,
   type TcpJsonMeterDriverOptions,
 } from './tcp-json-meter-driver.js';
-export type { ChannelView, DeviceView, Driver, DriverContext } from './types.js';
+export type { Admission, ChannelView, DeviceView, Driver, DriverContext } from './types.js';
 export {
   createUdpMeterDriver,
   parseUdpDatagram,

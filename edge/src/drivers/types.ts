@@ -1,4 +1,4 @@
-import type { DeviceHealth } from '@gridlink/shared';
+import type { DeviceHealth, ReadingRejection } from '@gridlink/shared';
 import type { Logger } from 'pino';
 import type { TransactionEvent } from '../modbus/index.js';
 import type { DeviceErrorCounts, PolledReading } from '../poller/index.js';
@@ -18,10 +18,20 @@ export interface ChannelView {
   counters: Record<string, number>;
 }
 
+/**
+ * The agent's verdict on one reading: admitted (on its way to the log), or turned down by the
+ * reading window (docs/SECURITY.md, "Readings"). Counting and logging a rejection is the agent's
+ * job; a push driver only answers its meter with GL_READING_INVALID.
+ */
+export type Admission = { ok: true } | { ok: false; reason: ReadingRejection; message: string };
+
 /** What every driver gets from the agent: one options object, defaults chosen by the agent. */
 export interface DriverContext {
-  /** A reading for the log; the driver never stores anything itself. */
-  onReading: (reading: PolledReading) => void;
+  /**
+   * A reading for the log; the driver never stores anything itself. Every reading is checked
+   * against the edge's reading window here, and only an admitted one is logged.
+   */
+  onReading: (reading: PolledReading) => Admission;
   logger: Logger;
   /** Each finished Modbus transaction (for latency histograms). */
   onTransaction?: (event: TransactionEvent) => void;

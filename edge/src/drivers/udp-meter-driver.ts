@@ -8,6 +8,7 @@ import {
 } from '@gridlink/shared';
 import { z } from 'zod';
 import type { EdgeConfig, UdpMeterDeviceConfig } from '../config/index.js';
+import { meterSecrets } from './meter-secret.js';
 import { parseMeterTime } from './meter-time.js';
 import { PushMeterHealth } from './push-meters.js';
 import type { Driver, DriverContext } from './types.js';
@@ -17,13 +18,17 @@ export interface UdpMeterDriverOptions extends DriverContext {
   listener: EdgeConfig['udp'];
 }
 
-/** The JSON datagram: the CSV fields with names. */
+/**
+ * The JSON datagram: the CSV fields with names. `value` may be any number JSON can carry
+ * (`1e400` parses as Infinity): the reading window turns down what is not finite.
+ */
 const jsonDatagram = z
   .object({
     meterId: z.string().min(1).max(64),
     cpf: z.string().max(32).optional(),
-    value: z.number().finite(),
+    value: z.number(),
     timestamp: z.union([z.number(), z.string().max(40)]),
+    secret: z.string().max(256).optional(),
   })
   .strict();
 
@@ -32,11 +37,13 @@ interface Datagram {
   cpf: string | undefined;
   value: number;
   timestamp: unknown;
+  secret: string | undefined;
 }
 
 /**
  * Parses one datagram: JSON when it starts with `{`, otherwise the original meters' CSV
- * `cpf,meter_id,value,timestamp` (SEEDS D). Pure; throws catalog errors.
+ * `cpf,meter_id,value,timestamp` (SEEDS D), with the meter's secret as an optional fifth field.
+ * Pure; throws catalog errors.
  */
 export function parseUdpDatagram(text: string): Datagram {
   const trimmed = text.trim();
@@ -45,38 +52,43 @@ export function parseUdpDatagram(text: string): Datagram {
     const parsed = jsonDatagram.safeParse(json);
     if (!parsed.success)
       throw new GridlinkError('GL_PAYLOAD_SCHEMA', formatZodIssues(parsed.error));
-    return { ...parsed.data, cpf: parsed.data.cpf };
+    return { ...parsed.data, cpf: parsed.data.cpf, secret: parsed.data.secret };
   }
   const parts = trimmed.split(',');
-  if (parts.length !== 4)
+  if (parts.length !== 4 && parts.length !== 5)
     throw new GridlinkError(
       'GL_PAYLOAD_SCHEMA',
-      `expected cpf,meter_id,value,timestamp; got ${parts.length} fields`,
+      `expected cpf,meter_id,value,timestamp[,secret]; got ${parts.length} fields`,
     );
-  const [cpf, meterId, value, timestamp] = parts.map((p) => p.trim()) as [
+  const [cpf, meterId, value, timestamp, secret] = parts.map((p) => p.trim()) as [
     string,
     string,
     string,
     string,
+    string | undefined,
   ];
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(meterId))
     throw new GridlinkError('GL_PAYLOAD_SCHEMA', 'meter_id: must be 1-64 of A-Z a-z 0-9 . _ -');
   if (!/^-?\d+(\.\d+)?$/.test(value))
     throw new GridlinkError('GL_PAYLOAD_SCHEMA', 'value: must be a decimal number');
-  return { cpf, meterId, value: Number(value), timestamp };
+  return { cpf, meterId, value: Number(value), timestamp, secret };
 }
 
 const replyFor: Partial<Record<ErrorCode, string>> = {
   GL_PAYLOAD_INVALID_JSON: '400',
   GL_PAYLOAD_SCHEMA: '400',
+  GL_READING_INVALID: '400',
+  GL_METER_AUTH_FAILED: '401',
   GL_PAYLOAD_TOO_LARGE: '413',
   GL_METER_UNKNOWN: '403',
 };
 
 /**
  * UDP meters (SEEDS D). Every datagram is answered: `200` when stored, otherwise
- * `<status> <code>` (`400 GL_PAYLOAD_SCHEMA`, `403 GL_METER_UNKNOWN`, `413 GL_PAYLOAD_TOO_LARGE`).
- * Unknown senders are counted and rejected; nothing of theirs reaches the log.
+ * `<status> <code>` (`400 GL_PAYLOAD_SCHEMA`, `400 GL_READING_INVALID` for a reading outside the
+ * edge's window, `401 GL_METER_AUTH_FAILED`, `403 GL_METER_UNKNOWN`, `413 GL_PAYLOAD_TOO_LARGE`).
+ * Unknown senders and wrong secrets are counted on the listener and rejected; nothing of theirs
+ * reaches the log, nor the device's health.
  */
 export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(): number } {
   const byMeterId = new Map(o.devices.map((d) => [d.meterId, d]));
@@ -84,7 +96,16 @@ export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(
     'udp-meter',
     o.devices.map((d) => d.id),
   );
-  const counters = { datagrams: 0, accepted: 0, malformed: 0, unknown_senders: 0, too_large: 0 };
+  const secrets = meterSecrets(o.devices);
+  const counters = {
+    datagrams: 0,
+    accepted: 0,
+    malformed: 0,
+    unknown_senders: 0,
+    too_large: 0,
+    auth_failed: 0,
+    invalid_readings: 0,
+  };
   const now = o.now ?? Date.now;
   let socket: Socket | undefined;
 
@@ -99,22 +120,28 @@ export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(
           `datagram is ${msg.length} bytes, limit ${o.listener.maxBytes}`,
         );
       const d = parseUdpDatagram(msg.toString('utf8'));
-      device = byMeterId.get(d.meterId);
+      const known = byMeterId.get(d.meterId);
       const cpf = d.cpf?.replace(/\D/g, '');
-      if (!device || (device.cpf !== undefined && device.cpf !== cpf)) {
-        device = undefined;
+      if (!known || (known.cpf !== undefined && known.cpf !== cpf))
         throw new GridlinkError(
           'GL_METER_UNKNOWN',
           `meter ${d.meterId.slice(0, 64)} is not configured`,
         );
-      }
+      // Until its secret (if it has one) is proven, the sender is not the meter: a failure
+      // before this line is the listener's, never the device's.
+      secrets.get(known.id)?.check(d.secret, known.meterId);
+      device = known;
       const ts = parseMeterTime(d.timestamp, o.listener.localTimeOffsetMinutes);
-      o.onReading({
+      const admission = o.onReading({
         deviceId: device.id,
         ts,
         quality: 'good',
         values: { [device.valueName]: d.value },
       });
+      if (!admission.ok)
+        throw new GridlinkError('GL_READING_INVALID', admission.message, {
+          reason: admission.reason,
+        });
       counters.accepted++;
       health.accepted(device.id, now());
     } catch (err) {
@@ -123,8 +150,11 @@ export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(
         : new GridlinkError('GL_INTERNAL', 'datagram handling failed');
       if (e.code === 'GL_METER_UNKNOWN') counters.unknown_senders++;
       else if (e.code === 'GL_PAYLOAD_TOO_LARGE') counters.too_large++;
+      else if (e.code === 'GL_METER_AUTH_FAILED') counters.auth_failed++;
+      else if (e.code === 'GL_READING_INVALID') counters.invalid_readings++;
       else counters.malformed++;
-      if (device) health.failed(device.id, e.code, e.message);
+      // A rejected reading is counted on the device by the agent's reading gate.
+      if (device && e.code !== 'GL_READING_INVALID') health.failed(device.id, e.code, e.message);
       // No sender data in log bindings: the address is enough to find a misconfigured meter.
       o.logger.debug({ code: e.code, from: `${from.address}:${from.port}` }, 'datagram rejected');
       reply = `${replyFor[e.code] ?? '500'} ${e.code}`;

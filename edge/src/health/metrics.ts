@@ -7,6 +7,8 @@ import type { TransactionEvent } from '../modbus/index.js';
 export interface EdgeMetricsSource {
   devices(): DeviceView[];
   channels(): ChannelView[];
+  /** Readings the reading window turned down, per device and reason (never logged). */
+  rejections(): { deviceId: string; reason: string; count: number }[];
   log(): { pending: number; dropped: number; lastSeq: number };
 }
 
@@ -59,6 +61,12 @@ export class EdgeMetrics {
       'driver',
       'code',
     ]);
+    const rejected = totals(
+      r,
+      'gridlink_edge_readings_rejected_total',
+      'Readings turned down by the reading window before the log (GL_READING_INVALID), by reason',
+      ['device', 'reason'],
+    );
     const online = new Gauge({
       name: 'gridlink_edge_device_online',
       help: '1 when the device answers',
@@ -98,7 +106,7 @@ export class EdgeMetrics {
 
     const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     refresh = () => {
-      for (const m of [polls, failures, overruns, errors, channel, logDropped]) m.reset();
+      for (const m of [polls, failures, overruns, errors, rejected, channel, logDropped]) m.reset();
       online.reset();
       depth.reset();
       for (const d of source.devices()) {
@@ -109,6 +117,8 @@ export class EdgeMetrics {
         online.set(labels, d.health.online ? 1 : 0);
         for (const [code, n] of Object.entries(d.errors)) errors.inc({ ...labels, code }, n ?? 0);
       }
+      for (const x of source.rejections())
+        rejected.inc({ device: x.deviceId, reason: x.reason }, x.count);
       for (const c of source.channels()) {
         for (const [name, n] of Object.entries(c.counters)) {
           if (name === 'queueDepth') depth.set({ driver: c.driver, link: c.channel }, n);
