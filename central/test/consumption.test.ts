@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/index.js';
 import { bindMeter, createCustomer } from '../src/customers/index.js';
-import { consumptionHistory, rollupMeters } from '../src/metering/index.js';
+import { consumptionBetween, consumptionHistory, rollupMeters } from '../src/metering/index.js';
 import type { Database } from '../src/storage/index.js';
 import { CPF_A, CPF_B, testApi } from './helpers/api.js';
 import { readingFeeder } from './helpers/readings.js';
@@ -210,11 +210,38 @@ describeEachStore('consumption history from hourly rollups', (store) => {
   });
 
   it('records the register reset once, and re-running the rollup changes nothing', async () => {
-    const before = await database.db.selectFrom('consumption_hourly').selectAll().execute();
+    const rolledUp = async () => ({
+      hours: await database.db
+        .selectFrom('consumption_hourly')
+        .selectAll()
+        .orderBy('meter_id')
+        .orderBy('hour')
+        .execute(),
+      runs: await database.db
+        .selectFrom('consumption_runs')
+        .selectAll()
+        .orderBy('meter_id')
+        .orderBy('start_hour')
+        .execute(),
+    });
+    const before = await rolledUp();
     await Promise.all([rollupMeters(database.db), rollupMeters(database.db)]);
     await rollupMeters(database.db);
-    const after = await database.db.selectFrom('consumption_hourly').selectAll().execute();
+    const after = await rolledUp();
     expect(after).toEqual(before);
+    // r7 → r8 (712 h, +10 kWh) is two runs, not 712 hourly rows: 10 000 Wh / 712 h = 14 Wh an
+    // hour and 32 Wh left over, one each to the first 32 hours (07:00 on the 2nd to 15:00 on the 3rd).
+    expect(
+      after.runs.map((r) => [
+        r.meter_id,
+        new Date(r.start_hour).toISOString(),
+        new Date(r.end_hour).toISOString(),
+        Number(r.wh_per_hour),
+      ]),
+    ).toEqual([
+      [m1, '2024-01-02T07:00:00.000Z', '2024-01-03T15:00:00.000Z', 15],
+      [m1, '2024-01-03T15:00:00.000Z', '2024-01-31T23:00:00.000Z', 14],
+    ]);
     const events = await database.db
       .selectFrom('meter_register_events')
       .select(['meter_id', 'previous_wh', 'new_wh'])
@@ -222,9 +249,12 @@ describeEachStore('consumption history from hourly rollups', (store) => {
     expect(events.map((e) => [e.meter_id, Number(e.previous_wh), Number(e.new_wh)])).toEqual([
       [m1, 149_000, 2_000],
     ]);
-    const sum = after.reduce((a, r) => a + Number(r.wh), 0);
-    // Every register difference except the reset: 64 kWh (m1) + 0.5 (m2) + 1 (m3).
-    expect(sum).toBe(65_500);
+    // Every register difference except the reset: 64 kWh (m1) + 0.5 (m2) + 1 (m3), of which
+    // 10 kWh are in m1's runs: 32 × 15 + 680 × 14 = 480 + 9 520.
+    const all = [m1, m2, ids.get('m3') as number];
+    const ever = [new Date('2000-01-01T00:00:00Z'), new Date('2100-01-01T00:00:00Z')] as const;
+    expect(await consumptionBetween(database.db, all, ...ever)).toBe(65_500);
+    expect(after.hours.reduce((a, r) => a + Number(r.wh), 0)).toBe(55_500);
   });
 
   it('DST: a local day in São Paulo 2018 where clocks jumped has 23 hours', async () => {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { meterHours } from '../metering/index.js';
 import type { Schema } from '../storage/index.js';
 import type { AlarmCondition } from './store.js';
 import { PRODIST_BANDS, type VoltageBand, voltageSeverity, worstPhase } from './voltage.js';
@@ -37,10 +38,16 @@ export interface ConditionRule {
   evaluate(db: Kysely<Schema>, now: Date, cfg: AlarmRulesConfig): Promise<AlarmCondition[]>;
 }
 
+/**
+ * Events an event rule takes per sweep: a flood (a register made to go backwards on every
+ * reading) is alarmed over several sweeps instead of loading every event at once.
+ */
+export const EVENTS_PER_SWEEP = 1000;
+
 /** A rule fired by new event rows (after a cursor); its alarms are cleared by people. */
 export interface EventRule {
   type: string;
-  /** Conditions for events with id > after, and the new cursor. */
+  /** Conditions for at most EVENTS_PER_SWEEP events with id > after, and the new cursor. */
   evaluate(
     db: Kysely<Schema>,
     after: number,
@@ -53,14 +60,14 @@ const n = (v: unknown) => Number(v);
 export const limitRule: ConditionRule = {
   type: ALARM_TYPES.limit,
   async evaluate(db, now) {
+    const at = sql`${now.toISOString()}::timestamptz`;
+    const monthStart = sql`(date_trunc('month', ${at} AT TIME ZONE c.time_zone) AT TIME ZONE c.time_zone)`;
+    // The hours of the month so far (at most 31 days of them per meter, runs included).
     const { rows } = await sql<{ id: number; limit_wh: string; wh: string }>`
       SELECT c.id, c.monthly_limit_wh::text AS limit_wh, coalesce(sum(h.wh), 0)::text AS wh
       FROM customers c
       JOIN meters m ON m.customer_id = c.id
-      JOIN consumption_hourly h ON h.meter_id = m.id
-        AND h.hour >= (date_trunc('month', ${now.toISOString()}::timestamptz AT TIME ZONE c.time_zone)
-                       AT TIME ZONE c.time_zone)
-        AND h.hour < ${now.toISOString()}::timestamptz
+      CROSS JOIN LATERAL ${meterHours(sql`m.id`, monthStart, at)} h
       WHERE c.monthly_limit_wh IS NOT NULL
       GROUP BY c.id, c.monthly_limit_wh
       HAVING coalesce(sum(h.wh), 0) > c.monthly_limit_wh
@@ -80,6 +87,7 @@ export const baselineRule: ConditionRule = {
   type: ALARM_TYPES.baseline,
   async evaluate(db, now, cfg) {
     const at = now.toISOString();
+    // The hours of the last 29 days (runs included): at most 696 rows per meter.
     const { rows } = await sql<{ id: number; recent: string; base: string; days: string }>`
       SELECT m.customer_id AS id,
         coalesce(sum(h.wh) FILTER (WHERE h.hour >= ${at}::timestamptz - interval '24 hours'), 0)::text AS recent,
@@ -87,8 +95,11 @@ export const baselineRule: ConditionRule = {
         count(DISTINCT date_trunc('day', h.hour AT TIME ZONE 'UTC'))
           FILTER (WHERE h.hour < ${at}::timestamptz - interval '24 hours')::text AS days
       FROM meters m
-      JOIN consumption_hourly h ON h.meter_id = m.id
-        AND h.hour >= ${at}::timestamptz - interval '29 days' AND h.hour < ${at}::timestamptz
+      CROSS JOIN LATERAL ${meterHours(
+        sql`m.id`,
+        sql`${at}::timestamptz - interval '29 days'`,
+        sql`${at}::timestamptz`,
+      )} h
       WHERE m.customer_id IS NOT NULL
       GROUP BY m.customer_id
     `.execute(db);
@@ -276,6 +287,7 @@ export const tamperRule: EventRule = {
       .select(['e.id', 'e.meter_id', 'm.customer_id', 'e.ts', 'e.previous_wh', 'e.new_wh'])
       .where('e.id', '>', after)
       .orderBy('e.id')
+      .limit(EVENTS_PER_SWEEP)
       .execute();
     return {
       last: rows.at(-1)?.id ?? after,
@@ -304,6 +316,7 @@ export const droppedRule: EventRule = {
       .select(['g.id', 's.edge_id', 's.epoch', 'g.from_seq', 'g.to_seq', 'g.reported_dropped'])
       .where('g.id', '>', after)
       .orderBy('g.id')
+      .limit(EVENTS_PER_SWEEP)
       .execute();
     return {
       last: rows.at(-1)?.id ?? after,

@@ -16,15 +16,15 @@ export interface SweepResult {
 }
 
 /**
- * One pass of every alarm rule. Rolls readings up first (consumption, tamper and voltage rules
- * read the rollups). Condition rules raise or refresh what holds and clear what stopped holding;
+ * One pass of every alarm rule. Rolls readings up first, up to `now` plus the rollup horizon
+ * (consumption, tamper and voltage rules read the rollups). Condition rules raise or refresh what holds and clear what stopped holding;
  * event rules raise for each new event after their cursor and then move the cursor, so every
  * event is alarmed at least once (a crash in between re-raises, i.e. refreshes, next pass).
  */
 export async function sweepAlarms(db: Kysely<Schema>, options: SweepOptions): Promise<SweepResult> {
   const cfg: AlarmRulesConfig = { ...DEFAULT_RULES, ...options.rules };
   const result: SweepResult = { raised: 0, refreshed: 0, cleared: 0 };
-  await rollupMeters(db);
+  await rollupMeters(db, undefined, { now: options.now });
   for (const rule of conditionRules) {
     const conditions = await rule.evaluate(db, options.now, cfg);
     for (const c of conditions) {

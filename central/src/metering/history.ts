@@ -2,6 +2,8 @@ import { GridlinkError } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import { formatKwh, wattHours } from '../billing/money.js';
 import type { Schema } from '../storage/index.js';
+import { meterHours, runsOverlapping, runWhBetween } from './consumption-sql.js';
+import { addRunsToBuckets } from './runs-in-buckets.js';
 
 export const granularities = ['hour', 'day', 'month', 'year'] as const;
 export type Granularity = (typeof granularities)[number];
@@ -104,8 +106,10 @@ export async function periodBounds(
 /**
  * Consumption of the meters per bucket, summed over meters, in the zone's calendar. Served from
  * `consumption_hourly`: day, month and year buckets group the UTC hours by their local date
- * (Postgres `AT TIME ZONE`, IANA rules, so DST and past offset changes are honoured). Empty
- * buckets are returned with 0.
+ * (Postgres `AT TIME ZONE`, IANA rules, so DST and past offset changes are honoured); the runs of
+ * `consumption_runs` that overlap the range add their share to each bucket they touch. Empty
+ * buckets are returned with 0. Work is bounded by the buckets asked for (at most MAX_BUCKETS) and
+ * the rows inside the range, never by the time between two readings.
  */
 export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): Promise<History> {
   let fromAt: Date;
@@ -136,23 +140,25 @@ export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): P
   const to = sql`${toAt.toISOString()}::timestamptz`;
   const tz = q.timeZone;
   const g = sql.lit(q.granularity);
+  const step = sql.raw(`interval '1 ${q.granularity}'`);
   const label = sql.lit(LABEL[q.granularity]);
   const ids = [...q.meterIds];
   // Hour buckets are UTC hours (a local hour may repeat or vanish at a DST change); coarser
   // buckets are local calendar units.
   const series =
     q.granularity === 'hour'
-      ? sql`SELECT gs AS bucket FROM b, generate_series(
+      ? sql`SELECT gs AS bucket, gs + interval '1 hour' AS bucket_end FROM b, generate_series(
             date_trunc('hour', f AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', t - interval '1 microsecond',
             interval '1 hour') gs`
-      : sql`SELECT gs AT TIME ZONE ${tz} AS bucket FROM b, generate_series(
+      : sql`SELECT gs AT TIME ZONE ${tz} AS bucket, (gs + ${step}) AT TIME ZONE ${tz} AS bucket_end
+            FROM b, generate_series(
             date_trunc(${g}, f AT TIME ZONE ${tz}), (t AT TIME ZONE ${tz}) - interval '1 microsecond',
-            ${sql.raw(`interval '1 ${q.granularity}'`)}) gs`;
+            ${step}) gs`;
   const key =
     q.granularity === 'hour'
       ? sql`h.hour`
       : sql`date_trunc(${g}, h.hour AT TIME ZONE ${tz}) AT TIME ZONE ${tz}`;
-  const { rows } = await sql<{ label: string; starts_at: string; wh: string }>`
+  const { rows } = await sql<{ label: string; starts_at: string; ends_at: string; wh: string }>`
     WITH b AS (SELECT ${from} AS f, ${to} AS t),
     s AS (${series}),
     a AS (
@@ -163,17 +169,25 @@ export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): P
     )
     SELECT to_char(s.bucket AT TIME ZONE ${tz}, ${label}) AS label,
            to_json(s.bucket)#>>'{}' AS starts_at,
+           to_json(s.bucket_end)#>>'{}' AS ends_at,
            coalesce(a.wh, 0)::text AS wh
     FROM s LEFT JOIN a ON a.bucket = s.bucket
     ORDER BY s.bucket
   `.execute(db);
+  const sums = rows.map((r) => ({
+    start: new Date(r.starts_at).getTime(),
+    end: new Date(r.ends_at).getTime(),
+    wh: Number(r.wh),
+  }));
+  const runs = await runsOverlapping(db, ids, fromAt, toAt);
+  addRunsToBuckets(sums, runs, fromAt.getTime(), toAt.getTime());
   let total = 0;
-  const buckets = rows.map((r) => {
-    const wh = Number(r.wh);
+  const buckets = rows.map((r, i) => {
+    const { start, wh } = sums[i] as { start: number; wh: number };
     total += wh;
     return {
       start: r.label,
-      startsAt: new Date(r.starts_at).toISOString(),
+      startsAt: new Date(start).toISOString(),
       wh,
       kwh: formatKwh(wattHours(wh)),
     };
@@ -189,19 +203,47 @@ export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): P
   };
 }
 
-/** Energy of the meters in [from, to) (instants), from the hourly rollup. */
+/** Energy of the meters in [from, to) (instants): hourly rows plus each run's overlap, O(1) a run. */
 export async function consumptionBetween(
   db: Kysely<Schema>,
   meterIds: readonly number[],
   from: Date,
   to: Date,
 ): Promise<number> {
-  const r = await db
-    .selectFrom('consumption_hourly')
-    .select(sql<string>`coalesce(sum(wh), 0)::text`.as('wh'))
-    .where('meter_id', 'in', meterIds.length ? meterIds : [-1])
-    .where('hour', '>=', from)
-    .where('hour', '<', to)
-    .executeTakeFirstOrThrow();
-  return Number(r.wh);
+  const ids = meterIds.length ? [...meterIds] : [-1];
+  const f = sql`${from.toISOString()}::timestamptz`;
+  const t = sql`${to.toISOString()}::timestamptz`;
+  const { rows } = await sql<{ wh: string }>`
+    SELECT ((SELECT coalesce(sum(h.wh), 0) FROM consumption_hourly h
+             WHERE h.meter_id = ANY(${ids}::int[]) AND h.hour >= ${f} AND h.hour < ${t})
+          + (SELECT coalesce(sum(${runWhBetween('r', f, t)}), 0) FROM consumption_runs r
+             WHERE r.meter_id = ANY(${ids}::int[]) AND r.start_hour < ${t} AND r.end_hour > ${f})
+           )::text AS wh
+  `.execute(db);
+  return Number((rows[0] as { wh: string }).wh);
+}
+
+/**
+ * Wh of one meter per UTC hour in [from, to), oldest first, hours without energy left out (runs
+ * expanded inside the range only). At most MAX_BUCKETS hours: for a billing period, not a decade.
+ */
+export async function hourlyConsumption(
+  db: Kysely<Schema>,
+  meterId: number,
+  from: Date,
+  to: Date,
+): Promise<Array<{ hour: Date; wh: number }>> {
+  if ((to.getTime() - from.getTime()) / MIN_BUCKET_MS.hour > MAX_BUCKETS)
+    throw new GridlinkError(
+      'GL_HTTP_VALIDATION',
+      `range: more than ${MAX_BUCKETS} hours; ask for a shorter range`,
+    );
+  const f = sql`${from.toISOString()}::timestamptz`;
+  const t = sql`${to.toISOString()}::timestamptz`;
+  const { rows } = await sql<{ hour: string; wh: string }>`
+    SELECT to_json(x.hour)#>>'{}' AS hour, sum(x.wh)::text AS wh
+    FROM ${meterHours(sql`${meterId}::int`, f, t)} x
+    GROUP BY x.hour ORDER BY x.hour
+  `.execute(db);
+  return rows.map((r) => ({ hour: new Date(r.hour), wh: Number(r.wh) }));
 }

@@ -1,3 +1,4 @@
+export { meterHours, runWhBetween } from './consumption-sql.js';
 export {
   consumptionBetween,
   consumptionHistory,
@@ -8,18 +9,27 @@ export {
   type HistoryBucket,
   type HistoryQuery,
   type HistoryRange,
+  hourlyConsumption,
   type Period,
   periodBounds,
   periods,
 } from './history.js';
-export { HOUR_MS, type RegisterSample, type RegisterStep, registerToHourly } from './intervals.js';
+export {
+  HOUR_MS,
+  type RegisterSample,
+  type RegisterStep,
+  RUN_MIN_HOURS,
+  registerToHourly,
+} from './intervals.js';
 export { findMeter, listMeters, type MeterView } from './meters.js';
 export { decodeCursor, type ReadingsPage, type ReadingView, readingsInRange } from './readings.js';
 export {
   ENERGY_REGISTER,
+  ROLLUP_HORIZON_MS,
   type RollupOptions,
   type RollupResult,
   rebuildRollup,
   rollupMeter,
   rollupMeters,
 } from './rollup.js';
+export { type HourBlock, spreadOverHours } from './spread-interval.js';

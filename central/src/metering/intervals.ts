@@ -1,6 +1,12 @@
-import { allocateLargestRemainder } from '../billing/decimal.js';
+import { HOUR_MS, type HourBlock, spreadOverHours } from './spread-interval.js';
 
-export const HOUR_MS = 3_600_000;
+export { HOUR_MS };
+
+/**
+ * A block of at least this many hours is kept as one run row (`consumption_runs`) instead of an
+ * hourly row per hour, so a long gap between two readings costs a row, not a row per hour.
+ */
+export const RUN_MIN_HOURS = 24;
 
 /** One register sample: an instant and the cumulative energy in Wh. */
 export interface RegisterSample {
@@ -9,8 +15,10 @@ export interface RegisterSample {
 }
 
 export interface RegisterStep {
-  /** Energy per UTC hour start (ms) that this stretch of samples adds. */
+  /** Energy per UTC hour start (ms) that this stretch of samples adds (blocks shorter than a run). */
   hours: Map<number, number>;
+  /** Blocks of at least `RUN_MIN_HOURS` hours of equal energy: one row each. */
+  runs: HourBlock[];
   /** Samples where the register went backwards (reset, replacement or tampering). */
   resets: Array<{ ts: number; previousWh: number; newWh: number }>;
   /** The last sample: where the next run continues. */
@@ -23,6 +31,8 @@ export interface RegisterStep {
  * in proportion to the overlap (largest remainder, so the Wh add up exactly). Missing samples in
  * between therefore lose nothing: the next sample carries the total. A register that goes
  * backwards starts a new segment: no negative energy, and the reset is reported.
+ * Work per sample is constant (at most four blocks, a block shorter than a run is at most
+ * `RUN_MIN_HOURS` − 1 hours), whatever the time between two samples.
  * Pure: `previous` is the last sample of the previous run (or undefined for a new meter).
  */
 export function registerToHourly(
@@ -30,6 +40,7 @@ export function registerToHourly(
   samples: readonly RegisterSample[],
 ): RegisterStep {
   const hours = new Map<number, number>();
+  const runs: HourBlock[] = [];
   const resets: RegisterStep['resets'] = [];
   let prev = previous;
   for (const s of samples) {
@@ -37,30 +48,18 @@ export function registerToHourly(
     if (prev) {
       const delta = s.wh - prev.wh;
       if (delta < 0) resets.push({ ts: s.ts, previousWh: prev.wh, newWh: s.wh });
-      else if (delta > 0) spread(hours, prev.ts, s.ts, delta);
+      else if (delta > 0) {
+        for (const block of spreadOverHours(prev.ts, s.ts, delta)) {
+          if (block.hours >= RUN_MIN_HOURS) runs.push(block);
+          else
+            for (let i = 0; i < block.hours; i++) {
+              const h = block.start + i * HOUR_MS;
+              hours.set(h, (hours.get(h) ?? 0) + block.wh);
+            }
+        }
+      }
     }
     prev = s;
   }
-  return { hours, resets, last: prev };
-}
-
-function spread(hours: Map<number, number>, from: number, to: number, wh: number): void {
-  const add = (hour: number, v: number) => {
-    if (v !== 0) hours.set(hour, (hours.get(hour) ?? 0) + v);
-  };
-  const first = Math.floor(from / HOUR_MS) * HOUR_MS;
-  // [from, to) ends just before `to`: a sample at 00:00 closes the previous hour, not the next.
-  const lastHour = Math.floor((Math.max(to, from + 1) - 1) / HOUR_MS) * HOUR_MS;
-  if (first === lastHour) {
-    add(first, wh);
-    return;
-  }
-  const starts: number[] = [];
-  const weights: bigint[] = [];
-  for (let h = first; h <= lastHour; h += HOUR_MS) {
-    starts.push(h);
-    weights.push(BigInt(Math.min(to, h + HOUR_MS) - Math.max(from, h)));
-  }
-  const parts = allocateLargestRemainder(BigInt(wh), weights);
-  for (const [i, h] of starts.entries()) add(h, Number(parts[i]));
+  return { hours, runs, resets, last: prev };
 }

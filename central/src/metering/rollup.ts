@@ -1,7 +1,9 @@
+import { CENTRAL_FUTURE_SKEW_MS } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import { kwhToWh } from '../billing/money.js';
 import type { Schema } from '../storage/index.js';
 import { type RegisterSample, registerToHourly } from './intervals.js';
+import { HOUR_MS, type HourBlock } from './spread-interval.js';
 
 /** The cumulative import register of a reading (kWh), as stored by ingest. */
 export const ENERGY_REGISTER = 'energy_import';
@@ -15,14 +17,27 @@ export interface RollupResult {
 export interface RollupOptions {
   /** Readings per transaction; a long backlog is rolled up in several. */
   batchSize?: number;
+  /** The clock: readings later than `now + horizonMs` wait (default: the wall clock). */
+  now?: Date;
+  /** How far past `now` a reading is still rolled up; default the central's ingest skew, 1 h. */
+  horizonMs?: number;
 }
 
 /**
- * Rolls one meter's new readings (after its watermark) into `consumption_hourly`. Idempotent and
- * safe to run concurrently: the watermark row is locked for the transaction that moves it, so a
- * reading is added to the rollup exactly once. Readings of quality `bad` and readings without the
- * register are ignored; a reading older than the watermark (arriving late) is not re-applied —
- * its energy is already in the next register difference.
+ * Readings dated past the horizon are not rolled up yet: one dated 9999 would otherwise become the
+ * watermark, spread its energy over the centuries and leave every later genuine reading "late".
+ */
+export const ROLLUP_HORIZON_MS = CENTRAL_FUTURE_SKEW_MS;
+
+/**
+ * Rolls one meter's new readings (after its watermark, up to the horizon) into
+ * `consumption_hourly` and `consumption_runs`. Idempotent and safe to run concurrently: the
+ * watermark row is locked for the transaction that moves it, so a reading is added to the rollup
+ * exactly once. Readings of quality `bad` and readings without the register are ignored; a
+ * reading older than the watermark (arriving late) is not re-applied — its energy is already in
+ * the next register difference. Work per reading is constant, whatever the gap to the previous one.
+ * A watermark already past the horizon (left by an older version from a reading dated in the
+ * future) is repaired: the meter is rolled up again from its first reading.
  */
 export async function rollupMeter(
   db: Kysely<Schema>,
@@ -30,6 +45,9 @@ export async function rollupMeter(
   options: RollupOptions = {},
 ): Promise<RollupResult> {
   const batchSize = options.batchSize ?? 5000;
+  const horizon = new Date(
+    (options.now ?? new Date()).getTime() + (options.horizonMs ?? ROLLUP_HORIZON_MS),
+  );
   const total: RollupResult = { meters: 1, readings: 0, resets: 0 };
   for (;;) {
     const n = await db.transaction().execute(async (trx) => {
@@ -38,12 +56,16 @@ export async function rollupMeter(
         .values({ meter_id: meterId })
         .onConflict((oc) => oc.column('meter_id').doNothing())
         .execute();
-      const state = await trx
+      let state = await trx
         .selectFrom('meter_rollup_state')
         .select(['last_ts', 'last_wh', sql<string | null>`last_ts::text`.as('last_ts_text')])
         .where('meter_id', '=', meterId)
         .forUpdate()
         .executeTakeFirstOrThrow();
+      if (state.last_ts && new Date(state.last_ts) > horizon) {
+        await clearRollup(trx, meterId);
+        state = { last_ts: null, last_wh: null, last_ts_text: null };
+      }
       let q = trx
         .selectFrom('readings')
         .select([
@@ -54,6 +76,7 @@ export async function rollupMeter(
           'values',
         ])
         .where('meter_id', '=', meterId)
+        .where('ts', '<=', horizon)
         .where('quality', '<>', 'bad')
         .where(sql<boolean>`values->>${ENERGY_REGISTER} IS NOT NULL`)
         .orderBy('ts')
@@ -78,6 +101,7 @@ export async function rollupMeter(
           : undefined;
       const step = registerToHourly(previous, samples);
       await addHours(trx, meterId, step.hours);
+      await addRuns(trx, meterId, step.runs);
       if (step.resets.length > 0) {
         await trx
           .insertInto('meter_register_events')
@@ -123,6 +147,34 @@ async function addHours(trx: Kysely<Schema>, meterId: number, hours: Map<number,
   `.execute(trx);
 }
 
+/** One row per block; blocks of one meter never overlap (each lies inside one reading gap). */
+async function addRuns(trx: Kysely<Schema>, meterId: number, runs: readonly HourBlock[]) {
+  if (runs.length === 0) return;
+  await trx
+    .insertInto('consumption_runs')
+    .values(
+      runs.map((r) => ({
+        meter_id: meterId,
+        start_hour: new Date(r.start),
+        end_hour: new Date(r.start + r.hours * HOUR_MS),
+        wh_per_hour: r.wh,
+      })),
+    )
+    .execute();
+}
+
+/** Forgets everything rolled up for a meter: its hours, runs, register events and watermark. */
+async function clearRollup(trx: Kysely<Schema>, meterId: number) {
+  await trx.deleteFrom('consumption_hourly').where('meter_id', '=', meterId).execute();
+  await trx.deleteFrom('consumption_runs').where('meter_id', '=', meterId).execute();
+  await trx.deleteFrom('meter_register_events').where('meter_id', '=', meterId).execute();
+  await trx
+    .updateTable('meter_rollup_state')
+    .set({ last_ts: null, last_wh: null, last_values: null })
+    .where('meter_id', '=', meterId)
+    .execute();
+}
+
 /** Rolls up every meter (or the given ones). One transaction per meter and batch. */
 export async function rollupMeters(
   db: Kysely<Schema>,
@@ -143,11 +195,11 @@ export async function rollupMeters(
 }
 
 /** Recomputes one meter from scratch (after late or corrected readings). */
-export async function rebuildRollup(db: Kysely<Schema>, meterId: number): Promise<RollupResult> {
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('consumption_hourly').where('meter_id', '=', meterId).execute();
-    await trx.deleteFrom('meter_register_events').where('meter_id', '=', meterId).execute();
-    await trx.deleteFrom('meter_rollup_state').where('meter_id', '=', meterId).execute();
-  });
-  return rollupMeter(db, meterId);
+export async function rebuildRollup(
+  db: Kysely<Schema>,
+  meterId: number,
+  options: RollupOptions = {},
+): Promise<RollupResult> {
+  await db.transaction().execute((trx) => clearRollup(trx, meterId));
+  return rollupMeter(db, meterId, options);
 }

@@ -1,7 +1,7 @@
 import { GridlinkError, isGridlinkError } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import type { Principal } from '../../auth/index.js';
-import { consumptionBetween, rollupMeter } from '../../metering/index.js';
+import { consumptionBetween, hourlyConsumption, rollupMeter } from '../../metering/index.js';
 import type { Schema } from '../../storage/index.js';
 import { formatKwh, wattHours } from '../money.js';
 import { encodePix } from '../pix/index.js';
@@ -114,20 +114,10 @@ export async function closeBillingPeriod(
     const tariff = m.tariff as TariffInput;
     let consumption: BillingInput['consumption'];
     if (tariff.energy?.model === 'time-of-use') {
-      const hours = await db
-        .selectFrom('consumption_hourly')
-        .select([sql<string>`to_json(hour)#>>'{}'`.as('hour'), 'wh'])
-        .where('meter_id', '=', m.meter_id)
-        .where('hour', '>=', from)
-        .where('hour', '<', to)
-        .orderBy('hour')
-        .execute();
+      const hours = await hourlyConsumption(db, m.meter_id, from, to);
       consumption = {
         kind: 'hourly',
-        samples: hours.map((h) => ({
-          start: new Date(h.hour),
-          kwh: formatKwh(wattHours(Number(h.wh))),
-        })),
+        samples: hours.map((h) => ({ start: h.hour, kwh: formatKwh(wattHours(h.wh)) })),
       };
     } else {
       const wh = await consumptionBetween(db, [m.meter_id], from, to);
