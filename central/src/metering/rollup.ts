@@ -1,4 +1,4 @@
-import { CENTRAL_FUTURE_SKEW_MS } from '@gridlink/shared';
+import { CENTRAL_FUTURE_SKEW_MS, MAX_READING_TS } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import { kwhToWh } from '../billing/money.js';
 import type { Schema } from '../storage/index.js';
@@ -45,8 +45,12 @@ export async function rollupMeter(
   options: RollupOptions = {},
 ): Promise<RollupResult> {
   const batchSize = options.batchSize ?? 5000;
+  // Never past the latest time a reading can carry (a Date beyond year 9999 has no ISO text).
   const horizon = new Date(
-    (options.now ?? new Date()).getTime() + (options.horizonMs ?? ROLLUP_HORIZON_MS),
+    Math.min(
+      (options.now ?? new Date()).getTime() + (options.horizonMs ?? ROLLUP_HORIZON_MS),
+      MAX_READING_TS,
+    ),
   );
   const total: RollupResult = { meters: 1, readings: 0, resets: 0 };
   for (;;) {
