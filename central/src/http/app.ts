@@ -9,6 +9,7 @@ import type { Schema } from '../storage/index.js';
 import { requireAuth, requireRole } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { errorBody, onError } from './errors.js';
+import { jsonBody, storableUrl } from './json-body.js';
 import { openApiApp } from './openapi-app.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
@@ -67,7 +68,9 @@ export function createApp(deps: AppDeps) {
 
   const api = openApiApp();
   api.use('*', bodyLimit({ maxSize: deps.maxBodyBytes ?? 1024 * 1024 }));
+  api.use('*', storableUrl());
   api.use('*', requireAuth(deps.db, now));
+  api.use('*', jsonBody());
   api.route('/meters', meterRoutes(deps.db));
   api.route('/edges', edgeRoutes(deps.db));
   api.route('/customers', customerRoutes(deps.db));

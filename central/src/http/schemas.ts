@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { idCursor } from './cursors.js';
 
 /** Every /api/v1 route takes a bearer token. */
 export const security = [{ bearer: [] }];
@@ -35,6 +36,7 @@ export const errorResponses = {
   },
 } as const;
 
+/** `?limit=&cursor=` of a list keyed by serial id; `cursor` is parsed to the last id seen. */
 export const PageQuery = z.object({
   limit: z.coerce
     .number()
@@ -43,17 +45,7 @@ export const PageQuery = z.object({
     .max(500)
     .default(50)
     .openapi({ description: 'Items per page (1-500)' }),
-  cursor: z
-    .string()
-    .max(200)
-    .optional()
-    .openapi({ description: 'The `next` value of the previous page' }),
+  cursor: idCursor(),
 });
 
-export const IdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
-});
+export { IdParam } from './ids.js';

@@ -10,7 +10,9 @@ import {
 } from '../../alarms/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
+import { idCursor } from '../cursors.js';
 import { httpError } from '../errors.js';
+import { serialIdText } from '../ids.js';
 import { openApiApp } from '../openapi-app.js';
 import { ErrorSchema, errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
 
@@ -57,9 +59,9 @@ const listRoute = createRoute({
         .optional(),
       type: z.string().max(64).optional(),
       source: z.string().max(200).optional(),
-      customerId: z.coerce.number().int().min(1).optional(),
+      customerId: serialIdText().optional(),
       limit: PageQuery.shape.limit,
-      cursor: z.string().max(20).optional(),
+      cursor: idCursor(),
     }),
   },
   responses: {
@@ -110,10 +112,7 @@ export function alarmRoutes(db: Kysely<Schema>, options: AlarmRouteOptions) {
   const notify = { publisher: options.publisher };
 
   app.openapi(listRoute, async (c) => {
-    const { limit, cursor, ...filter } = c.req.valid('query');
-    const before = cursor === undefined ? undefined : Number(cursor);
-    if (before !== undefined && !Number.isSafeInteger(before))
-      throw httpError('GL_HTTP_VALIDATION', 'cursor: not a cursor from this API');
+    const { limit, cursor: before, ...filter } = c.req.valid('query');
     const page = await listAlarms(db, c.get('principal'), filter, { limit, before });
     return c.json(page as { items: z.infer<typeof Alarm>[]; next: string | null }, 200);
   });

@@ -5,6 +5,7 @@ import { mintToken } from '../../auth/index.js';
 import { authenticateCustomer } from '../../customers/index.js';
 import type { Schema } from '../../storage/index.js';
 import { httpError } from '../errors.js';
+import { jsonBody, storableUrl } from '../json-body.js';
 import { openApiApp } from '../openapi-app.js';
 import { errorResponses } from '../schemas.js';
 
@@ -52,6 +53,8 @@ export interface AuthRouteOptions {
 export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
   const app = openApiApp();
   app.use('*', bodyLimit({ maxSize: 4096 }));
+  app.use('*', storableUrl());
+  app.use('*', jsonBody());
   app.openapi(loginRoute, async (c) => {
     const { document, password } = c.req.valid('json');
     const customerId = await authenticateCustomer(db, document, password);

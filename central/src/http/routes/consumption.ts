@@ -12,6 +12,7 @@ import {
 } from '../../metering/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
+import { localOrInstantParam } from '../dates.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
 import { errorResponses, IdParam } from '../schemas.js';
@@ -30,12 +31,10 @@ const HistoryQuery = z.object({
     .max(1200)
     .default(0)
     .openapi({ description: '0 = the current period, 1 = the previous one, …' }),
-  from: z
-    .string()
-    .max(40)
+  from: localOrInstantParam()
     .optional()
     .openapi({ description: 'Range start: local YYYY-MM-DD[THH:MM] or an ISO instant' }),
-  to: z.string().max(40).optional().openapi({ description: 'Range end (exclusive)' }),
+  to: localOrInstantParam().optional().openapi({ description: 'Range end (exclusive)' }),
   granularity: z
     .enum(granularities)
     .optional()
@@ -117,7 +116,7 @@ export function meterConsumptionRoutes(db: Kysely<Schema>, options: ConsumptionR
     if (!meter) throw httpError('GL_HTTP_NOT_FOUND', `meter ${id} not found`);
     const owner =
       meter.customerId === null ? undefined : await customerBilling(db, meter.customerId);
-    await rollupMeters(db, [id]);
+    await rollupMeters(db, [id], { now: options.now() });
     const { range, granularity } = rangeOf(q);
     const history = await consumptionHistory(db, {
       meterIds: [id],
@@ -143,7 +142,7 @@ export function customerConsumptionRoutes(db: Kysely<Schema>, options: Consumpti
     const meterIds = (
       await db.selectFrom('meters').select('id').where('customer_id', '=', id).execute()
     ).map((m) => m.id);
-    await rollupMeters(db, meterIds);
+    await rollupMeters(db, meterIds, { now: options.now() });
     const { range, granularity } = rangeOf(q);
     const history = await consumptionHistory(db, {
       meterIds,

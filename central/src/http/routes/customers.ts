@@ -14,6 +14,7 @@ import { listMeters } from '../../metering/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
 import { httpError } from '../errors.js';
+import { idPathParam, serialIdNumber } from '../ids.js';
 import { openApiApp } from '../openapi-app.js';
 import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
 
@@ -58,7 +59,7 @@ const PatchCustomer = z.object({ ...editable, name: editable.name.optional() }).
 
 const BindMeter = z
   .union([
-    z.object({ meterId: z.number().int().min(1) }).strict(),
+    z.object({ meterId: serialIdNumber() }).strict(),
     z.object({ edgeId: idSchema, deviceId: idSchema }).strict(),
   ])
   .openapi('BindMeter');
@@ -169,23 +170,10 @@ const unbindRoute = createRoute({
   summary: 'Unbind a meter from the customer',
   security,
   request: {
-    params: IdParam.extend({
-      meterId: z.coerce
-        .number()
-        .int()
-        .min(1)
-        .openapi({ param: { name: 'meterId', in: 'path' } }),
-    }),
+    params: IdParam.extend({ meterId: idPathParam('meterId') }),
   },
   responses: { 204: { description: 'Unbound' }, ...errorResponses },
 });
-
-function pageAfter(cursor: string | undefined): number | undefined {
-  const after = cursor === undefined ? undefined : Number(cursor);
-  if (after !== undefined && !Number.isSafeInteger(after))
-    throw httpError('GL_HTTP_VALIDATION', 'cursor: not a cursor from this API');
-  return after;
-}
 
 export function customerRoutes(db: Kysely<Schema>) {
   const app = openApiApp();
@@ -194,7 +182,7 @@ export function customerRoutes(db: Kysely<Schema>) {
 
   app.openapi(listRoute, async (c) => {
     const { limit, cursor } = c.req.valid('query');
-    const page = await listCustomers(db, c.get('principal'), { limit, after: pageAfter(cursor) });
+    const page = await listCustomers(db, c.get('principal'), { limit, after: cursor });
     return c.json(
       page as z.infer<(typeof listRoute.responses)[200]['content']['application/json']['schema']>,
       200,
@@ -214,10 +202,7 @@ export function customerRoutes(db: Kysely<Schema>) {
     const who = c.get('principal');
     if (!(await findCustomer(db, who, id)))
       throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
-    return c.json(
-      await listMeters(db, who, { limit, after: pageAfter(cursor), customerId: id }),
-      200,
-    );
+    return c.json(await listMeters(db, who, { limit, after: cursor, customerId: id }), 200);
   });
 
   app.post('/', staffOnly);

@@ -11,14 +11,14 @@ import {
 import { type Cnpj, type Cpf, formatCnpj, formatCpf } from '../../customers/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
+import { idCursor } from '../cursors.js';
+import { yearMonth } from '../dates.js';
 import { httpError } from '../errors.js';
+import { serialIdText } from '../ids.js';
 import { openApiApp } from '../openapi-app.js';
 import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
 
-const periodText = z
-  .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM')
-  .openapi({ example: '2024-03' });
+const periodText = yearMonth();
 
 const Invoice = z
   .object({
@@ -47,12 +47,12 @@ const listRoute = createRoute({
   security,
   request: {
     query: z.object({
-      meterId: z.coerce.number().int().min(1).optional(),
-      customerId: z.coerce.number().int().min(1).optional(),
+      meterId: serialIdText().optional(),
+      customerId: serialIdText().optional(),
       period: periodText.optional(),
       status: z.enum(['open', 'paid', 'cancelled']).optional(),
       limit: PageQuery.shape.limit,
-      cursor: z.string().max(20).optional(),
+      cursor: idCursor(),
     }),
   },
   responses: {
@@ -140,10 +140,7 @@ export function invoiceRoutes(db: Kysely<Schema>) {
   };
 
   app.openapi(listRoute, async (c) => {
-    const { limit, cursor, ...filter } = c.req.valid('query');
-    const before = cursor === undefined ? undefined : Number(cursor);
-    if (before !== undefined && !Number.isSafeInteger(before))
-      throw httpError('GL_HTTP_VALIDATION', 'cursor: not a cursor from this API');
+    const { limit, cursor: before, ...filter } = c.req.valid('query');
     const page = await listInvoices(db, c.get('principal'), filter, { limit, before });
     return c.json(page as { items: z.infer<typeof Invoice>[]; next: string | null }, 200);
   });

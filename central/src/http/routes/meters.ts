@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
-import { decodeCursor, findMeter, listMeters, readingsInRange } from '../../metering/index.js';
+import { findMeter, listMeters, readingsInRange } from '../../metering/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
+import { readingsCursor } from '../cursors.js';
+import { instantParam } from '../dates.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
 import { errorResponses, IdParam, PageQuery } from '../schemas.js';
@@ -58,18 +60,10 @@ const readingsRoute = createRoute({
   request: {
     params: IdParam,
     query: z.object({
-      from: z
-        .string()
-        .datetime({ offset: true })
-        .optional()
-        .openapi({ description: 'ISO 8601; default: to − 24 h' }),
-      to: z
-        .string()
-        .datetime({ offset: true })
-        .optional()
-        .openapi({ description: 'ISO 8601, exclusive; default: now' }),
+      from: instantParam().optional().openapi({ description: 'ISO 8601; default: to − 24 h' }),
+      to: instantParam().optional().openapi({ description: 'ISO 8601, exclusive; default: now' }),
       limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-      cursor: z.string().max(200).optional(),
+      cursor: readingsCursor(),
     }),
   },
   responses: {
@@ -90,10 +84,7 @@ export function meterRoutes(db: Kysely<Schema>) {
   app.use('*', requireRole('admin', 'operator', 'customer'));
 
   app.openapi(listRoute, async (c) => {
-    const { limit, cursor } = c.req.valid('query');
-    const after = cursor === undefined ? undefined : Number(cursor);
-    if (after !== undefined && !Number.isSafeInteger(after))
-      throw httpError('GL_HTTP_VALIDATION', 'cursor: not a cursor from this API');
+    const { limit, cursor: after } = c.req.valid('query');
     return c.json(await listMeters(db, c.get('principal'), { limit, after }), 200);
   });
 
@@ -102,13 +93,10 @@ export function meterRoutes(db: Kysely<Schema>) {
     const q = c.req.valid('query');
     const meter = await findMeter(db, c.get('principal'), id);
     if (!meter) throw httpError('GL_HTTP_NOT_FOUND', `meter ${id} not found`);
-    const to = q.to ? new Date(q.to) : new Date();
-    const from = q.from ? new Date(q.from) : new Date(to.getTime() - DAY_MS);
+    const to = q.to ?? new Date();
+    const from = q.from ?? new Date(to.getTime() - DAY_MS);
     if (from >= to) throw httpError('GL_HTTP_VALIDATION', 'from: must be before to');
-    const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    if (q.cursor !== undefined && !cursor)
-      throw httpError('GL_HTTP_VALIDATION', 'cursor: not a cursor from this API');
-    const page = await readingsInRange(db, id, { from, to, limit: q.limit, cursor });
+    const page = await readingsInRange(db, id, { from, to, limit: q.limit, cursor: q.cursor });
     return c.json(
       page as z.infer<
         (typeof readingsRoute.responses)[200]['content']['application/json']['schema']
