@@ -32,9 +32,12 @@ export interface RejectionCount {
 interface DeviceRejections {
   byReason: Map<ReadingRejection, number>;
   total: number;
-  lastAt: number;
   lastMessage: string;
+  /** No reading of the device was admitted since the last rejection. */
+  current: boolean;
 }
+
+const ADMITTED: Admission = Object.freeze({ ok: true });
 
 interface LogSlot {
   nextAt: number;
@@ -60,16 +63,17 @@ export class ReadingGate {
   /** Checks one reading; an admitted one goes on to the log. */
   readonly admit = (reading: PolledReading): Admission => {
     const now = this.#o.now();
-    // The log assigns seqs on append; the wire schema wants one, so the smallest valid seq
-    // stands in for it here.
-    const verdict = checkReading({ ...reading, seq: 1 }, this.#o.window, now);
+    const verdict = checkReading(reading, this.#o.window, now);
     if (verdict.ok) {
-      const { deviceId, ts, quality, values } = verdict.reading;
-      this.#o.admit({ deviceId, ts, quality, values });
-      return { ok: true };
+      if (this.#byDevice.size > 0) {
+        const r = this.#byDevice.get(reading.deviceId);
+        if (r) r.current = false;
+      }
+      this.#o.admit(verdict.reading);
+      return ADMITTED;
     }
     const message = verdict.message.slice(0, 200);
-    this.#count(reading.deviceId, verdict.reason, message, now);
+    this.#count(reading.deviceId, verdict.reason, message);
     this.#log(reading.deviceId, verdict.reason, message, now);
     return { ok: false, reason: verdict.reason, message };
   };
@@ -85,13 +89,13 @@ export class ReadingGate {
   /**
    * A driver's view of a device with its rejected readings added: each is a failure and a
    * GL_READING_INVALID error; the last one is the device's `lastError` while the driver reports
-   * none of its own and nothing good came since.
+   * none of its own and no reading of the device was admitted since.
    */
   readonly decorate = (view: DeviceView): DeviceView => {
     const r = this.#byDevice.get(view.health.deviceId);
     if (!r) return view;
     const h = view.health;
-    const current = h.lastError === null && (h.lastOkAt === null || r.lastAt >= h.lastOkAt);
+    const current = h.lastError === null && r.current;
     return {
       ...view,
       health: {
@@ -106,16 +110,16 @@ export class ReadingGate {
     };
   };
 
-  #count(deviceId: string, reason: ReadingRejection, message: string, now: number): void {
+  #count(deviceId: string, reason: ReadingRejection, message: string): void {
     let r = this.#byDevice.get(deviceId);
     if (!r) {
-      r = { byReason: new Map(), total: 0, lastAt: now, lastMessage: message };
+      r = { byReason: new Map(), total: 0, lastMessage: '', current: true };
       this.#byDevice.set(deviceId, r);
     }
     r.byReason.set(reason, (r.byReason.get(reason) ?? 0) + 1);
     r.total++;
-    r.lastAt = now;
     r.lastMessage = `${reason}: ${message}`;
+    r.current = true;
   }
 
   #log(deviceId: string, reason: ReadingRejection, message: string, now: number): void {

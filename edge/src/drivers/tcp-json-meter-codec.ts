@@ -7,13 +7,17 @@ const hello = z
   .strict();
 
 /**
- * A reading: cumulative kWh at the meter's wall-clock time. `consumption` may be any number JSON
- * can carry (`1e400` parses as Infinity): the reading window turns down what is not finite.
+ * A reading: cumulative kWh at the meter's wall-clock time. `consumption` is any number JSON can
+ * carry, `1e400` (Infinity) included, which `z.number()` would refuse as a schema error: the
+ * reading window turns it down instead, so it is counted as what it is (`value_not_finite`).
  */
 const spent = z
   .object({
     id: z.number().int().min(1),
-    consumption: z.number().min(0),
+    consumption: z.custom<number>(
+      (v) => typeof v === 'number' && !(v < 0),
+      'expected a number >= 0',
+    ),
     datetime: z.string().max(40),
     type: z.literal('/spent'),
     secret: z.string().max(256).optional(),

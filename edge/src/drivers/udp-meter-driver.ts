@@ -19,14 +19,15 @@ export interface UdpMeterDriverOptions extends DriverContext {
 }
 
 /**
- * The JSON datagram: the CSV fields with names. `value` may be any number JSON can carry
- * (`1e400` parses as Infinity): the reading window turns down what is not finite.
+ * The JSON datagram: the CSV fields with names. `value` is any number JSON can carry, `1e400`
+ * (Infinity) included, which `z.number()` would refuse as a schema error: the reading window
+ * turns it down instead, so it is counted as what it is (`value_not_finite`).
  */
 const jsonDatagram = z
   .object({
     meterId: z.string().min(1).max(64),
     cpf: z.string().max(32).optional(),
-    value: z.number(),
+    value: z.custom<number>((v) => typeof v === 'number', 'expected a number'),
     timestamp: z.union([z.number(), z.string().max(40)]),
     secret: z.string().max(256).optional(),
   })
