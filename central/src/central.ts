@@ -127,6 +127,7 @@ export async function startCentral(
       logger: logger.child({ component: 'ingest' }),
       metrics,
       maxPayloadBytes: config.ingest.maxPayloadBytes,
+      readingWindow: config.ingest.readingWindow,
       faults: options.faults,
     });
     await ingest.start();

@@ -1,10 +1,19 @@
-import type { Reading, TelemetryBatch } from '@gridlink/shared';
+import { DEFAULT_CENTRAL_WINDOW, type Reading, type TelemetryBatch } from '@gridlink/shared';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { upsertEdgeCredential } from '../src/edges/index.js';
-import { KnownIds, MeterDirectory, storeBatch, toDecodedBatch } from '../src/ingest/index.js';
+import {
+  decodeTelemetry,
+  KnownIds,
+  MeterDirectory,
+  storeBatch,
+  toDecodedBatch,
+} from '../src/ingest/index.js';
 import type { Database } from '../src/storage/index.js';
 import { describeEachStore } from './helpers/stores.js';
+
+/** The central's clock: a day after the readings' times. */
+const NOW = 1_767_225_600_000 + 86_400_000;
 
 const reading = (seq: number, deviceId = 'm1'): Reading => ({
   seq,
@@ -69,6 +78,65 @@ for (const [path, session] of [
       expect(streamId).toBeGreaterThan(0);
       return out;
     };
+    /** A batch as JSON of any shape, through the decoder (the reading check) and the store. */
+    const storeRaw = async (raw: { readings: unknown[] } & Record<string, unknown>) => {
+      const meterIds = await meters.resolve('edge-a', ['m1', 'm2']);
+      let ids: KnownIds | undefined;
+      if (path === 'copy') {
+        const stream = await database.db
+          .insertInto('ingest_streams')
+          .values({ edge_id: 'edge-a', epoch: 'epoch-0001' })
+          .onConflict((oc) => oc.columns(['edge_id', 'epoch']).doUpdateSet({ edge_id: 'edge-a' }))
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        ids = new KnownIds();
+        ids.learn({
+          edgeId: 'edge-a',
+          epoch: 'epoch-0001',
+          streamId: stream.id,
+          meters: [...meterIds],
+        });
+      }
+      const decoded = decodeTelemetry('edge-a', Buffer.from(JSON.stringify(raw)), 1 << 20, {
+        ids,
+        check: { window: DEFAULT_CENTRAL_WINDOW, nowMs: NOW },
+      });
+      expect(decoded.rows.kind).toBe(path);
+      const { streamId, ...out } = await storeBatch(
+        database.db,
+        decoded,
+        meterIds,
+        session ? database.copyTransaction : undefined,
+      );
+      return out;
+    };
+    /** A raw batch of seqs firstSeq.. with `poison` readings (by seq) in place of valid ones. */
+    const poisoned = (firstSeq: number, count: number, poison: Record<number, unknown>) => ({
+      ...batch(firstSeq, count),
+      readings: batch(firstSeq, count).readings.map((r) => (r.seq in poison ? poison[r.seq] : r)),
+    });
+    const quarantined = async () =>
+      (
+        await database.db
+          .selectFrom('ingest_quarantine')
+          .select(['seq', 'device_id', 'reason', 'raw'])
+          .orderBy('seq')
+          .execute()
+      ).map((q) => [Number(q.seq), q.device_id, q.reason]);
+    const streamCounts = async () => {
+      const row = await database.db
+        .selectFrom('ingest_streams')
+        .select(['up_to', 'quarantined'])
+        .executeTakeFirstOrThrow();
+      return { upTo: Number(row.up_to), quarantined: Number(row.quarantined) };
+    };
+    /** Poison for seq 2, 4 and 5 of a batch from 1: a time in 1970, no deviceId, a string value. */
+    const poison = {
+      2: { ...reading(2), ts: 0 },
+      4: { seq: 4, ts: reading(4).ts, quality: 'good', values: {} },
+      5: { ...reading(5, 'm2'), values: { voltage_l1: '220' } },
+    };
+
     const seqs = async () =>
       (await database.db.selectFrom('readings').select('seq').orderBy('seq').execute()).map((r) =>
         Number(r.seq),
@@ -188,6 +256,54 @@ for (const [path, session] of [
         { edge_id: 'edge-a', device_id: 'm1' },
         { edge_id: 'edge-a', device_id: 'm2' },
       ]);
+    });
+
+    it('sets invalid readings aside under their seqs, stores the rest, and moves the mark over both', async () => {
+      const out = await storeRaw(poisoned(1, 6, poison));
+      expect(out).toMatchObject({ kind: 'stored', upTo: 6, stored: 3 });
+      expect(out.kind === 'stored' && out.quarantined?.map((q) => [q.seq, q.reason])).toEqual([
+        [2, 'time_before_window'],
+        [4, 'schema'],
+        [5, 'schema'],
+      ]);
+      expect(await seqs()).toEqual([1, 3, 6]);
+      expect(await quarantined()).toEqual([
+        [2, 'm1', 'time_before_window'],
+        [4, null, 'schema'],
+        [5, 'm2', 'schema'],
+      ]);
+      expect(await streamCounts()).toEqual({ upTo: 6, quarantined: 3 });
+      // The next batch is stored as any other.
+      expect(await storeRaw(batch(7, 2))).toEqual({ kind: 'stored', upTo: 8, stored: 2 });
+    });
+
+    it('a redelivered or straddling batch never sets a seq aside twice', async () => {
+      await storeRaw(poisoned(1, 6, poison));
+      expect(await storeRaw(poisoned(1, 6, poison))).toEqual({ kind: 'duplicate', upTo: 6 });
+      // 4..9 re-batched after a restart: 4, 5 (set aside) and 6 (stored) are below the mark.
+      const out = await storeRaw(poisoned(4, 6, { ...poison, 7: { ...reading(7), ts: 1e20 } }));
+      expect(out).toMatchObject({ kind: 'stored', upTo: 9, stored: 2 });
+      expect(await seqs()).toEqual([1, 3, 6, 8, 9]);
+      expect((await quarantined()).map(([seq]) => seq)).toEqual([2, 4, 5, 7]);
+      expect(await streamCounts()).toEqual({ upTo: 9, quarantined: 4 });
+    });
+
+    it('a batch of nothing but invalid readings is set aside whole and acknowledged', async () => {
+      const out = await storeRaw(poisoned(1, 3, { 1: null, 2: 'x', 3: { ...reading(3), ts: -1 } }));
+      expect(out).toMatchObject({ kind: 'stored', upTo: 3, stored: 0 });
+      expect(await seqs()).toEqual([]);
+      expect(await quarantined()).toEqual([
+        [1, null, 'schema'],
+        [2, null, 'schema'],
+        [3, 'm1', 'schema'],
+      ]);
+    });
+
+    it('concurrent deliveries of a batch with invalid readings set each aside once', async () => {
+      const results = await Promise.all([1, 2, 3].map(() => storeRaw(poisoned(1, 6, poison))));
+      expect(results.map((r) => r.kind).sort()).toEqual(['duplicate', 'duplicate', 'stored']);
+      expect(await seqs()).toEqual([1, 3, 6]);
+      expect((await quarantined()).map(([seq]) => seq)).toEqual([2, 4, 5]);
     });
 
     it('concurrent deliveries of the same batch store it once (the mark row is locked)', async () => {

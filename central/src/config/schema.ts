@@ -1,4 +1,9 @@
-import { formatZodIssues, GridlinkError } from '@gridlink/shared';
+import {
+  DEFAULT_CENTRAL_WINDOW,
+  formatZodIssues,
+  GridlinkError,
+  type ReadingWindow,
+} from '@gridlink/shared';
 import { z } from 'zod';
 
 const portSchema = z.number().int().min(0).max(65535);
@@ -67,6 +72,33 @@ export const centralConfigSchema = z
           .int()
           .positive()
           .default(4 * 1024 * 1024),
+        /**
+         * The window a reading's time must fall in, or the reading is quarantined
+         * (docs/WIRE.md, "Readings the central sets aside"). Default DEFAULT_CENTRAL_WINDOW.
+         */
+        readingWindow: z
+          .object({
+            /** Earliest plausible reading time, ISO 8601 (default 2000-01-01T00:00:00Z). */
+            notBefore: z.iso
+              .datetime({ offset: true })
+              .default(new Date(DEFAULT_CENTRAL_WINDOW.notBeforeMs).toISOString()),
+            /** How far an edge's clock may run ahead of the central's, ms (at most a day). */
+            maxFutureSkewMs: z
+              .number()
+              .int()
+              .min(0)
+              .max(24 * 3_600_000)
+              .default(DEFAULT_CENTRAL_WINDOW.maxFutureSkewMs),
+          })
+          .strict()
+          .prefault({})
+          .transform(
+            (w): ReadingWindow =>
+              Object.freeze({
+                notBeforeMs: Date.parse(w.notBefore),
+                maxFutureSkewMs: w.maxFutureSkewMs,
+              }),
+          ),
       })
       .prefault({}),
     log: z

@@ -1,9 +1,14 @@
 import { gzipSync } from 'node:zlib';
-import { isGridlinkError } from '@gridlink/shared';
+import { DEFAULT_CENTRAL_WINDOW, isGridlinkError } from '@gridlink/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchDecoder } from './batch-decoder.js';
 import type { DecodedBatch } from './decoded-batch.js';
 import { jsonbText } from './jsonb-document.js';
+
+/** The central's clock in these tests, and a reading time an hour before it. */
+const NOW = Date.parse('2026-01-01T12:00:00Z');
+const TS = NOW - 3_600_000;
+const start = () => new BatchDecoder({ maxPayloadBytes: 10_000, window: DEFAULT_CENTRAL_WINDOW });
 
 const rowsDoc = (batch: DecodedBatch) => {
   if (batch.rows.kind !== 'json') throw new Error('expected JSON rows');
@@ -18,7 +23,7 @@ const payload = (firstSeq: number, over: Record<string, unknown> = {}) =>
       firstSeq,
       lastSeq: firstSeq,
       dropped: 0,
-      readings: [{ seq: firstSeq, deviceId: 'm1', ts: 5, quality: 'good', values: { a: 1 } }],
+      readings: [{ seq: firstSeq, deviceId: 'm1', ts: TS, quality: 'good', values: { a: 1 } }],
       ...over,
     }),
   );
@@ -34,15 +39,15 @@ describe('BatchDecoder (the ingest decode thread)', () => {
   afterEach(() => decoder.close());
 
   it('decodes on a worker thread and answers in the order payloads went in, bad ones with their code', async () => {
-    decoder = new BatchDecoder(10_000);
+    decoder = start();
     const results = await Promise.all([
-      outcome(decoder.decode('e1', payload(1))),
-      outcome(decoder.decode('e1', Buffer.from('{nope'))),
-      outcome(decoder.decode('e1', gzipSync(payload(2)))),
-      outcome(decoder.decode('e2', payload(3))),
-      outcome(decoder.decode('e1', payload(4, { lastSeq: 9 }))),
-      outcome(decoder.decode('e1', Buffer.alloc(20_000, 0x20))),
-      outcome(decoder.decode('e1', payload(5))),
+      outcome(decoder.decode('e1', payload(1), NOW)),
+      outcome(decoder.decode('e1', Buffer.from('{nope'), NOW)),
+      outcome(decoder.decode('e1', gzipSync(payload(2)), NOW)),
+      outcome(decoder.decode('e2', payload(3), NOW)),
+      outcome(decoder.decode('e1', payload(4, { lastSeq: 9 }), NOW)),
+      outcome(decoder.decode('e1', Buffer.alloc(20_000, 0x20), NOW)),
+      outcome(decoder.decode('e1', payload(5), NOW)),
     ]);
     expect(results).toEqual([
       1,
@@ -56,41 +61,41 @@ describe('BatchDecoder (the ingest decode thread)', () => {
   });
 
   it('hands the store the validated readings re-encoded, the devices once', async () => {
-    decoder = new BatchDecoder(10_000);
-    const b = await decoder.decode('e1', payload(7, { extra: 'dropped by the schema' }));
+    decoder = start();
+    const b = await decoder.decode('e1', payload(7, { extra: 'dropped by the schema' }), NOW);
     expect(b).toMatchObject({ edgeId: 'e1', firstSeq: 7, lastSeq: 7, droppedUpTo: 0 });
     expect(b.deviceIds).toEqual(['m1']);
     expect(JSON.parse(jsonbText(rowsDoc(b)))).toEqual([
-      { seq: 7, deviceId: 'm1', ts: 5, quality: 'good', values: { a: 1 } },
+      { seq: 7, deviceId: 'm1', ts: TS, quality: 'good', values: { a: 1 } },
     ]);
   });
 
   it('fails what a stopped worker held, and a new payload starts a new worker', async () => {
-    decoder = new BatchDecoder(10_000);
-    const held = outcome(decoder.decode('e1', payload(1)));
+    decoder = start();
+    const held = outcome(decoder.decode('e1', payload(1), NOW));
     await decoder.close();
     expect(await held).toBe('GL_INTERNAL');
-    expect(await outcome(decoder.decode('e1', payload(2)))).toBe(2);
+    expect(await outcome(decoder.decode('e1', payload(2), NOW))).toBe(2);
   });
 
   it('writes COPY rows once taught a stream and its meters; a new worker must be taught again', async () => {
-    decoder = new BatchDecoder(10_000);
-    const kind = async (seq: number) => (await decoder.decode('e1', payload(seq))).rows.kind;
+    decoder = start();
+    const kind = async (seq: number) => (await decoder.decode('e1', payload(seq), NOW)).rows.kind;
     expect(await kind(1)).toBe('json');
     decoder.learn('e1', 'epoch-0001', 5, new Map([['m1', 9]]));
-    const copied = await decoder.decode('e1', payload(2));
+    const copied = await decoder.decode('e1', payload(2), NOW);
     expect(copied.rows.kind).toBe('copy');
     if (copied.rows.kind === 'copy') {
       expect(copied.rows.streamId).toBe(5);
       expect(Buffer.from(copied.rows.text).toString()).toBe(
-        '5\t2\t9\t1970-01-01T00:00:00.005Z\tgood\t{"a":1}\n',
+        '5\t2\t9\t2026-01-01T11:00:00.000Z\tgood\t{"a":1}\n',
       );
     }
     // Another device the worker was not taught: JSON.
     const other = payload(3, {
-      readings: [{ seq: 3, deviceId: 'm2', ts: 5, quality: 'good', values: {} }],
+      readings: [{ seq: 3, deviceId: 'm2', ts: TS, quality: 'good', values: {} }],
     });
-    expect((await decoder.decode('e1', other)).rows.kind).toBe('json');
+    expect((await decoder.decode('e1', other, NOW)).rows.kind).toBe('json');
     await decoder.close();
     expect(await kind(4)).toBe('json'); // a new worker knows no ids
     decoder.learn('e1', 'epoch-0001', 5, new Map([['m1', 9]]));

@@ -1,11 +1,12 @@
 import type { Worker } from 'node:worker_threads';
-import { type ErrorCode, GridlinkError } from '@gridlink/shared';
+import { type ErrorCode, GridlinkError, type ReadingWindow } from '@gridlink/shared';
 import { moduleWorker } from '../threads/module-worker.js';
 import type { LearnedIds } from './copy-rows.js';
 import type { DecodedBatch } from './decoded-batch.js';
 
 export type DecodeRequest =
-  | { type: 'decode'; id: number; edgeId: string; payload: Uint8Array }
+  /** `nowMs`: the central's clock when the payload arrived, for the reading window. */
+  | { type: 'decode'; id: number; edgeId: string; payload: Uint8Array; nowMs: number }
   /** Ids the worker may write into COPY rows from now on. */
   | { type: 'learn'; ids: LearnedIds };
 
@@ -24,16 +25,22 @@ interface Waiter {
  * payloads went in. A worker that dies fails what it held (those batches are not acknowledged,
  * so their edges resend them) and the next payload starts a new one.
  */
+export interface BatchDecoderOptions {
+  maxPayloadBytes: number;
+  /** The window each reading's time must fall in (the worker's for its whole life). */
+  window: ReadingWindow;
+}
+
 export class BatchDecoder {
-  readonly #maxPayloadBytes: number;
+  readonly #options: BatchDecoderOptions;
   readonly #waiting = new Map<number, Waiter>();
   #worker: Worker | undefined;
   #nextId = 1;
   /** What the current worker was taught: `s` + edge + epoch, `m` + edge + device. */
   #taught = new Set<string>();
 
-  constructor(maxPayloadBytes: number) {
-    this.#maxPayloadBytes = maxPayloadBytes;
+  constructor(options: BatchDecoderOptions) {
+    this.#options = { maxPayloadBytes: options.maxPayloadBytes, window: { ...options.window } };
   }
 
   /** Starts the worker ahead of the first payload (it loads in the background). */
@@ -41,7 +48,8 @@ export class BatchDecoder {
     this.#worker ??= this.#spawn();
   }
 
-  decode(edgeId: string, payload: Buffer): Promise<DecodedBatch> {
+  /** Decodes `payload`, checking its readings' times against the window at `nowMs`. */
+  decode(edgeId: string, payload: Buffer, nowMs: number): Promise<DecodedBatch> {
     this.#worker ??= this.#spawn();
     const id = this.#nextId++;
     // A copy the worker can own: the MQTT payload may be a view into a larger buffer.
@@ -49,9 +57,10 @@ export class BatchDecoder {
     const worker = this.#worker;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      worker.postMessage({ type: 'decode', id, edgeId, payload: bytes } satisfies DecodeRequest, [
-        bytes.buffer,
-      ]);
+      worker.postMessage(
+        { type: 'decode', id, edgeId, payload: bytes, nowMs } satisfies DecodeRequest,
+        [bytes.buffer],
+      );
     });
   }
 
@@ -94,7 +103,7 @@ export class BatchDecoder {
   #spawn(): Worker {
     this.#taught = new Set(); // a new worker knows no ids
     const worker = moduleWorker(import.meta.url, 'decode-worker', {
-      workerData: { maxPayloadBytes: this.#maxPayloadBytes },
+      workerData: this.#options,
     });
     worker.unref();
     worker.on('message', (res: DecodeResponse) => {

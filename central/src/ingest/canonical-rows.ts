@@ -6,6 +6,7 @@ import {
 } from '@gridlink/shared';
 import { IsoTime, type KnownIds, MAX_ISO_MS } from './copy-rows.js';
 import type { DecodedBatch } from './decoded-batch.js';
+import type { ReadingCheck } from './telemetry-envelope.js';
 
 /**
  * The ingest's fast path (docs/WIRE.md, "How the central stores a batch"): COPY rows read off the
@@ -22,12 +23,15 @@ import type { DecodedBatch } from './decoded-batch.js';
  * JavaScript prints them (every GridLink edge) the row is byte for byte the one the full path
  * writes; another sender's longer text (`0.10000000000000001`) reads back as the same double.
  * A name given twice is kept once, its last value, by JSON.parse and by jsonb alike.
+ * A time outside the reading window (`check`) sends the batch to the full path, which sets the
+ * reading aside: two comparisons of a number per reading.
  * canonical-rows.test.ts holds the two paths to that over mutated payloads.
  */
 export function canonicalCopyRows(
   edgeId: string,
   json: Buffer,
   ids: KnownIds,
+  check: ReadingCheck,
 ): DecodedBatch | undefined {
   // One byte, one character: a byte beyond ASCII matches no pattern below.
   const text = json.toString('latin1');
@@ -46,6 +50,8 @@ export function canonicalCopyRows(
   const streamId = ids.stream(edgeId, epoch);
   if (streamId === undefined) return undefined;
 
+  const notBefore = check.window.notBeforeMs;
+  const notAfter = Math.min(check.nowMs + check.window.maxFutureSkewMs, MAX_ISO_MS);
   const stream = `${streamId}\t`;
   /** deviceId -> its meter id and a tab, as the row writes it. */
   const meters = new Map<string, string>();
@@ -65,7 +71,7 @@ export function canonicalCopyRows(
       meters.set(deviceId, meter);
     }
     const ts = Number(r[3]);
-    if (ts > MAX_ISO_MS) return undefined;
+    if (ts < notBefore || ts > notAfter) return undefined;
     rows += `${stream}${r[1]}\t${meter}${iso.format(ts)}\t${r[4]}\t${r[5]}\n`;
     at = READING.lastIndex;
     if (seq === lastSeq) break;
@@ -83,6 +89,7 @@ export function canonicalCopyRows(
     droppedUpTo,
     deviceIds: [...meters.keys()],
     rows: { kind: 'copy', streamId, text: bytes },
+    quarantine: [],
   };
 }
 

@@ -28,7 +28,7 @@ export const MAX_COALESCED_READINGS = 10_000;
  * ran are merged when they continue each other (same epoch, firstSeq = previous lastSeq + 1), so
  * one transaction and one cumulative ack serve them all. Anything else (a resend, a new epoch, a
  * gap, rows of another kind) starts a new group, keeping arrival order. The drop fields come from the newest batch:
- * both only grow within an epoch.
+ * both only grow within an epoch. Quarantined readings are joined in seq order, as the rows are.
  */
 export function coalesceBatches(
   batches: readonly DecodedBatch[],
@@ -52,6 +52,10 @@ export function coalesceBatches(
         droppedUpTo: b.droppedUpTo,
         deviceIds: [...new Set([...last.batch.deviceIds, ...b.deviceIds])],
         rows,
+        quarantine:
+          b.quarantine.length > 0
+            ? [...last.batch.quarantine, ...b.quarantine]
+            : last.batch.quarantine,
       };
       last.count++;
     } else {

@@ -1,8 +1,10 @@
+export { type BatchSeqs, type Decision, decide, type StorePlan } from './batch-decision.js';
 export { coalesceBatches } from './coalesce.js';
 export { COPY_TARGET, copyRows, KnownIds, type LearnedIds } from './copy-rows.js';
 export {
   type BatchRows,
   type DecodedBatch,
+  type DecodeOptions,
   decodeTelemetry,
   toDecodedBatch,
 } from './decoded-batch.js';
@@ -14,7 +16,13 @@ export {
 } from './ingest-link.js';
 export { jsonbDocument } from './jsonb-document.js';
 export { MeterDirectory } from './meter-directory.js';
+export {
+  MAX_RAW_BYTES,
+  type QuarantinedReading,
+  quarantinedReading,
+} from './quarantined-reading.js';
 export { type BatchOutcome, storeBatch } from './store-batch.js';
+export { type ReadingCheck, telemetryEnvelopeSchema } from './telemetry-envelope.js';
 export {
   type IngestFaults,
   TelemetryIngest,

@@ -1,36 +1,29 @@
 import type { Kysely } from 'kysely';
 import { type CopyTransaction, kyselyTransaction, type Schema } from '../storage/index.js';
+import { type Decision, decide } from './batch-decision.js';
 import { COPY_TARGET, dropRows } from './copy-rows.js';
 import type { DecodedBatch } from './decoded-batch.js';
+import type { QuarantinedReading } from './quarantined-reading.js';
 
 /** What became of a batch, and the id of its (edge, epoch) stream. */
 export type BatchOutcome = { streamId: number } & Verdict;
 
 type Verdict =
-  /** New readings committed; the mark moved to `upTo`. */
-  | { kind: 'stored'; upTo: number; stored: number; gap?: { from: number; to: number } }
+  /**
+   * The part above the mark committed: `stored` readings, and the readings set aside in
+   * `quarantined` (present only when there are any); the mark moved to `upTo`.
+   */
+  | {
+      kind: 'stored';
+      upTo: number;
+      stored: number;
+      gap?: { from: number; to: number };
+      quarantined?: QuarantinedReading[];
+    }
   /** Everything in the batch was already stored; acknowledge again. */
   | { kind: 'duplicate'; upTo: number }
   /** The batch starts beyond the mark and the edge did not drop the gap: nothing stored. */
   | { kind: 'gap'; upTo: number; expected: number };
-
-/** What the mark says about a batch, before anything is written. */
-type Decision =
-  | { kind: 'duplicate' }
-  | { kind: 'gap' }
-  /** Store the readings above the mark; `gap` is a dropped range to record first. */
-  | { kind: 'store'; skip: number; gap?: { from: number; to: number } };
-
-function decide(batch: DecodedBatch, mark: number): Decision {
-  if (batch.lastSeq <= mark) return { kind: 'duplicate' };
-  if (batch.firstSeq > mark + 1) {
-    // Only a gap the edge itself dropped (its log was full) may be skipped.
-    if (batch.droppedUpTo < batch.firstSeq - 1) return { kind: 'gap' };
-    return { kind: 'store', skip: 0, gap: { from: mark + 1, to: batch.firstSeq - 1 } };
-  }
-  // A batch may straddle the mark (the edge re-batched after a restart): skip the stored part.
-  return { kind: 'store', skip: mark + 1 - batch.firstSeq };
-}
 
 function outcome(
   batch: DecodedBatch,
@@ -39,16 +32,22 @@ function outcome(
   decision: Decision,
 ): BatchOutcome {
   if (decision.kind === 'duplicate') return { streamId, kind: 'duplicate', upTo: mark };
-  if (decision.kind === 'gap') return { streamId, kind: 'gap', upTo: mark, expected: mark + 1 };
-  const stored = batch.lastSeq - batch.firstSeq + 1 - decision.skip;
-  return decision.gap
-    ? { streamId, kind: 'stored', upTo: batch.lastSeq, stored, gap: decision.gap }
-    : { streamId, kind: 'stored', upTo: batch.lastSeq, stored };
+  if (decision.kind === 'gap')
+    return { streamId, kind: 'gap', upTo: mark, expected: decision.expected };
+  return {
+    streamId,
+    kind: 'stored',
+    upTo: batch.lastSeq,
+    stored: decision.stored,
+    ...(decision.gap ? { gap: decision.gap } : {}),
+    ...(decision.quarantine.length > 0 ? { quarantined: decision.quarantine } : {}),
+  };
 }
 
 /**
  * Stores one telemetry batch exactly once (ARCHITECTURE.md, data path step 4). In a single
- * transaction: lock the (edge, epoch) mark, decide, insert only the seqs above it, advance it.
+ * transaction: lock the (edge, epoch) mark, decide, insert only the seqs above it (valid readings
+ * into `readings`, the ones set aside into `ingest_quarantine`), advance it over both.
  * COPY rows need `copy`, a transaction that can COPY; JSON rows go through it too when given,
  * else through a Kysely transaction. `meterIds` maps each deviceId in the batch to its meter row.
  */
@@ -82,9 +81,13 @@ export async function storeBatch(
         'INSERT INTO ingest_gaps (stream_id, from_seq, to_seq, reported_dropped) VALUES ($1, $2, $3, $4)',
         [stream.id, decision.gap.from, decision.gap.to, batch.dropped],
       );
+    const quarantined = decision.quarantine.length;
+    if (quarantined > 0)
+      await session.query(INSERT_QUARANTINE, [stream.id, quarantineDocument(decision.quarantine)]);
     if (rows.kind === 'copy') {
-      await session.copyIn(COPY_TARGET, dropRows(rows.text, decision.skip));
-      await session.query(ADVANCE_MARK, [batch.lastSeq, batch.dropped, stream.id]);
+      const text = dropRows(rows.text, decision.skipRows);
+      if (text.byteLength > 0) await session.copyIn(COPY_TARGET, text);
+      await session.query(ADVANCE_MARK, [batch.lastSeq, batch.dropped, stream.id, quarantined]);
     } else {
       await session.query(INSERT_JSON_AND_ADVANCE, [
         stream.id,
@@ -93,14 +96,39 @@ export async function storeBatch(
         mark,
         batch.lastSeq,
         batch.dropped,
+        quarantined,
       ]);
     }
     return outcome(batch, stream.id, mark, decision);
   });
 }
 
-const ADVANCE_MARK =
-  'UPDATE ingest_streams SET up_to = $1, dropped = $2, updated_at = now() WHERE id = $3';
+const ADVANCE_MARK = `UPDATE ingest_streams
+  SET up_to = $1, dropped = $2, quarantined = quarantined + $4, updated_at = now() WHERE id = $3`;
+
+/** The readings set aside, one statement: rows expanded from a JSON document ($2). */
+const INSERT_QUARANTINE = `
+  INSERT INTO ingest_quarantine
+    (stream_id, seq, device_id, reason, message, raw, raw_bytes, received_at)
+  SELECT $1, x.seq, x.device_id, x.reason, x.message, x.raw, x.raw_bytes,
+         to_timestamp(x.checked_at / 1000.0)
+  FROM jsonb_to_recordset($2::jsonb) AS x(seq bigint, device_id text, reason text, message text,
+                                          raw text, raw_bytes int, checked_at bigint)`;
+
+/** Quarantine entries as the JSON document INSERT_QUARANTINE expands (every string is safe). */
+function quarantineDocument(entries: readonly QuarantinedReading[]): string {
+  return JSON.stringify(
+    entries.map((q) => ({
+      seq: q.seq,
+      device_id: q.deviceId,
+      reason: q.reason,
+      message: q.message,
+      raw: q.raw,
+      raw_bytes: q.rawBytes,
+      checked_at: q.checkedAt,
+    })),
+  );
+}
 
 /**
  * JSON rows, one statement: the readings above the mark ($4), expanded from the batch's jsonb
@@ -116,4 +144,6 @@ const INSERT_JSON_AND_ADVANCE = `
       AS x(seq bigint, "deviceId" text, ts bigint, quality text, values jsonb)
     WHERE x.seq > $4
   )
-  UPDATE ingest_streams SET up_to = $5, dropped = $6, updated_at = now() WHERE id = $1`;
+  UPDATE ingest_streams SET up_to = $5, dropped = $6, quarantined = quarantined + $7,
+    updated_at = now()
+  WHERE id = $1`;

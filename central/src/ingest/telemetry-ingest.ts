@@ -1,12 +1,14 @@
 import {
   type Ack,
   allEdgesFilter,
+  DEFAULT_CENTRAL_WINDOW,
   edgeStatusSchema,
   edgeTopic,
   GridlinkError,
   isGridlinkError,
   parseEdgeTopic,
   parseJsonPayload,
+  type ReadingWindow,
 } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -20,6 +22,7 @@ import { FirstBatchGate } from './first-batch-gate.js';
 import type { IngestLink } from './ingest-link.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
+import type { QuarantinedReading } from './quarantined-reading.js';
 import { type BatchOutcome, storeBatch } from './store-batch.js';
 
 export interface TelemetryIngestOptions {
@@ -34,6 +37,10 @@ export interface TelemetryIngestOptions {
   logger: Logger;
   metrics: CentralMetrics;
   maxPayloadBytes: number;
+  /** The window each reading's time must fall in; default DEFAULT_CENTRAL_WINDOW. */
+  readingWindow?: ReadingWindow;
+  /** The clock the window is checked against, epoch ms; default the system clock. */
+  now?: () => number;
   /** Fault injection for the store-and-forward fault tests; never set in production. */
   faults?: IngestFaults;
 }
@@ -52,7 +59,9 @@ export interface IngestFaults {
 /**
  * The central's side of the data path: validate, store exactly once, then acknowledge.
  * Batches of one edge are processed in order; a bad payload is logged with its code, counted,
- * and neither stored nor acknowledged; it never affects other edges.
+ * and neither stored nor acknowledged; it never affects other edges. An invalid reading in a
+ * valid batch is set aside (quarantined) with the rest of the batch's transaction, counted and
+ * logged; the batch is acknowledged, so one bad reading never stops a stream.
  */
 export class TelemetryIngest {
   readonly #o: TelemetryIngestOptions;
@@ -67,12 +76,17 @@ export class TelemetryIngest {
   /** Only with COPY: without it, nothing is learnt from a first store. */
   readonly #gate: FirstBatchGate | undefined;
   readonly #meters: MeterDirectory;
+  readonly #now: () => number;
   readonly #onMessage = (topic: string, payload: Buffer) => this.#handle(topic, payload);
 
   constructor(options: TelemetryIngestOptions) {
     this.#o = options;
     this.#meters = new MeterDirectory(options.db);
-    this.#decoder = new BatchDecoder(options.maxPayloadBytes);
+    this.#now = options.now ?? Date.now;
+    this.#decoder = new BatchDecoder({
+      maxPayloadBytes: options.maxPayloadBytes,
+      window: options.readingWindow ?? DEFAULT_CENTRAL_WINDOW,
+    });
     this.#gate = options.copyTransaction ? new FirstBatchGate() : undefined;
   }
 
@@ -120,7 +134,7 @@ export class TelemetryIngest {
 
   /** Decoded off this thread; results return in arrival order, so each edge's order holds. */
   #decode(edgeId: string, payload: Buffer): void {
-    const decoded = this.#decoder.decode(edgeId, payload).then(
+    const decoded = this.#decoder.decode(edgeId, payload, this.#now()).then(
       (batch) => {
         const waiting = this.#pending.get(edgeId);
         if (waiting) waiting.push(batch);
@@ -183,6 +197,7 @@ export class TelemetryIngest {
             { ...ctx, gap: outcome.gap, dropped: batch.dropped },
             'edge dropped readings before sending them',
           );
+        if (outcome.quarantined) this.#quarantined(ctx, outcome.quarantined);
       } else if (outcome.kind === 'duplicate') {
         logger.info(
           { ...ctx, code: 'GL_BATCH_DUPLICATE', upTo: outcome.upTo },
@@ -207,6 +222,27 @@ export class TelemetryIngest {
       timer();
       this.#release(batch.edgeId);
     }
+  }
+
+  /** Counts readings set aside by reason, and logs them once per batch with the first example. */
+  #quarantined(ctx: Record<string, unknown>, entries: readonly QuarantinedReading[]): void {
+    const reasons: Record<string, number> = {};
+    for (const q of entries) {
+      reasons[q.reason] = (reasons[q.reason] ?? 0) + 1;
+      this.#o.metrics.ingestQuarantined.inc({ reason: q.reason });
+    }
+    const first = entries[0] as QuarantinedReading;
+    this.#o.logger.warn(
+      {
+        ...ctx,
+        code: 'GL_READING_QUARANTINED',
+        quarantined: entries.length,
+        reasons,
+        seq: first.seq,
+        reason: first.message.slice(0, 200),
+      },
+      'readings set aside at ingest',
+    );
   }
 
   /**

@@ -27,6 +27,12 @@ export function createCentralMetrics() {
       help: 'Readings stored through COPY (the rest went as a JSON document)',
       registers: [registry],
     }),
+    ingestQuarantined: new Counter({
+      name: 'gl_ingest_quarantined_total',
+      help: 'Readings set aside at ingest (the rest of their batch stored), by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     ingestRejected: new Counter({
       name: 'gl_ingest_rejected_total',
       help: 'Payloads rejected, by error code',

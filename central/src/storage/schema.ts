@@ -44,6 +44,8 @@ export interface IngestStreamsTable {
   epoch: string;
   up_to: Int8Default;
   dropped: Int8Default;
+  /** Readings of this stream set aside at ingest (ingest_quarantine rows). */
+  quarantined: Int8Default;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -56,6 +58,19 @@ export interface IngestGapsTable {
   to_seq: Int8;
   reported_dropped: Int8;
   created_at: Timestamp;
+}
+
+/** A reading of a valid batch that failed the reading check, kept under its seq. */
+export interface IngestQuarantineTable {
+  id: Generated<number>;
+  stream_id: number;
+  seq: Int8;
+  device_id: string | null;
+  reason: string;
+  message: string;
+  raw: string;
+  raw_bytes: number;
+  received_at: Timestamp;
 }
 
 export interface ReadingsTable {
@@ -171,6 +186,7 @@ export interface Schema {
   meters: MetersTable;
   ingest_streams: IngestStreamsTable;
   ingest_gaps: IngestGapsTable;
+  ingest_quarantine: IngestQuarantineTable;
   readings: ReadingsTable;
   customers: CustomersTable;
   consumption_hourly: ConsumptionHourlyTable;

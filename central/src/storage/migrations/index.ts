@@ -5,6 +5,7 @@ import * as m0003 from './0003-consumption.js';
 import * as m0004 from './0004-invoices.js';
 import * as m0005 from './0005-alarms.js';
 import * as m0006runs from './0006-consumption-runs.js';
+import * as m0006quarantine from './0006-quarantine.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004-invoices': m0004,
   '0005-alarms': m0005,
   '0006-consumption-runs': m0006runs,
+  '0006-quarantine': m0006quarantine,
 };
 
 export const migrationProvider: MigrationProvider = {
