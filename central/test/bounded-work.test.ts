@@ -247,6 +247,24 @@ describeEachStore('work bounded by the question, not by the gap', (store) => {
     expect(r.body.error.message).toContain('10000');
   });
 
+  it.each([
+    ['to', 'from=9999-12-01&to=9999-12-31T23:00&granularity=day', 'America/Bahia'],
+    ['from', 'from=0001-01-01&to=0001-02-01&timeZone=Asia/Tokyo', 'Asia/Tokyo'],
+  ])(
+    'a local %s that leaves years 1–9999 in its zone is a 400 that says so',
+    async (name, query, zone) => {
+      // 9999-12-31T23:00 in Bahia (UTC−3) is 10000-01-01T02:00Z; 0001-01-01 in Tokyo is 1 BC.
+      const r = await api.call('GET', `/api/v1/meters/${m.get('silent')}/consumption?${query}`, {
+        token: admin,
+      });
+      expect(r.status, r.text).toBe(400);
+      expect(r.body.error).toEqual({
+        code: 'GL_HTTP_VALIDATION',
+        message: `${name}: in ${zone} it falls outside 0001-01-01T00:00Z – 9999-12-31T23:59Z`,
+      });
+    },
+  );
+
   it('the alarm sweep completes and bills the month from the runs', async () => {
     const ana = await createCustomer(db, {
       document: CPF_A,

@@ -129,6 +129,16 @@ export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): P
       SELECT to_json(${f})#>>'{}' AS f, to_json(${t})#>>'{}' AS t`.execute(db);
     fromAt = new Date((b[0] as { f: string }).f);
     toAt = new Date((b[0] as { t: string }).t);
+    // A local 9999-12-31T23:00 west of UTC is in year 10000; 0001-01-01 east of UTC is BC.
+    for (const [name, at] of [
+      ['from', fromAt],
+      ['to', toAt],
+    ] as const)
+      if (Number.isNaN(at.getTime()))
+        throw new GridlinkError(
+          'GL_HTTP_VALIDATION',
+          `${name}: in ${q.timeZone} it falls outside 0001-01-01T00:00Z – 9999-12-31T23:59Z`,
+        );
   }
   if (!(fromAt < toAt)) throw new GridlinkError('GL_HTTP_VALIDATION', 'from: must be before to');
   if ((toAt.getTime() - fromAt.getTime()) / MIN_BUCKET_MS[q.granularity] > MAX_BUCKETS)
@@ -174,11 +184,15 @@ export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): P
     FROM s LEFT JOIN a ON a.bucket = s.bucket
     ORDER BY s.bucket
   `.execute(db);
-  const sums = rows.map((r) => ({
-    start: new Date(r.starts_at).getTime(),
-    end: new Date(r.ends_at).getTime(),
-    wh: Number(r.wh),
-  }));
+  const sums = rows.map((r) => {
+    // The last bucket may end past year 9999 (no ISO text in JS): runs stop at `to` anyway.
+    const end = Date.parse(r.ends_at);
+    return {
+      start: Date.parse(r.starts_at),
+      end: Number.isNaN(end) ? toAt.getTime() : Math.min(end, toAt.getTime()),
+      wh: Number(r.wh),
+    };
+  });
   const runs = await runsOverlapping(db, ids, fromAt, toAt);
   addRunsToBuckets(sums, runs, fromAt.getTime(), toAt.getTime());
   let total = 0;
