@@ -143,3 +143,59 @@ describe('edge config: buses and device kinds', () => {
     ).toContain('devices.1.host: 10.0.0.5:7090 is already kc1');
   });
 });
+
+describe('edge config: reading window and listener limits', () => {
+  it('defaults: readings from 2000-01-01 to 5 min past the clock; 256 connections, 60 s idle', () => {
+    const c = parseEdgeConfig(base);
+    expect(c.readings).toEqual({
+      notBefore: '2000-01-01',
+      maxFutureSkewSeconds: 300,
+      logIntervalSeconds: 60,
+    });
+    expect(c.tcpJson).toMatchObject({ maxConnections: 256, idleTimeoutMs: 60_000 });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('names the key of a bad window, limit or secret', () => {
+    const msg = errorOf({
+      ...base,
+      readings: { notBefore: '2024-02-30', maxFutureSkewSeconds: -1, window: 5 },
+      tcpJson: { maxConnections: 0, idleTimeoutMs: 10, idle: 1 },
+    });
+    expect(msg).toContain('readings.notBefore: must be a real date from 1970-01-01 on');
+    expect(msg).toContain('readings.maxFutureSkewSeconds');
+    expect(msg).toMatch(/readings: .*window/);
+    expect(msg).toContain('tcpJson.maxConnections');
+    expect(msg).toContain('tcpJson.idleTimeoutMs');
+    expect(msg).toMatch(/tcpJson: .*idle/);
+    for (const notBefore of ['1969-12-31', '2000-1-1', '2000-01-01T00:00:00Z'])
+      expect(errorOf({ ...base, readings: { notBefore } })).toContain('readings.notBefore');
+
+    const secrets = errorOf({
+      ...base,
+      devices: [
+        { id: 'u1', driver: 'udp-meter', meterId: 'M', secret: 'short' },
+        { id: 'j1', driver: 'tcp-json-meter', meterId: 1, secret: 'has,a,comma,in,it,xx' },
+        { id: 'j2', driver: 'tcp-json-meter', meterId: 2, secret: 'has a space in it xx' },
+      ],
+    });
+    for (const key of ['devices.0.secret', 'devices.1.secret', 'devices.2.secret'])
+      expect(secrets).toContain(`${key}: must be 16-128 of`);
+    // The message says what is wrong, never what the secret was.
+    expect(secrets).not.toContain('has,a,comma');
+  });
+
+  it('maxConnections below the number of TCP JSON meters is refused', () => {
+    const devices = [1, 2, 3].map((n) => ({
+      id: `j${n}`,
+      driver: 'tcp-json-meter' as const,
+      meterId: n,
+    }));
+    expect(errorOf({ ...base, tcpJson: { maxConnections: 2 }, devices })).toContain(
+      'tcpJson.maxConnections: 2 is fewer than the 3 tcp-json-meter devices',
+    );
+    expect(
+      parseEdgeConfig({ ...base, tcpJson: { maxConnections: 3 }, devices }).devices,
+    ).toHaveLength(3);
+  });
+});
