@@ -289,6 +289,51 @@ describeEachStore('work bounded by the question, not by the gap', (store) => {
     expect(alarms[0]?.details).toMatchObject({ monthToDateWh: 345_000, limitWh: 300_000 });
   });
 
+  it('a flood of register resets is alarmed 1,000 events a sweep, not all at once', async () => {
+    const ids = await insertRows(db, [['flood', '2026-01-15T08:00:00Z', 1]]);
+    const meterId = ids.get('flood') as number;
+    // 1 050 resets, as a register made to go backwards on every reading would leave.
+    await db
+      .insertInto('meter_register_events')
+      .values(
+        Array.from({ length: 1050 }, (_, i) => ({
+          meter_id: meterId,
+          ts: new Date(Date.parse('2026-01-15T08:00:00Z') + i * 1000),
+          previous_wh: 2000,
+          new_wh: 1000,
+        })),
+      )
+      .execute();
+    const taken = async () => {
+      const cursor = await db
+        .selectFrom('alarm_cursors')
+        .select('last_id')
+        .where('name', '=', 'meter.tamper')
+        .executeTakeFirst();
+      const r = await db
+        .selectFrom('meter_register_events')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('meter_id', '=', meterId)
+        .where('id', '<=', Number(cursor?.last_id ?? 0))
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    };
+    const seen: number[] = [];
+    for (let sweep = 0; sweep < 2; sweep++) {
+      await sweepAlarms(db, { now: NOW });
+      seen.push(await taken());
+    }
+    expect(seen).toEqual([1000, 1050]);
+    // One active alarm for the meter, raised once and refreshed for every other event.
+    const alarms = await db
+      .selectFrom('alarms')
+      .select(['state', 'occurrences'])
+      .where('source', '=', `meter:${meterId}`)
+      .where('type', '=', 'meter.tamper')
+      .execute();
+    expect(alarms.map((a) => [a.state, Number(a.occurrences)])).toEqual([['ACTIVE_UNACK', 1050]]);
+  });
+
   it('a watermark an older central left a year ahead is repaired, not kept', async () => {
     const id = m.get('ahead') as number;
     // The older central rolled the reading dated 2027 up: its watermark is a year ahead.
