@@ -155,12 +155,22 @@ describe('push meters: poison is answered, counted and never logged', () => {
     tcp.send(spent(11, 5, wall(-1)));
     // Year 1 is before 1970: not even a wire timestamp.
     expect(await tcp.next()).toMatchObject({
-      error: { code: 'GL_READING_INVALID', message: 'ts: Too small: expected number to be >=0' },
+      error: {
+        code: 'GL_READING_INVALID',
+        message: 'ts: Too small: expected number to be >=0',
+        details: { reason: 'schema' },
+      },
     });
     expect(await tcp.next()).toMatchObject({
-      error: { code: 'GL_READING_INVALID', message: 'values.energy_import is Infinity' },
+      error: {
+        code: 'GL_READING_INVALID',
+        message: 'values.energy_import is Infinity',
+        details: { reason: 'value_not_finite' },
+      },
     });
-    expect(await tcp.next()).toMatchObject({ error: { code: 'GL_READING_INVALID' } });
+    expect(await tcp.next()).toMatchObject({
+      error: { code: 'GL_READING_INVALID', details: { reason: 'time_after_window' } },
+    });
 
     const readings = (await logged(agent)).filter((r) => r.deviceId === 'j1');
     expect(readings.map((r) => [r.ts, r.values])).toEqual([[T0 - 1000, { energy_import: 5 }]]);

@@ -15,8 +15,12 @@ export interface TcpJsonMeterDriverOptions extends DriverContext {
 /** Errors after which the connection is closed (once the error line is written). */
 const FATAL = new Set(['GL_METER_TAKEN', 'GL_METER_AUTH_FAILED', 'GL_CONNECTION_LIMIT']);
 
-const errorLine = (e: GridlinkError): string =>
-  `${JSON.stringify({ error: { code: e.code, message: e.message.slice(0, 200) } })}\n`;
+/** `{"error":{code,message}}`; a rejected reading's line also says why (`details.reason`). */
+const errorLine = (e: GridlinkError): string => {
+  const error = { code: e.code, message: e.message.slice(0, 200) };
+  const details = e.code === 'GL_READING_INVALID' ? { details: e.details } : {};
+  return `${JSON.stringify({ error: { ...error, ...details } })}\n`;
+};
 
 /**
  * TCP JSON meters (SEEDS E): newline-terminated JSON. `{"id":0}` is answered `{"id":N}` with the
