@@ -285,9 +285,10 @@ export const edgeConfigSchema = z
       .strict()
       .prefault({}),
     /**
-     * The plausibility window every reading must fall in before it enters the log (docs/WIRE.md,
-     * "Valid readings"): not before `notBefore` (UTC midnight), not more than
-     * `maxFutureSkewSeconds` past the edge's clock, every value a finite number.
+     * The plausibility window every reading must fall in before it enters the log (docs/EDGE.md,
+     * "Reading window"): not before `notBefore` (UTC midnight), not more than
+     * `maxFutureSkewSeconds` past the edge's clock, every value a finite number. Local only: a
+     * remote config cannot set it.
      */
     readings: z
       .object({
