@@ -94,6 +94,8 @@ export async function startCentral(
         fallback: config.mqtt.portFallback,
         authenticate,
         maxPayloadBytes: config.ingest.maxPayloadBytes * 2,
+        limits: config.mqtt.limits,
+        metrics,
         logger: logger.child({ component: 'broker' }),
       });
       cleanup.push(() => (broker as EmbeddedBroker).close());

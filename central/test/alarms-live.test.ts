@@ -40,7 +40,7 @@ describe('a tampered meter raises an alarm from live telemetry', () => {
     edge = await mqtt.connectAsync(central.mqttUrl, {
       username: 'edge-live',
       password: secret,
-      clientId: 'edge-live-1',
+      clientId: 'edge-edge-live',
       reconnectPeriod: 0,
     });
   });

@@ -54,7 +54,7 @@ describeEachStore('alarms: rules, lifecycle, API and MQTT', (store) => {
     broker = await startEmbeddedBroker({
       port: 0,
       authenticate: async (u, p) =>
-        u === 'svc' && p === 'test-secret' ? { kind: 'service', name: 'test' } : undefined,
+        u === 'svc' && p === 'test-secret' ? { kind: 'service', name: 'alarm' } : undefined,
       maxPayloadBytes: 1 << 20,
       logger: pino({ level: 'silent' }),
     });

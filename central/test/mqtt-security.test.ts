@@ -72,6 +72,7 @@ describe('embedded broker security', () => {
     const w1 = await mqtt.connectAsync(t.central.mqttUrl, {
       username: 'edge-w1',
       password: secret,
+      clientId: 'edge-edge-w1',
       reconnectPeriod: 0,
       will: {
         topic: edgeTopic('edge-w2', 'status'),

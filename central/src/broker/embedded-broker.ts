@@ -1,8 +1,15 @@
-import { createServer, type Server } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
 import { type Bound, listen } from '@gridlink/shared';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import { type MqttLimits, mqttLimitsSchema } from '../config/index.js';
 import { canPublish, canSubscribe, describePrincipal, type MqttPrincipal } from './acl.js';
+import { CONNACK, decideConnect, type Refusal } from './connect-policy.js';
+import { addressKey, ConnectRate } from './connect-rate.js';
+import { type Breach, ConnectionGuard } from './connection-guard.js';
+import { EdgeSessions } from './sessions.js';
 
 export interface EmbeddedBrokerOptions {
   port: number;
@@ -12,6 +19,12 @@ export interface EmbeddedBrokerOptions {
   authenticate: (username: string, password: string) => Promise<MqttPrincipal | undefined>;
   /** Hard cap on one PUBLISH payload; larger ones are refused at the broker. */
   maxPayloadBytes: number;
+  /** Client-id, session, packet and connection-rate limits; absent keys take the config defaults. */
+  limits?: Partial<MqttLimits>;
+  /** Where refusals are counted (`gl_mqtt_connections_refused_total{reason}`). */
+  metrics?: { mqttRefused: Counter<'reason'> };
+  /** Clock for the connection-rate buckets and the rate log's interval, ms. */
+  now?: () => number;
   logger: Logger;
 }
 
@@ -22,45 +35,86 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-function authError(message: string): AuthenticateError {
-  // CONNACK return code 4, bad user name or password (MQTT 3.1.1 §3.2.2.3).
-  return Object.assign(new Error(message), { returnCode: 4 as const }) as AuthenticateError;
-}
+/**
+ * A PUBLISH packet around a payload of `maxPayloadBytes`: topic (≤ 65,535 bytes and its 2-byte
+ * length, MQTT 3.1.1 §3.3.2.1) and packet identifier (2 bytes). The fixed header is added by the
+ * guard's count.
+ */
+const PUBLISH_OVERHEAD = 2 + 65_535 + 2;
 
-/** An aedes broker on a TCP port, where every client authenticates and stays in its own topics. */
+/** Metric label of each refusal code. */
+const REFUSAL_REASON: Record<string, string> = {
+  GL_MQTT_AUTH_FAILED: 'auth_failed',
+  GL_MQTT_CLIENT_ID_DENIED: 'client_id_denied',
+  GL_MQTT_SESSION_LIMIT: 'session_limit',
+  GL_INTERNAL: 'auth_unavailable',
+};
+
+/**
+ * An aedes broker on a TCP port, where every client authenticates, connects under a client id of
+ * its own, holds a bounded number of sessions and stays in its own topics; where no one can make
+ * it buffer a large packet before authenticating, and one address cannot flood it with
+ * connections (docs/SECURITY.md, "MQTT: identities, sessions and limits").
+ */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const log = options.logger;
+  const limits = mqttLimitsSchema.parse(options.limits ?? {});
+  const now = options.now ?? Date.now;
+  const refused = (reason: string) => options.metrics?.mqttRefused.inc({ reason });
   const principals = new WeakMap<Client, MqttPrincipal>();
+  const guards = new WeakMap<Client, { guard: ConnectionGuard; address: string }>();
+  const sessions = new EdgeSessions<Client>(limits.sessionsPerEdge);
+
+  const refuse = (client: Client, refusal: Refusal, done: (err: AuthenticateError) => void) => {
+    const fields = {
+      code: refusal.code,
+      who: refusal.who,
+      clientId: client.id.slice(0, 64),
+      address: guards.get(client)?.address,
+      ...refusal.details,
+    };
+    if (refusal.err) log.error({ ...fields, err: refusal.err }, refusal.message);
+    else log.warn(fields, `MQTT CONNECT refused: ${refusal.message}`);
+    refused(REFUSAL_REASON[refusal.code] ?? 'other');
+    // aedes closes a refused client by its id, and that cleans the id's inbound QoS 2 store
+    // (MQTT-3.1.2-6): the id it asked for may be a live session's, so the refused one leaves
+    // under an id of its own.
+    (client as { id: string }).id = `refused-${randomUUID()}`;
+    done(Object.assign(new Error(refusal.message), { returnCode: refusal.returnCode }));
+  };
+
+  /** Takes a session place for an edge's client, or says why not. */
+  const admit = (client: Client, principal: MqttPrincipal): Refusal | undefined => {
+    if (principal.kind !== 'edge') return undefined;
+    const admitted = sessions.admit(principal.edgeId, client.id, client);
+    if (!admitted.ok)
+      return {
+        returnCode: CONNACK.serverUnavailable,
+        code: 'GL_MQTT_SESSION_LIMIT',
+        message: 'session limit',
+        who: describePrincipal(principal),
+        details: { sessions: admitted.sessions, limit: limits.sessionsPerEdge },
+      };
+    // The socket may have gone while the credentials were checked: nothing to hold then.
+    if (client.conn.destroyed) sessions.release(client);
+    return undefined;
+  };
+
   const aedes = await Aedes.createBroker({
     // A frozen subscriber must not stall delivery to everyone else.
     drainTimeout: 10_000,
     authenticate: (client, username, password, done) => {
-      if (!username || !password) {
-        log.warn(
-          { code: 'GL_MQTT_AUTH_FAILED', clientId: client.id.slice(0, 64) },
-          'anonymous MQTT client refused',
-        );
-        done(authError('anonymous clients are not allowed'), false);
-        return;
-      }
-      options
-        .authenticate(username, password.toString('utf8'))
-        .then((principal) => {
-          if (!principal) {
-            log.warn(
-              { code: 'GL_MQTT_AUTH_FAILED', clientId: client.id.slice(0, 64) },
-              'MQTT credentials refused',
-            );
-            done(authError('bad user name or password'), false);
-            return;
-          }
-          principals.set(client, principal);
-          done(null, true);
-        })
-        .catch((err: Error) => {
-          log.error({ code: 'GL_INTERNAL', err }, 'MQTT authentication failed');
-          done(authError('authentication unavailable'), false);
-        });
+      void decideConnect(options.authenticate, {
+        clientId: client.id,
+        username,
+        password: password ?? undefined,
+      }).then((verdict) => {
+        const refusal = verdict.ok ? admit(client, verdict.principal) : verdict.refusal;
+        if (refusal) return refuse(client, refusal, (err) => done(err, false));
+        if (verdict.ok) principals.set(client, verdict.principal);
+        guards.get(client)?.guard.markAuthenticated();
+        done(null, true);
+      });
     },
     authorizePublish: (client, packet, callback) => {
       if (!client) return callback(null); // the broker's own publishes (wills are checked below)
@@ -109,7 +163,64 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   aedes.on('clientError', (client, err) =>
     log.debug({ clientId: client.id.slice(0, 64), err: err.message }, 'MQTT client error'),
   );
-  const server: Server = createServer(aedes.handle);
+  // A session ends when aedes unregisters its client (also when a takeover closes it); a client
+  // that never got that far is let go when its socket closes.
+  aedes.on('clientDisconnect', (client) => sessions.release(client));
+
+  const rate = new ConnectRate({
+    burst: limits.connectRate.burst,
+    perSecond: limits.connectRate.perSecond,
+    now,
+  });
+  let rateLoggedAt = Number.NEGATIVE_INFINITY;
+  let rateRefusals = 0;
+  const maxPacketBytes = options.maxPayloadBytes + PUBLISH_OVERHEAD;
+
+  const accept = (socket: Socket) => {
+    const address = addressKey(socket.remoteAddress);
+    if (!rate.take(address)) {
+      // Closed without a CONNACK: MQTT.js gives up for good on a refusing CONNACK (unless
+      // reconnectOnConnackError), but retries a dropped connection after its reconnect period.
+      socket.on('error', () => undefined);
+      socket.destroy();
+      refused('rate_limited');
+      rateRefusals++;
+      if (now() - rateLoggedAt >= limits.connectRate.logIntervalMs) {
+        log.warn(
+          { code: 'GL_RATE_LIMITED', address, refused: rateRefusals },
+          'MQTT connections refused: too many from one address',
+        );
+        rateLoggedAt = now();
+        rateRefusals = 0;
+      }
+      return;
+    }
+    const client = aedes.handle(socket);
+    socket.once('close', () => sessions.release(client));
+    const guard = new ConnectionGuard(
+      socket,
+      { preAuthBytes: limits.preAuthBytes, maxPacketBytes },
+      (breach) => onBreach(breach, client, address),
+    );
+    guards.set(client, { guard, address });
+  };
+  const onBreach = (breach: Breach, client: Client, address: string) => {
+    const principal = principals.get(client);
+    log.warn(
+      {
+        code: 'GL_PAYLOAD_TOO_LARGE',
+        who: principal && describePrincipal(principal),
+        address,
+        ...breach,
+      },
+      breach.stage === 'pre-auth'
+        ? 'MQTT connection cut before authentication: packet limit'
+        : 'MQTT connection cut: packet limit',
+    );
+    refused(breach.stage === 'pre-auth' ? 'pre_auth_limit' : 'packet_limit');
+  };
+
+  const server: Server = createServer(accept);
   const bound = await listen(server, {
     port: options.port,
     host: options.host ?? '127.0.0.1',

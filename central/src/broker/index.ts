@@ -1,4 +1,5 @@
 export { canPublish, canSubscribe, type MqttPrincipal } from './acl.js';
+export { clientIdAllowed, edgeClientId } from './client-ids.js';
 export {
   type EmbeddedBroker,
   type EmbeddedBrokerOptions,

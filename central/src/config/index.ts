@@ -2,5 +2,7 @@ export {
   type CentralConfig,
   type CentralConfigInput,
   centralConfigSchema,
+  type MqttLimits,
+  mqttLimitsSchema,
   parseCentralConfig,
 } from './schema.js';

@@ -8,6 +8,35 @@ import { z } from 'zod';
 
 const portSchema = z.number().int().min(0).max(65535);
 
+/** The embedded broker's limits (docs/SECURITY.md, "MQTT: identities, sessions and limits"). */
+export const mqttLimitsSchema = z
+  .object({
+    /**
+     * Until its CONNECT is authenticated, a connection may send no packet larger than this and
+     * no more than this in all, fixed headers included; past it the socket is destroyed.
+     */
+    preAuthBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    /** Distinct client ids (sessions) one edge may hold at once; a takeover of its own never counts. */
+    sessionsPerEdge: z.number().int().min(1).max(1000).default(4),
+    /** New connections per source address (IPv4, or IPv6 /64): a token bucket. */
+    connectRate: z
+      .object({
+        burst: z.number().int().min(1).default(30),
+        perSecond: z.number().positive().default(10),
+        /** At most one GL_RATE_LIMITED log line per interval (refusals are counted in between). */
+        logIntervalMs: z.number().int().positive().default(60_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type MqttLimits = z.output<typeof mqttLimitsSchema>;
+
 export const centralConfigSchema = z
   .object({
     /** Everything the central writes lives under here. */
@@ -32,6 +61,7 @@ export const centralConfigSchema = z
           host: z.string().default('127.0.0.1'),
           port: portSchema.default(1883),
           portFallback: z.boolean().default(false),
+          limits: mqttLimitsSchema.prefault({}),
         }),
         z.object({
           mode: z.literal('external'),
@@ -45,7 +75,7 @@ export const centralConfigSchema = z
             .optional(),
         }),
       ])
-      .default({ mode: 'embedded', host: '127.0.0.1', port: 1883, portFallback: false }),
+      .prefault({ mode: 'embedded' }),
     /** Absent = embedded PGlite under `dataDir/db`. */
     databaseUrl: z.string().url().optional(),
     /** Invoices: the Pix receiver (a Pix key of the utility) and payment terms. No pix = no Pix code. */

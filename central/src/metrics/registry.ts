@@ -45,6 +45,12 @@ export function createCentralMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [registry],
     }),
+    mqttRefused: new Counter({
+      name: 'gl_mqtt_connections_refused_total',
+      help: 'MQTT connections the embedded broker refused or cut, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
   };
 }
 export type CentralMetrics = ReturnType<typeof createCentralMetrics>;

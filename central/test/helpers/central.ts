@@ -39,7 +39,8 @@ export async function startTestCentral(over: Partial<CentralConfigInput> = {}) {
         username: edgeId,
         password: secret,
         reconnectPeriod: 0,
-        clientId: `${edgeId}-${clients.length}`,
+        // An edge's own namespace: edge-{edgeId} or edge-{edgeId}:{suffix} (docs/SECURITY.md).
+        clientId: `edge-${edgeId}:${clients.length}`,
       });
       clients.push(client);
       return client;
