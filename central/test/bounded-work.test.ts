@@ -4,7 +4,12 @@ import { sweepAlarms } from '../src/alarms/index.js';
 import { mintToken } from '../src/auth/index.js';
 import { bindMeter, createCustomer } from '../src/customers/index.js';
 import { upsertEdgeCredential } from '../src/edges/index.js';
-import { consumptionBetween, consumptionHistory, rollupMeters } from '../src/metering/index.js';
+import {
+  consumptionBetween,
+  consumptionHistory,
+  hourlyConsumption,
+  rollupMeters,
+} from '../src/metering/index.js';
 import type { Database, Schema } from '../src/storage/index.js';
 import { CPF_A, testApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
@@ -231,6 +236,25 @@ describeEachStore('work bounded by the question, not by the gap', (store) => {
     expect(all.buckets).toHaveLength(8999);
     expect(all.totalKwh).toBe('228276.500');
     expect(await consumptionBetween(db, [id], ...EVER)).toBe(228_276_500);
+    // Hour by hour (time-of-use invoices): runs expanded inside the month asked for only.
+    const feb = await hourlyConsumption(db, id, new Date('2025-02-01Z'), new Date('2025-03-01Z'));
+    expect(feb).toHaveLength(672);
+    expect(new Set(feb.map((h) => h.wh))).toEqual(new Set([1000]));
+    const seam = await hourlyConsumption(
+      db,
+      id,
+      new Date('2000-01-21T17:30:00Z'),
+      new Date('2000-01-21T22:00:00Z'),
+    );
+    expect(seam.map((h) => [h.hour.toISOString().slice(11, 13), h.wh])).toEqual([
+      ['18', 1001],
+      ['19', 1001],
+      ['20', 1000],
+      ['21', 1000],
+    ]);
+    await expect(hourlyConsumption(db, id, ...EVER)).rejects.toMatchObject({
+      code: 'GL_HTTP_VALIDATION',
+    });
   });
 
   it.each([
