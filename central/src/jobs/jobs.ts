@@ -71,7 +71,8 @@ export function rollupJob(options: JobsOptions): Job {
   return {
     name: 'metering.rollup',
     cron: options.rollup?.cron ?? DEFAULT_CRON.rollup,
-    run: () => rollupMeters(options.db),
+    // The scheduled instant is the clock: readings past it + 1 h wait (docs/METERING.md).
+    run: (at) => rollupMeters(options.db, undefined, { now: at }),
   };
 }
 
