@@ -56,3 +56,105 @@ export async function authenticateToken(
   if (!verifySecret(secret, row.token_hash)) return undefined;
   return { role: row.role as Role, subject: row.subject, tokenId: id };
 }
+
+/** A token as listed: never its secret or hash. */
+export interface TokenView {
+  id: string;
+  role: Role;
+  subject: string | null;
+  label: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+}
+
+/**
+ * Who may see and revoke which tokens: an admin every token, a customer its own sessions, anyone
+ * else none (the routes refuse them first).
+ */
+function holderSeenBy(who: Principal): 'all' | 'none' | { role: Role; subject: string } {
+  if (who.role === 'admin') return 'all';
+  if (who.role === 'customer' && who.subject !== null)
+    return { role: 'customer', subject: who.subject };
+  return 'none';
+}
+
+/** Live tokens (not revoked, not expired) `who` may see, by id, keyset-paged. */
+export async function listTokens(
+  db: Kysely<Schema>,
+  who: Principal,
+  page: { limit: number; after?: string },
+  now: Date,
+): Promise<{ items: TokenView[]; next: string | null }> {
+  const holder = holderSeenBy(who);
+  if (holder === 'none') return { items: [], next: null };
+  let q = db
+    .selectFrom('api_tokens')
+    .select(['id', 'role', 'subject', 'label', 'created_at', 'expires_at'])
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .orderBy('id')
+    .limit(page.limit + 1);
+  if (page.after !== undefined) q = q.where('id', '>', page.after);
+  if (holder !== 'all') q = q.where('role', '=', holder.role).where('subject', '=', holder.subject);
+  const rows = await q.execute();
+  const items = rows.slice(0, page.limit).map((r) => ({
+    id: r.id,
+    role: r.role as Role,
+    subject: r.subject,
+    label: r.label,
+    createdAt: new Date(r.created_at).toISOString(),
+    expiresAt: r.expires_at ? new Date(r.expires_at).toISOString() : null,
+  }));
+  return { items, next: rows.length > page.limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/** Revokes one live token `who` may see; false when there is none such (callers answer 404). */
+export async function revokeToken(
+  db: Kysely<Schema>,
+  who: Principal,
+  id: string,
+  now: Date,
+): Promise<boolean> {
+  const holder = holderSeenBy(who);
+  if (holder === 'none') return false;
+  let q = db
+    .updateTable('api_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null);
+  if (holder !== 'all') q = q.where('role', '=', holder.role).where('subject', '=', holder.subject);
+  const r = await q.executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Revokes the token `who` presented (sign-out). */
+export async function revokePresentedToken(
+  db: Kysely<Schema>,
+  who: Principal,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', who.tokenId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+/** Revokes every live token acting for `subject` in `role`, except `keep` (a token id). */
+export async function revokeTokensOf(
+  db: Kysely<Schema>,
+  holder: { role: Role; subject: string },
+  now: Date,
+  keep?: string,
+): Promise<number> {
+  let q = db
+    .updateTable('api_tokens')
+    .set({ revoked_at: now })
+    .where('role', '=', holder.role)
+    .where('subject', '=', holder.subject)
+    .where('revoked_at', 'is', null);
+  if (keep !== undefined) q = q.where('id', '!=', keep);
+  const r = await q.executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}

@@ -14,6 +14,7 @@ export {
 } from './documents.js';
 export { DOCUMENT_INVALID } from './errors.js';
 export { decoyHash, hashPassword, verifyPassword } from './passwords.js';
+export { type SignInAttempt, type SignInResult, signIn } from './sign-in.js';
 export {
   authenticateCustomer,
   type BoundMeter,
@@ -23,8 +24,10 @@ export {
   type CustomerInput,
   type CustomerPatch,
   type CustomerView,
+  changePassword,
   createCustomer,
   customerBilling,
+  customerDocument,
   customerIdOf,
   findCustomer,
   isTimeZone,

@@ -1,6 +1,6 @@
 import { GridlinkError } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
-import type { Principal } from '../auth/index.js';
+import { type Principal, revokeTokensOf } from '../auth/index.js';
 // Sub-faces, not billing/index.js: billing's Pix module imports this folder's face.
 import { formatKwh, kwhToWh, wattHours } from '../billing/money.js';
 import { DEFAULT_TIME_ZONE, type TariffInput, tariffSchema } from '../billing/tariffs/index.js';
@@ -138,10 +138,16 @@ export async function createCustomer(
   }
 }
 
+/**
+ * Changes a customer. A new password revokes every token of the customer in the same
+ * transaction: a session opened with the old password does not outlive it. `now` stamps the
+ * revocation (default: the system clock).
+ */
 export async function updateCustomer(
   db: Kysely<Schema>,
   id: number,
   patch: CustomerPatch,
+  options: { now?: Date } = {},
 ): Promise<CustomerView | undefined> {
   if (patch.timeZone !== undefined && !isTimeZone(patch.timeZone))
     throw validation(`timeZone: unknown IANA zone ${patch.timeZone}`);
@@ -156,13 +162,60 @@ export async function updateCustomer(
   };
   const defined = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
   if (Object.keys(defined).length === 0) return findCustomerById(db, id);
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('customers')
+      .set(defined)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (row && set.password_hash !== undefined)
+      await revokeTokensOf(
+        trx,
+        { role: 'customer', subject: String(id) },
+        options.now ?? new Date(),
+      );
+    return row ? view(row) : undefined;
+  });
+}
+
+/**
+ * A customer's own password change: `current` must be right (the caller checks it under the login
+ * throttle). Every other token of the customer is revoked; `keep`, the session that asked, stays.
+ */
+export async function changePassword(
+  db: Kysely<Schema>,
+  customerId: number,
+  password: string,
+  options: { now: Date; keep: string },
+): Promise<number> {
+  const hash = await hashPassword(password);
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('customers')
+      .set({ password_hash: hash })
+      .where('id', '=', customerId)
+      .execute();
+    return revokeTokensOf(
+      trx,
+      { role: 'customer', subject: String(customerId) },
+      options.now,
+      options.keep,
+    );
+  });
+}
+
+/** The document a customer signs in with, to check its password under the login throttle. */
+export async function customerDocument(
+  db: Kysely<Schema>,
+  customerId: number,
+): Promise<string | undefined> {
   const row = await db
-    .updateTable('customers')
-    .set(defined)
-    .where('id', '=', id)
-    .returningAll()
+    .selectFrom('customers')
+    .select('document')
+    .where('id', '=', customerId)
     .executeTakeFirst();
-  return row ? view(row) : undefined;
+  return row?.document;
 }
 
 /** The customer id a principal acts for, or undefined for staff. */

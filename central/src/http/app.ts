@@ -4,12 +4,14 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AlarmPublisher } from '../alarms/index.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from '../auth/index.js';
 import type { PixSettings } from '../billing/index.js';
 import type { Schema } from '../storage/index.js';
 import { requireAuth, requireRole } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { errorBody, onError } from './errors.js';
 import { jsonBody, storableUrl } from './json-body.js';
+import { loginMetrics } from './login-metrics.js';
 import { openApiApp } from './openapi-app.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
@@ -18,6 +20,8 @@ import { customerRoutes } from './routes/customers.js';
 import { edgeRoutes } from './routes/edges.js';
 import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
   db: Kysely<Schema>;
@@ -35,11 +39,19 @@ export interface AppDeps {
   billing?: { pix?: PixSettings; dueDays?: number };
   /** Where alarm transitions (ack/clear through the API) are published. */
   alarmPublisher?: AlarmPublisher;
+  /** Sign-in backoff per account and per address; default DEFAULT_LOGIN_THROTTLE. */
+  loginThrottle?: LoginThrottlePolicy;
+  /**
+   * Peers (reverse proxies) whose `X-Forwarded-For` names the client; default none: the header
+   * is ignored and the socket's peer is the client.
+   */
+  trustedProxies?: readonly string[];
 }
 
 /** The central's HTTP face: `/api/v1` (bearer auth), OpenAPI document and docs, health, metrics. */
 export function createApp(deps: AppDeps) {
   const app = openApiApp();
+  app.use('*', securityHeaders());
   app.onError(onError(deps.logger));
   app.notFound((c) =>
     c.json(errorBody('GL_HTTP_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404),
@@ -63,7 +75,13 @@ export function createApp(deps: AppDeps) {
   // Mounted before the authenticated sub-app: sign-in is the one public /api/v1 route.
   app.route(
     '/api/v1/auth',
-    authRoutes(deps.db, { now, sessionTtlMs: deps.sessionTtlMs ?? 12 * 3_600_000 }),
+    authRoutes(deps.db, {
+      now,
+      sessionTtlMs: deps.sessionTtlMs ?? 12 * 3_600_000,
+      throttle: new LoginThrottle(deps.db, deps.loginThrottle ?? DEFAULT_LOGIN_THROTTLE),
+      trustedProxies: new Set(deps.trustedProxies ?? []),
+      metrics: loginMetrics(deps.metrics),
+    }),
   );
 
   const api = openApiApp();
@@ -73,12 +91,13 @@ export function createApp(deps: AppDeps) {
   api.use('*', jsonBody());
   api.route('/meters', meterRoutes(deps.db));
   api.route('/edges', edgeRoutes(deps.db));
-  api.route('/customers', customerRoutes(deps.db));
+  api.route('/customers', customerRoutes(deps.db, { now }));
   api.route('/meters', meterConsumptionRoutes(deps.db, { now }));
   api.route('/customers', customerConsumptionRoutes(deps.db, { now }));
   api.route('/invoices', invoiceRoutes(deps.db));
   api.route('/billing', billingRoutes(deps.db, { now, ...deps.billing }));
   api.route('/alarms', alarmRoutes(deps.db, { now, publisher: deps.alarmPublisher }));
+  api.route('/tokens', tokenRoutes(deps.db, { now }));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -175,6 +175,15 @@ export interface AlarmsTable {
   cleared_by: string | null;
 }
 
+/** Login throttling per account and per source address (auth/login-throttle). */
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  last_attempt_at: NullableTimestamp;
+  blocked_until: NullableTimestamp;
+  forget_at: Timestamp;
+}
+
 export interface AlarmCursorsTable {
   name: string;
   last_id: Int8;
@@ -197,4 +206,5 @@ export interface Schema {
   job_runs: JobRunsTable;
   alarms: AlarmsTable;
   alarm_cursors: AlarmCursorsTable;
+  login_throttle: LoginThrottleTable;
 }

@@ -1,13 +1,32 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Kysely } from 'kysely';
-import { mintToken } from '../../auth/index.js';
-import { authenticateCustomer } from '../../customers/index.js';
+import { type LoginThrottle, mintToken, revokePresentedToken } from '../../auth/index.js';
+import {
+  changePassword,
+  customerDocument,
+  customerIdOf,
+  type SignInResult,
+  signIn,
+} from '../../customers/index.js';
 import type { Schema } from '../../storage/index.js';
+import { requireAuth, requireRole } from '../auth.js';
+import { clientAddress } from '../client-address.js';
 import { httpError } from '../errors.js';
 import { jsonBody, storableUrl } from '../json-body.js';
+import { countThrottled, type LoginMetrics } from '../login-metrics.js';
 import { openApiApp } from '../openapi-app.js';
-import { errorResponses } from '../schemas.js';
+import { ErrorSchema, errorResponses, json, security } from '../schemas.js';
+
+const tooMany = {
+  429: {
+    description:
+      'Too many failed sign-ins for this document or from this address (GL_RATE_LIMITED); `Retry-After` gives the seconds to wait',
+    headers: { 'Retry-After': { schema: { type: 'integer' as const } } },
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+};
 
 const loginRoute = createRoute({
   method: 'post',
@@ -28,49 +47,145 @@ const loginRoute = createRoute({
     },
   },
   responses: {
-    200: {
-      description: 'A bearer token for the customer role',
-      content: {
-        'application/json': {
-          schema: z.object({
-            token: z.string(),
-            customerId: z.number().int(),
-            expiresAt: z.string().datetime(),
-          }),
-        },
-      },
-    },
+    200: json(
+      z.object({
+        token: z.string(),
+        customerId: z.number().int(),
+        expiresAt: z.string().datetime(),
+      }),
+      'A bearer token for the customer role',
+    ),
     ...errorResponses,
+    ...tooMany,
   },
 });
 
 export interface AuthRouteOptions {
   sessionTtlMs: number;
   now: () => Date;
+  throttle: LoginThrottle;
+  /** Peers whose `X-Forwarded-For` is believed (empty: the header is ignored). */
+  trustedProxies: ReadonlySet<string>;
+  metrics: LoginMetrics;
 }
 
-/** Public: the only `/api/v1` route without a bearer token. */
+/** 429 with `Retry-After` in whole seconds (at least 1). */
+function rateLimited(c: Context, result: SignInResult & { outcome: 'throttled' }, now: Date) {
+  const seconds = Math.max(1, Math.ceil((result.retryAt.getTime() - now.getTime()) / 1000));
+  c.header('Retry-After', String(seconds));
+  return httpError(
+    'GL_RATE_LIMITED',
+    `too many failed sign-ins ${result.scope === 'account' ? 'for this document' : 'from this address'}; retry in ${seconds} s`,
+    { scope: result.scope, retryAfterSeconds: seconds },
+  );
+}
+
+/** `/auth`: sign-in (the only public `/api/v1` route), sign-out and a customer's password. */
 export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
   const app = openApiApp();
   app.use('*', bodyLimit({ maxSize: 4096 }));
   app.use('*', storableUrl());
   app.use('*', jsonBody());
+  const authenticated = requireAuth(db, options.now);
+
   app.openapi(loginRoute, async (c) => {
     const { document, password } = c.req.valid('json');
-    const customerId = await authenticateCustomer(db, document, password);
-    // One answer for unknown document, bad document, no password and wrong password.
-    if (customerId === undefined)
-      throw httpError('GL_HTTP_UNAUTHORIZED', 'document or password is wrong');
     const now = options.now();
+    const address = clientAddress(c, options.trustedProxies);
+    const result = await signIn(db, options.throttle, { document, password, address }, now);
+    if (result.outcome === 'throttled') {
+      countThrottled(options.metrics, result.scope);
+      throw rateLimited(c, result, now);
+    }
+    options.metrics.attempts.inc({ outcome: result.outcome });
+    // One answer for unknown document, bad document, no password and wrong password.
+    if (result.outcome === 'failed')
+      throw httpError('GL_HTTP_UNAUTHORIZED', 'document or password is wrong');
     const token = await mintToken(db, {
       role: 'customer',
-      subject: String(customerId),
+      subject: String(result.customerId),
       label: 'customer session',
       ttlMs: options.sessionTtlMs,
       now,
     });
     const expiresAt = new Date(now.getTime() + options.sessionTtlMs).toISOString();
-    return c.json({ token, customerId, expiresAt }, 200);
+    return c.json({ token, customerId: result.customerId, expiresAt }, 200);
   });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/logout',
+      tags: ['auth'],
+      summary: 'Sign out: revokes the token this request presents (any role)',
+      security,
+      middleware: [authenticated],
+      responses: { 204: { description: 'Revoked' }, ...errorResponses },
+    }),
+    async (c) => {
+      await revokePresentedToken(db, c.get('principal'), options.now());
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/password',
+      tags: ['auth'],
+      summary:
+        'A customer changes its own password; every other session and token of the customer is revoked, this one stays',
+      security,
+      middleware: [authenticated, requireRole('customer')],
+      request: {
+        body: {
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  currentPassword: z.string().min(1).max(200),
+                  newPassword: z.string().min(8).max(200),
+                })
+                .strict(),
+            },
+          },
+          required: true,
+        },
+      },
+      responses: {
+        200: json(z.object({ revoked: z.number().int() }), 'Tokens revoked'),
+        ...errorResponses,
+        ...tooMany,
+      },
+    }),
+    async (c) => {
+      const { currentPassword, newPassword } = c.req.valid('json');
+      const who = c.get('principal');
+      const now = options.now();
+      const customerId = customerIdOf(who) ?? -1;
+      const document = await customerDocument(db, customerId);
+      if (document === undefined) throw httpError('GL_HTTP_NOT_FOUND', 'customer not found');
+      // The current password is checked like a sign-in: a stolen session cannot guess it fast.
+      const address = clientAddress(c, options.trustedProxies);
+      const check = await signIn(
+        db,
+        options.throttle,
+        { document, password: currentPassword, address },
+        now,
+      );
+      if (check.outcome === 'throttled') {
+        countThrottled(options.metrics, check.scope);
+        throw rateLimited(c, check, now);
+      }
+      options.metrics.attempts.inc({ outcome: check.outcome });
+      if (check.outcome === 'failed')
+        throw httpError('GL_HTTP_FORBIDDEN', 'currentPassword: not the current password');
+      const revoked = await changePassword(db, customerId, newPassword, {
+        now,
+        keep: who.tokenId,
+      });
+      return c.json({ revoked }, 200);
+    },
+  );
   return app;
 }

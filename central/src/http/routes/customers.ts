@@ -175,7 +175,7 @@ const unbindRoute = createRoute({
   responses: { 204: { description: 'Unbound' }, ...errorResponses },
 });
 
-export function customerRoutes(db: Kysely<Schema>) {
+export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
   const app = openApiApp();
   app.use('*', requireRole('admin', 'operator', 'customer'));
   const staffOnly = requireRole('admin', 'operator');
@@ -216,7 +216,9 @@ export function customerRoutes(db: Kysely<Schema>) {
   app.openapi(patchRoute, async (c) => {
     const { id } = c.req.valid('param');
     const patch = c.req.valid('json');
-    const customer = await updateCustomer(db, id, patch as Parameters<typeof updateCustomer>[2]);
+    const customer = await updateCustomer(db, id, patch as Parameters<typeof updateCustomer>[2], {
+      now: options.now(),
+    });
     if (!customer) throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
     return c.json(customer as z.infer<typeof Customer>, 200);
   });

@@ -17,6 +17,7 @@ import { httpError } from '../errors.js';
 import { serialIdText } from '../ids.js';
 import { openApiApp } from '../openapi-app.js';
 import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
+import { inlineHashes, pageCsp } from '../security-headers.js';
 
 const periodText = yearMonth();
 
@@ -170,7 +171,10 @@ export function invoiceRoutes(db: Kysely<Schema>) {
         ? formatCpf(customer.document as Cpf)
         : formatCnpj(customer.document as Cnpj);
     const qr = invoice.pixPayload ? await pixQrSvg(invoice.pixPayload) : null;
-    return c.html(renderInvoiceHtml(invoice, { name: customer.name, document }, qr), 200);
+    const html = renderInvoiceHtml(invoice, { name: customer.name, document }, qr);
+    // The page's own stylesheet by its hash; the QR code is inline SVG: nothing else loads.
+    const csp = pageCsp({ style: inlineHashes(html, 'style') });
+    return c.html(html, 200, { 'content-security-policy': csp });
   });
   return app;
 }

@@ -6,6 +6,7 @@ import * as m0004 from './0004-invoices.js';
 import * as m0005 from './0005-alarms.js';
 import * as m0006runs from './0006-consumption-runs.js';
 import * as m0006quarantine from './0006-quarantine.js';
+import * as m0007 from './0007-login-throttle.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005-alarms': m0005,
   '0006-consumption-runs': m0006runs,
   '0006-quarantine': m0006quarantine,
+  '0007-login-throttle': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,76 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Kysely } from 'kysely';
+import { listTokens, revokeToken, roles } from '../../auth/index.js';
+import type { Schema } from '../../storage/index.js';
+import { requireRole } from '../auth.js';
+import { tokenCursor } from '../cursors.js';
+import { httpError } from '../errors.js';
+import { openApiApp } from '../openapi-app.js';
+import { errorResponses, json, PageQuery, security } from '../schemas.js';
+
+const Token = z
+  .object({
+    id: z.string().openapi({ example: '3f2a9c0d1e4b5a69' }),
+    role: z.enum(roles),
+    subject: z.string().nullable().openapi({ description: 'The customer id of a session' }),
+    label: z.string().nullable(),
+    createdAt: z.string().datetime(),
+    expiresAt: z.string().datetime().nullable(),
+    current: z.boolean().openapi({ description: 'The token this request presents' }),
+  })
+  .openapi('Token');
+
+/** Admins see and revoke every token; a customer its own sessions. */
+const adminOrCustomer = requireRole('admin', 'customer');
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['auth'],
+  summary: 'Live tokens (admin: all; a customer: its own sessions), never their secrets',
+  security,
+  middleware: [adminOrCustomer],
+  request: { query: z.object({ limit: PageQuery.shape.limit, cursor: tokenCursor() }) },
+  responses: {
+    200: json(z.object({ items: z.array(Token), next: z.string().nullable() }), 'A page'),
+    ...errorResponses,
+  },
+});
+
+const revokeRoute = createRoute({
+  method: 'delete',
+  path: '/{tokenId}',
+  tags: ['auth'],
+  summary: 'Revoke a token (admin: any; a customer: one of its own sessions)',
+  security,
+  middleware: [adminOrCustomer],
+  request: {
+    params: z.object({
+      tokenId: z
+        .string()
+        .regex(/^[a-f0-9]{16}$/, 'expected a token id (16 hex digits, the `glt_<id>_` part)')
+        .openapi({ param: { name: 'tokenId', in: 'path' }, example: '3f2a9c0d1e4b5a69' }),
+    }),
+  },
+  responses: { 204: { description: 'Revoked' }, ...errorResponses },
+});
+
+export function tokenRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
+  const app = openApiApp();
+  app.openapi(listRoute, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const who = c.get('principal');
+    const page = await listTokens(db, who, { limit, after: cursor }, options.now());
+    return c.json(
+      { items: page.items.map((t) => ({ ...t, current: t.id === who.tokenId })), next: page.next },
+      200,
+    );
+  });
+  app.openapi(revokeRoute, async (c) => {
+    const { tokenId } = c.req.valid('param');
+    if (!(await revokeToken(db, c.get('principal'), tokenId, options.now())))
+      throw httpError('GL_HTTP_NOT_FOUND', `token ${tokenId} not found`);
+    return c.body(null, 204);
+  });
+  return app;
+}
