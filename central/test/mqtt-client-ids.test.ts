@@ -1,6 +1,8 @@
+import { connect as tcpConnect } from 'node:net';
 import { edgeTopic, type TelemetryBatch } from '@gridlink/shared';
 import type { Client } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertEdgeCredential } from '../src/edges/index.js';
 import { nextMessage, startTestCentral, waitForLog } from './helpers/central.js';
@@ -21,6 +23,37 @@ const batch = (edgeId: string, seq: number): TelemetryBatch => ({
     { seq, deviceId: 'meter-1', ts: Date.now(), quality: 'good', values: { energy_import: seq } },
   ],
 });
+
+/** A bare MQTT 3.1.1 connection: packets written as given, packets read in order. */
+async function rawMqtt(port: number) {
+  const socket = tcpConnect(port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  const inbox: Packet[] = [];
+  let wake = () => {};
+  parser.on('packet', (p) => {
+    inbox.push(p);
+    wake();
+  });
+  socket.on('data', (d) => parser.parse(d));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return {
+    send: (packet: Packet) => socket.write(mqttPacket.generate(packet)),
+    /** The next packet of type `cmd` (earlier ones of other types are dropped). */
+    async next<C extends Packet['cmd']>(cmd: C): Promise<Extract<Packet, { cmd: C }>> {
+      for (;;) {
+        const i = inbox.findIndex((p) => p.cmd === cmd);
+        if (i >= 0) return inbox.splice(0, i + 1).at(-1) as Extract<Packet, { cmd: C }>;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    },
+    closed,
+    end: () => socket.destroy(),
+  };
+}
 
 describe('MQTT client ids and sessions (embedded broker)', () => {
   let t: Awaited<ReturnType<typeof startTestCentral>>;
@@ -171,5 +204,54 @@ describe('MQTT client ids and sessions (embedded broker)', () => {
     await again.endAsync();
     await freed;
     expect((await connect('edge-sl', 'edge-edge-sl:3')).connected).toBe(true);
+  });
+
+  it("a refused CONNECT under a live session's id leaves that session's QoS 2 state alone (§4.3.3)", async () => {
+    const port = Number(new URL(t.central.mqttUrl).port);
+    const topic = edgeTopic('edge-q2', 'status');
+    let delivered = 0;
+    t.central.broker?.aedes.on('publish', (packet, client) => {
+      if (packet.topic === topic && client?.id === 'edge-edge-q2') delivered++;
+    });
+    const connectPacket = (password: string): Packet => ({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 60,
+      clientId: 'edge-edge-q2',
+      username: 'edge-q2',
+      password: Buffer.from(password),
+    });
+    const publish = (dup: boolean): Packet => ({
+      cmd: 'publish',
+      topic,
+      payload: '{"edgeId":"edge-q2","online":true}',
+      qos: 2,
+      messageId: 7,
+      dup,
+      retain: false,
+    });
+    const a = await rawMqtt(port);
+    a.send(connectPacket(await secretOf('edge-q2')));
+    expect((await a.next('connack')).returnCode).toBe(0);
+    a.send(publish(false));
+    await a.next('pubrec');
+    expect(delivered).toBe(1);
+
+    // Someone without the secret asks for A's id: refused (CONNACK 4) and closed by the broker.
+    const intruder = await rawMqtt(port);
+    intruder.send(connectPacket('not-the-secret'));
+    expect((await intruder.next('connack')).returnCode).toBe(4);
+    await intruder.closed;
+
+    // A retransmits before releasing (DUP): the broker still holds the packet id, so it answers
+    // PUBREC and does not deliver the message a second time.
+    a.send(publish(true));
+    await a.next('pubrec');
+    a.send({ cmd: 'pubrel', messageId: 7 });
+    await a.next('pubcomp');
+    expect(delivered).toBe(1);
+    a.end();
   });
 });
