@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { meterHours } from '../metering/index.js';
 import type { Schema } from '../storage/index.js';
+import { QUARANTINED_ALARM, quarantineRule } from './quarantine-rule.js';
 import type { AlarmCondition } from './store.js';
 import { PRODIST_BANDS, type VoltageBand, voltageSeverity, worstPhase } from './voltage.js';
 
@@ -28,6 +29,7 @@ export const ALARM_TYPES = {
   tamper: 'meter.tamper',
   voltage: 'voltage.range',
   dropped: 'edge.readings-dropped',
+  quarantined: QUARANTINED_ALARM,
   edgeOffline: 'edge.offline',
   deviceOffline: 'device.offline',
 } as const;
@@ -345,4 +347,4 @@ export const conditionRules: readonly ConditionRule[] = [
   edgeOfflineRule,
   deviceOfflineRule,
 ];
-export const eventRules: readonly EventRule[] = [tamperRule, droppedRule];
+export const eventRules: readonly EventRule[] = [tamperRule, droppedRule, quarantineRule];

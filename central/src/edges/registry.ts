@@ -8,6 +8,8 @@ export interface EdgeRow {
   createdAt: Date;
   lastSeenAt: Date | null;
   status: EdgeStatus | null;
+  /** The central's figures of the edge's most recently active stream (none before a batch). */
+  ingest: { epoch: string; upTo: number; dropped: number; quarantined: number } | null;
 }
 
 /** Registers an edge, or rotates its secret. The secret is returned once and stored hashed. */
@@ -52,10 +54,31 @@ export async function listEdges(db: Kysely<Schema>): Promise<EdgeRow[]> {
     .select(['id', 'created_at', 'last_seen_at', 'status'])
     .orderBy('id')
     .execute();
+  // One row per edge: its newest stream (DISTINCT ON keeps the first of each edge_id).
+  const streams = await db
+    .selectFrom('ingest_streams')
+    .distinctOn('edge_id')
+    .select(['edge_id', 'epoch', 'up_to', 'dropped', 'quarantined'])
+    .orderBy('edge_id')
+    .orderBy('updated_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  const ingest = new Map(
+    streams.map((s) => [
+      s.edge_id,
+      {
+        epoch: s.epoch,
+        upTo: Number(s.up_to),
+        dropped: Number(s.dropped),
+        quarantined: Number(s.quarantined),
+      },
+    ]),
+  );
   return rows.map((r) => ({
     id: r.id,
     createdAt: new Date(r.created_at),
     lastSeenAt: r.last_seen_at ? new Date(r.last_seen_at) : null,
     status: (r.status as EdgeStatus | null) ?? null,
+    ingest: ingest.get(r.id) ?? null,
   }));
 }

@@ -20,6 +20,7 @@ import { customerRoutes } from './routes/customers.js';
 import { edgeRoutes } from './routes/edges.js';
 import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
+import { quarantineRoutes } from './routes/quarantine.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -91,6 +92,7 @@ export function createApp(deps: AppDeps) {
   api.use('*', jsonBody());
   api.route('/meters', meterRoutes(deps.db));
   api.route('/edges', edgeRoutes(deps.db));
+  api.route('/edges', quarantineRoutes(deps.db));
   api.route('/customers', customerRoutes(deps.db, { now }));
   api.route('/meters', meterConsumptionRoutes(deps.db, { now }));
   api.route('/customers', customerConsumptionRoutes(deps.db, { now }));

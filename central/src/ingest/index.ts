@@ -17,6 +17,13 @@ export {
 export { jsonbDocument } from './jsonb-document.js';
 export { MeterDirectory } from './meter-directory.js';
 export {
+  edgeQuarantine,
+  listQuarantined,
+  type QuarantineView,
+  type StreamFigures,
+  streamFigures,
+} from './quarantine-store.js';
+export {
   MAX_RAW_BYTES,
   type QuarantinedReading,
   quarantinedReading,

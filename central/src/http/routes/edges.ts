@@ -13,6 +13,15 @@ const Edge = z
     createdAt: z.string().datetime(),
     lastSeenAt: z.string().datetime().nullable(),
     status: z.record(z.string(), z.unknown()).nullable(),
+    /** The central's figures of the newest stream; quarantined readings: /{edgeId}/quarantine. */
+    ingest: z
+      .object({
+        epoch: z.string(),
+        upTo: z.number().int(),
+        dropped: z.number().int(),
+        quarantined: z.number().int(),
+      })
+      .nullable(),
   })
   .openapi('Edge');
 
@@ -63,6 +72,7 @@ export function edgeRoutes(db: Kysely<Schema>) {
           createdAt: e.createdAt.toISOString(),
           lastSeenAt: e.lastSeenAt?.toISOString() ?? null,
           status: (e.status as Record<string, unknown> | null) ?? null,
+          ingest: e.ingest,
         })),
       },
       200,

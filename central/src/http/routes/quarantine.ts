@@ -1,0 +1,80 @@
+import { idSchema } from '@gridlink/shared';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Kysely } from 'kysely';
+import { edgeQuarantine } from '../../ingest/index.js';
+import type { Schema } from '../../storage/index.js';
+import { requireRole } from '../auth.js';
+import { httpError } from '../errors.js';
+import { openApiApp } from '../openapi-app.js';
+import { errorResponses, json, PageQuery, security } from '../schemas.js';
+
+const StreamFigures = z
+  .object({
+    epoch: z.string(),
+    upTo: z.number().int().openapi({ description: 'The high-water mark' }),
+    dropped: z.number().int().openapi({ description: "The edge's drop counter as last reported" }),
+    quarantined: z.number().int().openapi({ description: 'Readings set aside at ingest' }),
+    updatedAt: z.string().datetime(),
+  })
+  .openapi('StreamFigures');
+
+const QuarantinedReading = z
+  .object({
+    id: z.number().int(),
+    epoch: z.string(),
+    seq: z.number().int(),
+    deviceId: z.string().nullable().openapi({ description: 'Null when not a valid id' }),
+    reason: z.enum(['schema', 'time_before_window', 'time_after_window', 'value_not_finite']),
+    message: z.string(),
+    raw: z.string().openapi({ description: 'The reading as JSON, at most 4 KiB of it' }),
+    rawBytes: z.number().int().openapi({ description: 'Length of the whole JSON text' }),
+    receivedAt: z.string().datetime(),
+  })
+  .openapi('QuarantinedReading');
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/{edgeId}/quarantine',
+  tags: ['edges'],
+  summary: "An edge's readings set aside at ingest (newest first) and its streams' figures",
+  security,
+  middleware: [requireRole('admin', 'operator')] as const,
+  request: {
+    params: z.object({ edgeId: idSchema }),
+    query: z.object({
+      limit: PageQuery.shape.limit,
+      cursor: z
+        .string()
+        .regex(/^[1-9][0-9]{0,9}$/, 'not a cursor from this API')
+        .transform(Number)
+        .pipe(z.number().max(2_147_483_647, 'not a cursor from this API'))
+        .optional()
+        .openapi({ description: 'The `next` value of the previous page' }),
+    }),
+  },
+  responses: {
+    200: json(
+      z.object({
+        edgeId: z.string(),
+        streams: z.array(StreamFigures),
+        items: z.array(QuarantinedReading),
+        next: z.string().nullable(),
+      }),
+      'The streams and a page of quarantined readings',
+    ),
+    ...errorResponses,
+  },
+});
+
+/** `GET /edges/{edgeId}/quarantine` (staff): what the ingest set aside (docs/WIRE.md). */
+export function quarantineRoutes(db: Kysely<Schema>) {
+  const app = openApiApp();
+  app.openapi(listRoute, async (c) => {
+    const { edgeId } = c.req.valid('param');
+    const { limit, cursor } = c.req.valid('query');
+    const found = await edgeQuarantine(db, edgeId, { limit, before: cursor });
+    if (!found) throw httpError('GL_EDGE_UNKNOWN', `no edge ${edgeId}`);
+    return c.json({ edgeId, ...found }, 200);
+  });
+  return app;
+}
