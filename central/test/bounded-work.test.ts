@@ -236,6 +236,13 @@ describeEachStore('work bounded by the question, not by the gap', (store) => {
     expect(all.buckets).toHaveLength(8999);
     expect(all.totalKwh).toBe('228276.500');
     expect(await consumptionBetween(db, [id], ...EVER)).toBe(228_276_500);
+    // A run counts the hours that start inside the range: 20:00 and 21:00 (1 000 Wh each) start
+    // in [19:59:59.999, 21:00:00.001); no hour starts in [19:00:00.001, 20:00).
+    const between = (from: string, to: string) =>
+      consumptionBetween(db, [id], new Date(from), new Date(to));
+    expect(await between('2000-01-21T19:59:59.999Z', '2000-01-21T21:00:00.001Z')).toBe(2000);
+    expect(await between('2000-01-21T19:00:00.001Z', '2000-01-21T20:00:00.000Z')).toBe(0);
+    expect(await between('2000-01-21T19:00:00.000Z', '2000-01-21T20:00:00.000Z')).toBe(1001);
     // Hour by hour (time-of-use invoices): runs expanded inside the month asked for only.
     const feb = await hourlyConsumption(db, id, new Date('2025-02-01Z'), new Date('2025-03-01Z'));
     expect(feb).toHaveLength(672);

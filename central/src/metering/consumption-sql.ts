@@ -10,20 +10,24 @@ import type { HourRun } from './runs-in-buckets.js';
 
 type Instant = Expression<unknown> | RawBuilder<unknown>;
 
-/** The first UTC hour start at or after `at`. */
-const ceilHour = (at: Instant) => sql`to_timestamp(ceil(extract(epoch from ${at}) / 3600) * 3600)`;
+/**
+ * The first UTC hour start at or after `at`, exactly (timestamps have µs resolution, so adding an
+ * hour less 1 µs and truncating is the ceiling; no division, no rounding).
+ */
+const ceilHour = (at: Instant) =>
+  sql`(date_trunc('hour', (${at}) AT TIME ZONE 'UTC' + interval '3599.999999 seconds') AT TIME ZONE 'UTC')`;
 
 /**
  * Wh of run `r` in [from, to): its Wh per hour × the hour starts inside both, computed in O(1)
- * (⌈min(end, to)⌉ − ⌈max(start, from)⌉ in hours, never negative).
+ * (⌈min(end, to)⌉ − ⌈max(start, from)⌉ in hours, never negative; the difference of two hour
+ * starts is a whole number of hours, so the division is exact).
  */
 export function runWhBetween(r: string, from: Instant, to: Instant): RawBuilder<string> {
   const start = sql.ref(`${r}.start_hour`);
   const end = sql.ref(`${r}.end_hour`);
   const wh = sql.ref(`${r}.wh_per_hour`);
-  return sql<string>`(${wh} * greatest(0,
-    ceil(extract(epoch from least(${end}, ${to})) / 3600)
-    - ceil(extract(epoch from greatest(${start}, ${from})) / 3600)))`;
+  return sql<string>`(${wh} * greatest(0, extract(epoch from
+    ${ceilHour(sql`least(${end}, ${to})`)} - ${ceilHour(sql`greatest(${start}, ${from})`)}) / 3600))`;
 }
 
 /**
