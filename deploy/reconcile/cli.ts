@@ -22,10 +22,12 @@ Options:
   --json            print the report as JSON instead of one line of totals
   -h, --help        show this help
 
-Totals: committed (seqs 1..lastSeq of the log's epoch), stored, lost (committed, neither stored,
-pending in the log nor covered by the edge's drop accounting), duplicated (rows repeating a
-(stream, seq) or a (meter, ts, values)), countedDrops (the edge's drop counter), pending,
-droppedMissing, gapSeqs (the central's ingest_gaps), phantom (stored seqs never committed).
+Totals: committed (seqs 1..lastSeq of the log's epoch), stored, quarantined (set aside at ingest
+as invalid: accounted for, not lost), lost (committed, neither stored, quarantined, pending in the
+log nor covered by the edge's drop accounting), duplicated (rows repeating a (stream, seq) or a
+(meter, ts, values), or a seq both stored and quarantined), countedDrops (the edge's drop
+counter), pending, droppedMissing, gapSeqs (the central's ingest_gaps), phantom (stored or
+quarantined seqs never committed).
 Exit codes: 0 nothing lost or duplicated, 1 something lost, duplicated or phantom, 2 bad usage.`;
 
 function usage(message: string): never {

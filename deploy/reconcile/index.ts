@@ -8,5 +8,6 @@ export type {
   ReconcileReport,
   ReconcileTotals,
   StoredGap,
+  StoredQuarantine,
   StoredReading,
 } from './types.js';

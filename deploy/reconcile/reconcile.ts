@@ -52,9 +52,10 @@ function wasServed(served: ServedFields, r: StoredReading): boolean {
 
 /**
  * Compares what the edge committed with what the central stored (and, given ground truth, with
- * what the devices served). A committed seq is exactly one of: stored, pending in the edge's log,
- * covered by the edge's drop accounting (at or below `droppedUpTo`, and within the `dropped`
- * count), or lost. Pure: the callers read the three witnesses (see sources.ts).
+ * what the devices served). A committed seq is exactly one of: stored, set aside at ingest
+ * (quarantined), pending in the edge's log, covered by the edge's drop accounting (at or below
+ * `droppedUpTo`, and within the `dropped` count), or lost: committed = stored + quarantined +
+ * pending + droppedMissing + lost. Pure: the callers read the three witnesses (see sources.ts).
  */
 export function reconcile(
   edge: EdgeLogState,
@@ -105,13 +106,34 @@ export function reconcile(
     }
   }
 
+  // Set aside at ingest: each seq once, and never a seq that also has a reading row.
+  const quarantinedSeqs = new Set<number>();
+  for (const q of central.quarantined) {
+    if (q.epoch !== edge.epoch) continue;
+    if (storedSeqs.has(q.seq) || quarantinedSeqs.has(q.seq)) {
+      duplicated++;
+      duplicatedBySeq++;
+      push(
+        examples.duplicated,
+        `seq ${q.seq} set aside (${q.reason}) and stored or set aside before`,
+      );
+    }
+    quarantinedSeqs.add(q.seq);
+    if (q.seq < 1 || q.seq > edge.lastSeq) {
+      phantom++;
+      push(examples.phantom, q.seq);
+    }
+  }
+
   const pendingSet = new Set(edge.pendingSeqs);
   let stored = 0;
+  let quarantined = 0;
   let pending = 0;
   let droppedMissing = 0;
   let lost = 0;
   for (let seq = 1; seq <= edge.lastSeq; seq++) {
     if (storedSeqs.has(seq)) stored++;
+    else if (quarantinedSeqs.has(seq)) quarantined++;
     else if (pendingSet.has(seq)) pending++;
     else if (seq <= edge.droppedUpTo) droppedMissing++;
     else {
@@ -131,6 +153,7 @@ export function reconcile(
     totals: {
       committed: edge.lastSeq,
       stored,
+      quarantined,
       rows,
       pending,
       countedDrops: edge.dropped,
@@ -154,6 +177,7 @@ export function formatTotals(report: ReconcileReport): string {
   const parts = [
     `committed ${t.committed}`,
     `stored ${t.stored}`,
+    `quarantined ${t.quarantined}`,
     `lost ${t.lost}`,
     `duplicated ${t.duplicated}`,
     `countedDrops ${t.countedDrops}`,

@@ -65,11 +65,11 @@ export async function openCentralStore(target: string): Promise<Database> {
   return openDatabase({ kind: 'pglite', dataDir: dir });
 }
 
-/** Every stream, reading row and gap the central holds for `edgeId`. */
+/** Every stream, reading row, gap and reading set aside the central holds for `edgeId`. */
 export async function readCentral(database: Database, edgeId: string): Promise<CentralState> {
   const db = database.db;
-  const streams = await sql<{ epoch: string; up_to: string; dropped: string }>`
-    SELECT epoch, up_to::text AS up_to, dropped::text AS dropped
+  const streams = await sql<{ epoch: string; up_to: string; dropped: string; quarantined: string }>`
+    SELECT epoch, up_to::text AS up_to, dropped::text AS dropped, quarantined::text AS quarantined
     FROM ingest_streams WHERE edge_id = ${edgeId}`.execute(db);
   const readings = await sql<{
     epoch: string;
@@ -95,11 +95,22 @@ export async function readCentral(database: Database, edgeId: string): Promise<C
            g.reported_dropped::text AS reported_dropped
     FROM ingest_gaps g JOIN ingest_streams s ON s.id = g.stream_id
     WHERE s.edge_id = ${edgeId}`.execute(db);
+  const quarantined = await sql<{ epoch: string; seq: string; reason: string }>`
+    SELECT s.epoch, q.seq::text AS seq, q.reason
+    FROM ingest_quarantine q JOIN ingest_streams s ON s.id = q.stream_id
+    WHERE s.edge_id = ${edgeId}
+    ORDER BY s.epoch, q.seq`.execute(db);
   return {
     streams: streams.rows.map((s) => ({
       epoch: s.epoch,
       upTo: Number(s.up_to),
       dropped: Number(s.dropped),
+      quarantined: Number(s.quarantined),
+    })),
+    quarantined: quarantined.rows.map((q) => ({
+      epoch: q.epoch,
+      seq: Number(q.seq),
+      reason: q.reason,
     })),
     readings: readings.rows.map((r) => ({
       epoch: r.epoch,

@@ -34,11 +34,22 @@ export interface StoredGap {
   reportedDropped: number;
 }
 
-/** The central's side for one edge: every stream (epoch), reading row and recorded gap. */
+/** A reading the central set aside at ingest (ingest_quarantine): it holds the seq, not a row. */
+export interface StoredQuarantine {
+  epoch: string;
+  seq: number;
+  reason: string;
+}
+
+/**
+ * The central's side for one edge: every stream (epoch), reading row, recorded gap and reading
+ * set aside.
+ */
 export interface CentralState {
-  streams: ReadonlyArray<{ epoch: string; upTo: number; dropped: number }>;
+  streams: ReadonlyArray<{ epoch: string; upTo: number; dropped: number; quarantined: number }>;
   readings: readonly StoredReading[];
   gaps: readonly StoredGap[];
+  quarantined: readonly StoredQuarantine[];
 }
 
 /** What the simulator served: per device, every snapshot of values it exposed. */
@@ -49,6 +60,8 @@ export interface ReconcileTotals {
   committed: number;
   /** Distinct committed seqs stored at the central. */
   stored: number;
+  /** Distinct committed seqs the central set aside at ingest (the third outcome, not a loss). */
+  quarantined: number;
   /** Reading rows at the central for this edge and epoch (stored + duplicated + phantom). */
   rows: number;
   /** Committed seqs still in the edge's log, not yet stored: in transit, not lost. */
@@ -61,11 +74,14 @@ export interface ReconcileTotals {
   gapSeqs: number;
   /** Committed seqs neither stored, nor pending, nor covered by the edge's drop accounting. */
   lost: number;
-  /** Rows repeating an earlier row's (stream, seq) or its (meter, ts, values). */
+  /**
+   * Rows repeating an earlier row's (stream, seq) or its (meter, ts, values), and quarantine rows
+   * for a seq already stored or already set aside.
+   */
   duplicated: number;
   duplicatedBySeq: number;
   duplicatedByContent: number;
-  /** Rows of this epoch with a seq the edge never committed (beyond lastSeq). */
+  /** Reading or quarantine rows of this epoch with a seq the edge never committed. */
   phantom: number;
   /** Rows of the same edge under other epochs (older log instances); informational. */
   otherEpochRows: number;

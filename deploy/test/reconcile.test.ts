@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  decodeTelemetry,
   MeterDirectory,
   openDatabase,
   storeBatch,
@@ -19,6 +20,7 @@ import {
   check,
   type EdgeLogState,
   readCentral,
+  readEdgeLog,
   reconcile,
   type StoredReading,
 } from '../reconcile/index.js';
@@ -45,11 +47,13 @@ const row = (seq: number, over: Partial<StoredReading> = {}): StoredReading => (
   ...over,
 });
 const central = (seqs: number[], extra: Partial<CentralState> = {}): CentralState => ({
-  streams: [{ epoch: E, upTo: Math.max(0, ...seqs), dropped: 0 }],
+  streams: [{ epoch: E, upTo: Math.max(0, ...seqs), dropped: 0, quarantined: 0 }],
   readings: seqs.map((s) => row(s)),
   gaps: [],
+  quarantined: [],
   ...extra,
 });
+const setAside = (...seqs: number[]) => seqs.map((seq) => ({ epoch: E, seq, reason: 'schema' }));
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -139,6 +143,37 @@ describe('reconcile (hand-made data)', () => {
     expect(totals).toMatchObject({ stored: 10, phantom: 2, otherEpochRows: 1, lost: 0 });
   });
 
+  it('readings set aside at ingest are the third outcome: accounted for, not lost', () => {
+    const { totals } = reconcile(
+      edge(),
+      central([1, 2, 4, 5, 6, 8, 9, 10], { quarantined: setAside(3, 7) }),
+    );
+    expect(totals).toMatchObject({ committed: 10, stored: 8, quarantined: 2, lost: 0 });
+    expect(totals.duplicated).toBe(0);
+    expect(totals.stored + totals.quarantined).toBe(totals.committed);
+  });
+
+  it('a seq both stored and set aside, or set aside twice, is duplicated; beyond lastSeq, phantom', () => {
+    const report = reconcile(
+      edge(),
+      central(range(1, 9), { quarantined: setAside(4, 10, 10, 12) }),
+    );
+    expect(report.totals).toMatchObject({
+      stored: 9,
+      quarantined: 1,
+      duplicated: 2,
+      duplicatedBySeq: 2,
+      phantom: 1,
+      lost: 0,
+    });
+    expect(report.examples.phantom).toEqual([12]);
+  });
+
+  it('a seq neither stored, set aside nor pending is still lost', () => {
+    const { totals } = reconcile(edge(), central(range(1, 8), { quarantined: setAside(9) }));
+    expect(totals).toMatchObject({ stored: 8, quarantined: 1, lost: 1 });
+  });
+
   it('with ground truth, values no device served are reported', () => {
     const truth = new Map([
       ['m0', [row(3).values, row(6).values, row(9).values]],
@@ -216,6 +251,48 @@ describe('reconcile (real LevelDB log, PGlite and PostgreSQL)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('readings the central set aside are read back as quarantined, not lost (PGlite)', async () => {
+    const logDir = join(dir, 'poison-log');
+    const log = await openReadingLog({ dir: logDir, sync: false });
+    // The log takes what it is given: seq 3 and 7 carry times the central refuses.
+    const rs = readings(10, 1);
+    rs[2] = { ...(rs[2] as NewReading), ts: 0 };
+    rs[6] = { ...(rs[6] as NewReading), ts: 1e20 };
+    await log.append(rs);
+    const database = await openDatabase({ kind: 'pglite' });
+    await upsertEdgeCredential(database.db, 'edge-p');
+    const ids = await new MeterDirectory(database.db).resolve('edge-p', ['m0', 'm1', 'm2', 'm3']);
+    const all = await log.read(1, 100);
+    const payload = JSON.stringify({
+      edgeId: 'edge-p',
+      epoch: log.epoch,
+      firstSeq: 1,
+      lastSeq: 10,
+      dropped: 0,
+      droppedUpTo: 0,
+      readings: all,
+    });
+    const decoded = decodeTelemetry('edge-p', Buffer.from(payload), 1 << 20);
+    expect(decoded.quarantine.map((q) => q.seq)).toEqual([3, 7]);
+    await storeBatch(database.db, decoded, ids);
+    await log.ack(10);
+    const edgeState = await (async () => {
+      await log.close();
+      return readEdgeLog(logDir);
+    })();
+    const report = reconcile(edgeState, await readCentral(database, 'edge-p'));
+    await database.close();
+    expect(report.totals).toMatchObject({
+      committed: 10,
+      stored: 8,
+      quarantined: 2,
+      lost: 0,
+      duplicated: 0,
+      phantom: 0,
+      pending: 0,
+    });
+  });
+
   it('PostgreSQL: reads the log and the store, and finds the one lost seq', async () => {
     const { logDir, database } = await scenario('pg', { kind: 'postgres', url: pgUrl }, 11);
     await database.close();
@@ -239,7 +316,7 @@ describe('reconcile (real LevelDB log, PGlite and PostgreSQL)', () => {
       5,
     );
     const central = await readCentral(database, 'edge-r');
-    expect(central.streams).toEqual([{ epoch, upTo: 20, dropped: 0 }]);
+    expect(central.streams).toEqual([{ epoch, upTo: 20, dropped: 0, quarantined: 0 }]);
     await database.close();
     const truthFile = join(dir, 'truth.jsonl');
     await writeFile(
@@ -259,7 +336,7 @@ describe('reconcile (real LevelDB log, PGlite and PostgreSQL)', () => {
     ).catch((err: { code: number; stdout: string }) => err);
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stdout: string }).stdout).toContain(
-      'committed 30, stored 19, lost 1, duplicated 0, countedDrops 0, pending 10',
+      'committed 30, stored 19, quarantined 0, lost 1, duplicated 0, countedDrops 0, pending 10',
     );
     expect((failed as { stdout: string }).stdout).toContain('unserved 0');
     const help = await run(process.execPath, [...cli, '--help'], { cwd: root });
