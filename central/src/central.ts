@@ -141,6 +141,8 @@ export async function startCentral(
       metrics: metrics.registry,
       ready: () => client.connected,
       maxBodyBytes: config.http.maxBodyBytes,
+      trustedProxies: config.http.trustedProxies,
+      loginThrottle: config.http.loginThrottle,
       billing,
       alarmPublisher: mqttAlarmPublisher(client),
     });

@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoginThrottlePolicy, mintToken } from '../src/auth/index.js';
+import { parseCentralConfig } from '../src/config/index.js';
 import { createCustomer } from '../src/customers/index.js';
 import type { Database } from '../src/storage/index.js';
 import { CNPJ_C, CPF_A, CPF_B, testApi } from './helpers/api.js';
+import { startTestCentral } from './helpers/central.js';
 import { describeEachStore } from './helpers/stores.js';
 
 const PASSWORD = 'senha-da-ana';
@@ -239,5 +241,48 @@ describe('login throttling per source address (real sockets)', () => {
     expect((await viaProxy('203.0.113.7', CPF_A, PASSWORD)).status).toBe(429);
     // Another client behind the same proxy is not that client.
     expect((await viaProxy('203.0.113.8', CPF_A, PASSWORD)).status).toBe(200);
+  });
+});
+
+describe('login throttling in the central', () => {
+  it('config: defaults, and a bad value names its key', () => {
+    const config = parseCentralConfig({});
+    expect(config.http.trustedProxies).toEqual([]);
+    expect(config.http.loginThrottle.account).toEqual({
+      freeFailures: 10,
+      baseDelayMs: 1_000,
+      maxDelayMs: 900_000,
+      forgetAfterMs: 86_400_000,
+    });
+    for (const [http, key] of [
+      [{ trustedProxies: ['10.0.0.0/8'] }, 'http.trustedProxies.0'],
+      [{ loginThrottle: { address: { maxDelayMs: 10, baseDelayMs: 100 } } }, 'maxDelayMs'],
+      [{ loginThrottle: { account: { freeFailure: 3 } } }, 'freeFailure'],
+    ] as const)
+      expect(() => parseCentralConfig({ http })).toThrow(key);
+  });
+
+  it('a started central throttles sign-ins over its real HTTP port', async () => {
+    const t = await startTestCentral({
+      http: {
+        port: 0,
+        loginThrottle: { address: { freeFailures: 1, baseDelayMs: 30_000, maxDelayMs: 30_000 } },
+      },
+    });
+    try {
+      const login = () =>
+        fetch(`${t.central.http.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ document: CPF_B, password: 'guess' }),
+        });
+      expect((await login()).status).toBe(401);
+      const r = await login();
+      expect(r.status).toBe(429);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    } finally {
+      await t.close();
+    }
   });
 });

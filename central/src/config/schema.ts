@@ -5,6 +5,7 @@ import {
   type ReadingWindow,
 } from '@gridlink/shared';
 import { z } from 'zod';
+import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 
 const portSchema = z.number().int().min(0).max(65535);
 
@@ -37,6 +38,38 @@ export const mqttLimitsSchema = z
   .strict();
 export type MqttLimits = z.output<typeof mqttLimitsSchema>;
 
+const backoffSchema = (d: BackoffPolicy) =>
+  z
+    .object({
+      freeFailures: z.number().int().min(0).max(1000).default(d.freeFailures),
+      baseDelayMs: z.number().int().min(1).max(3_600_000).default(d.baseDelayMs),
+      maxDelayMs: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 3_600_000)
+        .default(d.maxDelayMs),
+      forgetAfterMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(30 * 24 * 3_600_000)
+        .default(d.forgetAfterMs),
+    })
+    .strict()
+    .refine((p) => p.maxDelayMs >= p.baseDelayMs, {
+      message: 'maxDelayMs must be at least baseDelayMs',
+      path: ['maxDelayMs'],
+    });
+
+/** Sign-in backoff (docs/SECURITY.md, "HTTP: logins, sessions, parsing"). */
+export const loginThrottleSchema = z
+  .object({
+    account: backoffSchema(DEFAULT_LOGIN_THROTTLE.account).prefault({}),
+    address: backoffSchema(DEFAULT_LOGIN_THROTTLE.address).prefault({}),
+  })
+  .strict();
+
 export const centralConfigSchema = z
   .object({
     /** Everything the central writes lives under here. */
@@ -52,6 +85,15 @@ export const centralConfigSchema = z
           .int()
           .positive()
           .default(1024 * 1024),
+        /**
+         * Reverse proxies whose `X-Forwarded-For` names the client (exact addresses). Default
+         * none: the header is ignored and the socket's peer is the client.
+         */
+        trustedProxies: z
+          .array(z.union([z.ipv4(), z.ipv6()]))
+          .max(64)
+          .default([]),
+        loginThrottle: loginThrottleSchema.prefault({}),
       })
       .prefault({}),
     mqtt: z
