@@ -1,11 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type Central, mintToken, startCentral, upsertEdgeCredential } from '@gridlink/central';
 import {
   postgresReachable,
@@ -18,22 +14,15 @@ import { sql } from 'kysely';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mosquittoInstalled, type RunningMosquitto, startMosquitto } from './helpers/mosquitto.js';
 
 /**
  * Scale-out, with real parts: a real Mosquitto started from the shipped deploy/mosquitto config
  * (password file + ACL), two centrals in external-broker mode splitting the ingest through the
- * shared subscription `$share/gridlink/…`, one real PostgreSQL. Edges are unchanged.
+ * shared subscription `$share/gridlink/…`, one real PostgreSQL. Edges are unchanged. Each central
+ * has a user of its own (the config binds a session to its username).
  */
-const mosquittoDir = resolve(fileURLToPath(new URL('../mosquitto/', import.meta.url)));
-const tool = (name: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const ready = tool('mosquitto') && tool('mosquitto_passwd') && (await postgresReachable());
+const ready = mosquittoInstalled && (await postgresReachable());
 if (!ready && process.env.CI === 'true')
   throw new Error(
     'the scale-out suite needs mosquitto, mosquitto_passwd and PostgreSQL under CI=true',
@@ -41,25 +30,17 @@ if (!ready && process.env.CI === 'true')
 if (!ready)
   console.warn('\n*** mosquitto or PostgreSQL missing: SKIPPING the scale-out suite. ***\n');
 
-/** A port that was free a moment ago (Mosquitto cannot listen on 0 and report back). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 const quiet = pino({ level: 'silent' });
 
 describe.skipIf(!ready)('scale-out: Mosquitto + two centrals + PostgreSQL', () => {
   let dir: string;
-  let broker: ChildProcess;
+  let broker: RunningMosquitto;
   let url: string;
   let db: ScratchDatabase;
   const centrals: Central[] = [];
   const secrets = {
-    central: randomBytes(24).toString('base64url'),
+    'gridlink-central-1': randomBytes(24).toString('base64url'),
+    'gridlink-central-2': randomBytes(24).toString('base64url'),
     'edge-s1': randomBytes(24).toString('base64url'),
     'edge-s2': randomBytes(24).toString('base64url'),
   };
@@ -77,54 +58,10 @@ describe.skipIf(!ready)('scale-out: Mosquitto + two centrals + PostgreSQL', () =
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gl-scale-'));
-    const port = await freePort();
-    copyFileSync(join(mosquittoDir, 'gridlink.acl'), join(dir, 'gridlink.acl'));
-    writeFileSync(
-      join(dir, 'mosquitto.conf'),
-      readFileSync(join(mosquittoDir, 'gridlink.conf'), 'utf8')
-        .replaceAll('@DIR@', dir)
-        .replaceAll('@PORT@', String(port)),
-    );
-    execFileSync('mosquitto_passwd', [
-      '-c',
-      '-b',
-      join(dir, 'passwd'),
-      'gridlink-central',
-      secrets.central,
-    ]);
-    for (const edge of ['edge-s1', 'edge-s2'] as const)
-      execFileSync('mosquitto_passwd', ['-b', join(dir, 'passwd'), edge, secrets[edge]]);
-    // Started as root, Mosquitto drops to its own user: it must be able to read the files (the
-    // password file holds salted hashes only).
-    chmodSync(dir, 0o755);
-    for (const f of ['gridlink.acl', 'mosquitto.conf', 'passwd']) chmodSync(join(dir, f), 0o644);
-    broker = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let brokerLog = '';
-    broker.stderr?.on('data', (d: Buffer) => {
-      brokerLog += d.toString();
-    });
-    url = `mqtt://127.0.0.1:${port}`;
-    // Wait for the listener: bounded retries of a real connect (the broker gives no ready signal).
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const probe = await mqtt.connectAsync(url, {
-          username: 'gridlink-central',
-          password: secrets.central,
-          reconnectPeriod: 0,
-          connectTimeout: 1000,
-        });
-        await probe.endAsync();
-        break;
-      } catch (err) {
-        if (attempt > 50 || broker.exitCode !== null)
-          throw new Error(`mosquitto did not come up: ${(err as Error).message}\n${brokerLog}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    broker = await startMosquitto(secrets, 'gridlink-central-1');
+    url = broker.url;
     db = await scratchPostgres('gl_scale');
-    for (const n of [1, 2]) {
+    for (const n of [1, 2] as const) {
       centrals.push(
         await startCentral(
           {
@@ -134,8 +71,8 @@ describe.skipIf(!ready)('scale-out: Mosquitto + two centrals + PostgreSQL', () =
             mqtt: {
               mode: 'external',
               url,
-              username: 'gridlink-central',
-              password: secrets.central,
+              username: `gridlink-central-${n}`,
+              password: secrets[`gridlink-central-${n}`],
               shareGroup: 'gridlink',
             },
           },
@@ -151,7 +88,7 @@ describe.skipIf(!ready)('scale-out: Mosquitto + two centrals + PostgreSQL', () =
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.endAsync(true)));
     for (const c of centrals) await c.close();
-    broker?.kill('SIGTERM');
+    await broker?.stop();
     await db?.drop();
     await rm(dir, { recursive: true, force: true });
   });

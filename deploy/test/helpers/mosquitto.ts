@@ -1,0 +1,111 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { vi } from 'vitest';
+
+/** The shipped Mosquitto config and ACL (docs/SCALE-OUT.md). */
+export const mosquittoDir = resolve(fileURLToPath(new URL('../../mosquitto/', import.meta.url)));
+
+const tool = (name: string) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** mosquitto and mosquitto_passwd are on the PATH. */
+export const mosquittoInstalled = tool('mosquitto') && tool('mosquitto_passwd');
+
+/** A port that was free a moment ago (Mosquitto cannot listen on 0 and report back). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+export interface RunningMosquitto {
+  url: string;
+  port: number;
+  /** What Mosquitto wrote to stderr so far (errors and warnings). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real Mosquitto from exactly deploy/mosquitto/gridlink.conf and gridlink.acl (only
+ * @DIR@ and @PORT@ filled in) with a password file for `users` (username → secret). Resolves
+ * once `probeUser` can connect.
+ */
+export async function startMosquitto(
+  users: Record<string, string>,
+  probeUser: string,
+): Promise<RunningMosquitto> {
+  const dir = await mkdtemp(join(tmpdir(), 'gl-mosquitto-'));
+  const port = await freePort();
+  copyFileSync(join(mosquittoDir, 'gridlink.acl'), join(dir, 'gridlink.acl'));
+  writeFileSync(
+    join(dir, 'mosquitto.conf'),
+    readFileSync(join(mosquittoDir, 'gridlink.conf'), 'utf8')
+      .replaceAll('@DIR@', dir)
+      .replaceAll('@PORT@', String(port)),
+  );
+  writeFileSync(join(dir, 'passwd'), '');
+  for (const [user, secret] of Object.entries(users))
+    execFileSync('mosquitto_passwd', ['-b', join(dir, 'passwd'), user, secret]);
+  // Started as root, Mosquitto drops to its own user: it must be able to read the files (the
+  // password file holds salted hashes only).
+  chmodSync(dir, 0o755);
+  for (const f of ['gridlink.acl', 'mosquitto.conf', 'passwd']) chmodSync(join(dir, f), 0o644);
+  const broker: ChildProcess = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  broker.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = once(broker, 'exit');
+  const url = `mqtt://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (broker.exitCode === null) {
+      broker.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  // The broker gives no ready signal: poll a real connect until it is served.
+  const probe = async () => {
+    if (broker.exitCode !== null) throw new Error(`mosquitto exited:\n${stderr}`);
+    try {
+      const client = await mqtt.connectAsync(
+        url,
+        { username: probeUser, password: users[probeUser], reconnectPeriod: 0 },
+        false,
+      );
+      await client.endAsync();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    await vi.waitFor(
+      async () => {
+        if (!(await probe())) throw new Error(`mosquitto not serving on ${url} yet`);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, port, log: () => stderr, stop };
+}
