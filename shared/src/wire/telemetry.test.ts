@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isGridlinkError } from '../errors/index.js';
 import { parseJsonPayload } from './parse.js';
-import { telemetryBatchSchema } from './telemetry.js';
+import { readingSchema, telemetryBatchSchema } from './telemetry.js';
 
 const reading = (seq: number) => ({
   seq,
@@ -50,6 +50,23 @@ describe('telemetry batch', () => {
       ),
     ).toBe('GL_PAYLOAD_SCHEMA');
     expect(code(JSON.stringify(batch()), 50)).toBe('GL_PAYLOAD_TOO_LARGE');
+  });
+
+  it('refuses a value named __proto__ instead of dropping it (found by the fuzz suite)', () => {
+    // JSON.parse makes `__proto__` an own key; zod's record skips that key unchecked, so the
+    // reading used to pass with the value silently gone. It is a bad value name like any other.
+    for (const values of [
+      '{"__proto__":true,"a":1}',
+      '{"__proto__":5}',
+      '{"a":1,"__proto__":{}}',
+    ]) {
+      const text = `{"seq":5,"deviceId":"m1","ts":1700000000000,"quality":"good","values":${values}}`;
+      const r = readingSchema.safeParse(JSON.parse(text));
+      expect([values, r.success]).toEqual([values, false]);
+      expect(JSON.stringify(r.error?.issues)).toContain('__proto__');
+    }
+    const ok = readingSchema.parse({ ...reading(5), values: { constructor: 1, a: 2 } });
+    expect(ok.values).toEqual({ constructor: 1, a: 2 });
   });
 
   it('names the bad key in the message', () => {

@@ -9,6 +9,26 @@ export const valueNameSchema = z
 
 const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
+/**
+ * A reading's values: value name → number. zod's record skips an own `__proto__` key without
+ * checking it (so that the key cannot replace the output's prototype), which let
+ * `{"__proto__": true}` through with the value silently dropped. Here it fails the name pattern
+ * like any other bad name.
+ */
+const valuesSchema = z.preprocess(
+  (input, ctx) => {
+    if (input !== null && typeof input === 'object' && Object.hasOwn(input, '__proto__'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['__proto__'],
+        message: 'must be snake_case, 1-64 chars',
+        input,
+      });
+    return input;
+  },
+  z.record(valueNameSchema, z.number()),
+);
+
 /** The last instant a reading may carry: 9999-12-31T23:59:59.999Z (four-digit years only). */
 export const MAX_READING_TS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
@@ -21,7 +41,7 @@ export const readingSchema = z.object({
   deviceId: idSchema,
   ts: z.number().int().min(0).max(MAX_READING_TS),
   quality: z.enum(['good', 'uncertain', 'bad']),
-  values: z.record(valueNameSchema, z.number()),
+  values: valuesSchema,
 });
 export type Reading = z.infer<typeof readingSchema>;
 
