@@ -98,24 +98,28 @@ export const centralConfigSchema = z
       .prefault({}),
     mqtt: z
       .discriminatedUnion('mode', [
-        z.object({
-          mode: z.literal('embedded'),
-          host: z.string().default('127.0.0.1'),
-          port: portSchema.default(1883),
-          portFallback: z.boolean().default(false),
-          limits: mqttLimitsSchema.prefault({}),
-        }),
-        z.object({
-          mode: z.literal('external'),
-          url: z.string().url(),
-          username: z.string().min(1),
-          password: z.string().min(1),
-          /** Shared-subscription group so N centrals split the ingest (MQTT 5 / Mosquitto `$share`). */
-          shareGroup: z
-            .string()
-            .regex(/^[A-Za-z0-9_-]+$/)
-            .optional(),
-        }),
+        z
+          .object({
+            mode: z.literal('embedded'),
+            host: z.string().default('127.0.0.1'),
+            port: portSchema.default(1883),
+            portFallback: z.boolean().default(false),
+            limits: mqttLimitsSchema.prefault({}),
+          })
+          .strict(),
+        z
+          .object({
+            mode: z.literal('external'),
+            url: z.string().url(),
+            username: z.string().min(1),
+            password: z.string().min(1),
+            /** Shared-subscription group so N centrals split the ingest (MQTT 5 / Mosquitto `$share`). */
+            shareGroup: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]+$/)
+              .optional(),
+          })
+          .strict(),
       ])
       .prefault({ mode: 'embedded' }),
     /** Absent = embedded PGlite under `dataDir/db`. */
