@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LoginThrottlePolicy, mintToken } from '../src/auth/index.js';
+import { addressKey, type LoginThrottlePolicy, mintToken } from '../src/auth/index.js';
 import { parseCentralConfig } from '../src/config/index.js';
 import { createCustomer } from '../src/customers/index.js';
 import type { Database } from '../src/storage/index.js';
@@ -241,6 +241,23 @@ describe('login throttling per source address (real sockets)', () => {
     expect((await viaProxy('203.0.113.7', CPF_A, PASSWORD)).status).toBe(429);
     // Another client behind the same proxy is not that client.
     expect((await viaProxy('203.0.113.8', CPF_A, PASSWORD)).status).toBe(200);
+  });
+});
+
+describe('throttle address keys', () => {
+  it.each([
+    ['203.0.113.7', 'address:203.0.113.7'],
+    ['::ffff:203.0.113.7', 'address:203.0.113.7'], // IPv4-mapped: the IPv4 address
+    ['2001:db8:1:2:3:4:5:6', 'address:2001:db8:1:2::/64'], // a subscriber's /64, not the host
+    ['2001:db8:1:2::9', 'address:2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:ffff::1', 'address:2001:db8:1:2::/64'],
+    ['2001:db8::1', 'address:2001:db8:0:0::/64'],
+    ['::1', 'address:0:0:0:0::/64'],
+    ['fe80::1%eth0', 'address:fe80:0:0:0::/64'],
+    [undefined, 'address:unknown'],
+    ['not an address', 'address:unknown'],
+  ])('%s → %s', (address, key) => {
+    expect(addressKey(address)).toBe(key);
   });
 });
 

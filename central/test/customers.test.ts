@@ -199,6 +199,10 @@ describeEachStore('customers and meters API', (store) => {
       body: { meterId: meterIds.get('m2') },
     });
     expect(bind.status).toBe(403);
+    const unbind = await api.call('DELETE', `/api/v1/customers/1/meters/${meterIds.get('m1')}`, {
+      token: t.ana,
+    });
+    expect(unbind.status).toBe(403);
     expect((await api.call('GET', '/api/v1/customers', { token: t.driver })).status).toBe(403);
   });
 

@@ -80,13 +80,18 @@ const getRoute = createRoute({
   responses: { 200: json(Alarm, 'The alarm'), ...errorResponses },
 });
 
-const transitionRoute = (event: 'ack' | 'clear', summary: string) =>
+const transitionRoute = (
+  event: 'ack' | 'clear',
+  summary: string,
+  roles: Parameters<typeof requireRole>,
+) =>
   createRoute({
     method: 'post',
     path: `/{id}/${event}`,
     tags: ['alarms'],
     summary,
     security,
+    middleware: [requireRole(...roles)],
     request: { params: IdParam },
     responses: {
       200: json(Alarm, 'The alarm after the transition'),
@@ -98,8 +103,9 @@ const transitionRoute = (event: 'ack' | 'clear', summary: string) =>
 const ackRoute = transitionRoute(
   'ack',
   'Acknowledge an alarm (staff, or the customer it belongs to)',
+  ['admin', 'operator', 'customer'],
 );
-const clearRoute = transitionRoute('clear', 'Clear an alarm (staff)');
+const clearRoute = transitionRoute('clear', 'Clear an alarm (staff)', ['admin', 'operator']);
 
 export interface AlarmRouteOptions {
   now: () => Date;
@@ -131,7 +137,6 @@ export function alarmRoutes(db: Kysely<Schema>, options: AlarmRouteOptions) {
     return c.json(alarm as z.infer<typeof Alarm>, 200);
   });
 
-  app.post('/:id/clear', requireRole('admin', 'operator'));
   app.openapi(clearRoute, async (c) => {
     const { id } = c.req.valid('param');
     const alarm = await transitionAlarm(db, c.get('principal'), id, 'clear', options.now(), notify);

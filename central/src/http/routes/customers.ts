@@ -71,12 +71,16 @@ const BoundMeter = z.object({
   customerId: z.number().int(),
 });
 
+/** Creating, changing and binding is staff work; the policy is declared with each route. */
+const staffOnly = requireRole('admin', 'operator');
+
 const createRoute_ = createRoute({
   method: 'post',
   path: '/',
   tags: ['customers'],
   summary: 'Register a customer (CPF/CNPJ check digits validated)',
   security,
+  middleware: [staffOnly],
   request: {
     body: { content: { 'application/json': { schema: CreateCustomer } }, required: true },
   },
@@ -114,8 +118,9 @@ const patchRoute = createRoute({
   method: 'patch',
   path: '/{id}',
   tags: ['customers'],
-  summary: 'Change a customer (tariff, limits, password, …)',
+  summary: 'Change a customer (tariff, limits, password, …); a new password revokes its sessions',
   security,
+  middleware: [staffOnly],
   request: {
     params: IdParam,
     body: { content: { 'application/json': { schema: PatchCustomer } }, required: true },
@@ -156,6 +161,7 @@ const bindRoute = createRoute({
   tags: ['customers'],
   summary: 'Bind a meter, by id or by (edgeId, deviceId)',
   security,
+  middleware: [staffOnly],
   request: {
     params: IdParam,
     body: { content: { 'application/json': { schema: BindMeter } }, required: true },
@@ -169,6 +175,7 @@ const unbindRoute = createRoute({
   tags: ['customers'],
   summary: 'Unbind a meter from the customer',
   security,
+  middleware: [staffOnly],
   request: {
     params: IdParam.extend({ meterId: idPathParam('meterId') }),
   },
@@ -178,7 +185,6 @@ const unbindRoute = createRoute({
 export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
   const app = openApiApp();
   app.use('*', requireRole('admin', 'operator', 'customer'));
-  const staffOnly = requireRole('admin', 'operator');
 
   app.openapi(listRoute, async (c) => {
     const { limit, cursor } = c.req.valid('query');
@@ -205,14 +211,12 @@ export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date })
     return c.json(await listMeters(db, who, { limit, after: cursor, customerId: id }), 200);
   });
 
-  app.post('/', staffOnly);
   app.openapi(createRoute_, async (c) => {
     const body = c.req.valid('json');
     const customer = await createCustomer(db, body as Parameters<typeof createCustomer>[1]);
     return c.json(customer as z.infer<typeof Customer>, 201);
   });
 
-  app.patch('/:id', staffOnly);
   app.openapi(patchRoute, async (c) => {
     const { id } = c.req.valid('param');
     const patch = c.req.valid('json');
@@ -223,13 +227,11 @@ export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date })
     return c.json(customer as z.infer<typeof Customer>, 200);
   });
 
-  app.post('/:id/meters', staffOnly);
   app.openapi(bindRoute, async (c) => {
     const { id } = c.req.valid('param');
     return c.json(await bindMeter(db, id, c.req.valid('json')), 200);
   });
 
-  app.delete('/:id/meters/:meterId', staffOnly);
   app.openapi(unbindRoute, async (c) => {
     const { id, meterId } = c.req.valid('param');
     if (!(await unbindMeter(db, id, meterId)))
