@@ -226,6 +226,26 @@ describe('login throttling per source address (real sockets)', () => {
     expect(ana.status).toBe(200);
   });
 
+  it('sign-ins that succeed do not count against their address (customers behind one NAT)', async () => {
+    const port = await serve({});
+    const office = { from: '127.0.0.5' };
+    for (let i = 0; i < 6; i++)
+      expect(
+        (await post(port, '/api/v1/auth/login', { document: CPF_A, password: PASSWORD }, office))
+          .status,
+      ).toBe(200);
+    // Two typos there are still within the address's three free failures.
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await post(port, '/api/v1/auth/login', { document: CPF_A, password: 'typo' }, office))
+          .status,
+      ).toBe(401);
+    expect(
+      (await post(port, '/api/v1/auth/login', { document: CPF_A, password: PASSWORD }, office))
+        .status,
+    ).toBe(200);
+  });
+
   it('behind a configured proxy, X-Forwarded-For names the client', async () => {
     const port = await serve({ trustedProxies: ['127.0.0.4'] });
     const viaProxy = (client: string, document: string, password: string) =>
