@@ -178,6 +178,8 @@ export interface InProcessEdgeOptions {
   maxReadings?: number;
   window?: number;
   logger?: Logger;
+  /** Wraps the log the producer and the uplink use (a fault decorator, e.g. poison.ts). */
+  decorateLog?: (log: ReadingLog) => ReadingLog;
 }
 
 /**
@@ -187,7 +189,12 @@ export interface InProcessEdgeOptions {
  */
 export async function startInProcessEdge(o: InProcessEdgeOptions): Promise<InProcessEdge> {
   const logger = o.logger ?? pino({ level: 'silent' });
-  const log = await openReadingLog({ dir: join(o.dir, 'log'), sync: false, maxBytes: o.maxBytes });
+  const opened = await openReadingLog({
+    dir: join(o.dir, 'log'),
+    sync: false,
+    maxBytes: o.maxBytes,
+  });
+  const log = o.decorateLog ? o.decorateLog(opened) : opened;
   const client = mqtt.connect(o.mqttUrl, {
     username: o.edgeId,
     password: o.secret,

@@ -29,6 +29,7 @@ import {
   spawnCli,
   startInProcessEdge,
 } from './harness.js';
+import { type PoisoningLog, poisoningLog } from './poison.js';
 
 export interface ScenarioResult {
   name: string;
@@ -462,6 +463,86 @@ export async function logFull(o: LogFullOptions): Promise<ScenarioResult> {
   } finally {
     await edge.close().catch(() => undefined);
     if (!closed) await central.close();
+    await pgdb?.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ─────────────────────── e. invalid readings in the log, past the edge's check ───────────────────────
+
+export interface PoisonOptions {
+  seed: number;
+  store: 'pglite' | 'postgres';
+  /** Readings committed to the edge's log, poison included. */
+  readings: number;
+  /** Share of readings replaced by poison (seeded). */
+  rate: number;
+  /** Central (and embedded broker) restarts while readings stream: redeliveries and go-backs. */
+  restarts: number;
+  progress?: Progress;
+}
+
+/**
+ * The edge's log holds invalid readings (poison.ts: a decorated log port, past the edge's own
+ * check) among valid ones, while the central restarts mid-stream so batches are redelivered and
+ * re-batched across its mark. The central must set each invalid reading aside exactly once,
+ * store every other, and keep acknowledging: quarantined = poisoned, nothing lost or duplicated.
+ */
+export async function poisonReadings(o: PoisonOptions): Promise<ScenarioResult> {
+  const progress = o.progress ?? quiet;
+  const random = seededRandom(o.seed);
+  const dir = await tempDir(`poison-${o.store}`);
+  const pgdb = o.store === 'postgres' ? await freshPostgres() : undefined;
+  const edgeId = 'edge-poison';
+  let central = await inProcessCentral(dir, pgdb?.url);
+  const mqttPort = mqttPortOf(central);
+  const secret = await upsertEdgeCredential(central.database.db, edgeId);
+  let poisoned: PoisoningLog | undefined;
+  const edge = await startInProcessEdge({
+    edgeId,
+    dir: join(dir, 'edge'),
+    mqttUrl: central.mqttUrl,
+    secret,
+    seed: o.seed,
+    maxReadings: 500,
+    decorateLog: (log) => {
+      poisoned = poisoningLog(log, { rate: o.rate, random: seededRandom(o.seed * 7919) });
+      return poisoned;
+    },
+  });
+  const ackedBeyond = async (target: number) => {
+    while (edge.uplink.stats().lastAcked < target) await once(edge.uplink, 'ack');
+  };
+  try {
+    edge.producer.steady(20, 10);
+    // Restarts at acks spread evenly over the run: batches in flight are redelivered, and the
+    // edge's go-back re-batches across the mark, poison included.
+    for (let r = 1; r <= o.restarts; r++) {
+      await ackedBeyond(Math.floor((r * o.readings) / (o.restarts + 1)));
+      await delay(Math.floor(random() * 200));
+      await central.close();
+      central = await inProcessCentral(dir, pgdb?.url, mqttPort);
+    }
+    await ackedBeyond(o.readings);
+    await edge.producer.stop();
+    await edge.drained();
+    const { goBacks, resends } = edge.uplink.stats();
+    await edge.close();
+    await central.ingest.idle();
+    const report = reconcile(
+      await readEdgeLog(join(dir, 'edge', 'log')),
+      await readCentral(central.database, edgeId),
+    );
+    const count = poisoned?.poisoned.length ?? 0;
+    progress(`poison (${o.store}): ${count} invalid readings among ${report.totals.committed}`);
+    return {
+      name: `poison-${o.store}`,
+      report,
+      figures: { poisoned: count, restarts: o.restarts, goBacks, resends },
+    };
+  } finally {
+    await edge.close().catch(() => undefined);
+    await central.close();
     await pgdb?.drop();
     await rm(dir, { recursive: true, force: true });
   }
