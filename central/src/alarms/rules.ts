@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { meterHours } from '../metering/index.js';
 import type { Schema } from '../storage/index.js';
-import { QUARANTINED_ALARM, quarantineRule } from './quarantine-rule.js';
 import type { AlarmCondition } from './store.js';
 import { PRODIST_BANDS, type VoltageBand, voltageSeverity, worstPhase } from './voltage.js';
 
@@ -29,7 +28,7 @@ export const ALARM_TYPES = {
   tamper: 'meter.tamper',
   voltage: 'voltage.range',
   dropped: 'edge.readings-dropped',
-  quarantined: QUARANTINED_ALARM,
+  quarantined: 'edge.readings-quarantined',
   edgeOffline: 'edge.offline',
   deviceOffline: 'device.offline',
 } as const;
@@ -334,6 +333,68 @@ export const droppedRule: EventRule = {
           readings: n(r.to_seq) - n(r.from_seq) + 1,
           reportedDropped: n(r.reported_dropped),
         },
+      })),
+    };
+  },
+};
+
+/**
+ * Readings the ingest set aside (ingest_quarantine, docs/WIRE.md): one alarm per edge whose
+ * quarantined count grew, with the new readings' seq range and reasons. Takes at most
+ * EVENTS_PER_SWEEP rows a sweep, grouped per edge, stream and reason.
+ */
+export const quarantineRule: EventRule = {
+  type: ALARM_TYPES.quarantined,
+  async evaluate(db, after) {
+    const { rows } = await sql<{
+      edge_id: string;
+      epoch: string;
+      reason: string;
+      n: string;
+      from_seq: string;
+      to_seq: string;
+      last_id: number;
+    }>`
+      SELECT s.edge_id, s.epoch, q.reason, count(*)::text AS n,
+             min(q.seq)::text AS from_seq, max(q.seq)::text AS to_seq, max(q.id) AS last_id
+      FROM (SELECT id, stream_id, seq, reason FROM ingest_quarantine
+            WHERE id > ${after} ORDER BY id LIMIT ${EVENTS_PER_SWEEP}) q
+      JOIN ingest_streams s ON s.id = q.stream_id
+      GROUP BY s.edge_id, s.epoch, q.reason
+      ORDER BY s.edge_id, s.epoch, q.reason`.execute(db);
+    type Edge = {
+      epochs: string[];
+      readings: number;
+      fromSeq: number;
+      toSeq: number;
+      reasons: Record<string, number>;
+    };
+    const edges = new Map<string, Edge>();
+    let last = after;
+    for (const r of rows) {
+      last = Math.max(last, n(r.last_id));
+      const e = edges.get(r.edge_id) ?? {
+        epochs: [],
+        readings: 0,
+        fromSeq: Number.POSITIVE_INFINITY,
+        toSeq: 0,
+        reasons: {},
+      };
+      if (!e.epochs.includes(r.epoch)) e.epochs.push(r.epoch);
+      e.readings += n(r.n);
+      e.fromSeq = Math.min(e.fromSeq, n(r.from_seq));
+      e.toSeq = Math.max(e.toSeq, n(r.to_seq));
+      e.reasons[r.reason] = (e.reasons[r.reason] ?? 0) + n(r.n);
+      edges.set(r.edge_id, e);
+    }
+    return {
+      last,
+      conditions: [...edges].map(([edgeId, details]) => ({
+        source: `edge:${edgeId}`,
+        type: ALARM_TYPES.quarantined,
+        severity: 'MAJOR' as const,
+        customerId: null,
+        details,
       })),
     };
   },
