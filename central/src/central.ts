@@ -129,7 +129,10 @@ export async function startCentral(
       logger: logger.child({ component: 'ingest' }),
       metrics,
       maxPayloadBytes: config.ingest.maxPayloadBytes,
-      readingWindow: config.ingest.readingWindow,
+      readingWindow: {
+        notBeforeMs: Date.parse(config.ingest.readingWindow.notBefore),
+        maxFutureSkewMs: config.ingest.readingWindow.maxFutureSkewMs,
+      },
       faults: options.faults,
     });
     await ingest.start();

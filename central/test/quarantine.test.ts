@@ -1,9 +1,10 @@
 import { edgeTopic } from '@gridlink/shared';
 import { sql } from 'kysely';
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepAlarms } from '../src/alarms/index.js';
 import { mintToken } from '../src/auth/index.js';
+import { parseCentralConfig } from '../src/config/index.js';
 import { startTestCentral } from './helpers/central.js';
 import { describeEachStore, freshPostgres } from './helpers/stores.js';
 
@@ -241,5 +242,56 @@ describeEachStore('quarantine at the central over MQTT', (store) => {
     expect((await api('/api/v1/edges/nobody/quarantine')).body.error.code).toBe('GL_EDGE_UNKNOWN');
     for (const cursor of ['0', '-1', 'abc', '99999999999'])
       expect((await api(`/api/v1/edges/edge-q/quarantine?cursor=${cursor}`)).status).toBe(400);
+  });
+});
+
+describe("the central's reading window (config ingest.readingWindow)", () => {
+  it('is validated strictly, has the documented defaults, and parses its own output again', () => {
+    const config = parseCentralConfig({});
+    expect(config.ingest.readingWindow).toEqual({
+      notBefore: '2000-01-01T00:00:00.000Z',
+      maxFutureSkewMs: HOUR,
+    });
+    expect(parseCentralConfig(config).ingest.readingWindow).toEqual(config.ingest.readingWindow);
+    for (const [readingWindow, key] of [
+      [{ notBeforeMs: 0 }, 'ingest.readingWindow'],
+      [{ notBefore: 'yesterday' }, 'ingest.readingWindow.notBefore'],
+      [{ maxFutureSkewMs: -1 }, 'ingest.readingWindow.maxFutureSkewMs'],
+      [{ maxFutureSkewMs: 25 * HOUR }, 'ingest.readingWindow.maxFutureSkewMs'],
+    ] as const)
+      expect(() => parseCentralConfig({ ingest: { readingWindow } })).toThrow(key);
+  });
+
+  it('is the window the ingest checks against', async () => {
+    const t = await startTestCentral({
+      ingest: { readingWindow: { notBefore: '2020-01-01T00:00:00Z', maxFutureSkewMs: 60_000 } },
+    });
+    try {
+      const edge = await t.connectEdge('edge-w');
+      await edge.subscribeAsync(edgeTopic('edge-w', 'ack'), { qos: 1 });
+      const acks: number[] = [];
+      edge.on('message', (_t, p) => acks.push(JSON.parse(p.toString()).upTo));
+      const text = batchText(
+        1,
+        3,
+        {
+          1: [{ ...good(1), ts: Date.UTC(2019, 11, 31) }, 'time_before_window'],
+          2: [{ ...good(2), ts: Date.now() + 10 * 60_000 }, 'time_after_window'],
+        },
+        'edge-w',
+      );
+      await edge.publishAsync(edgeTopic('edge-w', 'telemetry'), text, { qos: 1 });
+      await expect.poll(() => acks.at(-1)).toBe(3);
+      const rows = await sql<{ seq: string; reason: string }>`
+        SELECT seq::text AS seq, reason FROM ingest_quarantine ORDER BY seq`.execute(
+        t.central.database.db,
+      );
+      expect(rows.rows).toEqual([
+        { seq: '1', reason: 'time_before_window' },
+        { seq: '2', reason: 'time_after_window' },
+      ]);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,9 +1,4 @@
-import {
-  DEFAULT_CENTRAL_WINDOW,
-  formatZodIssues,
-  GridlinkError,
-  type ReadingWindow,
-} from '@gridlink/shared';
+import { DEFAULT_CENTRAL_WINDOW, formatZodIssues, GridlinkError } from '@gridlink/shared';
 import { z } from 'zod';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 
@@ -167,14 +162,7 @@ export const centralConfigSchema = z
               .default(DEFAULT_CENTRAL_WINDOW.maxFutureSkewMs),
           })
           .strict()
-          .prefault({})
-          .transform(
-            (w): ReadingWindow =>
-              Object.freeze({
-                notBeforeMs: Date.parse(w.notBefore),
-                maxFutureSkewMs: w.maxFutureSkewMs,
-              }),
-          ),
+          .prefault({}),
       })
       .prefault({}),
     log: z
