@@ -291,6 +291,14 @@ describe('login throttling in the central', () => {
       maxDelayMs: 900_000,
       forgetAfterMs: 86_400_000,
     });
+    // The CLI validates, then the central parses the result again: it must read the same.
+    const set = parseCentralConfig({
+      http: {
+        trustedProxies: ['10.0.0.1', '::1'],
+        loginThrottle: { address: { freeFailures: 3 } },
+      },
+    });
+    expect(parseCentralConfig(set).http).toEqual(set.http);
     for (const [http, key] of [
       [{ trustedProxies: ['10.0.0.0/8'] }, 'http.trustedProxies.0'],
       [{ loginThrottle: { address: { maxDelayMs: 10, baseDelayMs: 100 } } }, 'maxDelayMs'],
