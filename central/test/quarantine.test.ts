@@ -201,6 +201,22 @@ describeEachStore('quarantine at the central over MQTT', (store) => {
     expect(metrics.text).toMatch(/^gl_ingest_quarantined_total\{reason="time_after_window"\} 1$/m);
     expect(metrics.text).toMatch(/^gl_ingest_quarantined_total\{reason="value_not_finite"\} 1$/m);
 
+    // One warning per batch with readings set aside, the counts and the first example.
+    expect(
+      t.lines.filter((l) => l.code === 'GL_READING_QUARANTINED' && l.edgeId === 'edge-q'),
+    ).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: 'readings set aside at ingest',
+        firstSeq: 3,
+        lastSeq: 14,
+        quarantined: 9,
+        reasons: { schema: 6, time_before_window: 1, time_after_window: 1, value_not_finite: 1 },
+        seq: 3,
+        example: expect.stringContaining('ts'),
+      }),
+    ]);
+
     await sweepAlarms(db(), { now: new Date() });
     const alarms = await api('/api/v1/alarms?type=edge.readings-quarantined');
     expect(alarms.body.items.map((a: { source: string }) => a.source).sort()).toEqual([

@@ -239,7 +239,7 @@ export class TelemetryIngest {
         quarantined: entries.length,
         reasons,
         seq: first.seq,
-        reason: first.message.slice(0, 200),
+        example: first.message.slice(0, 200),
       },
       'readings set aside at ingest',
     );
