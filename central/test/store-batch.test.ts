@@ -97,7 +97,7 @@ for (const [path, session] of [
           meters: [...meterIds],
         });
       }
-      const decoded = decodeTelemetry('edge-a', Buffer.from(JSON.stringify(raw)), 1 << 20, {
+      const decoded = decodeTelemetry('edge-a', Buffer.from(JSON.stringify(raw)), 4 << 20, {
         ids,
         check: { window: DEFAULT_CENTRAL_WINDOW, nowMs: NOW },
       });
@@ -297,6 +297,34 @@ for (const [path, session] of [
         [2, null, 'schema'],
         [3, 'm1', 'schema'],
       ]);
+    });
+
+    it('hostile text in a reading set aside reaches the database safely (NUL, lone surrogates, 1 MB)', async () => {
+      const out = await storeRaw(
+        poisoned(1, 4, {
+          1: { ...reading(1), values: { '\u0000\ud800': 1, 'bad\u001fname': 2 } },
+          2: { ...reading(2), deviceId: '\ud800\u0000meter' },
+          3: { ...reading(3), note: 'x'.repeat(1 << 20), ts: -1 },
+        }),
+      );
+      expect(out).toMatchObject({ kind: 'stored', upTo: 4, stored: 1 });
+      const rows = await database.db
+        .selectFrom('ingest_quarantine')
+        .select(['seq', 'device_id', 'message', 'raw', 'raw_bytes'])
+        .orderBy('seq')
+        .execute();
+      expect(rows.map((r) => [Number(r.seq), r.device_id])).toEqual([
+        [1, 'm1'],
+        [2, null],
+        [3, 'm1'],
+      ]);
+      for (const r of rows) {
+        expect(r.message).not.toContain('\u0000');
+        expect(Buffer.byteLength(r.raw)).toBeLessThanOrEqual(4096);
+      }
+      expect(rows[0]?.message).toContain('values.?');
+      expect(rows[2]?.raw_bytes).toBeGreaterThan(1 << 20);
+      expect(rows[1]?.raw).toContain('"deviceId":"\\ud800\\u0000meter"');
     });
 
     it('concurrent deliveries of a batch with invalid readings set each aside once', async () => {

@@ -4,6 +4,7 @@ import { coalesceBatches } from './coalesce.js';
 import { KnownIds } from './copy-rows.js';
 import { type DecodedBatch, toDecodedBatch } from './decoded-batch.js';
 import { jsonbText } from './jsonb-document.js';
+import { quarantinedReading } from './quarantined-reading.js';
 
 const telemetry = (
   firstSeq: number,
@@ -88,6 +89,17 @@ describe('coalesceBatches', () => {
       ['epoch-0001', 1, 6, 2],
       ['epoch-0001', 7, 9, 1],
     ]);
+  });
+
+  it('keeps the readings set aside of every merged batch, in seq order, beside the rows', () => {
+    const aside = (seq: number) =>
+      quarantinedReading(seq, null, { reason: 'schema', message: 'expected object' }, 0);
+    // 1..3 with 2 set aside; 4..5 with nothing; 6..8 with 6 and 8 set aside.
+    const first = { ...b(1, 3), quarantine: [aside(2)] };
+    const third = { ...b(6, 3), quarantine: [aside(6), aside(8)] };
+    const [g] = coalesceBatches([first, b(4, 2), third]);
+    expect(g?.batch.quarantine.map((q) => q.seq)).toEqual([2, 6, 8]);
+    expect(g?.count).toBe(3);
   });
 
   it('merges COPY rows by joining their lines, and never merges rows of two kinds', () => {
