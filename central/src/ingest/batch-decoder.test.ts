@@ -70,6 +70,21 @@ describe('BatchDecoder (the ingest decode thread)', () => {
     ]);
   });
 
+  it("checks each payload's reading times against the clock it was handed with", async () => {
+    decoder = start();
+    const ahead = payload(1, {
+      readings: [{ seq: 1, deviceId: 'm1', ts: NOW + 2 * 3_600_000, quality: 'good', values: {} }],
+    });
+    const early = await decoder.decode('e1', ahead, NOW);
+    expect(early.quarantine.map((q) => [q.seq, q.reason, q.checkedAt])).toEqual([
+      [1, 'time_after_window', NOW],
+    ]);
+    expect(early.deviceIds).toEqual([]);
+    const later = await decoder.decode('e1', ahead, NOW + 3_600_000);
+    expect(later.quarantine).toEqual([]);
+    expect(later.deviceIds).toEqual(['m1']);
+  });
+
   it('fails what a stopped worker held, and a new payload starts a new worker', async () => {
     decoder = start();
     const held = outcome(decoder.decode('e1', payload(1), NOW));
