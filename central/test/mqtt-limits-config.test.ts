@@ -25,6 +25,13 @@ describe('mqtt.limits config', () => {
     });
   });
 
+  it('a parsed config parses again to the same (the CLI validates, then startCentral does)', () => {
+    const once = parseCentralConfig({
+      mqtt: { mode: 'embedded', port: 0, limits: { sessionsPerEdge: 2 } },
+    });
+    expect(parseCentralConfig(JSON.parse(JSON.stringify(once))).mqtt).toEqual(once.mqtt);
+  });
+
   it.each([
     [{ mode: 'embedded', limits: { sesionsPerEdge: 3 } }, /mqtt\.limits.*sesionsPerEdge/],
     [{ mode: 'embedded', limits: { preAuthBytes: 100 } }, /mqtt\.limits\.preAuthBytes/],
