@@ -38,7 +38,7 @@ export interface CentralProcess {
 
 export interface LogSummary {
   codes: Record<string, number>;
-  /** Lines at level error (50) or fatal (60): message and code, at most 20 of them. */
+  /** Lines at level error (50) or fatal (60): code, message and error, the first 1,000. */
   errors: string[];
   errorCount: number;
 }
@@ -125,7 +125,7 @@ export async function summarizeLog(file: string): Promise<LogSummary> {
     if (typeof entry.code === 'string') out.codes[entry.code] = (out.codes[entry.code] ?? 0) + 1;
     if (typeof entry.level === 'number' && entry.level >= 50) {
       out.errorCount++;
-      if (out.errors.length < 20)
+      if (out.errors.length < 1000)
         out.errors.push(
           `${String(entry.code)}: ${String(entry.msg)} ${String(entry.err?.message ?? '')}`.trim(),
         );

@@ -35,6 +35,13 @@ export interface TelemetryCaseContext {
 
 const DEVICES = ['m-1', 'm-2', 'meter.3_x'];
 
+let bomb: Buffer | undefined;
+/** 16 MiB of spaces, gzipped (~16 KiB): inflates far past the central's 4 MiB limit. Made once. */
+function gzipBomb(): Buffer {
+  bomb ??= gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x20));
+  return bomb;
+}
+
 /**
  * A valid batch for this case: up to 20 readings of plausible values and times. Each case's
  * batch starts 20 seqs after the previous case's, with the gap declared dropped
@@ -135,8 +142,7 @@ export function telemetryCase(rng: Rng, c: TelemetryCaseContext): TelemetryCase 
       return { payload: broken, kind, mutations: [] };
     }
     case 'gzipBomb':
-      // 16 MiB of spaces inflate past the central's 4 MiB limit; gzip shrinks them ~1000×.
-      return { payload: gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x20)), kind, mutations: [] };
+      return { payload: gzipBomb(), kind, mutations: [] };
     case 'rawBytes':
       return { payload: rng.bytes(rng.size(4096)), kind, mutations: [] };
   }

@@ -27,6 +27,8 @@ export interface TelemetryFuzzOptions {
   /** Replay this one case. */
   only?: number;
   store: 'pglite' | 'postgres';
+  /** Fuzzing edges publishing at once (default 4). */
+  concurrency?: number;
   progress?: (line: string) => void;
 }
 
@@ -46,6 +48,7 @@ export interface TelemetryFuzzReport {
   failures: Failures;
 }
 
+/** The fuzzing edges are `fz-t0`, `fz-t1`, … */
 const FUZZ_EDGE = 'fz-t';
 const GOOD_EDGE = 'good-t';
 const EPOCH = 'fuzz-epoch-0001';
@@ -55,12 +58,12 @@ const ACKED_CODES = new Set(['GL_BATCH_GAP', 'GL_BATCH_DUPLICATE', 'GL_READING_Q
 const ACK_DEADLINE_MS = 30_000;
 
 /**
- * Target 2: an authenticated edge publishes mutated versions of valid telemetry batches on its
- * own topic, one at a time, to a central in this process (its log captured line by line). Each
- * batch must get an ack or a logged refusal with a catalog code (never GL_INTERNAL); every
- * reading stored for the fuzzing edge must pass the schema and the central's window and be
- * exactly what JSON.parse reads from the payload that carried it; a second, well-behaved edge
- * keeps delivering throughout, and all its readings arrive.
+ * Target 2: authenticated edges publish mutated versions of valid telemetry batches on their
+ * own topics, each one batch at a time, to a central in this process (its log captured line by
+ * line). Each batch must get an ack or a logged refusal with a catalog code (never GL_INTERNAL);
+ * every reading stored for a fuzzing edge must pass the schema and the central's window and be
+ * exactly what JSON.parse reads from the payload that carried it, and nothing may be stored for
+ * any other edge; a well-behaved edge keeps delivering throughout, and all its readings arrive.
  */
 export async function fuzzTelemetry(o: TelemetryFuzzOptions): Promise<TelemetryFuzzReport> {
   const progress = o.progress ?? (() => undefined);
@@ -82,7 +85,7 @@ export async function fuzzTelemetry(o: TelemetryFuzzOptions): Promise<TelemetryF
   const capture = new LogCapture();
   let central: Central | undefined;
   let good: Awaited<ReturnType<typeof startWellBehavedEdge>> | undefined;
-  let client: mqtt.MqttClient | undefined;
+  const clients: mqtt.MqttClient[] = [];
   try {
     central = await startCentral(
       {
@@ -100,73 +103,88 @@ export async function fuzzTelemetry(o: TelemetryFuzzOptions): Promise<TelemetryF
       secret: await upsertEdgeCredential(db, GOOD_EDGE),
       seed: o.seed,
     });
-    client = await mqtt.connectAsync(central.mqttUrl, {
-      username: FUZZ_EDGE,
-      password: await upsertEdgeCredential(db, FUZZ_EDGE),
-      clientId: `edge-${FUZZ_EDGE}`,
-      reconnectPeriod: 0,
-    });
-    await client.subscribeAsync(edgeTopic(FUZZ_EDGE, 'ack'), { qos: 1 });
+    // Several fuzzing edges, each publishing its cases one at a time: a batch's verdict is its
+    // edge's next ack or next logged refusal. (Round trips, not CPU, bound one edge's pace.)
+    const workers = o.only === undefined ? (o.concurrency ?? 4) : 1;
+    const edgeIds = Array.from({ length: workers }, (_, w) => `${FUZZ_EDGE}${w}`);
+    for (const edgeId of edgeIds) {
+      const c = await mqtt.connectAsync(central.mqttUrl, {
+        username: edgeId,
+        password: await upsertEdgeCredential(db, edgeId),
+        clientId: `edge-${edgeId}`,
+        reconnectPeriod: 0,
+      });
+      clients.push(c);
+      await c.subscribeAsync(edgeTopic(edgeId, 'ack'), { qos: 1 });
+    }
     /** Readings as JSON.parse reads them from every payload the central acknowledged. */
     const sent = new Map<string, string[]>();
     const indices = o.only === undefined ? Array.from({ length: o.cases }, (_, i) => i) : [o.only];
-    for (const index of indices) {
-      const c = telemetryCase(caseRng(o.seed, index), {
-        edgeId: FUZZ_EDGE,
-        epoch: EPOCH,
-        index,
-        nowMs: Date.now(),
-      });
-      report.cases++;
-      bump(report.classes, c.kind);
-      for (const m of c.mutations) bump(report.mutations, m);
-      // Sequential: the first refusal logged for the fuzzing edge, or the first ack, is this
-      // batch's outcome.
-      const outcome = new Promise<LogLine | 'acked'>((resolve) => {
-        const stop = capture.onLine((line) => {
-          if (line.edgeId === FUZZ_EDGE && line.code && !ACKED_CODES.has(line.code)) {
-            stop();
-            client?.off('message', acked);
-            resolve(line);
-          }
+    const worker = async (w: number) => {
+      const edgeId = edgeIds[w] as string;
+      const client = clients[w] as mqtt.MqttClient;
+      for (let k = w; k < indices.length; k += workers) {
+        const index = indices[k] as number;
+        const c = telemetryCase(caseRng(o.seed, index), {
+          edgeId,
+          epoch: EPOCH,
+          index,
+          nowMs: Date.now(),
         });
-        const acked = () => {
-          stop();
-          resolve('acked');
-        };
-        client?.once('message', acked);
-      });
-      await client.publishAsync(edgeTopic(FUZZ_EDGE, 'telemetry'), c.payload, { qos: 1 });
-      const verdict = await deadline(
-        outcome,
-        ACK_DEADLINE_MS,
-        `a ${c.kind} batch got neither an ack nor a logged refusal`,
-      ).then(
-        (o) => {
-          if (o === 'acked') {
-            remember(sent, c.payload);
-            return 'acked';
-          }
-          const code = o.code as string;
-          if (code === 'GL_INTERNAL' || !errorCodes.includes(code as never))
-            failures.add(`a ${c.kind} batch was refused with ${code}: ${o.reason ?? o.msg}`, index);
-          return code;
-        },
-        (err: Error) => {
-          failures.add(err.message, index);
-          return 'unanswered';
-        },
-      );
-      bump(report.verdicts, `${c.kind}:${verdict}`);
-      if (report.cases % 500 === 0) progress(`telemetry (${o.store}): ${report.cases} batches`);
-      if (!client.connected) {
-        failures.add('the central closed the fuzzing edge’s connection', index);
-        break;
+        report.cases++;
+        bump(report.classes, c.kind);
+        for (const m of c.mutations) bump(report.mutations, m);
+        const outcome = new Promise<LogLine | 'acked'>((resolve) => {
+          const stop = capture.onLine((line) => {
+            if (line.edgeId === edgeId && line.code && !ACKED_CODES.has(line.code)) {
+              stop();
+              client.off('message', acked);
+              resolve(line);
+            }
+          });
+          const acked = () => {
+            stop();
+            resolve('acked');
+          };
+          client.once('message', acked);
+        });
+        await client.publishAsync(edgeTopic(edgeId, 'telemetry'), c.payload, { qos: 1 });
+        const verdict = await deadline(
+          outcome,
+          ACK_DEADLINE_MS,
+          `a ${c.kind} batch got neither an ack nor a logged refusal`,
+        ).then(
+          (line) => {
+            if (line === 'acked') {
+              remember(sent, edgeId, c.payload);
+              return 'acked';
+            }
+            const code = line.code as string;
+            if (code === 'GL_INTERNAL' || !errorCodes.includes(code as never))
+              failures.add(
+                `a ${c.kind} batch was refused with ${code}: ${line.reason ?? line.msg}`,
+                index,
+              );
+            return code;
+          },
+          (err: Error) => {
+            failures.add(err.message, index);
+            return 'unanswered';
+          },
+        );
+        bump(report.verdicts, `${c.kind}:${verdict}`);
+        if (report.cases % 500 === 0) progress(`telemetry (${o.store}): ${report.cases} batches`);
+        if (!client.connected) {
+          failures.add(`the central closed ${edgeId}'s connection`, index);
+          return;
+        }
       }
-    }
+    };
+    await Promise.all(edgeIds.map((_, w) => worker(w)));
 
     // Nothing stored that fails the schema or the window, nor anything the payloads did not say.
     const stored = await sql<{
+      edge_id: string;
       epoch: string;
       seq: string;
       device_id: string;
@@ -174,16 +192,18 @@ export async function fuzzTelemetry(o: TelemetryFuzzOptions): Promise<TelemetryF
       quality: string;
       values: Record<string, number> | string;
     }>`
-      SELECT s.epoch, r.seq::text AS seq, m.device_id, r.quality, r.values,
+      SELECT s.edge_id, s.epoch, r.seq::text AS seq, m.device_id, r.quality, r.values,
              round(extract(epoch FROM r.ts) * 1000)::float8 AS ts_ms
       FROM readings r
       JOIN ingest_streams s ON s.id = r.stream_id
       JOIN meters m ON m.id = r.meter_id
-      WHERE s.edge_id = ${FUZZ_EDGE}`.execute(db);
+      WHERE s.edge_id <> ${GOOD_EDGE}`.execute(db);
     report.storedFuzz = stored.rows.length;
     const now = Date.now();
     for (const row of stored.rows) {
-      const r = { epoch: row.epoch, seq: Number(row.seq) };
+      const r = { epoch: `${row.edge_id}/${row.epoch}`, seq: Number(row.seq) };
+      if (!edgeIds.includes(row.edge_id))
+        failures.add(`a reading was stored for ${row.edge_id}, which never published`);
       const body = {
         deviceId: row.device_id,
         ts: Number(row.ts_ms),
@@ -219,7 +239,7 @@ export async function fuzzTelemetry(o: TelemetryFuzzOptions): Promise<TelemetryF
       failures.add(`central logged an error: ${line.code}: ${line.msg} ${line.err?.message ?? ''}`);
     return report;
   } finally {
-    await client?.endAsync(true).catch(() => undefined);
+    for (const c of clients) await c.endAsync(true).catch(() => undefined);
     await good?.cleanup();
     await central?.close();
     await pgdb?.drop();
@@ -251,8 +271,8 @@ function readingKey(r: SentReading): string {
   }
 }
 
-/** Records the readings of an acknowledged payload as JSON.parse reads them, by epoch/seq. */
-function remember(sent: Map<string, string[]>, payload: Buffer): void {
+/** Records the readings of an acknowledged payload as JSON.parse reads them, by edge/epoch/seq. */
+function remember(sent: Map<string, string[]>, edgeId: string, payload: Buffer): void {
   let batch: { epoch?: unknown; readings?: unknown };
   try {
     const json = isGzipPayload(payload) ? gunzipSync(payload) : payload;
@@ -265,7 +285,7 @@ function remember(sent: Map<string, string[]>, payload: Buffer): void {
   for (const r of batch.readings as SentReading[]) {
     // Only a reading with a numeric seq can have been stored under it.
     if (!r || typeof r !== 'object' || typeof r.seq !== 'number') continue;
-    const key = `${batch.epoch}/${r.seq}`;
+    const key = `${edgeId}/${batch.epoch}/${r.seq}`;
     const list = sent.get(key) ?? [];
     list.push(readingKey(r));
     sent.set(key, list);

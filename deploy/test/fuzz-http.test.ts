@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { formatTally, fuzzHttpApi, HTTP_CLASSES } from '../fuzz/index.js';
+
+const SEED = Number(process.env.GRIDLINK_FUZZ_SEED ?? 1);
+
+/**
+ * Issue 14, fuzz target 4: every operation of the central's /openapi.json, with inputs made
+ * from its schemas and damaged, as admin against the real HTTP server: never a 5xx, every error
+ * a documented status with a catalog code, a second client served throughout.
+ */
+describe('fuzz: HTTP API from its OpenAPI document', () => {
+  it('1,500 requests: no 5xx, every error documented with a catalog code, the other client served', async () => {
+    // Known gap, reported with issue 14's fuzz findings: a body over http.maxBodyBytes (413) and
+    // a non-JSON content type (415) are answered with catalog codes, but no operation in
+    // /openapi.json documents those statuses. Counted here; `npm run fuzz` reports them.
+    const r = await fuzzHttpApi({ seed: SEED, cases: 1500, tolerateUndocumented: ['413', '415'] });
+    console.info(
+      `fuzz http seed ${SEED}: ${r.operations} operations; statuses ${formatTally(r.statuses)}; codes ${formatTally(r.codes)}`,
+    );
+    expect(r.failures.count, r.failures.format()).toBe(0);
+    // The tolerance is still needed: once the document lists them, drop it (and this line).
+    expect(Object.keys(r.tolerated).sort()).toEqual(['413', '415']);
+    for (const k of HTTP_CLASSES) expect([k, r.classes[k] ?? 0]).not.toEqual([k, 0]);
+    expect(r.operations).toBeGreaterThan(20);
+    // Valid requests reach most operations; damaged ones are refused.
+    expect(r.reached2xx).toBeGreaterThan(r.operations / 2);
+    expect(r.statuses['400']).toBeGreaterThan(0);
+    expect(r.statuses['404']).toBeGreaterThan(0);
+    expect(r.wellBehavedRequests).toBeGreaterThan(100);
+  }, 180_000);
+});
