@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { edgeQuarantine } from '../../ingest/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
+import { idCursor } from '../cursors.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
 import { errorResponses, json, PageQuery, security } from '../schemas.js';
@@ -43,13 +44,7 @@ const listRoute = createRoute({
     params: z.object({ edgeId: idSchema }),
     query: z.object({
       limit: PageQuery.shape.limit,
-      cursor: z
-        .string()
-        .regex(/^[1-9][0-9]{0,9}$/, 'not a cursor from this API')
-        .transform(Number)
-        .pipe(z.number().max(2_147_483_647, 'not a cursor from this API'))
-        .optional()
-        .openapi({ description: 'The `next` value of the previous page' }),
+      cursor: idCursor(),
     }),
   },
   responses: {
