@@ -4,9 +4,9 @@ import * as m0002 from './0002-customers.js';
 import * as m0003 from './0003-consumption.js';
 import * as m0004 from './0004-invoices.js';
 import * as m0005 from './0005-alarms.js';
-import * as m0006runs from './0006-consumption-runs.js';
-import * as m0006quarantine from './0006-quarantine.js';
-import * as m0007 from './0007-login-throttle.js';
+import * as m0006 from './0006-consumption-runs.js';
+import * as m0007 from './0007-quarantine.js';
+import * as m0008 from './0008-login-throttle.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -15,9 +15,9 @@ const migrations: Record<string, Migration> = {
   '0003-consumption': m0003,
   '0004-invoices': m0004,
   '0005-alarms': m0005,
-  '0006-consumption-runs': m0006runs,
-  '0006-quarantine': m0006quarantine,
-  '0007-login-throttle': m0007,
+  '0006-consumption-runs': m0006,
+  '0007-quarantine': m0007,
+  '0008-login-throttle': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {
