@@ -40,11 +40,15 @@ export async function tcpMeter(port: number): Promise<TcpMeter> {
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const queue: string[] = [];
   const waiting: ((l: string) => void)[] = [];
-  createInterface({ input: socket }).on('line', (l) => {
-    const w = waiting.shift();
-    if (w) w(l);
-    else queue.push(l);
-  });
+  // readline re-emits its input's errors (a reset when the listener closes on us) on the
+  // interface: without a listener there they would be uncaught.
+  createInterface({ input: socket })
+    .on('error', () => undefined)
+    .on('line', (l) => {
+      const w = waiting.shift();
+      if (w) w(l);
+      else queue.push(l);
+    });
   return {
     socket,
     send: (line) => socket.write(`${line}\n`),
