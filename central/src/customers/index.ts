@@ -1,18 +1,3 @@
-export {
-  type Cnpj,
-  type Cpf,
-  cnpjCheckDigits,
-  cpfCheckDigits,
-  formatCnpj,
-  formatCpf,
-  isValidCnpj,
-  isValidCpf,
-  normalizeCnpj,
-  normalizeCpf,
-  normalizeTaxDocument,
-  type TaxDocument,
-} from './documents.js';
-export { DOCUMENT_INVALID } from './errors.js';
 export { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 export { type SignInAttempt, type SignInResult, signIn } from './sign-in.js';
 export {

@@ -1,7 +1,7 @@
+import { normalizeTaxDocument } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import { accountKey, addressKey, type LoginThrottle, type ThrottleScope } from '../auth/index.js';
 import type { Schema } from '../storage/index.js';
-import { normalizeTaxDocument } from './documents.js';
 import { authenticateCustomer } from './store.js';
 
 export interface SignInAttempt {

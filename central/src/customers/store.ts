@@ -1,11 +1,9 @@
-import { GridlinkError } from '@gridlink/shared';
+import { GridlinkError, normalizeTaxDocument } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import { type Principal, revokeTokensOf } from '../auth/index.js';
-// Sub-faces, not billing/index.js: billing's Pix module imports this folder's face.
-import { formatKwh, kwhToWh, wattHours } from '../billing/money.js';
-import { DEFAULT_TIME_ZONE, type TariffInput, tariffSchema } from '../billing/tariffs/index.js';
+import { DEFAULT_TIME_ZONE, type TariffInput, tariffSchema } from '../billing/index.js';
+import { formatKwh, kwhToWh, wattHours } from '../money/index.js';
 import type { Schema } from '../storage/index.js';
-import { normalizeTaxDocument } from './documents.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 
 export type Connection = 'single-phase' | 'two-phase' | 'three-phase';

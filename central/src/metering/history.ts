@@ -1,6 +1,6 @@
 import { GridlinkError } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
-import { formatKwh, wattHours } from '../billing/money.js';
+import { formatKwh, wattHours } from '../money/index.js';
 import type { Schema } from '../storage/index.js';
 import { meterHours, runsOverlapping, runWhBetween } from './consumption-sql.js';
 import { addRunsToBuckets } from './runs-in-buckets.js';

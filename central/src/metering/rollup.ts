@@ -1,6 +1,6 @@
 import { CENTRAL_FUTURE_SKEW_MS, MAX_READING_TS } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
-import { kwhToWh } from '../billing/money.js';
+import { kwhToWh } from '../money/index.js';
 import type { Schema } from '../storage/index.js';
 import { type RegisterSample, registerToHourly } from './intervals.js';
 import { HOUR_MS, type HourBlock } from './spread-interval.js';

@@ -1,6 +1,6 @@
 import { seededRandom } from '@gridlink/shared';
 import { describe, expect, it } from 'vitest';
-import { allocateLargestRemainder } from '../billing/decimal.js';
+import { allocateLargestRemainder } from '../money/index.js';
 import { HOUR_MS, hourStartsIn, spreadOverHours } from './spread-interval.js';
 
 const H = (iso: string) => Date.parse(iso);

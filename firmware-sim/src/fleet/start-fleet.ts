@@ -1,4 +1,4 @@
-import { GridlinkError, getProfile } from '@gridlink/shared';
+import { cpfCheckDigits, GridlinkError, getProfile } from '@gridlink/shared';
 import { type Logger, pino } from 'pino';
 import { CarDevice, getCarModel, mercosulPlate } from '../cars/index.js';
 import {
@@ -85,13 +85,7 @@ function badKey(key: string, reason: string): never {
 /** A valid CPF (11 digits, check digits per Receita Federal) drawn from a seed. */
 export function seededCpf(seed: number, n: number): string {
   const d = Array.from({ length: 9 }, (_, i) => Math.floor(uniform(seed, 0xc0f, n, i) * 10));
-  for (const len of [9, 10]) {
-    let sum = 0;
-    for (let i = 0; i < len; i++) sum += (d[i] as number) * (len + 1 - i);
-    const r = (sum * 10) % 11;
-    d.push(r === 10 ? 0 : r);
-  }
-  return d.join('');
+  return [...d, ...cpfCheckDigits(d)].join('');
 }
 
 /** Starts every device of a validated scenario. On failure, whatever started is stopped. */

@@ -1,4 +1,4 @@
-import { type Centavos, formatBrl, formatKwh, type WattHours } from '../money.js';
+import { type Centavos, formatBrl, formatKwh, type WattHours } from '../../money/index.js';
 import type { InvoiceLine } from '../tariffs/index.js';
 import type { InvoiceView } from './store.js';
 

@@ -2,8 +2,8 @@ import { GridlinkError, isGridlinkError } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import type { Principal } from '../../auth/index.js';
 import { consumptionBetween, hourlyConsumption, rollupMeter } from '../../metering/index.js';
+import { formatKwh, wattHours } from '../../money/index.js';
 import type { Schema } from '../../storage/index.js';
-import { formatKwh, wattHours } from '../money.js';
 import { encodePix } from '../pix/index.js';
 import { addDays, type BillingInput, computeInvoice, type TariffInput } from '../tariffs/index.js';
 

@@ -1,6 +1,6 @@
 import { isGridlinkError } from '@gridlink/shared';
 import { describe, expect, it } from 'vitest';
-import type { Centavos } from '../money.js';
+import type { Centavos } from '../../money/index.js';
 import {
   crc16CcittFalse,
   crc16Hex,

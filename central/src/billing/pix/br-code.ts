@@ -1,7 +1,6 @@
-import { GridlinkError } from '@gridlink/shared';
-import { isValidCnpj, isValidCpf } from '../../customers/index.js';
+import { GridlinkError, isValidCnpj, isValidCpf } from '@gridlink/shared';
+import { type Centavos, centavos, formatReaisPlain } from '../../money/index.js';
 import { PIX_CRC_MISMATCH, PIX_INVALID } from '../errors.js';
-import { type Centavos, centavos, formatReaisPlain } from '../money.js';
 import { crc16Hex } from './crc16.js';
 import { encodeTlv, parseTlv, type TlvField } from './tlv.js';
 

@@ -1,13 +1,16 @@
 import { GridlinkError } from '@gridlink/shared';
 import {
   allocateLargestRemainder,
+  energyCost,
   formatDecimal,
+  formatKwh,
   mulRatio,
   parseDecimal,
   ratio,
-} from '../decimal.js';
+  roundCentavos,
+  wattHours,
+} from '../../money/index.js';
 import { BILLING_INPUT_INVALID } from '../errors.js';
-import { energyCost, formatKwh, roundCentavos, wattHours } from '../money.js';
 import { dayNumber } from './calendar.js';
 import type { InvoiceLine } from './lines.js';
 import type { BandeiraFlag, Bandeiras } from './schema.js';

@@ -2,20 +2,18 @@ import { GridlinkError } from '@gridlink/shared';
 import {
   addRatio,
   type Decimal,
+  energyCost,
   formatDecimal,
+  formatKwh,
+  kwhToWh,
   parseDecimal,
   type Ratio,
   ratio,
-} from '../decimal.js';
-import { BILLING_INPUT_INVALID } from '../errors.js';
-import {
-  energyCost,
-  formatKwh,
-  kwhToWh,
   roundCentavos,
   type WattHours,
   wattHours,
-} from '../money.js';
+} from '../../money/index.js';
+import { BILLING_INPUT_INVALID } from '../errors.js';
 import { localTime, minutesOf } from './calendar.js';
 import { brazilianNationalHolidays } from './holidays.js';
 import type { InvoiceLine } from './lines.js';

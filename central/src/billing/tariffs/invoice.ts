@@ -1,15 +1,17 @@
 import { formatZodIssues, GridlinkError } from '@gridlink/shared';
-import { type Decimal, parseDecimal, type Ratio } from '../decimal.js';
-import { BILLING_INPUT_INVALID } from '../errors.js';
 import {
   type Centavos,
+  type Decimal,
   energyCost,
   kwhToWh,
+  parseDecimal,
+  type Ratio,
   reaisToCentavos,
   sumCentavos,
   type WattHours,
   wattHours,
-} from '../money.js';
+} from '../../money/index.js';
+import { BILLING_INPUT_INVALID } from '../errors.js';
 import { bandeiraLines, prorateBandeiras } from './bandeiras.js';
 import { addDays, assertTimeZone, daysBetween, localTime } from './calendar.js';
 import {

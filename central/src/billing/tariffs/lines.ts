@@ -1,4 +1,4 @@
-import type { Centavos, WattHours } from '../money.js';
+import type { Centavos, WattHours } from '../../money/index.js';
 
 export type InvoiceLineKind = 'energy' | 'availability' | 'bandeira' | 'tax' | 'public-lighting';
 

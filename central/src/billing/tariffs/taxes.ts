@@ -1,19 +1,22 @@
 import { GridlinkError } from '@gridlink/shared';
-import type { Decimal } from '../decimal.js';
+import type { Decimal } from '../../money/index.js';
 import {
   addRatio,
   allocateLargestRemainder,
+  type Centavos,
+  centavos,
   compareRatio,
   decimalToRatio,
   divRatio,
+  formatBrl,
   formatDecimal,
   parseDecimal,
   type Ratio,
   ratio,
+  roundCentavos,
   subRatio,
-} from '../decimal.js';
+} from '../../money/index.js';
 import { BILLING_INPUT_INVALID } from '../errors.js';
-import { type Centavos, centavos, formatBrl, roundCentavos } from '../money.js';
 import { dayNumber } from './calendar.js';
 import type { InvoiceLine } from './lines.js';
 import type { TaxPeriod } from './schema.js';

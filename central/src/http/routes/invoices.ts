@@ -1,3 +1,4 @@
+import { type Cnpj, type Cpf, formatCnpj, formatCpf } from '@gridlink/shared';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import {
@@ -8,7 +9,6 @@ import {
   pixQrSvg,
   renderInvoiceHtml,
 } from '../../billing/index.js';
-import { type Cnpj, type Cpf, formatCnpj, formatCpf } from '../../customers/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
 import { idCursor } from '../cursors.js';

@@ -1,5 +1,4 @@
-import { GridlinkError } from '@gridlink/shared';
-import { DOCUMENT_INVALID } from './errors.js';
+import { GridlinkError } from '../errors/index.js';
 
 declare const cpfBrand: unique symbol;
 declare const cnpjBrand: unique symbol;
@@ -31,7 +30,7 @@ const CNPJ_W1 = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2];
 const CNPJ_W2 = [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2];
 
 function reject(kind: 'cpf' | 'cnpj' | 'document', input: string, why: string): never {
-  throw new GridlinkError(DOCUMENT_INVALID, `invalid ${kind.toUpperCase()}: ${why}`, {
+  throw new GridlinkError('GL_DOCUMENT_INVALID', `invalid ${kind.toUpperCase()}: ${why}`, {
     reason: `${kind}.${why.replace(/\s+/g, '-')}`,
     // Only the length goes into details: a document number is personal data.
     length: input.length,

@@ -1,5 +1,4 @@
 import { GridlinkError } from '@gridlink/shared';
-import { BILLING_INPUT_INVALID } from './errors.js';
 
 /**
  * Exact decimal numbers for prices and rates (`'0.65432100'` R$/kWh, `'0.18'` ICMS), kept as
@@ -90,7 +89,7 @@ export function formatDecimal(d: Decimal): string {
 }
 
 function invalid(message: string, details: Record<string, unknown>): GridlinkError {
-  return new GridlinkError(BILLING_INPUT_INVALID, message, { reason: 'decimal', ...details });
+  return new GridlinkError('GL_BILLING_INPUT_INVALID', message, { reason: 'decimal', ...details });
 }
 
 /**

@@ -8,7 +8,6 @@ import {
   ratio,
   roundHalfEven,
 } from './decimal.js';
-import { BILLING_INPUT_INVALID } from './errors.js';
 
 declare const centavosBrand: unique symbol;
 declare const wattHoursBrand: unique symbol;
@@ -22,10 +21,14 @@ export type WattHours = number & { readonly [wattHoursBrand]: true };
 export function centavos(value: number | bigint): Centavos {
   const n = typeof value === 'bigint' ? Number(value) : value;
   if (!Number.isSafeInteger(n) || (typeof value === 'bigint' && BigInt(n) !== value)) {
-    throw new GridlinkError(BILLING_INPUT_INVALID, `not an integer amount of centavos: ${value}`, {
-      reason: 'money.not-integer',
-      value: String(value),
-    });
+    throw new GridlinkError(
+      'GL_BILLING_INPUT_INVALID',
+      `not an integer amount of centavos: ${value}`,
+      {
+        reason: 'money.not-integer',
+        value: String(value),
+      },
+    );
   }
   return n as Centavos;
 }
@@ -42,7 +45,7 @@ export function reaisToCentavos(value: string | number): Centavos {
   if (d.scale > 2) {
     const trimmed = d.units % 10n ** BigInt(d.scale - 2) === 0n;
     if (!trimmed) {
-      throw new GridlinkError(BILLING_INPUT_INVALID, `more than 2 decimals in R$ ${value}`, {
+      throw new GridlinkError('GL_BILLING_INPUT_INVALID', `more than 2 decimals in R$ ${value}`, {
         reason: 'money.too-precise',
         value,
       });
@@ -79,10 +82,14 @@ export function formatReaisPlain(value: Centavos): string {
 export function wattHours(value: number | bigint): WattHours {
   const n = typeof value === 'bigint' ? Number(value) : value;
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw new GridlinkError(BILLING_INPUT_INVALID, `not a whole non-negative Wh count: ${value}`, {
-      reason: 'energy.not-integer',
-      value: String(value),
-    });
+    throw new GridlinkError(
+      'GL_BILLING_INPUT_INVALID',
+      `not a whole non-negative Wh count: ${value}`,
+      {
+        reason: 'energy.not-integer',
+        value: String(value),
+      },
+    );
   }
   return n as WattHours;
 }

@@ -1,5 +1,5 @@
-import { isGridlinkError } from '@gridlink/shared';
 import { describe, expect, it } from 'vitest';
+import { isGridlinkError } from '../errors/index.js';
 import {
   cnpjCheckDigits,
   cpfCheckDigits,
