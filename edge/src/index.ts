@@ -26,7 +26,12 @@ export {
   type Driver,
   type DriverContext,
 } from './drivers/index.js';
-export { EdgeMetrics, serveMetrics } from './health/index.js';
+export {
+  buildEdgeStatus,
+  deviceIdentities,
+  type EdgeMetrics,
+  loadMetrics,
+} from './health/index.js';
 export {
   type Clock,
   createMemoryReadingLog,

@@ -1,11 +1,17 @@
 import { join } from 'node:path';
-import { type EdgeStatus, edgeTopic, GridlinkError } from '@gridlink/shared';
+import { type ChannelHealth, type EdgeStatus, edgeTopic, GridlinkError } from '@gridlink/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
 import { CommandHandler } from '../commands/index.js';
 import { type EdgeConfig, type EdgeConfigInput, parseEdgeConfig } from '../config/index.js';
 import { type ChannelView, createDrivers, type DeviceView, type Driver } from '../drivers/index.js';
-import type { EdgeMetrics, MetricsServer } from '../health/index.js';
+import {
+  buildEdgeStatus,
+  deviceIdentities,
+  type EdgeMetrics,
+  loadMetrics,
+  type MetricsServer,
+} from '../health/index.js';
 import { type Clock, openReadingLog, type ReadingLog } from '../log/index.js';
 import type { TransactionEvent } from '../modbus/index.js';
 import { Uplink } from '../uplink/index.js';
@@ -30,7 +36,8 @@ export interface EdgeAgent {
   readonly metricsPort: number | undefined;
   /** Stops every driver's polling and listening (links stay until close). */
   readonly pollers: readonly { stop(): void }[];
-  status(): EdgeStatus & { channels: ChannelView[] };
+  /** The status payload it publishes (docs/WIRE.md "Edge status"). */
+  status(): EdgeStatus & { channels: ChannelHealth[] };
   devices(): DeviceView[];
   /** Runs a profile command on a device through its driver (ahead of polls). */
   command(deviceId: string, command: string, value?: number): Promise<void>;
@@ -129,7 +136,7 @@ export async function startEdge(
   let metrics: EdgeMetrics | undefined;
   let metricsServer: MetricsServer | undefined;
   const serveMetricsOn = async (m: EdgeConfig['metrics']): Promise<MetricsServer> => {
-    const health = await import('../health/index.js');
+    const health = await loadMetrics();
     metrics ??= new health.EdgeMetrics({
       devices,
       channels,
@@ -163,24 +170,21 @@ export async function startEdge(
   });
   commands.start();
 
-  const status = (): EdgeStatus & { channels: ChannelView[] } => {
-    const s = log.stats();
-    return {
+  // Kinds and profiles come from the running config (identified again when a config is applied).
+  let identified = { of: config, identities: deviceIdentities(config.devices) };
+  const status = (): EdgeStatus & { channels: ChannelHealth[] } => {
+    if (identified.of !== config)
+      identified = { of: config, identities: deviceIdentities(config.devices) };
+    return buildEdgeStatus({
       edgeId: config.edgeId,
-      online: true,
       at: now(),
       agentVersion: AGENT_VERSION,
       configVersion: config.configVersion,
-      log: {
-        epoch: s.epoch,
-        lastSeq: s.lastSeq,
-        ackedUpTo: s.ackedUpTo,
-        pending: s.pending,
-        dropped: s.dropped,
-      },
-      devices: devices().map((d) => d.health),
+      log: log.stats(),
+      devices: devices(),
+      identities: identified.identities,
       channels: channels(),
-    };
+    });
   };
   const publishStatus = () => {
     if (client.connected)

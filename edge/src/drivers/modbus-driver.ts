@@ -1,6 +1,6 @@
 import { GridlinkError, getProfile, type Profile } from '@gridlink/shared';
 import type { BusConfig, ModbusDeviceConfig } from '../config/index.js';
-import { type ModbusLink, ModbusRtuLink, ModbusTcpLink } from '../modbus/index.js';
+import { type LinkStats, type ModbusLink, ModbusRtuLink, ModbusTcpLink } from '../modbus/index.js';
 import { DevicePoller } from '../poller/index.js';
 import { commandWrite } from './command-write.js';
 import { pollView } from './poll-view.js';
@@ -110,8 +110,8 @@ export function createModbusDriver(o: ModbusDriverOptions): Driver {
       })),
     channels: (): ChannelView[] =>
       [...links.values()].map((l) => {
-        const { link, kind, ...counters } = l.stats();
-        return { driver: kind, channel: link, counters };
+        const s = l.stats();
+        return { driver: s.kind, channel: s.link, counters: linkCounters(s) };
       }),
     async command(deviceId, command, value) {
       const e = entries.get(deviceId);
@@ -119,6 +119,21 @@ export function createModbusDriver(o: ModbusDriverOptions): Driver {
       const write = commandWrite(e.profile, command, value, e.device.unitId, e.device.timeoutMs);
       await e.link.write(write);
     },
+  };
+}
+
+/** A link's counters under their wire names (snake_case, docs/WIRE.md "Edge status"). */
+export function linkCounters(s: LinkStats): Record<string, number> {
+  return {
+    transactions: s.transactions,
+    ok: s.ok,
+    timeouts: s.timeouts,
+    crc_errors: s.crcErrors,
+    exceptions: s.exceptions,
+    bad_frames: s.badFrames,
+    latency_ms_total: s.latencyMsTotal,
+    queue_depth: s.queueDepth,
+    in_flight: s.inFlight,
   };
 }
 

@@ -1,6 +1,10 @@
 export {
-  EdgeMetrics,
-  type EdgeMetricsSource,
-  type MetricsServer,
-  serveMetrics,
-} from './metrics.js';
+  buildEdgeStatus,
+  type DeviceIdentity,
+  deviceIdentities,
+  type EdgeStatusParts,
+} from './edge-status.js';
+export type { EdgeMetrics, EdgeMetricsSource, MetricsServer } from './metrics.js';
+
+/** The /metrics endpoint's module: prom-client is loaded only when an edge enables it. */
+export const loadMetrics = () => import('./metrics.js');

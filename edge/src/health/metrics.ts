@@ -104,7 +104,6 @@ export class EdgeMetrics {
       registers: [r],
     });
 
-    const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     refresh = () => {
       for (const m of [polls, failures, overruns, errors, rejected, channel, logDropped]) m.reset();
       online.reset();
@@ -121,9 +120,9 @@ export class EdgeMetrics {
         rejected.inc({ device: x.deviceId, reason: x.reason }, x.count);
       for (const c of source.channels()) {
         for (const [name, n] of Object.entries(c.counters)) {
-          if (name === 'queueDepth') depth.set({ driver: c.driver, link: c.channel }, n);
-          else if (name !== 'inFlight' && name !== 'latencyMsTotal')
-            channel.inc({ driver: c.driver, link: c.channel, counter: snake(name) }, n);
+          if (name === 'queue_depth') depth.set({ driver: c.driver, link: c.channel }, n);
+          else if (name !== 'in_flight' && name !== 'latency_ms_total')
+            channel.inc({ driver: c.driver, link: c.channel, counter: name }, n);
         }
       }
       const log = source.log();

@@ -2,8 +2,18 @@ import { z } from 'zod';
 import { idSchema } from '../topics/index.js';
 import { epochSchema } from './telemetry.js';
 
+/** What a device is, as its edge knows it from the device's profile or driver. */
+export const deviceKindSchema = z.enum(['meter', 'charger', 'car', 'other']);
+export type DeviceKind = z.infer<typeof deviceKindSchema>;
+
 export const deviceHealthSchema = z.object({
   deviceId: idSchema,
+  /** Absent from edges older than the device registry; the central then takes a meter. */
+  kind: deviceKindSchema.optional(),
+  /** The edge driver serving it (`modbus-tcp`, `keba-udp`, …). */
+  driver: z.string().max(64).optional(),
+  /** The register-map profile id (`shared/profiles`), for profile-driven devices. */
+  profile: z.string().max(64).optional(),
   online: z.boolean(),
   lastOkAt: z.number().int().nullable(),
   consecutiveFailures: z.number().int().min(0),
@@ -28,7 +38,10 @@ export function initialDeviceHealth(deviceId: string): DeviceHealth {
   };
 }
 
-/** One link, bus or listener of the edge with its counters (transactions, timeouts, crc_errors…). */
+/**
+ * One link, bus or listener of the edge with its counters (transactions, timeouts, crc_errors…).
+ * Counter names are snake_case on the wire; the edge names them so where they are counted.
+ */
 export const channelHealthSchema = z.object({
   driver: z.string().max(64),
   channel: z.string().max(200),
