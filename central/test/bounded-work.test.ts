@@ -260,7 +260,7 @@ describeEachStore('work bounded by the question, not by the gap', (store) => {
       ['21', 1000],
     ]);
     await expect(hourlyConsumption(db, id, ...EVER)).rejects.toMatchObject({
-      code: 'GL_HTTP_VALIDATION',
+      code: 'GL_VALIDATION',
     });
   });
 
@@ -274,7 +274,7 @@ describeEachStore('work bounded by the question, not by the gap', (store) => {
       token: admin,
     });
     expect(r.status, r.text).toBe(400);
-    expect(r.body.error.code).toBe('GL_HTTP_VALIDATION');
+    expect(r.body.error.code).toBe('GL_VALIDATION');
     expect(r.body.error.message).toContain('10000');
   });
 
@@ -290,7 +290,7 @@ describeEachStore('work bounded by the question, not by the gap', (store) => {
       });
       expect(r.status, r.text).toBe(400);
       expect(r.body.error).toEqual({
-        code: 'GL_HTTP_VALIDATION',
+        code: 'GL_VALIDATION',
         message: `${name}: in ${zone} it falls outside 0001-01-01T00:00Z – 9999-12-31T23:59Z`,
       });
     },

@@ -291,6 +291,6 @@ describeEachStore('consumption history from hourly rollups', (store) => {
       token: t.admin,
     });
     expect(r.status).toBe(400);
-    expect(r.body.error.code).toBe('GL_HTTP_VALIDATION');
+    expect(r.body.error.code).toBe('GL_VALIDATION');
   });
 });

@@ -71,18 +71,18 @@ describeEachStore('customers and meters API', (store) => {
   it.each([
     ['bad check digits', { document: '529.982.247-24', name: 'X' }, 400, 'GL_DOCUMENT_INVALID'],
     ['repeated digits', { document: '111.111.111-11', name: 'X' }, 400, 'GL_DOCUMENT_INVALID'],
-    ['duplicate document', { document: '52998224725', name: 'X' }, 409, 'GL_HTTP_CONFLICT'],
+    ['duplicate document', { document: '52998224725', name: 'X' }, 409, 'GL_CONFLICT'],
     [
       'unknown zone',
       { document: CPF_B, name: 'X', timeZone: 'Mars/Base' },
       400,
-      'GL_HTTP_VALIDATION',
+      'GL_VALIDATION',
     ],
     [
       'bad tariff',
       { document: CPF_B, name: 'X', tariff: { id: 't', energy: { model: 'flat' } } },
       400,
-      'GL_HTTP_VALIDATION',
+      'GL_VALIDATION',
     ],
   ])('rejects %s', async (_label, body, status, code) => {
     const r = await api.call('POST', '/api/v1/customers', { token: t.admin, body });
@@ -155,7 +155,7 @@ describeEachStore('customers and meters API', (store) => {
       const bad = await api.call('POST', '/api/v1/auth/login', { body });
       expect(bad.status).toBe(401);
       expect(bad.body.error).toEqual({
-        code: 'GL_HTTP_UNAUTHORIZED',
+        code: 'GL_UNAUTHORIZED',
         message: 'document or password is wrong',
       });
     }

@@ -79,7 +79,7 @@ describe('HTTP API', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toContain('Bearer');
     expect(await none.json()).toEqual({
-      error: { code: 'GL_HTTP_UNAUTHORIZED', message: 'a bearer token is required' },
+      error: { code: 'GL_UNAUTHORIZED', message: 'a bearer token is required' },
     });
     const forged = await app.request('/api/v1/meters', {
       headers: { authorization: `Bearer ${tokens.admin?.slice(0, -2)}xx` },
@@ -99,7 +99,7 @@ describe('HTTP API', () => {
   it('roles: a driver may not list meters; edges are staff only; credentials admin only', async () => {
     const r = await get('/api/v1/meters', 'driver');
     expect(r.status).toBe(403);
-    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('GL_HTTP_FORBIDDEN');
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('GL_FORBIDDEN');
     expect((await get('/api/v1/edges', 'customer7')).status).toBe(403);
     expect((await get('/api/v1/edges', 'operator')).status).toBe(200);
     const put = (who: string) =>
@@ -143,7 +143,7 @@ describe('HTTP API', () => {
     const other = await get(`/api/v1/meters/${own - 1}/readings`, 'customer7');
     expect(other.status).toBe(404);
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe(
-      'GL_HTTP_NOT_FOUND',
+      'GL_NOT_FOUND',
     );
   });
 
@@ -181,7 +181,7 @@ describe('HTTP API', () => {
       const res = await get(path, 'admin');
       expect(res.status, path).toBe(400);
       const body = (await res.json()) as { error: { code: string; message: string } };
-      expect(body.error.code, path).toBe('GL_HTTP_VALIDATION');
+      expect(body.error.code, path).toBe('GL_VALIDATION');
       expect(body.error.message, path).toMatch(/^(id|from|cursor|limit)/);
     }
   });
@@ -190,7 +190,7 @@ describe('HTTP API', () => {
     const res = await get('/api/v2/nothing', 'admin');
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
-      'GL_HTTP_NOT_FOUND',
+      'GL_NOT_FOUND',
     );
   });
 

@@ -42,7 +42,7 @@ describeEachStore('HTTP parsing of hostile input', (store) => {
     path: string,
     named: string,
     body?: unknown,
-    code = 'GL_HTTP_VALIDATION',
+    code = 'GL_VALIDATION',
   ) => {
     const r = await api.call(method, path, { token: admin, body });
     expect(r.status, `${method} ${path}`).toBe(400);
@@ -165,7 +165,7 @@ describeEachStore('HTTP parsing of hostile input', (store) => {
       send(`{"tariff":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`);
     expect((await at(64)).status).toBe(400); // an array is not a tariff: a schema error
     expect(((await (await at(64)).json()) as { error: { code: string } }).error.code).toBe(
-      'GL_HTTP_VALIDATION',
+      'GL_VALIDATION',
     );
     expect(((await (await at(65)).json()) as { error: { code: string } }).error.code).toBe(
       'GL_PAYLOAD_TOO_DEEP',

@@ -76,7 +76,7 @@ export function isTimeZone(zone: string): boolean {
 }
 
 function validation(message: string, details?: unknown): GridlinkError {
-  return new GridlinkError('GL_HTTP_VALIDATION', message, details);
+  return new GridlinkError('GL_VALIDATION', message, details);
 }
 
 function tariffJson(tariff: TariffInput | null | undefined): string | null | undefined {
@@ -131,7 +131,7 @@ export async function createCustomer(
     return view(row);
   } catch (err) {
     if (isUniqueViolation(err))
-      throw new GridlinkError('GL_HTTP_CONFLICT', 'a customer with this document already exists');
+      throw new GridlinkError('GL_CONFLICT', 'a customer with this document already exists');
     throw err;
   }
 }
@@ -325,7 +325,7 @@ export async function bindMeter(
       .select('id')
       .where('id', '=', customerId)
       .executeTakeFirst();
-    if (!customer) throw new GridlinkError('GL_HTTP_NOT_FOUND', `customer ${customerId} not found`);
+    if (!customer) throw new GridlinkError('GL_NOT_FOUND', `customer ${customerId} not found`);
     let meterId: number;
     if ('meterId' in target) {
       meterId = target.meterId;
@@ -355,9 +355,9 @@ export async function bindMeter(
       .where('id', '=', meterId)
       .forUpdate()
       .executeTakeFirst();
-    if (!meter) throw new GridlinkError('GL_HTTP_NOT_FOUND', `meter ${meterId} not found`);
+    if (!meter) throw new GridlinkError('GL_NOT_FOUND', `meter ${meterId} not found`);
     if (meter.customer_id !== null && meter.customer_id !== customerId)
-      throw new GridlinkError('GL_HTTP_CONFLICT', `meter ${meterId} is bound to another customer`);
+      throw new GridlinkError('GL_CONFLICT', `meter ${meterId} is bound to another customer`);
     await trx
       .updateTable('meters')
       .set({ customer_id: customerId })

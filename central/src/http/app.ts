@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps) {
   app.use('*', securityHeaders());
   app.onError(onError(deps.logger));
   app.notFound((c) =>
-    c.json(errorBody('GL_HTTP_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404),
+    c.json(errorBody('GL_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404),
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

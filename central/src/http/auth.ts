@@ -18,7 +18,7 @@ export function requireAuth(
     if (!principal) {
       c.header('WWW-Authenticate', 'Bearer realm="gridlink"');
       throw httpError(
-        'GL_HTTP_UNAUTHORIZED',
+        'GL_UNAUTHORIZED',
         m ? 'invalid or expired token' : 'a bearer token is required',
       );
     }
@@ -31,7 +31,7 @@ export function requireAuth(
 export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const { role } = c.get('principal');
-    if (!roles.includes(role)) throw httpError('GL_HTTP_FORBIDDEN', `role ${role} may not do this`);
+    if (!roles.includes(role)) throw httpError('GL_FORBIDDEN', `role ${role} may not do this`);
     await next();
   };
 }

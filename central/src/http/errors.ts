@@ -1,4 +1,4 @@
-import { type ErrorCode, GridlinkError, isGridlinkError } from '@gridlink/shared';
+import { type ErrorCode, errorCatalog, GridlinkError, isGridlinkError } from '@gridlink/shared';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -13,13 +13,17 @@ export function httpError(code: ErrorCode, message: string, details?: unknown): 
   return new GridlinkError(code, message, details);
 }
 
-/** Maps every thrown error to a status and body in one place. Internals never leak. */
+/**
+ * Maps every thrown error to a status and body in one place. Internals never leak. Domain
+ * services throw transport-neutral catalog codes (GL_NOT_FOUND, GL_CONFLICT, GL_VALIDATION, …);
+ * the status is the catalog's, looked up here and nowhere else.
+ */
 export function onError(logger: Logger) {
   return (err: Error, c: Context) => {
     if (isGridlinkError(err)) {
       return c.json(
         errorBody(err.code, err.message, err.details),
-        err.status as ContentfulStatusCode,
+        errorCatalog[err.code].status as ContentfulStatusCode,
       );
     }
     if (err instanceof HTTPException) {
@@ -28,10 +32,10 @@ export function onError(logger: Logger) {
         status === 413
           ? 'GL_PAYLOAD_TOO_LARGE'
           : status === 401
-            ? 'GL_HTTP_UNAUTHORIZED'
+            ? 'GL_UNAUTHORIZED'
             : status === 404
-              ? 'GL_HTTP_NOT_FOUND'
-              : 'GL_HTTP_VALIDATION';
+              ? 'GL_NOT_FOUND'
+              : 'GL_VALIDATION';
       return c.json(
         errorBody(code, err.message || 'request rejected'),
         status as ContentfulStatusCode,

@@ -8,7 +8,7 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
  * Reads a JSON request body once, after the body limit and authentication: refuses nesting past
  * MAX_JSON_DEPTH before JSON.parse builds anything (GL_PAYLOAD_TOO_DEEP), text that is not JSON
  * (GL_PAYLOAD_INVALID_JSON), and strings PostgreSQL cannot store (NUL, lone surrogates:
- * GL_HTTP_VALIDATION naming the key). The parsed value is left for the route's validator.
+ * GL_VALIDATION naming the key). The parsed value is left for the route's validator.
  */
 export function jsonBody(): MiddlewareHandler {
   return async (c, next) => {
@@ -26,7 +26,7 @@ export function jsonBody(): MiddlewareHandler {
     }
     const bad = findUnstorable(value);
     if (bad)
-      throw httpError('GL_HTTP_VALIDATION', `${bad.path}: ${bad.reason}`, [
+      throw httpError('GL_VALIDATION', `${bad.path}: ${bad.reason}`, [
         { path: bad.path, message: bad.reason },
       ]);
     // The validator reads `c.req.json()`, which answers from this cache instead of parsing again.
@@ -43,13 +43,13 @@ export function storableUrl(): MiddlewareHandler {
       const reason = unstorable(key) ?? unstorable(value);
       if (!reason) continue;
       const name = unstorable(key) ? '(query key)' : key;
-      throw httpError('GL_HTTP_VALIDATION', `${name}: ${reason}`, [
+      throw httpError('GL_VALIDATION', `${name}: ${reason}`, [
         { path: name, message: reason },
       ]);
     }
     const path = decodeURIComponentSafe(url.pathname);
     if (path === undefined || unstorable(path))
-      throw httpError('GL_HTTP_VALIDATION', 'path: not storable text');
+      throw httpError('GL_VALIDATION', 'path: not storable text');
     await next();
   };
 }

@@ -13,7 +13,7 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: 'GL_HTTP_NOT_FOUND' }),
+      code: z.string().openapi({ example: 'GL_NOT_FOUND' }),
       message: z.string(),
       details: z.unknown().optional(),
     }),

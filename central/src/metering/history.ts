@@ -60,7 +60,7 @@ function bound(text: string, zone: string, name: string) {
   if (LOCAL_RE.test(text)) return sql`(${text}::timestamp AT TIME ZONE ${zone})`;
   if (INSTANT_RE.test(text)) return sql`${text}::timestamptz`;
   throw new GridlinkError(
-    'GL_HTTP_VALIDATION',
+    'GL_VALIDATION',
     `${name}: expected YYYY-MM-DD[THH:MM] or an ISO instant`,
   );
 }
@@ -136,14 +136,14 @@ export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): P
     ] as const)
       if (Number.isNaN(at.getTime()))
         throw new GridlinkError(
-          'GL_HTTP_VALIDATION',
+          'GL_VALIDATION',
           `${name}: in ${q.timeZone} it falls outside 0001-01-01T00:00Z – 9999-12-31T23:59Z`,
         );
   }
-  if (!(fromAt < toAt)) throw new GridlinkError('GL_HTTP_VALIDATION', 'from: must be before to');
+  if (!(fromAt < toAt)) throw new GridlinkError('GL_VALIDATION', 'from: must be before to');
   if ((toAt.getTime() - fromAt.getTime()) / MIN_BUCKET_MS[q.granularity] > MAX_BUCKETS)
     throw new GridlinkError(
-      'GL_HTTP_VALIDATION',
+      'GL_VALIDATION',
       `range: more than ${MAX_BUCKETS} ${q.granularity} buckets; use a coarser granularity`,
     );
   const from = sql`${fromAt.toISOString()}::timestamptz`;
@@ -249,7 +249,7 @@ export async function hourlyConsumption(
 ): Promise<Array<{ hour: Date; wh: number }>> {
   if ((to.getTime() - from.getTime()) / MIN_BUCKET_MS.hour > MAX_BUCKETS)
     throw new GridlinkError(
-      'GL_HTTP_VALIDATION',
+      'GL_VALIDATION',
       `range: more than ${MAX_BUCKETS} hours; ask for a shorter range`,
     );
   const f = sql`${from.toISOString()}::timestamptz`;

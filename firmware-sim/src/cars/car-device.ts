@@ -15,7 +15,7 @@ export interface ChargePoint {
   advance(toMs: number): void;
   /** The vehicle leaves; the charger calls back `onUnplugged`. */
   unplug(): unknown;
-  /** Plugs a vehicle in; refuses (GL_HTTP_CONFLICT) when occupied. */
+  /** Plugs a vehicle in; refuses (GL_CONFLICT) when occupied. */
   plug(vehicle: CarDevice): unknown;
 }
 
@@ -202,7 +202,7 @@ export class CarDevice implements SimDevice {
     this.moveTo(this.clock.now());
     if (speedKmh > 0 && this.chargePoint) {
       throw new GridlinkError(
-        'GL_HTTP_CONFLICT',
+        'GL_CONFLICT',
         `${this.deviceId} is plugged into ${this.charger}`,
         {
           deviceId: this.deviceId,
@@ -210,7 +210,7 @@ export class CarDevice implements SimDevice {
       );
     }
     if (speedKmh > 0 && this.battery.energyKWh <= 0) {
-      throw new GridlinkError('GL_HTTP_CONFLICT', `${this.deviceId}: battery empty`, {
+      throw new GridlinkError('GL_CONFLICT', `${this.deviceId}: battery empty`, {
         deviceId: this.deviceId,
       });
     }
@@ -222,7 +222,7 @@ export class CarDevice implements SimDevice {
   plugInto(charger: ChargePoint): void {
     if (this.chargePoint) {
       throw new GridlinkError(
-        'GL_HTTP_CONFLICT',
+        'GL_CONFLICT',
         `${this.deviceId} is already plugged into ${this.charger}`,
         {
           deviceId: this.deviceId,
@@ -231,7 +231,7 @@ export class CarDevice implements SimDevice {
     }
     this.moveTo(this.clock.now());
     if (this.speed > 0) {
-      throw new GridlinkError('GL_HTTP_CONFLICT', `${this.deviceId} is driving; park it first`, {
+      throw new GridlinkError('GL_CONFLICT', `${this.deviceId} is driving; park it first`, {
         deviceId: this.deviceId,
       });
     }
@@ -248,7 +248,7 @@ export class CarDevice implements SimDevice {
   unplug(): void {
     const cp = this.chargePoint;
     if (!cp) {
-      throw new GridlinkError('GL_HTTP_CONFLICT', `${this.deviceId} is not plugged in`, {
+      throw new GridlinkError('GL_CONFLICT', `${this.deviceId} is not plugged in`, {
         deviceId: this.deviceId,
       });
     }

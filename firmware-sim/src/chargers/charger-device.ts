@@ -164,7 +164,7 @@ export class ChargerDevice implements SimDevice {
   }
 
   /**
-   * Plugs a vehicle in; GL_HTTP_CONFLICT when the connector is occupied. Cars call this from
+   * Plugs a vehicle in; GL_CONFLICT when the connector is occupied. Cars call this from
    * `CarDevice.plugInto`, which also tells the car where it is plugged: use that.
    */
   plug(vehicle: ChargingVehicle): ConnectorStatus {
@@ -175,7 +175,7 @@ export class ChargerDevice implements SimDevice {
     return this.status;
   }
 
-  /** Takes the vehicle away (control API). GL_HTTP_CONFLICT when there is none. */
+  /** Takes the vehicle away (control API). GL_CONFLICT when there is none. */
   unplug(): ConnectorStatus {
     this.event({ type: 'unplug' });
     return this.status;
@@ -269,7 +269,7 @@ export class ChargerDevice implements SimDevice {
     const t = transition(this.state, e);
     if (!t.ok) {
       throw new GridlinkError(
-        t.kind === 'value' ? 'GL_CONFIG_INVALID' : 'GL_HTTP_CONFLICT',
+        t.kind === 'value' ? 'GL_CONFIG_INVALID' : 'GL_CONFLICT',
         `${this.deviceId}: ${t.reason}`,
         { deviceId: this.deviceId, status: this.status },
       );

@@ -120,7 +120,7 @@ export abstract class KebaCharger implements SimDevice {
     return { ...this.state };
   }
 
-  /** Plugs a vehicle in (default: one that takes the whole offer). GL_HTTP_CONFLICT when occupied. */
+  /** Plugs a vehicle in (default: one that takes the whole offer). GL_CONFLICT when occupied. */
   plug(vehicle?: ChargingVehicle): string {
     this.event({ type: 'plug' });
     this.vehicleRef = vehicle ?? wholeOfferVehicle(`${this.deviceId}-vehicle`);
@@ -132,7 +132,7 @@ export abstract class KebaCharger implements SimDevice {
     return this.status;
   }
 
-  /** Takes the vehicle away. GL_HTTP_CONFLICT when there is none. */
+  /** Takes the vehicle away. GL_CONFLICT when there is none. */
   unplug(): string {
     this.event({ type: 'unplug' });
     return this.status;
@@ -263,7 +263,7 @@ export abstract class KebaCharger implements SimDevice {
     const t = kebaTransition(this.state, e);
     if (!t.ok) {
       throw new GridlinkError(
-        t.kind === 'value' ? 'GL_CONFIG_INVALID' : 'GL_HTTP_CONFLICT',
+        t.kind === 'value' ? 'GL_CONFIG_INVALID' : 'GL_CONFLICT',
         `${this.deviceId}: ${t.reason}`,
         { deviceId: this.deviceId, status: this.status },
       );

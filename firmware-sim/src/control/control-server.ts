@@ -82,20 +82,20 @@ export async function startControlServer(options: ControlServerOptions): Promise
 
   const device = (id: string): SimDevice => {
     const d = devices.get(id);
-    if (!d) throw new GridlinkError('GL_HTTP_NOT_FOUND', `no device ${id}`, { deviceId: id });
+    if (!d) throw new GridlinkError('GL_NOT_FOUND', `no device ${id}`, { deviceId: id });
     return d;
   };
 
   const car = (id: string): CarDevice => {
     const d = device(id);
     if (!(d instanceof CarDevice))
-      throw new GridlinkError('GL_HTTP_VALIDATION', `${id} is a ${d.kind}, not a car`);
+      throw new GridlinkError('GL_VALIDATION', `${id} is a ${d.kind}, not a car`);
     return d;
   };
   const charger = (id: string, key = 'deviceId'): ChargerDevice | KebaCharger => {
     const d = device(id);
     if (!(d instanceof ChargerDevice || d instanceof KebaCharger)) {
-      throw new GridlinkError('GL_HTTP_VALIDATION', `${key}: ${id} is a ${d.kind}, not a charger`, {
+      throw new GridlinkError('GL_VALIDATION', `${key}: ${id} is a ${d.kind}, not a charger`, {
         key,
       });
     }
@@ -106,7 +106,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     const value =
       typeof b === 'object' && b !== null ? (b as Record<string, unknown>)[key] : undefined;
     if (typeof value !== type || (type === 'string' && value === '')) {
-      throw new GridlinkError('GL_HTTP_VALIDATION', `${key}: must be a ${type}`, { key });
+      throw new GridlinkError('GL_VALIDATION', `${key}: must be a ${type}`, { key });
     }
     return value as never;
   };
@@ -142,7 +142,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       if (what === 'rate' && method === 'PUT') {
         const d = device(id);
         if (!d.setRate) {
-          throw new GridlinkError('GL_HTTP_VALIDATION', `a ${d.kind} has no settable rate`);
+          throw new GridlinkError('GL_VALIDATION', `a ${d.kind} has no settable rate`);
         }
         const rateKW = d.setRate(parseRateChange(await readJson(req)));
         return send(res, 200, { deviceId: id, rateKW });
@@ -169,21 +169,21 @@ export async function startControlServer(options: ControlServerOptions): Promise
       if (what === 'availability' && method === 'PUT') {
         const c = charger(id);
         if (!(c instanceof ChargerDevice))
-          throw new GridlinkError('GL_HTTP_VALIDATION', `${id} is a ${c.kind}: no availability`);
+          throw new GridlinkError('GL_VALIDATION', `${id} is a ${c.kind}: no availability`);
         const status = c.setOperative(await body(req, 'available', 'boolean'));
         return send(res, 200, { deviceId: id, status });
       }
       if (what === 'vehicle' && method === 'PUT') {
         const d = device(id);
         if (!(d instanceof KebaCharger))
-          throw new GridlinkError('GL_HTTP_VALIDATION', `${id} is a ${d.kind}, not a KEBA station`);
+          throw new GridlinkError('GL_VALIDATION', `${id} is a ${d.kind}, not a KEBA station`);
         const plugged: boolean = await body(req, 'plugged', 'boolean');
         const status = plugged ? d.plug() : d.unplug();
         log.info({ deviceId: id, plugged }, 'KEBA vehicle');
         return send(res, 200, { deviceId: id, plugged, status });
       }
     }
-    throw new GridlinkError('GL_HTTP_NOT_FOUND', `no route ${method} ${url.pathname}`);
+    throw new GridlinkError('GL_NOT_FOUND', `no route ${method} ${url.pathname}`);
   };
 
   const server = createServer((req, res) => {

@@ -69,7 +69,7 @@ describe('fleet: 2 chargers over Modbus TCP and 3 cars over MQTT', () => {
     // charger-1 is taken; car-3 is driving; car-2 plugs into charger-2.
     expect(await api('PUT', '/devices/car-2/plug', { chargerId: 'charger-1' })).toMatchObject({
       status: 409,
-      body: { error: { code: 'GL_HTTP_CONFLICT' } },
+      body: { error: { code: 'GL_CONFLICT' } },
     });
     expect(
       (await api('PUT', '/devices/car-3/plug', { chargerId: 'charger-2' })).body,
@@ -78,7 +78,7 @@ describe('fleet: 2 chargers over Modbus TCP and 3 cars over MQTT', () => {
     });
     expect((await api('PUT', '/devices/car-2/plug', { chargerId: 'nope' })).status).toBe(404);
     expect((await api('PUT', '/devices/car-2/plug', { chargerId: 'car-1' })).body).toMatchObject({
-      error: { code: 'GL_HTTP_VALIDATION', message: 'chargerId: car-1 is a car, not a charger' },
+      error: { code: 'GL_VALIDATION', message: 'chargerId: car-1 is a car, not a charger' },
     });
     expect(await api('PUT', '/devices/car-2/plug', { chargerId: 'charger-2' })).toEqual({
       status: 200,

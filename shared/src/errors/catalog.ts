@@ -28,11 +28,13 @@ export const errorCatalog = {
     status: 403,
     summary: 'An MQTT client subscribed outside its topics.',
   },
-  GL_HTTP_UNAUTHORIZED: { status: 401, summary: 'Missing or invalid credentials.' },
-  GL_HTTP_FORBIDDEN: { status: 403, summary: 'The caller role may not do this.' },
-  GL_HTTP_NOT_FOUND: { status: 404, summary: 'No such route or object (or not yours).' },
-  GL_HTTP_VALIDATION: { status: 400, summary: 'A request parameter or body failed validation.' },
-  GL_HTTP_CONFLICT: { status: 409, summary: 'The request conflicts with existing state.' },
+  // Domain errors, neutral to the transport: services throw them, the HTTP layer answers with
+  // them and the status given here (central/src/http/errors.ts maps code to status in one place).
+  GL_UNAUTHORIZED: { status: 401, summary: 'Missing or invalid credentials.' },
+  GL_FORBIDDEN: { status: 403, summary: 'The caller may not do this.' },
+  GL_NOT_FOUND: { status: 404, summary: 'No such object or route (or not yours).' },
+  GL_VALIDATION: { status: 400, summary: 'A parameter or input failed validation.' },
+  GL_CONFLICT: { status: 409, summary: 'The request conflicts with existing state.' },
   GL_INTERNAL: { status: 500, summary: 'An unexpected internal error; details are in the log.' },
   GL_PROFILE_INVALID: { status: 400, summary: 'A device profile failed validation.' },
   GL_PROFILE_UNKNOWN: { status: 404, summary: 'No device profile with that id.' },

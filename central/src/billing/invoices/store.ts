@@ -36,7 +36,7 @@ const PERIOD_RE = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 export function monthPeriod(period: string): { start: string; end: string } {
   const m = PERIOD_RE.exec(period);
-  if (!m) throw new GridlinkError('GL_HTTP_VALIDATION', 'period: expected YYYY-MM');
+  if (!m) throw new GridlinkError('GL_VALIDATION', 'period: expected YYYY-MM');
   const [y, mo] = [Number(m[1]), Number(m[2])];
   const next = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
   return { start: `${period}-01`, end: `${next}-01` };

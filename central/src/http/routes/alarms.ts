@@ -126,21 +126,21 @@ export function alarmRoutes(db: Kysely<Schema>, options: AlarmRouteOptions) {
   app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid('param');
     const alarm = await findAlarm(db, c.get('principal'), id);
-    if (!alarm) throw httpError('GL_HTTP_NOT_FOUND', `alarm ${id} not found`);
+    if (!alarm) throw httpError('GL_NOT_FOUND', `alarm ${id} not found`);
     return c.json(alarm as z.infer<typeof Alarm>, 200);
   });
 
   app.openapi(ackRoute, async (c) => {
     const { id } = c.req.valid('param');
     const alarm = await transitionAlarm(db, c.get('principal'), id, 'ack', options.now(), notify);
-    if (!alarm) throw httpError('GL_HTTP_NOT_FOUND', `alarm ${id} not found`);
+    if (!alarm) throw httpError('GL_NOT_FOUND', `alarm ${id} not found`);
     return c.json(alarm as z.infer<typeof Alarm>, 200);
   });
 
   app.openapi(clearRoute, async (c) => {
     const { id } = c.req.valid('param');
     const alarm = await transitionAlarm(db, c.get('principal'), id, 'clear', options.now(), notify);
-    if (!alarm) throw httpError('GL_HTTP_NOT_FOUND', `alarm ${id} not found`);
+    if (!alarm) throw httpError('GL_NOT_FOUND', `alarm ${id} not found`);
     return c.json(alarm as z.infer<typeof Alarm>, 200);
   });
   return app;

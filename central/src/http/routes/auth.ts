@@ -100,7 +100,7 @@ export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
     options.metrics.attempts.inc({ outcome: result.outcome });
     // One answer for unknown document, bad document, no password and wrong password.
     if (result.outcome === 'failed')
-      throw httpError('GL_HTTP_UNAUTHORIZED', 'document or password is wrong');
+      throw httpError('GL_UNAUTHORIZED', 'document or password is wrong');
     const token = await mintToken(db, {
       role: 'customer',
       subject: String(result.customerId),
@@ -164,7 +164,7 @@ export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
       const now = options.now();
       const customerId = customerIdOf(who) ?? -1;
       const document = await customerDocument(db, customerId);
-      if (document === undefined) throw httpError('GL_HTTP_NOT_FOUND', 'customer not found');
+      if (document === undefined) throw httpError('GL_NOT_FOUND', 'customer not found');
       // The current password is checked like a sign-in: a stolen session cannot guess it fast.
       const address = clientAddress(c, options.trustedProxies);
       const check = await signIn(
@@ -179,7 +179,7 @@ export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
       }
       options.metrics.attempts.inc({ outcome: check.outcome });
       if (check.outcome === 'failed')
-        throw httpError('GL_HTTP_FORBIDDEN', 'currentPassword: not the current password');
+        throw httpError('GL_FORBIDDEN', 'currentPassword: not the current password');
       const revoked = await changePassword(db, customerId, newPassword, {
         now,
         keep: who.tokenId,

@@ -90,8 +90,8 @@ type Query = z.infer<typeof HistoryQuery>;
 function rangeOf(q: Query): { range: HistoryRange; granularity: (typeof granularities)[number] } {
   if (q.from !== undefined || q.to !== undefined) {
     if (q.from === undefined || q.to === undefined)
-      throw httpError('GL_HTTP_VALIDATION', 'from, to: give both, or neither');
-    if (q.period !== undefined) throw httpError('GL_HTTP_VALIDATION', 'period: not with from/to');
+      throw httpError('GL_VALIDATION', 'from, to: give both, or neither');
+    if (q.period !== undefined) throw httpError('GL_VALIDATION', 'period: not with from/to');
     return { range: { from: q.from, to: q.to }, granularity: q.granularity ?? 'day' };
   }
   const period = q.period ?? 'month';
@@ -113,7 +113,7 @@ export function meterConsumptionRoutes(db: Kysely<Schema>, options: ConsumptionR
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
     const meter = await findMeter(db, c.get('principal'), id);
-    if (!meter) throw httpError('GL_HTTP_NOT_FOUND', `meter ${id} not found`);
+    if (!meter) throw httpError('GL_NOT_FOUND', `meter ${id} not found`);
     const owner =
       meter.customerId === null ? undefined : await customerBilling(db, meter.customerId);
     await rollupMeters(db, [id], { now: options.now() });
@@ -138,7 +138,7 @@ export function customerConsumptionRoutes(db: Kysely<Schema>, options: Consumpti
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
     const customer = await findCustomer(db, c.get('principal'), id);
-    if (!customer) throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
+    if (!customer) throw httpError('GL_NOT_FOUND', `customer ${id} not found`);
     const meterIds = (
       await db.selectFrom('meters').select('id').where('customer_id', '=', id).execute()
     ).map((m) => m.id);

@@ -198,7 +198,7 @@ export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date })
   app.openapi(getRoute, async (c) => {
     const { id } = c.req.valid('param');
     const customer = await findCustomer(db, c.get('principal'), id);
-    if (!customer) throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
+    if (!customer) throw httpError('GL_NOT_FOUND', `customer ${id} not found`);
     return c.json(customer as z.infer<typeof Customer>, 200);
   });
 
@@ -207,7 +207,7 @@ export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date })
     const { limit, cursor } = c.req.valid('query');
     const who = c.get('principal');
     if (!(await findCustomer(db, who, id)))
-      throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
+      throw httpError('GL_NOT_FOUND', `customer ${id} not found`);
     return c.json(await listMeters(db, who, { limit, after: cursor, customerId: id }), 200);
   });
 
@@ -223,7 +223,7 @@ export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date })
     const customer = await updateCustomer(db, id, patch as Parameters<typeof updateCustomer>[2], {
       now: options.now(),
     });
-    if (!customer) throw httpError('GL_HTTP_NOT_FOUND', `customer ${id} not found`);
+    if (!customer) throw httpError('GL_NOT_FOUND', `customer ${id} not found`);
     return c.json(customer as z.infer<typeof Customer>, 200);
   });
 
@@ -235,7 +235,7 @@ export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date })
   app.openapi(unbindRoute, async (c) => {
     const { id, meterId } = c.req.valid('param');
     if (!(await unbindMeter(db, id, meterId)))
-      throw httpError('GL_HTTP_NOT_FOUND', `meter ${meterId} is not bound to customer ${id}`);
+      throw httpError('GL_NOT_FOUND', `meter ${meterId} is not bound to customer ${id}`);
     return c.body(null, 204);
   });
   return app;

@@ -136,7 +136,7 @@ export function invoiceRoutes(db: Kysely<Schema>) {
 
   const load = async (who: Parameters<typeof findInvoice>[1], id: number) => {
     const invoice = await findInvoice(db, who, id);
-    if (!invoice) throw httpError('GL_HTTP_NOT_FOUND', `invoice ${id} not found`);
+    if (!invoice) throw httpError('GL_NOT_FOUND', `invoice ${id} not found`);
     return invoice;
   };
 
@@ -153,7 +153,7 @@ export function invoiceRoutes(db: Kysely<Schema>) {
 
   app.openapi(qrRoute, async (c) => {
     const invoice = await load(c.get('principal'), c.req.valid('param').id);
-    if (!invoice.pixPayload) throw httpError('GL_HTTP_NOT_FOUND', 'this invoice has no Pix code');
+    if (!invoice.pixPayload) throw httpError('GL_NOT_FOUND', 'this invoice has no Pix code');
     return c.body(await pixQrSvg(invoice.pixPayload), 200, {
       'content-type': 'image/svg+xml; charset=utf-8',
     });

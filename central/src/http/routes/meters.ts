@@ -92,10 +92,10 @@ export function meterRoutes(db: Kysely<Schema>) {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
     const meter = await findMeter(db, c.get('principal'), id);
-    if (!meter) throw httpError('GL_HTTP_NOT_FOUND', `meter ${id} not found`);
+    if (!meter) throw httpError('GL_NOT_FOUND', `meter ${id} not found`);
     const to = q.to ?? new Date();
     const from = q.from ?? new Date(to.getTime() - DAY_MS);
-    if (from >= to) throw httpError('GL_HTTP_VALIDATION', 'from: must be before to');
+    if (from >= to) throw httpError('GL_VALIDATION', 'from: must be before to');
     const page = await readingsInRange(db, id, { from, to, limit: q.limit, cursor: q.cursor });
     return c.json(
       page as z.infer<

@@ -69,7 +69,7 @@ export function tokenRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
   app.openapi(revokeRoute, async (c) => {
     const { tokenId } = c.req.valid('param');
     if (!(await revokeToken(db, c.get('principal'), tokenId, options.now())))
-      throw httpError('GL_HTTP_NOT_FOUND', `token ${tokenId} not found`);
+      throw httpError('GL_NOT_FOUND', `token ${tokenId} not found`);
     return c.body(null, 204);
   });
   return app;
