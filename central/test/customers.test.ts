@@ -72,12 +72,7 @@ describeEachStore('customers and meters API', (store) => {
     ['bad check digits', { document: '529.982.247-24', name: 'X' }, 400, 'GL_DOCUMENT_INVALID'],
     ['repeated digits', { document: '111.111.111-11', name: 'X' }, 400, 'GL_DOCUMENT_INVALID'],
     ['duplicate document', { document: '52998224725', name: 'X' }, 409, 'GL_CONFLICT'],
-    [
-      'unknown zone',
-      { document: CPF_B, name: 'X', timeZone: 'Mars/Base' },
-      400,
-      'GL_VALIDATION',
-    ],
+    ['unknown zone', { document: CPF_B, name: 'X', timeZone: 'Mars/Base' }, 400, 'GL_VALIDATION'],
     [
       'bad tariff',
       { document: CPF_B, name: 'X', tariff: { id: 't', energy: { model: 'flat' } } },

@@ -142,9 +142,7 @@ describe('HTTP API', () => {
     ).toBe(200);
     const other = await get(`/api/v1/meters/${own - 1}/readings`, 'customer7');
     expect(other.status).toBe(404);
-    expect(((await other.json()) as { error: { code: string } }).error.code).toBe(
-      'GL_NOT_FOUND',
-    );
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('GL_NOT_FOUND');
   });
 
   it('returns readings in [from, to) and pages through them with a cursor, each exactly once', async () => {
@@ -189,9 +187,7 @@ describe('HTTP API', () => {
   it('unknown routes are 404 in the error format', async () => {
     const res = await get('/api/v2/nothing', 'admin');
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
-      'GL_NOT_FOUND',
-    );
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('GL_NOT_FOUND');
   });
 
   it('publishes an OpenAPI 3.1 document generated from the schemas, and local interactive docs', async () => {

@@ -43,9 +43,7 @@ export function storableUrl(): MiddlewareHandler {
       const reason = unstorable(key) ?? unstorable(value);
       if (!reason) continue;
       const name = unstorable(key) ? '(query key)' : key;
-      throw httpError('GL_VALIDATION', `${name}: ${reason}`, [
-        { path: name, message: reason },
-      ]);
+      throw httpError('GL_VALIDATION', `${name}: ${reason}`, [{ path: name, message: reason }]);
     }
     const path = decodeURIComponentSafe(url.pathname);
     if (path === undefined || unstorable(path))

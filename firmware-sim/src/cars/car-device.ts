@@ -201,13 +201,9 @@ export class CarDevice implements SimDevice {
     }
     this.moveTo(this.clock.now());
     if (speedKmh > 0 && this.chargePoint) {
-      throw new GridlinkError(
-        'GL_CONFLICT',
-        `${this.deviceId} is plugged into ${this.charger}`,
-        {
-          deviceId: this.deviceId,
-        },
-      );
+      throw new GridlinkError('GL_CONFLICT', `${this.deviceId} is plugged into ${this.charger}`, {
+        deviceId: this.deviceId,
+      });
     }
     if (speedKmh > 0 && this.battery.energyKWh <= 0) {
       throw new GridlinkError('GL_CONFLICT', `${this.deviceId}: battery empty`, {
