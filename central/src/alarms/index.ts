@@ -10,7 +10,6 @@ export {
   nextAlarmState,
 } from './lifecycle.js';
 export {
-  type AlarmMessage,
   type AlarmPublisher,
   type AlarmTransition,
   alarmTopic,
@@ -28,6 +27,7 @@ export {
 export {
   type AlarmCondition,
   type AlarmFilter,
+  type AlarmMessage,
   type AlarmView,
   alarmView,
   clearResolved,

@@ -1,5 +1,3 @@
-import type { AlarmView } from './store.js';
-
 /** The port alarm transitions are published through (the central's MQTT client in production). */
 export interface AlarmPublisher {
   publish(topic: string, payload: string): Promise<void>;
@@ -11,11 +9,6 @@ export function alarmTopic(customerId: number | null): string {
 }
 
 export type AlarmTransition = 'raised' | 'acknowledged' | 'cleared';
-
-export interface AlarmMessage {
-  transition: AlarmTransition;
-  alarm: AlarmView;
-}
 
 /** Minimal MQTT client shape (mqtt.js `MqttClient`): QoS 1, not retained. */
 export function mqttAlarmPublisher(client: {

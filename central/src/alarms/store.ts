@@ -12,6 +12,12 @@ import {
 } from './lifecycle.js';
 import { type AlarmPublisher, type AlarmTransition, alarmTopic } from './publisher.js';
 
+/** What is published on an alarm topic: the transition and the alarm as the API shows it. */
+export interface AlarmMessage {
+  transition: AlarmTransition;
+  alarm: AlarmView;
+}
+
 export interface AlarmView {
   id: number;
   source: string;

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { type ErrorCode, GridlinkError, type ReadingWindow } from '@gridlink/shared';
-import { moduleWorker } from '../threads/module-worker.js';
+import { moduleWorker } from '../threads/index.js';
 import type { LearnedIds } from './copy-rows.js';
 import type { DecodedBatch } from './decoded-batch.js';
 

@@ -4,8 +4,8 @@ import {
   MAX_BATCH_READINGS,
   VALUE_NAME_PATTERN,
 } from '@gridlink/shared';
+import type { DecodedBatch } from './batch-shape.js';
 import { IsoTime, type KnownIds, MAX_ISO_MS } from './copy-rows.js';
-import type { DecodedBatch } from './decoded-batch.js';
 import type { ReadingCheck } from './telemetry-envelope.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import type { PGliteOptions } from '@electric-sql/pglite';
-import { moduleWorker } from '../threads/module-worker.js';
+import { moduleWorker } from '../threads/index.js';
 import {
   deserializeError,
   type PGliteOp,

@@ -1,4 +1,4 @@
-import type { ChargingVehicle } from './charger-device.js';
+import type { ChargingVehicle } from './charging-vehicle.js';
 
 const MS_PER_KWH_AT_1W = 3_600_000_000;
 

@@ -1,0 +1,89 @@
+/**
+ * Import rules, checked in CI by `npm run depcheck` (ARCHITECTURE.md "Repository layout",
+ * STYLE.md "One folder per capability", "Packages depend downward").
+ *
+ * - no import cycle anywhere, counting type-only imports;
+ * - no cycle between the capability folders of the central (billing -> customers -> billing was
+ *   one, dodged with deep imports);
+ * - packages depend downward: shared imports no other package; edge, central and firmware-sim
+ *   import shared only; deploy/ and bench/ may import all;
+ * - inside central/src a folder is entered through its index.ts face, never its internals.
+ *
+ * deploy/test/dependency-rules.test.ts runs these rules on fixtures that break each one.
+ */
+const SIBLINGS = ['edge', 'central', 'firmware-sim'];
+
+/** A module inside package `name`, by its path in the repo or through node_modules. */
+const inPackage = (name) => `^(?:node_modules/@gridlink/)?${name}/`;
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import cycle. Move what both sides need into a leaf, or invert the dependency.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-circular-capabilities',
+      severity: 'error',
+      comment:
+        'Capability folders of the central import each other in a cycle (even through deep ' +
+        'imports that avoid a file cycle). Move what both need into a leaf folder.',
+      scope: 'folder',
+      from: { path: '^central/src/' },
+      to: { path: '^central/src/', circular: true },
+    },
+    {
+      name: 'shared-imports-no-package',
+      severity: 'error',
+      comment: 'shared is the bottom layer: it imports no other package of the repo.',
+      from: { path: inPackage('shared') },
+      to: { path: inPackage('(?:edge|central|firmware-sim|deploy|bench)') },
+    },
+    ...SIBLINGS.map((name) => ({
+      name: `${name}-imports-only-shared`,
+      severity: 'error',
+      comment: `${name} may import shared, never a sibling package, deploy/ or bench/.`,
+      from: { path: inPackage(name) },
+      to: {
+        path: inPackage(
+          `(?:${[...SIBLINGS.filter((other) => other !== name), 'deploy', 'bench'].join('|')})`,
+        ),
+      },
+    })),
+    {
+      name: 'central-capability-face',
+      severity: 'error',
+      comment:
+        "Import another capability folder through its index.ts, never its internals (STYLE.md 'One folder per capability').",
+      from: { path: '^central/src/([^/]+)/' },
+      to: {
+        path: '^central/src/[^/]+/.+',
+        pathNot: ['^central/src/$1/', '^central/src/[^/]+/index\\.ts$'],
+      },
+    },
+    {
+      name: 'central-root-uses-faces',
+      severity: 'error',
+      comment: 'The composition root (central/src/*.ts) imports capability folders by their face.',
+      from: { path: '^central/src/[^/]+\\.ts$' },
+      to: { path: '^central/src/[^/]+/.+', pathNot: '^central/src/[^/]+/index\\.ts$' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|dist|build)/|^deploy/test/fixtures/' },
+    tsPreCompilationDeps: true,
+    combinedDependencies: false,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'default'],
+      mainFields: ['module', 'main', 'types'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+    },
+  },
+};

@@ -1,0 +1,1 @@
+export { moduleWorker } from './module-worker.js';
