@@ -1,6 +1,8 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/index.js';
 import { bindMeter, createCustomer } from '../src/customers/index.js';
+import { rollupJob } from '../src/jobs/index.js';
 import { consumptionBetween, consumptionHistory, rollupMeters } from '../src/metering/index.js';
 import type { Database } from '../src/storage/index.js';
 import { CPF_A, CPF_B, testApi } from './helpers/api.js';
@@ -34,6 +36,8 @@ const M1 = [
   ['2024-02-01T05:00:00Z', 17],
 ] as const;
 
+const silent = pino({ level: 'silent' });
+
 describeEachStore('consumption history from hourly rollups', (store) => {
   let database: Database & { dispose(): Promise<void> };
   let api: ReturnType<typeof testApi>;
@@ -41,12 +45,15 @@ describeEachStore('consumption history from hourly rollups', (store) => {
   let m1: number;
   let m2: number;
   const t: Record<string, string> = {};
+  let feed: ReturnType<typeof readingFeeder>;
+  /** What the scheduled `metering.rollup` job does at the test's clock (reads never roll up). */
+  const rollUp = () => rollupJob({ db: database.db, logger: silent }).run(api.clock.now);
 
   beforeAll(async () => {
     database = await store.open();
     api = testApi(database);
     api.clock.now = new Date('2024-02-10T12:00:00Z');
-    const feed = readingFeeder(database.db, 'edge-h');
+    feed = readingFeeder(database.db, 'edge-h');
     // The first five readings arrive, then the rest: rollups are incremental.
     ids = await feed(
       M1.slice(0, 5).map(([at, kwh]) => ({
@@ -88,6 +95,7 @@ describeEachStore('consumption history from hourly rollups', (store) => {
     await bindMeter(database.db, ana.id, { meterId: m1 });
     await bindMeter(database.db, ana.id, { meterId: m2 });
     await bindMeter(database.db, bia.id, { meterId: ids.get('m3') as number });
+    await rollUp();
     t.admin = await mintToken(database.db, { role: 'admin' });
     t.ana = await mintToken(database.db, { role: 'customer', subject: String(ana.id) });
     t.bia = await mintToken(database.db, { role: 'customer', subject: String(bia.id) });
@@ -292,5 +300,44 @@ describeEachStore('consumption history from hourly rollups', (store) => {
     });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('GL_VALIDATION');
+  });
+});
+
+describeEachStore('consumption reads never write', (store) => {
+  let database: Database & { dispose(): Promise<void> };
+  let api: ReturnType<typeof testApi>;
+  let admin: string;
+  beforeAll(async () => {
+    database = await store.open();
+    api = testApi(database);
+    api.clock.now = new Date('2024-02-10T12:00:00Z');
+    admin = await mintToken(database.db, { role: 'admin' });
+  });
+  afterAll(() => database.dispose());
+
+  it('a reading stored after the last rollup is in the history once the rollup job has run, not before', async () => {
+    const feed = readingFeeder(database.db, 'edge-r');
+    // +1 kWh on 9 Feb (local 10:00-11:00 in Bahia).
+    const ids = await feed([
+      { deviceId: 'm4', at: '2024-02-09T13:00:00Z', values: { energy_import: 10 } },
+      { deviceId: 'm4', at: '2024-02-09T14:00:00Z', values: { energy_import: 11 } },
+    ]);
+    const m4 = ids.get('m4') as number;
+    const path = `/api/v1/meters/${m4}/consumption?from=2024-02-09&to=2024-02-10&granularity=day`;
+    const read = async () => {
+      const r = await api.call('GET', path, { token: admin });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return (r.body as { totalKwh: string }).totalKwh;
+    };
+    const rolledUpRows = () =>
+      Promise.all([
+        database.db.selectFrom('meter_rollup_state').selectAll().execute(),
+        database.db.selectFrom('consumption_hourly').selectAll().execute(),
+      ]);
+    expect(await read()).toBe('0.000');
+    expect(await rolledUpRows()).toEqual([[], []]);
+    // What the scheduled metering.rollup job does at its instant.
+    await rollupJob({ db: database.db, logger: pino({ level: 'silent' }) }).run(api.clock.now);
+    expect(await read()).toBe('1.000');
   });
 });

@@ -1,4 +1,11 @@
-import { GridlinkError, normalizeTaxDocument } from '@gridlink/shared';
+import {
+  type Cnpj,
+  type Cpf,
+  formatCnpj,
+  formatCpf,
+  GridlinkError,
+  normalizeTaxDocument,
+} from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import { type Principal, revokeTokensOf } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE, type TariffInput, tariffSchema } from '../billing/index.js';
@@ -273,6 +280,23 @@ export async function customerBilling(
     tariff: c.tariff,
     monthlyLimitWh: c.monthlyLimitKwh === null ? null : kwhToWh(c.monthlyLimitKwh),
   };
+}
+
+/** Who an invoice is addressed to: the customer's name and document as printed (CPF or CNPJ). */
+export interface CustomerParty {
+  name: string;
+  document: string;
+}
+
+export async function customerParty(
+  db: Kysely<Schema>,
+  id: number,
+): Promise<CustomerParty | undefined> {
+  const c = await findCustomerById(db, id);
+  if (!c) return undefined;
+  const document =
+    c.documentKind === 'cpf' ? formatCpf(c.document as Cpf) : formatCnpj(c.document as Cnpj);
+  return { name: c.name, document };
 }
 
 /**

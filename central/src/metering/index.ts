@@ -21,7 +21,7 @@ export {
   RUN_MIN_HOURS,
   registerToHourly,
 } from './intervals.js';
-export { findMeter, listMeters, type MeterView } from './meters.js';
+export { findMeter, listMeters, type MeterView, meterIdsOfCustomer } from './meters.js';
 export { decodeCursor, type ReadingsPage, type ReadingView, readingsInRange } from './readings.js';
 export {
   ENERGY_REGISTER,

@@ -62,3 +62,17 @@ export async function findMeter(
   const row = await scoped(db, who).where('id', '=', id).executeTakeFirst();
   return row ? view(row) : undefined;
 }
+
+/** The ids of a customer's meters, in id order (the caller has checked it may see the customer). */
+export async function meterIdsOfCustomer(
+  db: Kysely<Schema>,
+  customerId: number,
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('meters')
+    .select('id')
+    .where('customer_id', '=', customerId)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}

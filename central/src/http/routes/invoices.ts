@@ -1,4 +1,3 @@
-import { type Cnpj, type Cpf, formatCnpj, formatCpf } from '@gridlink/shared';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import {
@@ -9,6 +8,7 @@ import {
   pixQrSvg,
   renderInvoiceHtml,
 } from '../../billing/index.js';
+import { customerParty } from '../../customers/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
 import { idCursor } from '../cursors.js';
@@ -161,17 +161,10 @@ export function invoiceRoutes(db: Kysely<Schema>) {
 
   app.openapi(htmlRoute, async (c) => {
     const invoice = await load(c.get('principal'), c.req.valid('param').id);
-    const customer = await db
-      .selectFrom('customers')
-      .select(['name', 'document', 'document_kind'])
-      .where('id', '=', invoice.customerId)
-      .executeTakeFirstOrThrow();
-    const document =
-      customer.document_kind === 'cpf'
-        ? formatCpf(customer.document as Cpf)
-        : formatCnpj(customer.document as Cnpj);
+    const party = await customerParty(db, invoice.customerId);
+    if (!party) throw httpError('GL_NOT_FOUND', `invoice ${invoice.id} not found`);
     const qr = invoice.pixPayload ? await pixQrSvg(invoice.pixPayload) : null;
-    const html = renderInvoiceHtml(invoice, { name: customer.name, document }, qr);
+    const html = renderInvoiceHtml(invoice, party, qr);
     // The page's own stylesheet by its hash; the QR code is inline SVG: nothing else loads.
     const csp = pageCsp({ style: inlineHashes(html, 'style') });
     return c.html(html, 200, { 'content-security-policy': csp });
