@@ -1,3 +1,5 @@
+export { bootstrapFirstAdmin } from './bootstrap.js';
+export { type IssueRequest, issueToken, MAX_TOKEN_TTL_MS } from './issue-token.js';
 export {
   accountKey,
   addressKey,
@@ -14,7 +16,9 @@ export { hashSecret, newSecret, verifySecret } from './secrets.js';
 export {
   authenticateToken,
   listTokens,
+  type MintableRole,
   type MintOptions,
+  mintableRoles,
   mintToken,
   type Principal,
   type Role,

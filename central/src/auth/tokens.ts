@@ -3,12 +3,19 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../storage/index.js';
 import { hashSecret, newSecret, verifySecret } from './secrets.js';
 
-export const roles = ['admin', 'operator', 'customer', 'driver'] as const;
+export const roles = ['admin', 'operator', 'customer', 'driver', 'service'] as const;
 export type Role = (typeof roles)[number];
+
+/**
+ * Roles an admin may mint tokens for (API and `gridlink-central token create`). Customers get
+ * theirs by signing in. A driver token acts for a driver id (its subject); the others for nobody.
+ */
+export const mintableRoles = ['admin', 'operator', 'driver', 'service'] as const;
+export type MintableRole = (typeof mintableRoles)[number];
 
 export interface Principal {
   role: Role;
-  /** The customer or driver the token acts for; null for staff. */
+  /** The customer or driver the token acts for; null for staff and services. */
   subject: string | null;
   tokenId: string;
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   formatZodIssues,
@@ -8,15 +9,17 @@ import {
   stopRequested,
 } from '@gridlink/shared';
 import { pino } from 'pino';
-import { parse as parseYaml } from 'yaml';
-import { mintToken } from '../auth/index.js';
+import { bootstrapFirstAdmin, mintToken } from '../auth/index.js';
 import { startCentral } from '../central.js';
 import { centralConfigSchema } from '../config/index.js';
 import type { IngestFaults } from '../ingest/index.js';
+import { fail, obj, readConfigFile } from './config-file.js';
+import { runTokenCommand } from './token-command.js';
 
 const HELP = `gridlink-central — GridLink central aggregator (HTTP API, MQTT broker, ingest, storage)
 
 Usage: gridlink-central [options]
+       gridlink-central token create|list|revoke …   API tokens (gridlink-central token --help)
 
 Options:
   --config FILE          JSON or YAML config file (flags below override it)
@@ -29,43 +32,18 @@ Options:
   --database-url URL     use PostgreSQL (postgres://…) instead of embedded PGlite
   --log-level LEVEL      trace|debug|info|warn|error|silent (default info)
   --log-file FILE        write JSON logs to FILE instead of stdout
-  --print-admin-token    mint a fresh admin API token at start-up and print it once
   -h, --help             show this help
 
+First start: on a database that never had an admin token, an admin token is written to
+DATA_DIR/initial-admin-token (mode 0600) and its path printed; later starts mint none
+(docs/DEPLOY.md). More tokens: gridlink-central token create --role admin|operator|driver|service.
+Run under a supervisor with an IPC channel (the demo, the soak), the ready message carries a
+fresh admin token labelled 'startup' (earlier ones revoked); it is never printed.
 Environment: GRIDLINK_DATABASE_URL is read when --database-url is absent.
 Fault injection (fault tests and soak only): GRIDLINK_FAULT_CRASH_BEFORE_ACK=P makes the process
 SIGKILL itself, with probability P per stored batch, after the batch's commit and before its ack;
 GRIDLINK_FAULT_SEED=N seeds those draws (default 1).
 Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 start-up failure, 2 bad usage or config.`;
-
-function fail(code: number, message: string): never {
-  process.stderr.write(`gridlink-central: ${message}\n`);
-  process.exit(code);
-}
-
-function readConfigFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    fail(2, `cannot read config ${path}: ${(err as Error).message}`);
-  }
-  try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    fail(
-      2,
-      `GL_CONFIG_INVALID: ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
-    );
-  }
-}
-
-/** A plain object, or an empty one: lets flags merge over a config file of unknown shape. */
-function obj(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
 
 /** The crash-before-ack fault from the environment, or undefined (the normal case). */
 function faultsFromEnv(): IngestFaults | undefined {
@@ -94,6 +72,7 @@ function port(value: string | undefined, flag: string): number | undefined {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'token') return runTokenCommand(process.argv.slice(3));
   let values: ReturnType<typeof parse>['values'];
   function parse() {
     return parseArgs({
@@ -108,7 +87,6 @@ async function main(): Promise<void> {
         'database-url': { type: 'string' },
         'log-level': { type: 'string' },
         'log-file': { type: 'string' },
-        'print-admin-token': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -175,7 +153,15 @@ async function main(): Promise<void> {
   }
 
   let adminToken: string | undefined;
-  if (values['print-admin-token'] || process.send) {
+  const firstAdmin = await bootstrapFirstAdmin(central.database.db, new Date());
+  let firstAdminFile: string | undefined;
+  if (firstAdmin) {
+    mkdirSync(checked.data.dataDir, { recursive: true });
+    firstAdminFile = join(checked.data.dataDir, 'initial-admin-token');
+    writeFileSync(firstAdminFile, `${firstAdmin}\n`, { mode: 0o600 });
+    chmodSync(firstAdminFile, 0o600); // mode applies only to a new file
+  }
+  if (process.send) {
     await central.database.db
       .updateTable('api_tokens')
       .set({ revoked_at: new Date() })
@@ -196,8 +182,10 @@ async function main(): Promise<void> {
   process.stdout.write(
     `gridlink-central ready: HTTP ${central.http.url} (docs ${central.http.url}/docs), MQTT ${central.mqttUrl}, storage ${central.database.kind}\n`,
   );
-  if (values['print-admin-token'] && adminToken)
-    process.stdout.write(`admin token (shown once): ${adminToken}\n`);
+  if (firstAdminFile)
+    process.stdout.write(
+      `first start: an admin API token is in ${firstAdminFile} (mode 0600); it is not shown again. Read it, keep it elsewhere, delete the file.\n`,
+    );
   process.send?.({
     type: 'ready',
     httpUrl: central.http.url,

@@ -165,6 +165,19 @@ export const centralConfigSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** The control plane (docs/WIRE.md, "Commands"). */
+    control: z
+      .object({
+        /** A command with no result this long after it was asked for becomes `expired`. */
+        commandTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(24 * 3_600_000)
+          .default(60_000),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { AlarmPublisher } from '../alarms/index.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from '../auth/index.js';
 import type { PixSettings } from '../billing/index.js';
+import type { ControlPlane } from '../control/index.js';
 import type { Schema } from '../storage/index.js';
 import { requireAuth, requireRole } from './auth.js';
 import { docsRoutes } from './docs.js';
@@ -17,6 +18,7 @@ import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
 import { customerConsumptionRoutes, meterConsumptionRoutes } from './routes/consumption.js';
 import { customerRoutes } from './routes/customers.js';
+import { edgeControlRoutes } from './routes/edge-control.js';
 import { edgeRoutes } from './routes/edges.js';
 import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
@@ -47,6 +49,8 @@ export interface AppDeps {
    * is ignored and the socket's peer is the client.
    */
   trustedProxies?: readonly string[];
+  /** Device commands and desired configs (control/); without it those routes are not mounted. */
+  control?: ControlPlane;
 }
 
 /** The central's HTTP face: `/api/v1` (bearer auth), OpenAPI document and docs, health, metrics. */
@@ -93,6 +97,7 @@ export function createApp(deps: AppDeps) {
   api.route('/meters', meterRoutes(deps.db));
   api.route('/edges', edgeRoutes(deps.db));
   api.route('/edges', quarantineRoutes(deps.db));
+  if (deps.control) api.route('/edges', edgeControlRoutes(deps.db, deps.control));
   api.route('/customers', customerRoutes(deps.db, { now }));
   api.route('/meters', meterConsumptionRoutes(deps.db, { now }));
   api.route('/customers', customerConsumptionRoutes(deps.db, { now }));

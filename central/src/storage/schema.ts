@@ -189,6 +189,52 @@ export interface AlarmCursorsTable {
   last_id: Int8;
 }
 
+/** A device command sent through the control plane (control/). */
+export interface DeviceCommandsTable {
+  seq: Generated<number>;
+  id: string;
+  edge_id: string;
+  device_id: string;
+  command: string;
+  value: number | null;
+  requested_by: string;
+  requested_at: Timestamp;
+  state: string;
+  sent_at: NullableTimestamp;
+  result_code: string | null;
+  result_message: string | null;
+  result_at: NullableTimestamp;
+  edge_result_at: NullableTimestamp;
+}
+
+/** Each desired config version set for an edge (control/). */
+export interface EdgeDesiredConfigsTable {
+  edge_id: string;
+  version: number;
+  config: ColumnType<Record<string, unknown>, string, string>;
+  set_by: string;
+  set_at: Timestamp;
+  published_at: NullableTimestamp;
+}
+
+/** The last `config/applied` an edge reported (control/). */
+export interface EdgeAppliedConfigsTable {
+  edge_id: string;
+  version: number;
+  ok: boolean;
+  running: number;
+  error_code: string | null;
+  error_message: string | null;
+  edge_at: NullableTimestamp;
+  received_at: Timestamp;
+}
+
+/** One-time set-up steps done (auth/bootstrap). */
+export interface CentralBootstrapTable {
+  name: string;
+  done_at: Timestamp;
+}
+
 export interface Schema {
   edges: EdgesTable;
   api_tokens: ApiTokensTable;
@@ -207,4 +253,8 @@ export interface Schema {
   alarms: AlarmsTable;
   alarm_cursors: AlarmCursorsTable;
   login_throttle: LoginThrottleTable;
+  device_commands: DeviceCommandsTable;
+  edge_desired_configs: EdgeDesiredConfigsTable;
+  edge_applied_configs: EdgeAppliedConfigsTable;
+  central_bootstrap: CentralBootstrapTable;
 }

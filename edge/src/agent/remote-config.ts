@@ -6,21 +6,14 @@ import {
   GridlinkError,
   isGridlinkError,
   parseJsonPayload,
+  REMOTE_CONFIG_KEYS,
 } from '@gridlink/shared';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { type EdgeConfig, parseEdgeConfig } from '../config/index.js';
 
 /** Keys a remote config may set; everything else stays as the local file says. */
-export const REMOTE_KEYS = [
-  'devices',
-  'buses',
-  'udp',
-  'tcpJson',
-  'keba',
-  'metrics',
-  'statusIntervalMs',
-] as const;
+export const REMOTE_KEYS = REMOTE_CONFIG_KEYS;
 
 /** Builds the config a desired document asks for (pure). Throws GL_CONFIG_INVALID. */
 export function mergeDesired(local: EdgeConfig, desired: DesiredConfig): EdgeConfig {

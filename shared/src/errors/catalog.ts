@@ -123,6 +123,10 @@ export const errorCatalog = {
     status: 400,
     summary: 'A JSON payload nests deeper than the limit.',
   },
+  GL_DEVICE_UNKNOWN: {
+    status: 404,
+    summary: 'The edge has no device with that id (per its status or its desired config).',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

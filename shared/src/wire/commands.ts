@@ -27,6 +27,21 @@ export const commandResultSchema = z
 export type CommandResult = z.infer<typeof commandResultSchema>;
 
 /**
+ * Keys of the edge config a desired config may set; identity, MQTT, log and uplink settings stay
+ * local. The central refuses any other key before it publishes; the edge checks again.
+ */
+export const REMOTE_CONFIG_KEYS = [
+  'devices',
+  'buses',
+  'udp',
+  'tcpJson',
+  'keba',
+  'metrics',
+  'statusIntervalMs',
+] as const;
+export type RemoteConfigKey = (typeof REMOTE_CONFIG_KEYS)[number];
+
+/**
  * `gl/v1/edges/{edgeId}/config` (central → edge, retained): the desired device-side config.
  * `config` holds the remotely managed keys of the edge config (devices, buses, listeners,
  * metrics, statusIntervalMs); the edge validates it with its own schema. Identity, MQTT, log and

@@ -1,6 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
-import { listTokens, revokeToken, roles } from '../../auth/index.js';
+import {
+  issueToken,
+  listTokens,
+  MAX_TOKEN_TTL_MS,
+  mintableRoles,
+  revokeToken,
+  roles,
+} from '../../auth/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireRole } from '../auth.js';
 import { tokenCursor } from '../cursors.js';
@@ -37,6 +44,46 @@ const listRoute = createRoute({
   },
 });
 
+const CreateBody = z
+  .object({
+    role: z.enum(mintableRoles).openapi({ description: 'Customers get tokens by signing in' }),
+    subject: z
+      .string()
+      .optional()
+      .openapi({
+        description: 'The driver id of a driver token (required there, refused elsewhere)',
+      }),
+    label: z.string().min(1).max(100).optional().openapi({ example: 'billing exporter' }),
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(MAX_TOKEN_TTL_MS / 1000)
+      .optional()
+      .openapi({ description: 'Lifetime; absent = until revoked' }),
+  })
+  .strict()
+  .openapi('TokenRequest');
+
+const createRoute_ = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['auth'],
+  summary: 'Create an operator, admin, driver or service token (admin); the secret is shown once',
+  security,
+  middleware: [requireRole('admin')] as const,
+  request: { body: { content: { 'application/json': { schema: CreateBody } }, required: true } },
+  responses: {
+    201: json(
+      Token.omit({ current: true }).extend({
+        token: z.string().openapi({ description: 'The bearer token; only its hash is kept' }),
+      }),
+      'Created; `token` is not shown again',
+    ),
+    ...errorResponses,
+  },
+});
+
 const revokeRoute = createRoute({
   method: 'delete',
   path: '/{tokenId}',
@@ -65,6 +112,20 @@ export function tokenRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
       { items: page.items.map((t) => ({ ...t, current: t.id === who.tokenId })), next: page.next },
       200,
     );
+  });
+  app.openapi(createRoute_, async (c) => {
+    const body = c.req.valid('json');
+    const { token, view } = await issueToken(
+      db,
+      {
+        role: body.role,
+        ...(body.subject === undefined ? {} : { subject: body.subject }),
+        ...(body.label === undefined ? {} : { label: body.label }),
+        ...(body.expiresInSeconds === undefined ? {} : { ttlMs: body.expiresInSeconds * 1000 }),
+      },
+      options.now(),
+    );
+    return c.json({ ...view, token }, 201);
   });
   app.openapi(revokeRoute, async (c) => {
     const { tokenId } = c.req.valid('param');
