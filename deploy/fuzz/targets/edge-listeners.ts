@@ -338,7 +338,9 @@ async function runTcpCase(port: number, c: TcpConnectionCase): Promise<TcpOutcom
   const squatter = c.squatted ? await connectLines(port) : undefined;
   if (squatter) {
     squatter.send(JSON.stringify({ id: c.meterId, ...(c.secret ? { secret: c.secret } : {}) }));
-    const bound = await deadline(squatter.next(), ANSWER_DEADLINE_MS, 'no answer to hello');
+    const bound = await deadline(squatter.next(), ANSWER_DEADLINE_MS, 'no answer to hello').catch(
+      (e: Error) => e.message,
+    );
     if (bound !== JSON.stringify({ id: c.meterId }))
       out.unexpected.push(`squatter's hello: ${bound}`);
   }
@@ -348,11 +350,13 @@ async function runTcpCase(port: number, c: TcpConnectionCase): Promise<TcpOutcom
     if (squatter) {
       // The squatter still holds its id: a hello for it is answered as its own.
       squatter.send(JSON.stringify({ id: c.meterId }));
-      const still = await deadline(squatter.next(), ANSWER_DEADLINE_MS, 'no answer to hello');
+      const still = await deadline(squatter.next(), ANSWER_DEADLINE_MS, 'no answer to hello').catch(
+        (e: Error) => e.message,
+      );
       if (still !== JSON.stringify({ id: c.meterId }))
         out.unexpected.push(`the squatter lost its meter id: ${still}`);
       squatter.socket.end();
-      await squatter.nextOrEnd();
+      await untilClosed(squatter).catch((e: Error) => out.unexpected.push(e.message));
     }
   }
 }
@@ -367,7 +371,11 @@ async function exchange(port: number, c: TcpConnectionCase, out: TcpOutcome): Pr
       conn.nextOrEnd(),
       ANSWER_DEADLINE_MS,
       'the listener neither answered nor closed',
-    );
+    ).catch((e: Error) => {
+      out.unexpected.push(e.message);
+      conn.socket.destroy();
+      return undefined;
+    });
     if (line === undefined) break;
     let answer: { id?: unknown; error?: { code?: unknown; message?: unknown } };
     try {
@@ -388,24 +396,41 @@ async function exchange(port: number, c: TcpConnectionCase, out: TcpOutcome): Pr
   return out;
 }
 
+/** Reads what is left until the listener has closed the connection. */
+async function untilClosed(conn: Awaited<ReturnType<typeof connectLines>>): Promise<void> {
+  for (;;) {
+    const line = await deadline(
+      conn.nextOrEnd(),
+      ANSWER_DEADLINE_MS,
+      'the connection was not closed',
+    );
+    if (line === undefined) return;
+  }
+}
+
 /** A TCP connection read line by line. */
 async function connectLines(port: number) {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  const queue: Array<string | undefined> = [];
+  const queue: string[] = [];
   const waiting: Array<(l: string | undefined) => void> = [];
-  const push = (l: string | undefined) => {
+  let ended = false;
+  const lines = createInterface({ input: socket, crlfDelay: Infinity });
+  lines.on('line', (l) => {
     const w = waiting.shift();
     if (w) w(l);
     else queue.push(l);
-  };
-  const lines = createInterface({ input: socket, crlfDelay: Infinity });
-  lines.on('line', push);
-  lines.on('close', () => push(undefined));
+  });
+  lines.on('close', () => {
+    ended = true;
+    for (const w of waiting.splice(0)) w(undefined);
+  });
+  /** The next line, or undefined once the connection has ended and every line was taken. */
   const take = () =>
     new Promise<string | undefined>((resolve) => {
       if (queue.length > 0) resolve(queue.shift());
+      else if (ended) resolve(undefined);
       else waiting.push(resolve);
     });
   return {

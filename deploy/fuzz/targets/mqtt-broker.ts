@@ -109,14 +109,19 @@ export async function fuzzMqttBroker(o: MqttFuzzOptions): Promise<MqttFuzzReport
     report.memory.rssBefore = await central.rssBytes();
     const { hostname, port } = new URL(central.ready.mqttUrl);
 
-    // Which cases were running when the well-behaved edge lost its connection.
-    const running = new Set<number>();
+    // Which cases were running when the well-behaved edge lost its connection; a CONNECT that
+    // names its client id is the likely one.
+    const running = new Map<number, Buffer>();
+    const victimId = Buffer.from(`edge-${GOOD_EDGE}`);
     const wellBehaved = good;
-    const lost = () =>
+    const lost = () => {
+      const suspects = [...running].filter(([, connect]) => connect.includes(victimId));
+      const cases = suspects.length > 0 ? suspects : [...running];
       failures.add(
-        `the well-behaved edge's MQTT connection closed while cases ${[...running].join(', ')} ran`,
-        running.size === 1 ? [...running][0] : undefined,
+        `the well-behaved edge's MQTT connection closed while case${cases.length > 1 ? 's' : ''} ${cases.map(([i]) => i).join(', ')} ran${suspects.length > 0 ? ` (its CONNECT names the client id edge-${GOOD_EDGE})` : ''}`,
+        cases.length === 1 ? cases[0]?.[0] : undefined,
       );
+    };
     wellBehaved.edge.client.on('close', lost);
 
     let next = 0;
@@ -131,7 +136,7 @@ export async function fuzzMqttBroker(o: MqttFuzzOptions): Promise<MqttFuzzReport
           bump(report.types, p.label);
           if (p.mutation) bump(report.mutations, p.mutation);
         }
-        running.add(index);
+        running.set(index, script.connect?.bytes ?? Buffer.alloc(0));
         try {
           const out = await runScript(hostname, Number(port), script);
           report.cases++;
