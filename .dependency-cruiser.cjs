@@ -7,7 +7,8 @@
  *   one, dodged with deep imports);
  * - packages depend downward: shared imports no other package; edge, central and firmware-sim
  *   import shared only; deploy/ and bench/ may import all;
- * - inside central/src a folder is entered through its index.ts face, never its internals.
+ * - inside central/src a folder is entered through its index.ts face, never its internals;
+ * - the central's domain folders know nothing of HTTP (no import of http/ or hono).
  *
  * deploy/test/dependency-rules.test.ts runs these rules on fixtures that break each one.
  */
@@ -66,6 +67,14 @@ module.exports = {
       },
     },
     {
+      name: 'domain-knows-no-http',
+      severity: 'error',
+      comment:
+        'Domain folders of the central throw catalog codes and return values; only http/ (and the composition root) know HTTP.',
+      from: { path: '^central/src/[^/]+/', pathNot: '^central/src/(http|cli)/' },
+      to: { path: ['^central/src/http/', '(^|/)node_modules/(hono|@hono)/'] },
+    },
+    {
       name: 'central-root-uses-faces',
       severity: 'error',
       comment: 'The composition root (central/src/*.ts) imports capability folders by their face.',
@@ -75,7 +84,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist|build)/|^deploy/test/fixtures/' },
+    // Built output of the packages; node_modules is listed (hono for the rule above), not followed.
+    exclude: { path: '^(shared|edge|central|firmware-sim|deploy|bench)/(dist|build)/' },
     tsPreCompilationDeps: true,
     combinedDependencies: false,
     tsConfig: { fileName: 'tsconfig.base.json' },

@@ -83,7 +83,7 @@ describe('npm run depcheck rules', () => {
     expect(rulesOf(await cruise(dir, ['shared', 'central', 'edge', 'deploy']))).toEqual([]);
   });
 
-  it('refuses an import cycle, a cycle between capability folders, upward and sideways package imports, and deep imports', async () => {
+  it('refuses an import cycle, a cycle between capability folders, upward and sideways package imports, deep imports and HTTP in a domain folder', async () => {
     const dir = join(root, 'bad');
     await mkdir(dir);
     await tree(dir, {
@@ -104,6 +104,11 @@ describe('npm run depcheck rules', () => {
       // the composition root reaching past a face
       'central/src/central.ts':
         "import { store } from './customers/store.js';\nexport const start = store;\n",
+      // a domain folder speaking HTTP
+      'central/src/http/index.ts': "export { httpError } from './errors.js';\n",
+      'central/src/http/errors.ts': 'export const httpError = (code: string) => new Error(code);\n',
+      'central/src/customers/conflict.ts':
+        "import { httpError } from '../http/index.js';\nexport const conflict = httpError('GL_CONFLICT');\n",
       // shared importing up, edge importing sideways
       'shared/src/index.ts':
         "import { start } from '../../central/src/central.js';\nexport const s = start;\n",
@@ -115,6 +120,7 @@ describe('npm run depcheck rules', () => {
     expect(rulesOf(await cruise(dir, ['shared', 'central', 'edge', 'firmware-sim']))).toEqual([
       'central-capability-face: central/src/customers/store.ts -> central/src/billing/money.ts',
       'central-root-uses-faces: central/src/central.ts -> central/src/customers/store.ts',
+      'domain-knows-no-http: central/src/customers/conflict.ts -> central/src/http/index.ts',
       'edge-imports-only-shared: edge/src/index.ts -> central/src/billing/index.ts',
       'firmware-sim-imports-only-shared: firmware-sim/src/index.ts -> edge/src/index.ts',
       'no-circular-capabilities: central/src/billing -> central/src/customers',
