@@ -16,7 +16,8 @@ describe('gridlink-central CLI', () => {
       '--mqtt-port',
       '--port-fallback',
       '--database-url',
-      '--print-admin-token',
+      'token create|list|revoke',
+      'initial-admin-token',
     ])
       expect(r.stdout).toContain(flag);
   });
