@@ -6,9 +6,9 @@ import { createAdaptorServer } from '@hono/node-server';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
 import { mqttAlarmPublisher } from './alarms/index.js';
-import { hashSecret, verifySecret } from './auth/index.js';
+import { hashSecret } from './auth/index.js';
 import type { PixSettings } from './billing/index.js';
-import { type EmbeddedBroker, type MqttPrincipal, startEmbeddedBroker } from './broker/index.js';
+import { type EmbeddedBroker, mqttAuthenticator, startEmbeddedBroker } from './broker/index.js';
 import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 import { verifyEdgeCredential } from './edges/index.js';
 import { createApp } from './http/index.js';
@@ -76,18 +76,11 @@ export async function startCentral(
       // The central's own MQTT identity lives only in this process's memory.
       const serviceSecret = randomBytes(32).toString('base64url');
       const serviceHash = hashSecret(serviceSecret);
-      const authenticate = async (
-        username: string,
-        password: string,
-      ): Promise<MqttPrincipal | undefined> => {
-        if (username === SERVICE_USER)
-          return verifySecret(password, serviceHash)
-            ? { kind: 'service', name: 'central' }
-            : undefined;
-        return (await verifyEdgeCredential(database.db, username, password))
-          ? { kind: 'edge', edgeId: username }
-          : undefined;
-      };
+      const authenticate = mqttAuthenticator({
+        db: database.db,
+        service: { username: SERVICE_USER, secretHash: serviceHash, name: 'central' },
+        verifyEdge: (edgeId, secret) => verifyEdgeCredential(database.db, edgeId, secret),
+      });
       broker = await startEmbeddedBroker({
         port: config.mqtt.port,
         host: config.mqtt.host,

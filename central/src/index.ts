@@ -1,7 +1,14 @@
-export { mintToken, type Role } from './auth/index.js';
+export { hashSecret, mintToken, type Role } from './auth/index.js';
+export {
+  listMqttCredentials,
+  mqttAuthenticator,
+  revokeMqttCredential,
+  startEmbeddedBroker,
+  upsertMqttCredential,
+} from './broker/index.js';
 export { type Central, type StartOptions, startCentral } from './central.js';
 export { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
-export { upsertEdgeCredential } from './edges/index.js';
+export { upsertEdgeCredential, verifyEdgeCredential } from './edges/index.js';
 export {
   copyRows,
   decodeTelemetry,

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { MqttPrincipal } from './acl.js';
 import { clientIdAllowed } from './client-ids.js';
+import type { MqttPrincipal } from './principals.js';
 
 const edge = (edgeId: string): MqttPrincipal => ({ kind: 'edge', edgeId });
 const service: MqttPrincipal = { kind: 'service', name: 'central' };
+const car: MqttPrincipal = { kind: 'car', plate: 'ABC1D23' };
+const operator: MqttPrincipal = { kind: 'operator', name: 'ops' };
+const peer: MqttPrincipal = { kind: 'peer', name: 'acme' };
+const station: MqttPrincipal = { kind: 'station', clientId: 'st-1' };
 
 describe('clientIdAllowed', () => {
   it.each([
@@ -31,6 +35,22 @@ describe('clientIdAllowed', () => {
     [service, 'centralx', false],
     [service, 'edge-site-7', false],
     [{ kind: 'service', name: 'edge' } as MqttPrincipal, 'edge-site-7', false],
+    // A car, operator or peer: its username, or username:suffix.
+    [car, 'car@ABC1D23', true],
+    [car, 'car@ABC1D23:app', true],
+    [car, 'car@ABC1D23-app', false],
+    [car, 'car@ABC1D24', false],
+    [car, 'ABC1D23', false],
+    [operator, 'operator@ops', true],
+    [operator, 'operator@ops:pager', true],
+    [operator, 'operator@opsx', false],
+    [peer, 'peer@acme', true],
+    [peer, 'operator@acme', false],
+    // A station client: exactly its client id (seed B keys its topics by it), no suffix.
+    [station, 'st-1', true],
+    [station, 'st-1:x', false],
+    [station, 'station@st-1', false],
+    [station, 'edge-st-1', false],
   ])('%o with %s → %s', (principal, clientId, allowed) => {
     expect(clientIdAllowed(principal, clientId)).toBe(allowed);
   });

@@ -1,4 +1,4 @@
-import type { MqttPrincipal } from './acl.js';
+import { type MqttPrincipal, usernameOf } from './principals.js';
 
 /**
  * The suffix an edge may add to its client id after `:` for a second, named session
@@ -18,13 +18,28 @@ export function edgeClientId(edgeId: string): string {
  * with a live session's id takes that session over (MQTT-3.1.4-2), so each principal gets a
  * namespace no other principal can reach:
  * - an edge: `edge-{edgeId}` or `edge-{edgeId}:{suffix}`;
+ * - a car, an operator subscriber, a peer: its username (`car@ABC1D23`) or `{username}:{suffix}`
+ *   (`@` is in no edge id, service name or station client id);
+ * - a station client: exactly its client id, the one seed B keys its `client/{id}/…` topics by
+ *   (its names avoid `edge-`, `central` and `refused-`: principals.ts);
  * - a service (the central itself): `{name}` or `{name}-{suffix}`, never inside the edges' `edge-`.
- * An empty client id, for which the broker would make one up, fits neither.
+ * An empty client id, for which the broker would make one up, fits none.
  */
 export function clientIdAllowed(principal: MqttPrincipal, clientId: string): boolean {
-  if (principal.kind === 'edge') return inNamespace(clientId, edgeClientId(principal.edgeId), ':');
-  if (clientId.startsWith('edge-')) return false;
-  return inNamespace(clientId, principal.name, '-');
+  switch (principal.kind) {
+    case 'edge':
+      return inNamespace(clientId, edgeClientId(principal.edgeId), ':');
+    case 'station':
+      return clientId === principal.clientId;
+    case 'car':
+      return inNamespace(clientId, usernameOf('car', principal.plate), ':');
+    case 'operator':
+    case 'peer':
+      return inNamespace(clientId, usernameOf(principal.kind, principal.name), ':');
+    case 'service':
+      if (clientId.startsWith('edge-')) return false;
+      return inNamespace(clientId, principal.name, '-');
+  }
 }
 
 function inNamespace(clientId: string, base: string, separator: string): boolean {

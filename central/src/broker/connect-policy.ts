@@ -1,6 +1,6 @@
 import type { ErrorCode } from '@gridlink/shared';
-import { describePrincipal, type MqttPrincipal } from './acl.js';
 import { clientIdAllowed } from './client-ids.js';
+import { describePrincipal, type MqttPrincipal } from './principals.js';
 
 /** CONNACK return codes a refusal uses (MQTT 3.1.1 §3.2.2.3, Table 3.1). */
 export const CONNACK = {

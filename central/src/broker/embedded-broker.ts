@@ -5,10 +5,11 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { type MqttLimits, mqttLimitsSchema } from '../config/index.js';
-import { canPublish, canSubscribe, describePrincipal, type MqttPrincipal } from './acl.js';
 import { CONNACK, decideConnect, type Refusal } from './connect-policy.js';
 import { addressKey, ConnectRate } from './connect-rate.js';
 import { type Breach, ConnectionGuard } from './connection-guard.js';
+import { canPublish, canSubscribe } from './policy.js';
+import { describePrincipal, type MqttPrincipal } from './principals.js';
 import { EdgeSessions } from './sessions.js';
 
 export interface EmbeddedBrokerOptions {
@@ -83,10 +84,13 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     done(Object.assign(new Error(refusal.message), { returnCode: refusal.returnCode }));
   };
 
-  /** Takes a session place for an edge's client, or says why not. */
+  /**
+   * Takes a session place for a client, or says why not: every principal but the service holds
+   * at most `sessionsPerEdge` client ids (an edge's, a car's or an operator's `:{suffix}` ids).
+   */
   const admit = (client: Client, principal: MqttPrincipal): Refusal | undefined => {
-    if (principal.kind !== 'edge') return undefined;
-    const admitted = sessions.admit(principal.edgeId, client.id, client);
+    if (principal.kind === 'service') return undefined;
+    const admitted = sessions.admit(describePrincipal(principal), client.id, client);
     if (!admitted.ok)
       return {
         returnCode: CONNACK.serverUnavailable,

@@ -22,6 +22,7 @@ import { edgeControlRoutes } from './routes/edge-control.js';
 import { edgeRoutes } from './routes/edges.js';
 import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
+import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { securityHeaders } from './security-headers.js';
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps) {
   api.route('/billing', billingRoutes(deps.db, { now, ...deps.billing }));
   api.route('/alarms', alarmRoutes(deps.db, { now, publisher: deps.alarmPublisher }));
   api.route('/tokens', tokenRoutes(deps.db, { now }));
+  api.route('/mqtt/credentials', mqttCredentialRoutes(deps.db, { now }));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

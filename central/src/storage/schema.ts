@@ -184,6 +184,15 @@ export interface LoginThrottleTable {
   forget_at: Timestamp;
 }
 
+/** An MQTT credential of a car, station client, operator subscriber or peer (edges: `edges`). */
+export interface MqttCredentialsTable {
+  kind: string;
+  name: string;
+  secret_hash: string;
+  created_at: Timestamp;
+  rotated_at: Timestamp;
+}
+
 export interface AlarmCursorsTable {
   name: string;
   last_id: Int8;
@@ -253,6 +262,7 @@ export interface Schema {
   alarms: AlarmsTable;
   alarm_cursors: AlarmCursorsTable;
   login_throttle: LoginThrottleTable;
+  mqtt_credentials: MqttCredentialsTable;
   device_commands: DeviceCommandsTable;
   edge_desired_configs: EdgeDesiredConfigsTable;
   edge_applied_configs: EdgeAppliedConfigsTable;

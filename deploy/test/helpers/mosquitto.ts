@@ -48,10 +48,14 @@ export interface RunningMosquitto {
 export async function startMosquitto(
   users: Record<string, string>,
   probeUser: string,
+  /** An ACL to run instead of the shipped file (one made by deploy/mosquitto/generate.ts). */
+  options: { acl?: string } = {},
 ): Promise<RunningMosquitto> {
   const dir = await mkdtemp(join(tmpdir(), 'gl-mosquitto-'));
   const port = await freePort();
-  copyFileSync(join(mosquittoDir, 'gridlink.acl'), join(dir, 'gridlink.acl'));
+  if (options.acl === undefined)
+    copyFileSync(join(mosquittoDir, 'gridlink.acl'), join(dir, 'gridlink.acl'));
+  else writeFileSync(join(dir, 'gridlink.acl'), options.acl);
   writeFileSync(
     join(dir, 'mosquitto.conf'),
     readFileSync(join(mosquittoDir, 'gridlink.conf'), 'utf8')

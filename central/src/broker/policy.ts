@@ -1,0 +1,97 @@
+import { edgeDownstream, edgeUpstream, TOPIC_ROOT } from '@gridlink/shared';
+import { type MqttPrincipal, nameOf, type PrincipalKind } from './principals.js';
+import {
+  filterCovers,
+  topicMatches,
+  unshared,
+  validFilter,
+  validTopicName,
+} from './topic-filters.js';
+
+/** What one kind of principal may publish to and subscribe to, as topic filters. */
+export interface KindRules {
+  /** Stands for the principal's name in the filters below; a whole topic level. */
+  placeholder: string;
+  publish: readonly string[];
+  subscribe: readonly string[];
+}
+
+const edges = `${TOPIC_ROOT}/edges/{edgeId}`;
+/** The trees the central (service) publishes and subscribes in. */
+const centralTrees = [
+  `${TOPIC_ROOT}/#`,
+  'carros/#',
+  'pontos/#',
+  'reservas/#',
+  'server/postos/#',
+  'client/#',
+] as const;
+
+/**
+ * The MQTT policy, as data (docs/SECURITY.md, "MQTT: principals and policy"). The embedded
+ * broker's checks (`canPublish`, `canSubscribe`) and the Mosquitto ACL
+ * (deploy/mosquitto/generate.ts) are both made from this one table.
+ */
+export const MQTT_POLICY: Readonly<Record<PrincipalKind, KindRules>> = Object.freeze({
+  /** The central itself. */
+  service: { placeholder: '{name}', publish: centralTrees, subscribe: centralTrees },
+  /** An edge agent: its own upstream leaves out, its own downstream leaves in (docs/WIRE.md). */
+  edge: {
+    placeholder: '{edgeId}',
+    publish: edgeUpstream.map((leaf) => `${edges}/${leaf}`),
+    subscribe: edgeDownstream.map((leaf) => `${edges}/${leaf}`),
+  },
+  /** A car (seed A): its own status and battery out; charging-point availability in. */
+  car: {
+    placeholder: '{plate}',
+    publish: ['carros/{plate}/status', 'carros/{plate}/bateria'],
+    subscribe: ['pontos/+/disponibilidade'],
+  },
+  /** A station client (seed B): requests to the servers out; answers under its own client id in. */
+  station: {
+    placeholder: '{clientId}',
+    publish: ['server/postos/request', 'server/postos/reserva'],
+    subscribe: ['client/{clientId}/#'],
+  },
+  /** An operator's subscriber (a console, a pager bridge): alarms and availability, read-only. */
+  operator: {
+    placeholder: '{name}',
+    publish: [],
+    subscribe: [
+      `${TOPIC_ROOT}/operators/alarms`,
+      `${TOPIC_ROOT}/customers/+/alarms`,
+      'pontos/+/disponibilidade',
+    ],
+  },
+  /** Another company's central: federation runs over HTTP; no MQTT rights yet. */
+  peer: { placeholder: '{name}', publish: [], subscribe: [] },
+});
+
+/** A principal's rules with its name in place of the placeholder. */
+export function rulesOf(principal: MqttPrincipal): { publish: string[]; subscribe: string[] } {
+  const rules = MQTT_POLICY[principal.kind];
+  const name = nameOf(principal);
+  const fill = (filter: string) =>
+    filter
+      .split('/')
+      .map((level) => (level === rules.placeholder ? name : level))
+      .join('/');
+  return { publish: rules.publish.map(fill), subscribe: rules.subscribe.map(fill) };
+}
+
+/** Whether `principal` may publish to the topic name `topic`. */
+export function canPublish(principal: MqttPrincipal, topic: string): boolean {
+  if (!validTopicName(topic)) return false;
+  return rulesOf(principal).publish.some((filter) => topicMatches(filter, topic));
+}
+
+/**
+ * Whether `principal` may subscribe to `filter`: only if every topic the filter can match is
+ * one the principal may read (MQTT 3.1.1 §4.7), so a wildcard reaching past its own topics is
+ * refused whole, not narrowed. A shared subscription is judged by the filter it shares.
+ */
+export function canSubscribe(principal: MqttPrincipal, filter: string): boolean {
+  const inner = unshared(filter);
+  if (!validFilter(inner)) return false;
+  return rulesOf(principal).subscribe.some((allowed) => filterCovers(allowed, inner));
+}
