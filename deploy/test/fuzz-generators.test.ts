@@ -96,7 +96,7 @@ describe('MQTT packet generator', () => {
 
   it('encodes valid packets of every type, which mqtt-packet parses back', () => {
     const seen = new Set<string>();
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 400; i++) {
       const script = mqttScript(caseRng(1, i), IDS);
       for (const p of scriptPackets(script)) {
         if (p.mutation || p.label === 'random') continue;
@@ -116,7 +116,7 @@ describe('MQTT packet generator', () => {
   });
 
   it('damages packets in every way, and sessions end with the sentinel SUBSCRIBE', () => {
-    const scripts = Array.from({ length: 2000 }, (_, i) => mqttScript(caseRng(2, i), IDS));
+    const scripts = Array.from({ length: 800 }, (_, i) => mqttScript(caseRng(2, i), IDS));
     const damage = counts(
       scripts.flatMap((s) => scriptPackets(s).flatMap((p) => (p.mutation ? [p.mutation] : []))),
     );
@@ -137,7 +137,7 @@ describe('MQTT packet generator', () => {
 
   it('never publishes a payload that is a valid telemetry batch', () => {
     const telemetry = edgeTopic('fz-1', 'telemetry');
-    for (let i = 0; i < 500; i++)
+    for (let i = 0; i < 200; i++)
       for (const p of scriptPackets(mqttScript(caseRng(3, i), IDS))) {
         if (p.mutation || p.label !== 'publish') continue;
         const parser = mqttPacket.parser();
