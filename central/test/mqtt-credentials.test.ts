@@ -18,14 +18,18 @@ describe('PUT/GET/DELETE /api/v1/mqtt/credentials on a running central', () => {
   let t: Awaited<ReturnType<typeof startTestCentral>>;
   let admin: string;
   let operator: string;
-  const http = (method: string, path: string, token?: string) =>
-    fetch(`${t.central.http.url}/api/v1/mqtt/credentials${path}`, {
+  const http = async (
+    method: string,
+    path: string,
+    token?: string,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read JSON bodies of many shapes
+  ): Promise<{ status: number; body: any }> => {
+    const r = await fetch(`${t.central.http.url}/api/v1/mqtt/credentials${path}`, {
       method,
       headers: token ? { authorization: `Bearer ${token}` } : {},
-    }).then(async (r) => ({
-      status: r.status,
-      body: r.status === 204 ? undefined : await r.json(),
-    }));
+    });
+    return { status: r.status, body: r.status === 204 ? undefined : await r.json() };
+  };
   const connectAs = (username: string, password: string, clientId = username) =>
     mqtt.connectAsync(t.central.mqttUrl, { username, password, clientId, reconnectPeriod: 0 });
 
