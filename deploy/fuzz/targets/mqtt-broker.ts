@@ -15,11 +15,6 @@ export interface MqttFuzzOptions {
   only?: number;
   /** Connections open at once (default 8). */
   concurrency?: number;
-  /**
-   * Error lines of the central's log tolerated (a known issue, counted in `toleratedErrors`
-   * instead of failing). Default none: the soak command is strict.
-   */
-  tolerateLoggedErrors?: readonly RegExp[];
   /** The central's config (default FUZZ_CENTRAL_CONFIG). */
   centralConfig?: Record<string, unknown>;
   progress?: (line: string) => void;
@@ -46,8 +41,6 @@ export interface MqttFuzzReport {
   memory: { rssBefore?: number; rssAfter?: number };
   /** Readings stored per edge at the end. */
   storedByEdge: Tally;
-  /** Error lines of the central's log the caller chose to tolerate. */
-  toleratedErrors: number;
   exit?: Exit;
   failures: Failures;
 }
@@ -90,7 +83,6 @@ export async function fuzzMqttBroker(o: MqttFuzzOptions): Promise<MqttFuzzReport
     wellBehaved: { committed: 0, disconnects: 0 },
     memory: {},
     storedByEdge: {},
-    toleratedErrors: 0,
     failures,
   };
   const central = await startCentralProcess({ config: o.centralConfig ?? FUZZ_CENTRAL_CONFIG });
@@ -196,9 +188,7 @@ export async function fuzzMqttBroker(o: MqttFuzzOptions): Promise<MqttFuzzReport
 
     const log = await central.logCodes();
     report.logCodes = log.codes;
-    for (const line of log.errors)
-      if (o.tolerateLoggedErrors?.some((re) => re.test(line))) report.toleratedErrors++;
-      else failures.add(`central logged an error: ${line}`);
+    for (const line of log.errors) failures.add(`central logged an error: ${line}`);
     if (log.errorCount > log.errors.length)
       failures.add(`central logged ${log.errorCount - log.errors.length} more error lines`);
     return report;
