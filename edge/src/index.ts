@@ -33,7 +33,6 @@ export {
   loadMetrics,
 } from './health/index.js';
 export {
-  type Clock,
   createMemoryReadingLog,
   type NewReading,
   type OpenReadingLogOptions,

@@ -12,7 +12,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Reading } from '@gridlink/shared';
+import { type Reading, systemClock } from '@gridlink/shared';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EdgeAgent, startEdge } from '../src/agent/index.js';
@@ -75,7 +75,7 @@ describe('push meters: poison is answered, counted and never logged', () => {
           { id: 'j1', driver: 'tcp-json-meter', meterId: 11 },
         ],
       },
-      { logger: pino({ level: 'debug' }, log.stream), clock: { now: () => now } },
+      { logger: pino({ level: 'debug' }, log.stream), clock: { ...systemClock, now: () => now } },
     );
     udp = await udpMeter(listenerPort(agent, 'udp-meter'));
     tcp = await tcpMeter(listenerPort(agent, 'tcp-json-meter'));
@@ -249,7 +249,7 @@ describe('polled drivers: an edge whose clock says 1970 logs nothing', () => {
   let agent: EdgeAgent;
   /** A running clock that booted at 1970-01-01T00:00:00Z. */
   const booted = Date.now();
-  const clock = { now: () => Date.now() - booted };
+  const clock = { ...systemClock, now: () => Date.now() - booted };
 
   beforeAll(async () => {
     await peer.listen();

@@ -1,4 +1,5 @@
 export * from './cli/index.js';
+export * from './clock/index.js';
 export * from './documents/index.js';
 export * from './errors/index.js';
 export * from './net/index.js';

@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import { type ChannelHealth, type EdgeStatus, edgeTopic, GridlinkError } from '@gridlink/shared';
+import {
+  type ChannelHealth,
+  type ClockAndTimers,
+  type EdgeStatus,
+  edgeTopic,
+  GridlinkError,
+  systemClock,
+} from '@gridlink/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
 import { CommandHandler } from '../commands/index.js';
@@ -12,7 +19,7 @@ import {
   loadMetrics,
   type MetricsServer,
 } from '../health/index.js';
-import { type Clock, openReadingLog, type ReadingLog } from '../log/index.js';
+import { openReadingLog, type ReadingLog } from '../log/index.js';
 import type { TransactionEvent } from '../modbus/index.js';
 import { Uplink } from '../uplink/index.js';
 import { ReadingGate, readingWindowOf } from './reading-gate.js';
@@ -49,10 +56,12 @@ export interface EdgeAgent {
 export interface StartEdgeOptions {
   logger?: Logger;
   /**
-   * The edge's clock: the reading window's "now", and the time drivers stamp on readings.
+   * The edge's clock and timers (shared `ClockAndTimers`): the reading window's "now", the time
+   * drivers stamp on readings, poll grids and device timeouts, the log's age bound, the
+   * uplink's batching and resend timers, the status interval, command and config result times.
    * Defaults to the system clock.
    */
-  clock?: Clock;
+  clock?: ClockAndTimers;
 }
 
 /**
@@ -64,6 +73,7 @@ export async function startEdge(
   options: StartEdgeOptions = {},
 ): Promise<EdgeAgent> {
   let config = parseEdgeConfig(input);
+  const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ base: { svc: 'edge', edgeId: config.edgeId } });
   const log = await openReadingLog({
     dir: join(config.dataDir, 'log'),
@@ -73,6 +83,7 @@ export async function startEdge(
     cacheBytes: config.log.cacheBytes,
     writeBufferBytes: config.log.writeBufferBytes,
     tailCacheBytes: config.log.tailCacheBytes,
+    clock,
   });
   const statusTopic = edgeTopic(config.edgeId, 'status');
   const client = mqtt.connect(config.mqtt.url, {
@@ -106,15 +117,15 @@ export async function startEdge(
     window: config.uplink.window,
     resendAfterMs: config.uplink.resendAfterMs,
     compression: config.uplink.compression,
+    timers: clock,
   });
   uplink.start();
   const sink = new ReadingSink(log, () => uplink.notify(), logger.child({ component: 'log' }));
-  const clock = options.clock ?? { now: () => Date.now() };
   const now = () => clock.now();
   // Every driver's readings pass this one gate on their way to the sink (docs/SECURITY.md).
   const gate = new ReadingGate({
     window: readingWindowOf(config.readings),
-    now,
+    clock,
     admit: (reading) => sink.push(reading),
     logger: logger.child({ component: 'readings' }),
     logIntervalMs: config.readings.logIntervalSeconds * 1000,
@@ -125,7 +136,7 @@ export async function startEdge(
     onReading: gate.admit,
     logger: logger.child({ component: 'driver' }),
     onTransaction: (e: TransactionEvent) => observe?.(e),
-    now,
+    clock,
   };
   let drivers = createDrivers(config, driverContext);
   /** Every driver's devices, their rejected readings counted in. */
@@ -167,6 +178,7 @@ export async function startEdge(
     mqtt: client,
     execute: (c) => command(c.deviceId, c.command, c.value),
     logger: logger.child({ component: 'commands' }),
+    clock,
   });
   commands.start();
 
@@ -191,7 +203,7 @@ export async function startEdge(
       client.publish(statusTopic, JSON.stringify(status()), { qos: 1, retain: true });
   };
   client.on('connect', publishStatus);
-  let statusTimer = setInterval(publishStatus, config.statusIntervalMs);
+  let statusTimer = clock.setInterval(publishStatus, config.statusIntervalMs);
   statusTimer.unref();
 
   /**
@@ -216,8 +228,8 @@ export async function startEdge(
     drivers = fresh;
     const metricsChanged = JSON.stringify(next.metrics) !== JSON.stringify(config.metrics);
     if (next.statusIntervalMs !== config.statusIntervalMs) {
-      clearInterval(statusTimer);
-      statusTimer = setInterval(publishStatus, next.statusIntervalMs);
+      clock.clearInterval(statusTimer);
+      statusTimer = clock.setInterval(publishStatus, next.statusIntervalMs);
       statusTimer.unref();
     }
     config = next;
@@ -238,6 +250,7 @@ export async function startEdge(
     current: () => config,
     apply,
     logger: logger.child({ component: 'remote-config' }),
+    clock,
   });
   remoteConfig.start();
   logger.info(
@@ -271,7 +284,7 @@ export async function startEdge(
     command,
     flush: () => sink.flush(),
     async close() {
-      clearInterval(statusTimer);
+      clock.clearInterval(statusTimer);
       commands.stop();
       remoteConfig.stop();
       await metricsServer?.close();

@@ -1,4 +1,9 @@
-import { checkReading, type ReadingRejection, type ReadingWindow } from '@gridlink/shared';
+import {
+  type Clock,
+  checkReading,
+  type ReadingRejection,
+  type ReadingWindow,
+} from '@gridlink/shared';
 import type { Logger } from 'pino';
 import type { EdgeConfig } from '../config/index.js';
 import type { Admission, DeviceView } from '../drivers/index.js';
@@ -15,7 +20,7 @@ export function readingWindowOf(readings: EdgeConfig['readings']): ReadingWindow
 export interface ReadingGateOptions {
   window: ReadingWindow;
   /** The edge's clock: the window's "now". */
-  now: () => number;
+  clock: Clock;
   /** Where an admitted reading goes (the group-commit sink). */
   admit: (reading: PolledReading) => void;
   logger: Logger;
@@ -62,7 +67,7 @@ export class ReadingGate {
 
   /** Checks one reading; an admitted one goes on to the log. */
   readonly admit = (reading: PolledReading): Admission => {
-    const now = this.#o.now();
+    const now = this.#o.clock.now();
     const verdict = checkReading(reading, this.#o.window, now);
     if (verdict.ok) {
       if (this.#byDevice.size > 0) {

@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type ConfigApplied,
   type DesiredConfig,
   desiredConfigSchema,
@@ -7,6 +8,7 @@ import {
   isGridlinkError,
   parseJsonPayload,
   REMOTE_CONFIG_KEYS,
+  systemClock,
 } from '@gridlink/shared';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -38,7 +40,8 @@ export interface RemoteConfigOptions {
   /** Swaps the running device side to `next`; rejects (and keeps the old one) when it cannot. */
   apply: (next: EdgeConfig) => Promise<void>;
   logger: Logger;
-  now?: () => number;
+  /** Times of the applied reports; default the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -127,7 +130,7 @@ export class RemoteConfig {
   }
 
   #now(): number {
-    return this.#o.now?.() ?? Date.now();
+    return (this.#o.clock ?? systemClock).now();
   }
 
   readonly #onConnect = (): void => {

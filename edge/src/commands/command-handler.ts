@@ -1,10 +1,12 @@
 import {
+  type Clock,
   type CommandResult,
   type DeviceCommand,
   deviceCommandSchema,
   edgeTopic,
   isGridlinkError,
   parseJsonPayload,
+  systemClock,
 } from '@gridlink/shared';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -15,7 +17,8 @@ export interface CommandHandlerOptions {
   /** Runs the command (through the device's link, ahead of polls); rejects with a catalog error. */
   execute: (command: DeviceCommand) => Promise<void>;
   logger: Logger;
-  now?: () => number;
+  /** Times of the results; default the system clock. */
+  clock?: Clock;
   /** Results remembered for redelivered ids (MQTT QoS 1 is at-least-once, [MQTT-4.3.2]). */
   remember?: number;
   maxPayloadBytes?: number;
@@ -120,7 +123,7 @@ export class CommandHandler {
   }
 
   #now(): number {
-    return this.#o.now?.() ?? Date.now();
+    return (this.#o.clock ?? systemClock).now();
   }
 
   readonly #onConnect = (): void => {

@@ -7,6 +7,8 @@ import {
   GridlinkError,
   initialDeviceHealth,
   isGridlinkError,
+  systemClock,
+  type TimerHandle,
 } from '@gridlink/shared';
 import type { EdgeConfig, KebaUdpDeviceConfig } from '../config/index.js';
 import type { DeviceErrorCounts } from '../poller/index.js';
@@ -35,7 +37,7 @@ interface Entry {
   health: DeviceHealth;
   errors: DeviceErrorCounts;
   nextAt: number;
-  timer?: NodeJS.Timeout;
+  timer?: TimerHandle;
   polling?: Promise<void>;
 }
 
@@ -58,7 +60,8 @@ const normalizeAddress = (address: string) => address.replace(/^::ffff:(?=\d+\.)
  * answers are counted per channel and never become readings.
  */
 export function createKebaUdpDriver(o: KebaUdpDriverOptions): Driver & { port(): number } {
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
+  const now = () => clock.now();
   const counters = {
     datagrams: 0,
     accepted: 0,
@@ -89,6 +92,7 @@ export function createKebaUdpDriver(o: KebaUdpDriverOptions): Driver & { port():
         name,
         timeoutMs: device.timeoutMs,
         pauseMs: o.listener.pauseMs,
+        clock,
         send: (text, done) => {
           if (!socket) return done(new Error('socket closed'));
           socket.send(text, device.port, entry.address ?? device.host, (err) => done(err));
@@ -189,13 +193,13 @@ export function createKebaUdpDriver(o: KebaUdpDriverOptions): Driver & { port():
   /** Ticks on a fixed grid; a tick that finds the last poll running is an overrun, not queued. */
   const schedule = (e: Entry): void => {
     if (closed) return;
-    e.timer = setTimeout(() => tick(e), Math.max(0, e.nextAt - Date.now()));
-    e.timer.unref?.();
+    e.timer = clock.setTimeout(() => tick(e), Math.max(0, e.nextAt - now()));
+    e.timer.unref();
   };
   const tick = (e: Entry): void => {
     const interval = e.device.intervalMs;
     e.nextAt += interval;
-    const t = Date.now();
+    const t = now();
     if (e.nextAt <= t) {
       const missed = Math.floor((t - e.nextAt) / interval) + 1;
       e.health.overruns += missed;
@@ -246,14 +250,14 @@ export function createKebaUdpDriver(o: KebaUdpDriverOptions): Driver & { port():
       socket = s;
       closed = false;
       for (const e of entries.values()) {
-        e.nextAt = Date.now();
+        e.nextAt = now();
         schedule(e);
       }
     },
     async close() {
       closed = true;
       for (const e of entries.values()) {
-        if (e.timer) clearTimeout(e.timer);
+        clock.clearTimeout(e.timer);
         e.link.close();
       }
       const polls = [...entries.values()].map((e) => e.polling);

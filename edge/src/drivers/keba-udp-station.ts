@@ -1,4 +1,9 @@
-import { GridlinkError } from '@gridlink/shared';
+import {
+  type ClockAndTimers,
+  GridlinkError,
+  systemClock,
+  type TimerHandle,
+} from '@gridlink/shared';
 import { answers, type KebaExpect, type KebaMessage } from './keba-udp-codec.js';
 
 export interface KebaStationLinkOptions {
@@ -9,6 +14,8 @@ export interface KebaStationLinkOptions {
   timeoutMs: number;
   /** Quiet time after each answer (or timeout) before the next datagram to this station. */
   pauseMs: number;
+  /** Timeouts and quiet times; default the system clock. */
+  clock?: ClockAndTimers;
 }
 
 export type KebaPriority = 'command' | 'poll';
@@ -31,14 +38,16 @@ interface Job {
 export class KebaStationLink {
   readonly #o: KebaStationLinkOptions;
   readonly #queue: Job[] = [];
-  #pending: { job: Job; timer: NodeJS.Timeout } | undefined;
+  readonly #clock: ClockAndTimers;
+  #pending: { job: Job; timer: TimerHandle } | undefined;
   #quietUntil = 0;
-  #pauseTimer: NodeJS.Timeout | undefined;
+  #pauseTimer: TimerHandle | undefined;
   #closed = false;
   readonly stats = { requests: 0, timeouts: 0, refused: 0 };
 
   constructor(options: KebaStationLinkOptions) {
     this.#o = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /**
@@ -80,7 +89,7 @@ export class KebaStationLink {
   /** Fails the request in flight and every waiting one; later requests fail at once. */
   close(): void {
     this.#closed = true;
-    if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
+    this.#clock.clearTimeout(this.#pauseTimer);
     const closed = () => new GridlinkError('GL_DEVICE_TIMEOUT', `${this.#o.name}: link closed`);
     if (this.#pending) this.#settle(closed());
     for (const job of this.#queue.splice(0)) job.reject(closed());
@@ -89,9 +98,9 @@ export class KebaStationLink {
   #settle(outcome: KebaMessage | GridlinkError): void {
     const p = this.#pending;
     if (!p) return;
-    clearTimeout(p.timer);
+    this.#clock.clearTimeout(p.timer);
     this.#pending = undefined;
-    this.#quietUntil = Date.now() + this.#o.pauseMs;
+    this.#quietUntil = this.#clock.now() + this.#o.pauseMs;
     if (outcome instanceof GridlinkError) p.job.reject(outcome);
     else p.job.resolve(outcome);
     this.#pump();
@@ -99,18 +108,18 @@ export class KebaStationLink {
 
   #pump(): void {
     if (this.#closed || this.#pending || this.#pauseTimer || this.#queue.length === 0) return;
-    const wait = this.#quietUntil - Date.now();
+    const wait = this.#quietUntil - this.#clock.now();
     if (wait > 0) {
-      this.#pauseTimer = setTimeout(() => {
+      this.#pauseTimer = this.#clock.setTimeout(() => {
         this.#pauseTimer = undefined;
         this.#pump();
       }, wait);
-      this.#pauseTimer.unref?.();
+      this.#pauseTimer.unref();
       return;
     }
     const job = this.#queue.shift() as Job;
     this.stats.requests++;
-    const timer = setTimeout(() => {
+    const timer = this.#clock.setTimeout(() => {
       this.stats.timeouts++;
       this.#settle(
         new GridlinkError(
@@ -119,7 +128,7 @@ export class KebaStationLink {
         ),
       );
     }, this.#o.timeoutMs);
-    timer.unref?.();
+    timer.unref();
     this.#pending = { job, timer };
     this.#o.send(job.text, (err) => {
       if (err && this.#pending?.job === job)

@@ -73,7 +73,7 @@ export function createModbusDriver(o: ModbusDriverOptions): Driver {
       link,
       onReading: o.onReading,
       logger: o.logger,
-      ...(o.now ? { clock: { now: o.now } } : {}),
+      ...(o.clock ? { clock: o.clock } : {}),
     });
     entries.set(device.id, { device, profile, link, poller });
   }

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { GridlinkError, isGridlinkError } from '@gridlink/shared';
+import { GridlinkError, isGridlinkError, systemClock } from '@gridlink/shared';
 import type { EdgeConfig, TcpJsonMeterDeviceConfig } from '../config/index.js';
 import { meterSecrets } from './meter-secret.js';
 import { parseMeterTime } from './meter-time.js';
@@ -61,7 +61,8 @@ export function createTcpJsonMeterDriver(
     connection_limit: 0,
     idle_closed: 0,
   };
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
+  const now = () => clock.now();
   /** Every open socket, refused ones included (close() ends them all). */
   const sockets = new Set<Socket>();
   /** Connections being served: what `maxConnections` bounds. */

@@ -1,4 +1,4 @@
-import type { DeviceHealth, ReadingRejection } from '@gridlink/shared';
+import type { ClockAndTimers, DeviceHealth, ReadingRejection } from '@gridlink/shared';
 import type { Logger } from 'pino';
 import type { TransactionEvent } from '../modbus/index.js';
 import type { DeviceErrorCounts, PolledReading } from '../poller/index.js';
@@ -35,7 +35,8 @@ export interface DriverContext {
   logger: Logger;
   /** Each finished Modbus transaction (for latency histograms). */
   onTransaction?: (event: TransactionEvent) => void;
-  now?: () => number;
+  /** The edge's clock: reading times, poll grids and device timeouts; default the system clock. */
+  clock?: ClockAndTimers;
 }
 
 /**

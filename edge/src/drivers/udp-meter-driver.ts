@@ -5,6 +5,7 @@ import {
   GridlinkError,
   isGridlinkError,
   parseJsonText,
+  systemClock,
 } from '@gridlink/shared';
 import { z } from 'zod';
 import type { EdgeConfig, UdpMeterDeviceConfig } from '../config/index.js';
@@ -107,7 +108,8 @@ export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(
     auth_failed: 0,
     invalid_readings: 0,
   };
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
+  const now = () => clock.now();
   let socket: Socket | undefined;
 
   const handle = (msg: Buffer, from: RemoteInfo): void => {

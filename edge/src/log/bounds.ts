@@ -1,8 +1,5 @@
-import { GridlinkError } from '@gridlink/shared';
-import type { Clock, ReadingLogBounds } from './types.js';
-
-/** The default clock: the system's wall clock. */
-export const systemClock: Clock = { now: () => Date.now() };
+import { type Clock, GridlinkError } from '@gridlink/shared';
+import type { ReadingLogBounds } from './types.js';
 
 export interface HeadEntry {
   seq: number;

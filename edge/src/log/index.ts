@@ -2,7 +2,6 @@ export { type OpenReadingLogOptions, openReadingLog } from './level-reading-log.
 export { createMemoryReadingLog, type MemoryReadingLogOptions } from './memory-reading-log.js';
 export type {
   AppendResult,
-  Clock,
   EncodedReadings,
   NewReading,
   ReadingLog,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { GridlinkError, type Reading } from '@gridlink/shared';
+import { GridlinkError, type Reading, systemClock } from '@gridlink/shared';
 import { ClassicLevel } from 'classic-level';
-import { DropPlan, systemClock, validateBounds } from './bounds.js';
+import { DropPlan, validateBounds } from './bounds.js';
 import { closedError } from './closed.js';
 import {
   decodeMeta,

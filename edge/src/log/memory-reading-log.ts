@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Reading } from '@gridlink/shared';
-import { DropPlan, systemClock, validateBounds } from './bounds.js';
+import { type Reading, systemClock } from '@gridlink/shared';
+import { DropPlan, validateBounds } from './bounds.js';
 import { closedError } from './closed.js';
 import { encodeReading, KEY_BYTES } from './codec.js';
 import { RECORD_SEPARATOR } from './records.js';

@@ -1,12 +1,7 @@
-import type { Reading } from '@gridlink/shared';
+import type { Clock, Reading } from '@gridlink/shared';
 
 /** A reading as the poller produces it: the log assigns the seq. */
 export type NewReading = Omit<Reading, 'seq'>;
-
-/** Wall clock in epoch milliseconds; injected so age bounds are testable. */
-export interface Clock {
-  now(): number;
-}
 
 export interface AppendResult {
   /** First seq assigned. For an empty append, `lastSeq + 1` (an empty range). */

@@ -1,18 +1,17 @@
 import {
+  type ClockAndTimers,
   type DeviceHealth,
   type ErrorCode,
   initialDeviceHealth,
   type Profile,
   planBlocks,
   type ReadBlock,
+  systemClock,
+  type TimerHandle,
 } from '@gridlink/shared';
 import type { Logger } from 'pino';
 import type { ModbusLink } from '../modbus/index.js';
 import { type PolledReading, type ReadTarget, readDevice } from './read-device.js';
-
-export interface Clock {
-  now(): number;
-}
 
 /** What the poller needs of a device's configuration (a Modbus device config satisfies it). */
 export interface PollSettings {
@@ -33,7 +32,8 @@ export interface DevicePollerOptions {
   link: ModbusLink;
   onReading: (reading: PolledReading) => void;
   logger: Logger;
-  clock?: Clock;
+  /** Time of readings and of the poll grid; default the system clock. */
+  clock?: ClockAndTimers;
 }
 
 /** Failed transactions of one device by catalog code (timeouts, CRC, exceptions, bad frames, decode). */
@@ -52,9 +52,9 @@ export type DeviceErrorCounts = Partial<Record<ErrorCode, number>>;
  */
 export class DevicePoller {
   readonly #o: DevicePollerOptions;
-  readonly #clock: Clock;
+  readonly #clock: ClockAndTimers;
   #blocks: ReadBlock[];
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #running = false;
   #inFlight: Promise<void> | undefined;
   #stopped = true;
@@ -69,7 +69,7 @@ export class DevicePoller {
 
   constructor(options: DevicePollerOptions) {
     this.#o = options;
-    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#clock = options.clock ?? systemClock;
     const fields = options.profile.fields.filter((f) => f.type !== 'string');
     this.#blocks = planBlocks(fields, {
       maxGap: options.device.maxGap,
@@ -119,7 +119,7 @@ export class DevicePoller {
   /** Stops scheduling; resolves when the poll in flight (if any) has finished and delivered. */
   stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     return this.#inFlight ?? Promise.resolve();
   }
 
@@ -193,8 +193,8 @@ export class DevicePoller {
   #schedule(): void {
     if (this.#stopped) return;
     const delay = Math.max(0, this.#nextAt - this.#clock.now());
-    this.#timer = setTimeout(() => this.#tick(), delay);
-    this.#timer.unref?.();
+    this.#timer = this.#clock.setTimeout(() => this.#tick(), delay);
+    this.#timer.unref();
   }
 
   #tick(): void {

@@ -1,5 +1,4 @@
 export {
-  type Clock,
   type DeviceErrorCounts,
   DevicePoller,
   type DevicePollerOptions,

@@ -1,13 +1,10 @@
-import type { PayloadCompression } from '@gridlink/shared';
+import type { PayloadCompression, Timers as SharedTimers } from '@gridlink/shared';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { ReadingLog } from '../log/index.js';
 
-/** setTimeout-like timers, injected so resend and flush timing is testable. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** The part of the shared timer port the uplink uses: resend and flush timing. */
+export type Timers = Pick<SharedTimers, 'setTimeout' | 'clearTimeout'>;
 
 export interface BatchLimits {
   /** Readings per batch, at most MAX_BATCH_READINGS. */

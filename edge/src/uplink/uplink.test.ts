@@ -345,7 +345,7 @@ describe('Uplink', () => {
   });
 
   it('rejects a bad configuration with GL_CONFIG_INVALID', async () => {
-    const timers: Timers = { setTimeout: () => 0, clearTimeout: () => {} };
+    const timers: Timers = new ManualTimers();
     const client = mqtt.connect('mqtt://127.0.0.1:1', { manualConnect: true });
     const base = {
       edgeId: EDGE,

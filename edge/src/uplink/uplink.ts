@@ -8,11 +8,13 @@ import {
   isGridlinkError,
   MAX_BATCH_READINGS,
   parseJsonPayload,
+  systemClock,
+  type TimerHandle,
 } from '@gridlink/shared';
 import type { Logger } from 'pino';
 import type { EncodedReadings } from '../log/index.js';
 import { encodeBatch, envelopeReserve } from './batch.js';
-import { defaultReconnectBackoff, MAX_ACK_BYTES, systemTimers } from './defaults.js';
+import { defaultReconnectBackoff, MAX_ACK_BYTES } from './defaults.js';
 import { attachReconnectBackoff } from './reconnect-backoff.js';
 import type { GoBackReason, Timers, UplinkEvents, UplinkOptions, UplinkStats } from './types.js';
 
@@ -68,9 +70,9 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   #wentBackAt: number | undefined;
   #pumping = false;
   #pumpAgain = false;
-  #flushTimer: unknown;
+  #flushTimer: TimerHandle | undefined;
   #flushDue = false;
-  #resendTimer: unknown;
+  #resendTimer: TimerHandle | undefined;
   #sentBatches = 0;
   #resends = 0;
   #goBacks = 0;
@@ -81,7 +83,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     validate(options);
     this.#o = options;
     this.#log = options.logger.child({ component: 'uplink', edgeId: options.edgeId });
-    this.#timers = options.timers ?? systemTimers;
+    this.#timers = options.timers ?? systemClock;
     this.#telemetryTopic = edgeTopic(options.edgeId, 'telemetry');
     this.#ackTopic = edgeTopic(options.edgeId, 'ack');
     this.#readBytes = options.batch.maxBytes - envelopeReserve(options.batch.maxReadings);

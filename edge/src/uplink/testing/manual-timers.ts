@@ -1,3 +1,4 @@
+import type { TimerHandle } from '@gridlink/shared';
 import type { Timers } from '../types.js';
 
 interface Pending {
@@ -5,19 +6,24 @@ interface Pending {
   ms: number;
 }
 
+interface Handle extends TimerHandle {
+  readonly id: number;
+}
+
 /** Timers that fire only when the test says so; told apart by their delay. */
 export class ManualTimers implements Timers {
   readonly #pending = new Map<number, Pending>();
   #next = 1;
 
-  setTimeout(fn: () => void, ms: number): unknown {
+  setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.#next++;
     this.#pending.set(id, { fn, ms });
-    return id;
+    const handle: Handle = { id, unref: () => handle };
+    return handle;
   }
 
-  clearTimeout(handle: unknown): void {
-    this.#pending.delete(handle as number);
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (handle) this.#pending.delete((handle as Handle).id);
   }
 
   /** How many timers with this delay are armed. */
