@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type EdgeAgent, startEdge } from '@gridlink/edge';
-import { checkReading, DEFAULT_EDGE_WINDOW, errorCodes, type Reading } from '@gridlink/shared';
+import {
+  checkReading,
+  DEFAULT_EDGE_WINDOW,
+  errorCodes,
+  type Reading,
+  systemClock,
+} from '@gridlink/shared';
 import { Aedes } from 'aedes';
 import { deadline } from '../deadline.js';
 import { LogCapture } from '../log-capture.js';
@@ -127,7 +133,7 @@ export async function fuzzEdgeListeners(
           },
         ],
       },
-      { logger: capture.logger, clock: { now: () => NOW } },
+      { logger: capture.logger, clock: { ...systemClock, now: () => NOW } },
     );
     const edge = agent;
     const udpPort = listenerPort(edge, 'udp-meter');
