@@ -22,9 +22,11 @@ export interface ConnectionOutcome {
 /**
  * Runs one script over a fresh TCP connection. A session sends its CONNECT and waits for the
  * CONNACK, then pipelines the rest in one write and, when nothing in it was damaged, waits for
- * the closing SUBSCRIBE's SUBACK (or the broker closing). Everything else is written at once and
- * the connection ended. Resolves when the socket is closed. Rejects only if the broker cannot
- * be reached: that is the broker being down.
+ * the closing SUBSCRIBE's SUBACK (or the broker closing) before it ends the connection. Other
+ * scripts are written at once; an undamaged CONNECT's answer is awaited before the end. Whatever
+ * is damaged is followed by our end of the stream at once, since it may have left the broker
+ * waiting for bytes that never come. Resolves when the socket is closed. Rejects only if the
+ * broker cannot be reached: that is the broker being down.
  */
 export function runScript(
   host: string,

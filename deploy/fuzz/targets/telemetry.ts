@@ -42,7 +42,7 @@ export interface TelemetryFuzzReport {
   verdicts: Tally;
   /** The central's log lines by code. */
   logCodes: Tally;
-  /** Readings of the fuzzing edge stored, all of which passed the oracle. */
+  /** Readings stored for the fuzzing edges (each one checked by the oracle). */
   storedFuzz: number;
   wellBehaved: { committed: number; disconnects: number };
   failures: Failures;

@@ -6,6 +6,10 @@ import type { Database } from '@gridlink/central';
 import { createMemoryReadingLog } from '@gridlink/edge';
 import { canonicalValues, readCentral } from '../../reconcile/index.js';
 import { type InProcessEdge, SyntheticProducer, startInProcessEdge } from '../../soak/harness.js';
+import { deadline } from '../deadline.js';
+
+/** How long the last acks may take once production stopped: a liveness bound, not a benchmark. */
+const DRAIN_DEADLINE_MS = 60_000;
 
 /**
  * The party that must keep being served while a target is attacked: a real edge's
@@ -52,7 +56,11 @@ export async function startWellBehavedEdge(o: {
     disconnects: () => disconnects,
     async finish() {
       await edge.producer.stop();
-      await edge.drained();
+      await deadline(
+        edge.drained(),
+        DRAIN_DEADLINE_MS,
+        `${o.edgeId}: not every committed reading was acknowledged`,
+      );
       const committed = edge.log.stats().lastSeq;
       await edge.close();
       closed = true;
