@@ -1,7 +1,7 @@
 import { GridlinkError } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { Principal } from '../auth/index.js';
+import { type Action, ownedBy, ownerFilter, type Principal } from '../access/index.js';
 import type { Schema } from '../storage/index.js';
 import {
   type AlarmEvent,
@@ -117,14 +117,17 @@ export async function raiseAlarm(
   return { alarm, created: row.created };
 }
 
-function scoped(db: Kysely<Schema>, who: Principal) {
-  let q = db.selectFrom('alarms').selectAll();
-  if (who.role === 'customer') {
-    const id = Number(who.subject);
-    q = q.where('customer_id', '=', Number.isSafeInteger(id) ? id : -1);
-  } else if (who.role !== 'admin' && who.role !== 'operator') q = q.where(({ lit }) => lit(false));
-  return q;
+/** The alarms `who` may `action` (access/ownerFilter): staff all, a customer its own. */
+function scoped(db: Kysely<Schema>, who: Principal, action: Action = 'read') {
+  const scope = ownerFilter(who, 'alarm', action);
+  return db
+    .selectFrom('alarms')
+    .selectAll()
+    .where((eb) => ownedBy(eb, scope, 'customer_id'));
 }
+
+/** Acknowledging is the alarm's `act`, clearing its `update` (access table). */
+const ACTION_OF: Record<'ack' | 'clear', Action> = { ack: 'act', clear: 'update' };
 
 const TRANSITION: Record<Exclude<AlarmEvent, 'raise'>, AlarmTransition> = {
   ack: 'acknowledged',
@@ -145,7 +148,8 @@ export async function transitionAlarm(
 ): Promise<AlarmView | undefined> {
   const by = who === 'system' ? 'system' : `${who.role}:${who.subject ?? who.tokenId}`;
   const alarm = await db.transaction().execute(async (trx) => {
-    const base = who === 'system' ? trx.selectFrom('alarms').selectAll() : scoped(trx, who);
+    const base =
+      who === 'system' ? trx.selectFrom('alarms').selectAll() : scoped(trx, who, ACTION_OF[event]);
     const row = await base.where('id', '=', id).forUpdate().executeTakeFirst();
     if (!row) return undefined;
     const state = row.state as AlarmState;

@@ -1,3 +1,5 @@
+/** The principal type lives in access/ (one for every caller); re-exported for auth's callers. */
+export { type Principal, type Role, roles } from '../access/index.js';
 export { bootstrapFirstAdmin } from './bootstrap.js';
 export { type IssueRequest, issueToken, MAX_TOKEN_TTL_MS } from './issue-token.js';
 export {
@@ -20,11 +22,8 @@ export {
   type MintOptions,
   mintableRoles,
   mintToken,
-  type Principal,
-  type Role,
   revokePresentedToken,
   revokeToken,
   revokeTokensOf,
-  roles,
   type TokenView,
 } from './tokens.js';

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { ownerFilter, type Principal, type Role } from '../access/index.js';
 import type { Schema } from '../storage/index.js';
 import { hashSecret, newSecret, verifySecret } from './secrets.js';
-
-export const roles = ['admin', 'operator', 'customer', 'driver', 'service'] as const;
-export type Role = (typeof roles)[number];
 
 /**
  * Roles an admin may mint tokens for (API and `gridlink-central token create`). Customers get
@@ -12,13 +10,6 @@ export type Role = (typeof roles)[number];
  */
 export const mintableRoles = ['admin', 'operator', 'driver', 'service'] as const;
 export type MintableRole = (typeof mintableRoles)[number];
-
-export interface Principal {
-  role: Role;
-  /** The customer or driver the token acts for; null for staff and services. */
-  subject: string | null;
-  tokenId: string;
-}
 
 /** Bearer tokens look like `glt_<id>_<secret>`; only the hash of the secret is stored. */
 const TOKEN_RE = /^glt_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$/;
@@ -75,14 +66,17 @@ export interface TokenView {
 }
 
 /**
- * Who may see and revoke which tokens: an admin every token, a customer its own sessions, anyone
- * else none (the routes refuse them first).
+ * Which tokens `who` may see (`list`) or revoke (`delete`), from the access table: an admin every
+ * token, a customer its own sessions, anyone else none (the routes refuse them first).
  */
-function holderSeenBy(who: Principal): 'all' | 'none' | { role: Role; subject: string } {
-  if (who.role === 'admin') return 'all';
-  if (who.role === 'customer' && who.subject !== null)
-    return { role: 'customer', subject: who.subject };
-  return 'none';
+function holderSeenBy(
+  who: Principal,
+  action: 'list' | 'delete',
+): 'all' | 'none' | { role: Role; subject: string } {
+  const scope = ownerFilter(who, 'token', action);
+  if (scope.kind === 'all') return 'all';
+  if (scope.kind === 'none') return 'none';
+  return { role: 'customer', subject: String(scope.customerId) };
 }
 
 /** Live tokens (not revoked, not expired) `who` may see, by id, keyset-paged. */
@@ -92,7 +86,7 @@ export async function listTokens(
   page: { limit: number; after?: string },
   now: Date,
 ): Promise<{ items: TokenView[]; next: string | null }> {
-  const holder = holderSeenBy(who);
+  const holder = holderSeenBy(who, 'list');
   if (holder === 'none') return { items: [], next: null };
   let q = db
     .selectFrom('api_tokens')
@@ -122,7 +116,7 @@ export async function revokeToken(
   id: string,
   now: Date,
 ): Promise<boolean> {
-  const holder = holderSeenBy(who);
+  const holder = holderSeenBy(who, 'delete');
   if (holder === 'none') return false;
   let q = db
     .updateTable('api_tokens')

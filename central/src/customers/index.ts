@@ -14,7 +14,6 @@ export {
   createCustomer,
   customerBilling,
   customerDocument,
-  customerIdOf,
   customerParty,
   findCustomer,
   isTimeZone,

@@ -7,7 +7,8 @@ import {
   normalizeTaxDocument,
 } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
-import { type Principal, revokeTokensOf } from '../auth/index.js';
+import { ownedBy, ownerFilter, type Principal } from '../access/index.js';
+import { revokeTokensOf } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE, type TariffInput, tariffSchema } from '../billing/index.js';
 import { formatKwh, kwhToWh, wattHours } from '../money/index.js';
 import type { Schema } from '../storage/index.js';
@@ -223,18 +224,13 @@ export async function customerDocument(
   return row?.document;
 }
 
-/** The customer id a principal acts for, or undefined for staff. */
-export function customerIdOf(who: Principal): number | undefined {
-  if (who.role !== 'customer') return undefined;
-  const id = Number(who.subject);
-  return Number.isSafeInteger(id) ? id : -1;
-}
-
+/** The customers `who` may see (access/ownerFilter): staff all, a customer itself. */
 function scoped(db: Kysely<Schema>, who: Principal) {
-  let q = db.selectFrom('customers').selectAll();
-  if (who.role === 'customer') q = q.where('id', '=', customerIdOf(who) ?? -1);
-  else if (who.role !== 'admin' && who.role !== 'operator') q = q.where(({ lit }) => lit(false));
-  return q;
+  const scope = ownerFilter(who, 'customer');
+  return db
+    .selectFrom('customers')
+    .selectAll()
+    .where((eb) => ownedBy(eb, scope, 'id'));
 }
 
 export async function listCustomers(

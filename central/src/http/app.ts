@@ -16,14 +16,11 @@ import { loginMetrics } from './login-metrics.js';
 import { openApiApp } from './openapi-app.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
-import { customerConsumptionRoutes, meterConsumptionRoutes } from './routes/consumption.js';
 import { customerRoutes } from './routes/customers.js';
-import { edgeControlRoutes } from './routes/edge-control.js';
 import { edgeRoutes } from './routes/edges.js';
 import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
 import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
-import { quarantineRoutes } from './routes/quarantine.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -95,13 +92,10 @@ export function createApp(deps: AppDeps) {
   api.use('*', storableUrl());
   api.use('*', requireAuth(deps.db, now));
   api.use('*', jsonBody());
-  api.route('/meters', meterRoutes(deps.db));
-  api.route('/edges', edgeRoutes(deps.db));
-  api.route('/edges', quarantineRoutes(deps.db));
-  if (deps.control) api.route('/edges', edgeControlRoutes(deps.db, deps.control));
+  // One sub-app per prefix, mounted once; every route in it declares its policy (route-policy.ts).
+  api.route('/meters', meterRoutes(deps.db, { now }));
+  api.route('/edges', edgeRoutes(deps.db, { control: deps.control }));
   api.route('/customers', customerRoutes(deps.db, { now }));
-  api.route('/meters', meterConsumptionRoutes(deps.db, { now }));
-  api.route('/customers', customerConsumptionRoutes(deps.db, { now }));
   api.route('/invoices', invoiceRoutes(deps.db));
   api.route('/billing', billingRoutes(deps.db, { now, ...deps.billing }));
   api.route('/alarms', alarmRoutes(deps.db, { now, publisher: deps.alarmPublisher }));

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Principal } from '../auth/index.js';
+import { ownedBy, ownerFilter, type Principal } from '../access/index.js';
 import type { Schema } from '../storage/index.js';
 
 export interface MeterView {
@@ -10,14 +10,13 @@ export interface MeterView {
   createdAt: string;
 }
 
-/** Which meters a principal may see: staff all, a customer only its own. */
+/** The meters `who` may see (access/ownerFilter): staff all, a customer only its own. */
 function scoped(db: Kysely<Schema>, who: Principal) {
-  let q = db
+  const scope = ownerFilter(who, 'meter');
+  return db
     .selectFrom('meters')
-    .select(['id', 'edge_id', 'device_id', 'customer_id', 'created_at']);
-  if (who.role === 'customer') q = q.where('customer_id', '=', Number(who.subject ?? -1));
-  else if (who.role !== 'admin' && who.role !== 'operator') q = q.where(({ lit }) => lit(false));
-  return q;
+    .select(['id', 'edge_id', 'device_id', 'customer_id', 'created_at'])
+    .where((eb) => ownedBy(eb, scope, 'customer_id'));
 }
 
 function view(r: {

@@ -1,6 +1,6 @@
 import { GridlinkError, isGridlinkError } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
-import type { Principal } from '../../auth/index.js';
+import { ownedBy, ownerFilter, type Principal } from '../../access/index.js';
 import { consumptionBetween, hourlyConsumption, rollupMeter } from '../../metering/index.js';
 import { formatKwh, wattHours } from '../../money/index.js';
 import type { Schema } from '../../storage/index.js';
@@ -204,8 +204,10 @@ export interface InvoiceView {
   issuedAt: string;
 }
 
+/** The invoices `who` may see (access/ownerFilter): staff all, a customer its own. */
 function scoped(db: Kysely<Schema>, who: Principal) {
-  let q = db
+  const scope = ownerFilter(who, 'invoice');
+  return db
     .selectFrom('invoices')
     .select([
       'id',
@@ -224,12 +226,8 @@ function scoped(db: Kysely<Schema>, who: Principal) {
       'pix_payload',
       'status',
       'issued_at',
-    ]);
-  if (who.role === 'customer') {
-    const id = Number(who.subject);
-    q = q.where('customer_id', '=', Number.isSafeInteger(id) ? id : -1);
-  } else if (who.role !== 'admin' && who.role !== 'operator') q = q.where(({ lit }) => lit(false));
-  return q;
+    ])
+    .where((eb) => ownedBy(eb, scope, 'customer_id'));
 }
 
 type Row = Awaited<ReturnType<ReturnType<typeof scoped>['executeTakeFirstOrThrow']>>;

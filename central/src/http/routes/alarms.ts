@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import {
   type AlarmPublisher,
@@ -9,11 +9,11 @@ import {
   transitionAlarm,
 } from '../../alarms/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireRole } from '../auth.js';
 import { idCursor } from '../cursors.js';
 import { httpError } from '../errors.js';
 import { serialIdText } from '../ids.js';
 import { openApiApp } from '../openapi-app.js';
+import { policyRoute } from '../route-policy.js';
 import { ErrorSchema, errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
 
 const Alarm = z
@@ -43,12 +43,13 @@ const csv = <T extends readonly [string, ...string[]]>(values: T) =>
     .pipe(z.array(z.enum(values)))
     .optional();
 
-const listRoute = createRoute({
+const listRoute = policyRoute({
   method: 'get',
   path: '/',
   tags: ['alarms'],
   summary: 'List alarms, newest first (customers see their own)',
   security,
+  policy: { resource: 'alarm', action: 'list' },
   request: {
     query: z.object({
       state: csv(alarmStates).openapi({ description: 'Comma-separated states' }),
@@ -70,28 +71,26 @@ const listRoute = createRoute({
   },
 });
 
-const getRoute = createRoute({
+const getRoute = policyRoute({
   method: 'get',
   path: '/{id}',
   tags: ['alarms'],
   summary: 'One alarm',
   security,
+  policy: { resource: 'alarm', action: 'read' },
   request: { params: IdParam },
   responses: { 200: json(Alarm, 'The alarm'), ...errorResponses },
 });
 
-const transitionRoute = (
-  event: 'ack' | 'clear',
-  summary: string,
-  roles: Parameters<typeof requireRole>,
-) =>
-  createRoute({
+/** Acknowledging is the alarm's `act`, clearing its `update` (access table). */
+const transitionRoute = (event: 'ack' | 'clear', summary: string) =>
+  policyRoute({
     method: 'post',
     path: `/{id}/${event}`,
     tags: ['alarms'],
     summary,
     security,
-    middleware: [requireRole(...roles)],
+    policy: { resource: 'alarm', action: event === 'ack' ? 'act' : 'update' },
     request: { params: IdParam },
     responses: {
       200: json(Alarm, 'The alarm after the transition'),
@@ -103,9 +102,8 @@ const transitionRoute = (
 const ackRoute = transitionRoute(
   'ack',
   'Acknowledge an alarm (staff, or the customer it belongs to)',
-  ['admin', 'operator', 'customer'],
 );
-const clearRoute = transitionRoute('clear', 'Clear an alarm (staff)', ['admin', 'operator']);
+const clearRoute = transitionRoute('clear', 'Clear an alarm (staff)');
 
 export interface AlarmRouteOptions {
   now: () => Date;
@@ -114,7 +112,6 @@ export interface AlarmRouteOptions {
 
 export function alarmRoutes(db: Kysely<Schema>, options: AlarmRouteOptions) {
   const app = openApiApp();
-  app.use('*', requireRole('admin', 'operator', 'customer'));
   const notify = { publisher: options.publisher };
 
   app.openapi(listRoute, async (c) => {

@@ -1,22 +1,23 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Kysely } from 'kysely';
+import { customerIdOf } from '../../access/index.js';
 import { type LoginThrottle, mintToken, revokePresentedToken } from '../../auth/index.js';
 import {
   changePassword,
   customerDocument,
-  customerIdOf,
   type SignInResult,
   signIn,
 } from '../../customers/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireAuth, requireRole } from '../auth.js';
+import { requireAuth } from '../auth.js';
 import { clientAddress } from '../client-address.js';
 import { httpError } from '../errors.js';
 import { jsonBody, storableUrl } from '../json-body.js';
 import { countThrottled, type LoginMetrics } from '../login-metrics.js';
 import { openApiApp } from '../openapi-app.js';
+import { policyRoute } from '../route-policy.js';
 import { ErrorSchema, errorResponses, json, security } from '../schemas.js';
 
 const tooMany = {
@@ -28,11 +29,12 @@ const tooMany = {
   },
 };
 
-const loginRoute = createRoute({
+const loginRoute = policyRoute({
   method: 'post',
   path: '/login',
   tags: ['auth'],
   summary: 'Customer sign-in with CPF/CNPJ and password → an opaque session token',
+  policy: { public: 'sign-in: how a customer gets a token' },
   request: {
     body: {
       content: {
@@ -113,13 +115,14 @@ export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
   });
 
   app.openapi(
-    createRoute({
+    policyRoute({
       method: 'post',
       path: '/logout',
       tags: ['auth'],
       summary: 'Sign out: revokes the token this request presents (any role)',
       security,
-      middleware: [authenticated],
+      authenticate: authenticated,
+      policy: { resource: 'self', action: 'delete' },
       responses: { 204: { description: 'Revoked' }, ...errorResponses },
     }),
     async (c) => {
@@ -129,14 +132,15 @@ export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
   );
 
   app.openapi(
-    createRoute({
+    policyRoute({
       method: 'post',
       path: '/password',
       tags: ['auth'],
       summary:
         'A customer changes its own password; every other session and token of the customer is revoked, this one stays',
       security,
-      middleware: [authenticated, requireRole('customer')],
+      authenticate: authenticated,
+      policy: { resource: 'self', action: 'update' },
       request: {
         body: {
           content: {

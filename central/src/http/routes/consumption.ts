@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import { customerBilling, findCustomer, isTimeZone } from '../../customers/index.js';
 import {
@@ -11,10 +11,10 @@ import {
   periods,
 } from '../../metering/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireRole } from '../auth.js';
 import { localOrInstantParam } from '../dates.js';
 import { httpError } from '../errors.js';
-import { openApiApp } from '../openapi-app.js';
+import type { openApiApp } from '../openapi-app.js';
+import { policyRoute, type RoutePolicy } from '../route-policy.js';
 import { errorResponses, IdParam } from '../schemas.js';
 
 const DEFAULT_ZONE = 'America/Bahia';
@@ -65,8 +65,8 @@ const History = z
   })
   .openapi('ConsumptionHistory');
 
-const route = (path: string, summary: string) =>
-  createRoute({
+const route = (path: string, summary: string, policy: RoutePolicy) =>
+  policyRoute({
     method: 'get',
     path,
     tags: ['consumption'],
@@ -74,7 +74,7 @@ const route = (path: string, summary: string) =>
     description:
       'Read from the rollups: readings stored after the last rollup (the `metering.rollup` job or an alarm sweep, at most a minute apart by default) appear at the next one; a read never rolls up (docs/METERING.md).',
     security: [{ bearer: [] }],
-    middleware: [requireRole('admin', 'operator', 'customer')],
+    policy,
     request: { params: IdParam, query: HistoryQuery },
     responses: {
       200: {
@@ -85,8 +85,15 @@ const route = (path: string, summary: string) =>
     },
   });
 
-const meterRoute = route('/{id}/consumption', 'Consumption history of one meter');
-const customerRoute = route('/{id}/consumption', 'Consumption history of all meters of a customer');
+const meterRoute = route('/{id}/consumption', 'Consumption history of one meter', {
+  resource: 'meter',
+  action: 'read',
+});
+const customerRoute = route(
+  '/{id}/consumption',
+  'Consumption history of all meters of a customer',
+  { resource: 'customer', action: 'read' },
+);
 
 type Query = z.infer<typeof HistoryQuery>;
 
@@ -108,9 +115,14 @@ export interface ConsumptionRouteOptions {
   now: () => Date;
 }
 
-/** `/meters/{id}/consumption`, from the rollups as they stand (a read writes nothing). */
-export function meterConsumptionRoutes(db: Kysely<Schema>, options: ConsumptionRouteOptions) {
-  const app = openApiApp();
+type SubApp = ReturnType<typeof openApiApp>;
+
+/** `/meters/{id}/consumption` on the `/meters` sub-app, from the rollups (a read writes nothing). */
+export function addMeterConsumption(
+  app: SubApp,
+  db: Kysely<Schema>,
+  options: ConsumptionRouteOptions,
+): void {
   app.openapi(meterRoute, async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
@@ -128,12 +140,14 @@ export function meterConsumptionRoutes(db: Kysely<Schema>, options: ConsumptionR
     });
     return c.json(history, 200);
   });
-  return app;
 }
 
-/** `/customers/{id}/consumption`: the sum over the customer's meters. */
-export function customerConsumptionRoutes(db: Kysely<Schema>, options: ConsumptionRouteOptions) {
-  const app = openApiApp();
+/** `/customers/{id}/consumption` on the `/customers` sub-app: the sum over its meters. */
+export function addCustomerConsumption(
+  app: SubApp,
+  db: Kysely<Schema>,
+  options: ConsumptionRouteOptions,
+): void {
   app.openapi(customerRoute, async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
@@ -150,5 +164,4 @@ export function customerConsumptionRoutes(db: Kysely<Schema>, options: Consumpti
     });
     return c.json(history, 200);
   });
-  return app;
 }

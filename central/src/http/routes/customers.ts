@@ -1,5 +1,5 @@
 import { idSchema } from '@gridlink/shared';
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import {
   bindMeter,
@@ -12,11 +12,12 @@ import {
 } from '../../customers/index.js';
 import { listMeters } from '../../metering/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireRole } from '../auth.js';
 import { httpError } from '../errors.js';
 import { idPathParam, serialIdNumber } from '../ids.js';
 import { openApiApp } from '../openapi-app.js';
+import { policyRoute } from '../route-policy.js';
 import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
+import { addCustomerConsumption } from './consumption.js';
 
 const connection = z.enum(['single-phase', 'two-phase', 'three-phase']);
 const kwh = z.union([z.string().regex(/^\d+(\.\d+)?$/), z.number().nonnegative()]);
@@ -71,16 +72,13 @@ const BoundMeter = z.object({
   customerId: z.number().int(),
 });
 
-/** Creating, changing and binding is staff work; the policy is declared with each route. */
-const staffOnly = requireRole('admin', 'operator');
-
-const createRoute_ = createRoute({
+const createOneRoute = policyRoute({
   method: 'post',
   path: '/',
   tags: ['customers'],
   summary: 'Register a customer (CPF/CNPJ check digits validated)',
   security,
-  middleware: [staffOnly],
+  policy: { resource: 'customer', action: 'create' },
   request: {
     body: { content: { 'application/json': { schema: CreateCustomer } }, required: true },
   },
@@ -91,12 +89,13 @@ const createRoute_ = createRoute({
   },
 });
 
-const listRoute = createRoute({
+const listRoute = policyRoute({
   method: 'get',
   path: '/',
   tags: ['customers'],
   summary: 'List customers (a customer sees only itself)',
   security,
+  policy: { resource: 'customer', action: 'list' },
   request: { query: PageQuery },
   responses: {
     200: json(z.object({ items: z.array(Customer), next: z.string().nullable() }), 'A page'),
@@ -104,23 +103,24 @@ const listRoute = createRoute({
   },
 });
 
-const getRoute = createRoute({
+const getRoute = policyRoute({
   method: 'get',
   path: '/{id}',
   tags: ['customers'],
   summary: 'One customer',
   security,
+  policy: { resource: 'customer', action: 'read' },
   request: { params: IdParam },
   responses: { 200: json(Customer, 'The customer'), ...errorResponses },
 });
 
-const patchRoute = createRoute({
+const patchRoute = policyRoute({
   method: 'patch',
   path: '/{id}',
   tags: ['customers'],
   summary: 'Change a customer (tariff, limits, password, …); a new password revokes its sessions',
   security,
-  middleware: [staffOnly],
+  policy: { resource: 'customer', action: 'update' },
   request: {
     params: IdParam,
     body: { content: { 'application/json': { schema: PatchCustomer } }, required: true },
@@ -128,12 +128,13 @@ const patchRoute = createRoute({
   responses: { 200: json(Customer, 'The customer'), ...errorResponses },
 });
 
-const metersRoute = createRoute({
+const metersRoute = policyRoute({
   method: 'get',
   path: '/{id}/meters',
   tags: ['customers'],
   summary: "A customer's meters",
   security,
+  policy: { resource: 'meter', action: 'list' },
   request: { params: IdParam, query: PageQuery },
   responses: {
     200: json(
@@ -155,13 +156,13 @@ const metersRoute = createRoute({
   },
 });
 
-const bindRoute = createRoute({
+const bindRoute = policyRoute({
   method: 'post',
   path: '/{id}/meters',
   tags: ['customers'],
   summary: 'Bind a meter, by id or by (edgeId, deviceId)',
   security,
-  middleware: [staffOnly],
+  policy: { resource: 'meter', action: 'update' },
   request: {
     params: IdParam,
     body: { content: { 'application/json': { schema: BindMeter } }, required: true },
@@ -169,22 +170,22 @@ const bindRoute = createRoute({
   responses: { 200: json(BoundMeter, 'The bound meter'), ...errorResponses },
 });
 
-const unbindRoute = createRoute({
+const unbindRoute = policyRoute({
   method: 'delete',
   path: '/{id}/meters/{meterId}',
   tags: ['customers'],
   summary: 'Unbind a meter from the customer',
   security,
-  middleware: [staffOnly],
+  policy: { resource: 'meter', action: 'update' },
   request: {
     params: IdParam.extend({ meterId: idPathParam('meterId') }),
   },
   responses: { 204: { description: 'Unbound' }, ...errorResponses },
 });
 
+/** `/customers`: the one sub-app of the prefix (consumption included); policies per route. */
 export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
   const app = openApiApp();
-  app.use('*', requireRole('admin', 'operator', 'customer'));
 
   app.openapi(listRoute, async (c) => {
     const { limit, cursor } = c.req.valid('query');
@@ -211,7 +212,7 @@ export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date })
     return c.json(await listMeters(db, who, { limit, after: cursor, customerId: id }), 200);
   });
 
-  app.openapi(createRoute_, async (c) => {
+  app.openapi(createOneRoute, async (c) => {
     const body = c.req.valid('json');
     const customer = await createCustomer(db, body as Parameters<typeof createCustomer>[1]);
     return c.json(customer as z.infer<typeof Customer>, 201);
@@ -238,5 +239,6 @@ export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date })
       throw httpError('GL_NOT_FOUND', `meter ${meterId} is not bound to customer ${id}`);
     return c.body(null, 204);
   });
+  addCustomerConsumption(app, db, options);
   return app;
 }

@@ -1,5 +1,5 @@
 import { desiredConfigSchema, deviceCommandSchema, idSchema } from '@gridlink/shared';
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import {
   type ControlPlane,
@@ -9,14 +9,11 @@ import {
   listCommands,
 } from '../../control/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireRole } from '../auth.js';
 import { idCursor } from '../cursors.js';
 import { httpError } from '../errors.js';
-import { openApiApp } from '../openapi-app.js';
+import type { openApiApp } from '../openapi-app.js';
+import { policyRoute } from '../route-policy.js';
 import { errorResponses, json, PageQuery, security } from '../schemas.js';
-
-/** Commands and desired configs are staff work. */
-const staff = requireRole('admin', 'operator');
 
 const EdgeParam = z.object({ edgeId: idSchema });
 const CommandId = z
@@ -92,13 +89,13 @@ const Config = z
   })
   .openapi('EdgeConfig');
 
-const sendRoute = createRoute({
+const sendRoute = policyRoute({
   method: 'post',
   path: '/{edgeId}/devices/{deviceId}/commands',
   tags: ['edges'],
   summary: 'Send a device command (stored, then published to the edge with QoS 1)',
   security,
-  middleware: [staff] as const,
+  policy: { resource: 'device-command', action: 'create' },
   request: {
     params: EdgeParam.extend({
       deviceId: idSchema,
@@ -108,13 +105,13 @@ const sendRoute = createRoute({
   responses: { 202: json(Command, 'Stored and handed to the broker'), ...errorResponses },
 });
 
-const listRoute = createRoute({
+const listRoute = policyRoute({
   method: 'get',
   path: '/{edgeId}/commands',
   tags: ['edges'],
   summary: "An edge's device commands, newest first",
   security,
-  middleware: [staff] as const,
+  policy: { resource: 'device-command', action: 'list' },
   request: {
     params: EdgeParam,
     query: z.object({
@@ -129,24 +126,24 @@ const listRoute = createRoute({
   },
 });
 
-const getRoute = createRoute({
+const getRoute = policyRoute({
   method: 'get',
   path: '/{edgeId}/commands/{commandId}',
   tags: ['edges'],
   summary: 'One device command with its state, result and timing',
   security,
-  middleware: [staff] as const,
+  policy: { resource: 'device-command', action: 'read' },
   request: { params: EdgeParam.extend({ commandId: CommandId }) },
   responses: { 200: json(Command, 'The command'), ...errorResponses },
 });
 
-const putConfigRoute = createRoute({
+const putConfigRoute = policyRoute({
   method: 'put',
   path: '/{edgeId}/config',
   tags: ['edges'],
   summary: "Set an edge's desired config (versioned; published retained)",
   security,
-  middleware: [staff] as const,
+  policy: { resource: 'desired-config', action: 'update' },
   request: {
     params: EdgeParam,
     body: { content: { 'application/json': { schema: ConfigBody } }, required: true },
@@ -167,20 +164,26 @@ const putConfigRoute = createRoute({
   },
 });
 
-const getConfigRoute = createRoute({
+const getConfigRoute = policyRoute({
   method: 'get',
   path: '/{edgeId}/config',
   tags: ['edges'],
   summary: "An edge's desired config against what it applied (and why it refused, if it did)",
   security,
-  middleware: [staff] as const,
+  policy: { resource: 'desired-config', action: 'read' },
   request: { params: EdgeParam },
   responses: { 200: json(Config, 'Desired and applied'), ...errorResponses },
 });
 
-/** Device commands and desired configs of an edge (docs/WIRE.md, "Commands", "Desired config"). */
-export function edgeControlRoutes(db: Kysely<Schema>, control: ControlPlane) {
-  const app = openApiApp();
+/**
+ * Device commands and desired configs of an edge on the `/edges` sub-app (docs/WIRE.md,
+ * "Commands", "Desired config"); staff work by the access table.
+ */
+export function addEdgeControlRoutes(
+  app: ReturnType<typeof openApiApp>,
+  db: Kysely<Schema>,
+  control: ControlPlane,
+): void {
   app.openapi(sendRoute, async (c) => {
     const { edgeId, deviceId } = c.req.valid('param');
     const body = c.req.valid('json');
@@ -228,5 +231,4 @@ export function edgeControlRoutes(db: Kysely<Schema>, control: ControlPlane) {
     if (!view) throw httpError('GL_EDGE_UNKNOWN', `no edge ${edgeId}`);
     return c.json(view, 200);
   });
-  return app;
 }

@@ -1,11 +1,14 @@
 import { idSchema } from '@gridlink/shared';
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
+import type { ControlPlane } from '../../control/index.js';
 import { listEdges, upsertEdgeCredential } from '../../edges/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireRole } from '../auth.js';
 import { openApiApp } from '../openapi-app.js';
+import { policyRoute } from '../route-policy.js';
 import { errorResponses } from '../schemas.js';
+import { addEdgeControlRoutes } from './edge-control.js';
+import { addQuarantineRoutes } from './quarantine.js';
 
 const Edge = z
   .object({
@@ -25,12 +28,13 @@ const Edge = z
   })
   .openapi('Edge');
 
-const listRoute = createRoute({
+const listRoute = policyRoute({
   method: 'get',
   path: '/',
   tags: ['edges'],
   summary: 'List registered edges with their last status',
   security: [{ bearer: [] }],
+  policy: { resource: 'edge', action: 'list' },
   responses: {
     200: {
       description: 'Edges',
@@ -40,12 +44,13 @@ const listRoute = createRoute({
   },
 });
 
-const credentialRoute = createRoute({
+const credentialRoute = policyRoute({
   method: 'put',
   path: '/{edgeId}/credential',
   tags: ['edges'],
   summary: 'Register an edge, or rotate its MQTT secret. The secret is shown once.',
   security: [{ bearer: [] }],
+  policy: { resource: 'edge', action: 'create' },
   request: { params: z.object({ edgeId: idSchema }) },
   responses: {
     200: {
@@ -60,9 +65,12 @@ const credentialRoute = createRoute({
   },
 });
 
-export function edgeRoutes(db: Kysely<Schema>) {
+/**
+ * `/edges`: the one sub-app of the prefix: edges, their quarantine, and (with a control plane)
+ * their device commands and desired configs; each route declares its policy.
+ */
+export function edgeRoutes(db: Kysely<Schema>, options: { control?: ControlPlane } = {}) {
   const app = openApiApp();
-  app.use('*', requireRole('admin', 'operator'));
   app.openapi(listRoute, async (c) => {
     const edges = await listEdges(db);
     return c.json(
@@ -78,11 +86,12 @@ export function edgeRoutes(db: Kysely<Schema>) {
       200,
     );
   });
-  app.use('/:edgeId/credential', requireRole('admin'));
   app.openapi(credentialRoute, async (c) => {
     const { edgeId } = c.req.valid('param');
     const secret = await upsertEdgeCredential(db, edgeId);
     return c.json({ edgeId, username: edgeId, secret }, 200);
   });
+  addQuarantineRoutes(app, db);
+  if (options.control) addEdgeControlRoutes(app, db, options.control);
   return app;
 }

@@ -1,13 +1,14 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import { findMeter, listMeters, readingsInRange } from '../../metering/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireRole } from '../auth.js';
 import { readingsCursor } from '../cursors.js';
 import { instantParam } from '../dates.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
+import { policyRoute } from '../route-policy.js';
 import { errorResponses, IdParam, PageQuery } from '../schemas.js';
+import { addMeterConsumption } from './consumption.js';
 
 const Meter = z
   .object({
@@ -29,12 +30,13 @@ const Reading = z
   })
   .openapi('Reading');
 
-const listRoute = createRoute({
+const listRoute = policyRoute({
   method: 'get',
   path: '/',
   tags: ['meters'],
   summary: 'List meters (customers see only their own)',
   security: [{ bearer: [] }],
+  policy: { resource: 'meter', action: 'list' },
   request: { query: PageQuery },
   responses: {
     200: {
@@ -51,12 +53,13 @@ const listRoute = createRoute({
 
 const DAY_MS = 86_400_000;
 
-const readingsRoute = createRoute({
+const readingsRoute = policyRoute({
   method: 'get',
   path: '/{id}/readings',
   tags: ['meters'],
   summary: 'Raw readings of one meter in [from, to)',
   security: [{ bearer: [] }],
+  policy: { resource: 'meter', action: 'read' },
   request: {
     params: IdParam,
     query: z.object({
@@ -79,9 +82,9 @@ const readingsRoute = createRoute({
   },
 });
 
-export function meterRoutes(db: Kysely<Schema>) {
+/** `/meters`: the one sub-app of the prefix (consumption included); policies per route. */
+export function meterRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
   const app = openApiApp();
-  app.use('*', requireRole('admin', 'operator', 'customer'));
 
   app.openapi(listRoute, async (c) => {
     const { limit, cursor: after } = c.req.valid('query');
@@ -93,7 +96,7 @@ export function meterRoutes(db: Kysely<Schema>) {
     const q = c.req.valid('query');
     const meter = await findMeter(db, c.get('principal'), id);
     if (!meter) throw httpError('GL_NOT_FOUND', `meter ${id} not found`);
-    const to = q.to ?? new Date();
+    const to = q.to ?? options.now();
     const from = q.from ?? new Date(to.getTime() - DAY_MS);
     if (from >= to) throw httpError('GL_VALIDATION', 'from: must be before to');
     const page = await readingsInRange(db, id, { from, to, limit: q.limit, cursor: q.cursor });
@@ -104,5 +107,6 @@ export function meterRoutes(db: Kysely<Schema>) {
       200,
     );
   });
+  addMeterConsumption(app, db, options);
   return app;
 }

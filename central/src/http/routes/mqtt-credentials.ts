@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import {
   credentialKinds,
@@ -8,12 +8,10 @@ import {
   upsertMqttCredential,
 } from '../../broker/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireRole } from '../auth.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
+import { policyRoute } from '../route-policy.js';
 import { errorResponses, json, security } from '../schemas.js';
-
-const adminOnly = requireRole('admin');
 
 const Params = z.object({
   kind: z.enum(credentialKinds).openapi({ param: { name: 'kind', in: 'path' }, example: 'car' }),
@@ -38,14 +36,14 @@ const Credential = z
   })
   .openapi('MqttCredential');
 
-const putRoute = createRoute({
+const putRoute = policyRoute({
   method: 'put',
   path: '/{kind}/{name}',
   tags: ['mqtt'],
   summary:
     'Create an MQTT credential for a car, station client, operator subscriber or peer, or rotate its secret. The secret is shown once.',
   security,
-  middleware: [adminOnly],
+  policy: { resource: 'mqtt-credential', action: 'create' },
   request: { params: Params },
   responses: {
     200: json(
@@ -62,26 +60,26 @@ const putRoute = createRoute({
   },
 });
 
-const listRoute = createRoute({
+const listRoute = policyRoute({
   method: 'get',
   path: '/',
   tags: ['mqtt'],
   summary: 'MQTT credentials of cars, station clients, operator subscribers and peers (no secrets)',
   security,
-  middleware: [adminOnly],
+  policy: { resource: 'mqtt-credential', action: 'list' },
   responses: {
     200: json(z.object({ items: z.array(Credential) }), 'All of them'),
     ...errorResponses,
   },
 });
 
-const revokeRoute = createRoute({
+const revokeRoute = policyRoute({
   method: 'delete',
   path: '/{kind}/{name}',
   tags: ['mqtt'],
   summary: 'Revoke an MQTT credential: its next CONNECT is refused',
   security,
-  middleware: [adminOnly],
+  policy: { resource: 'mqtt-credential', action: 'delete' },
   request: { params: Params },
   responses: { 204: { description: 'Revoked' }, ...errorResponses },
 });

@@ -1,12 +1,12 @@
 import { idSchema } from '@gridlink/shared';
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import { edgeQuarantine } from '../../ingest/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireRole } from '../auth.js';
 import { idCursor } from '../cursors.js';
 import { httpError } from '../errors.js';
-import { openApiApp } from '../openapi-app.js';
+import type { openApiApp } from '../openapi-app.js';
+import { policyRoute } from '../route-policy.js';
 import { errorResponses, json, PageQuery, security } from '../schemas.js';
 
 const StreamFigures = z
@@ -33,13 +33,13 @@ const QuarantinedReading = z
   })
   .openapi('QuarantinedReading');
 
-const listRoute = createRoute({
+const listRoute = policyRoute({
   method: 'get',
   path: '/{edgeId}/quarantine',
   tags: ['edges'],
   summary: "An edge's readings set aside at ingest (newest first) and its streams' figures",
   security,
-  middleware: [requireRole('admin', 'operator')] as const,
+  policy: { resource: 'quarantine', action: 'list' },
   request: {
     params: z.object({ edgeId: idSchema }),
     query: z.object({
@@ -61,9 +61,8 @@ const listRoute = createRoute({
   },
 });
 
-/** `GET /edges/{edgeId}/quarantine` (staff): what the ingest set aside (docs/WIRE.md). */
-export function quarantineRoutes(db: Kysely<Schema>) {
-  const app = openApiApp();
+/** `GET /edges/{edgeId}/quarantine` on the `/edges` sub-app: what the ingest set aside (WIRE.md). */
+export function addQuarantineRoutes(app: ReturnType<typeof openApiApp>, db: Kysely<Schema>): void {
   app.openapi(listRoute, async (c) => {
     const { edgeId } = c.req.valid('param');
     const { limit, cursor } = c.req.valid('query');
@@ -71,5 +70,4 @@ export function quarantineRoutes(db: Kysely<Schema>) {
     if (!found) throw httpError('GL_EDGE_UNKNOWN', `no edge ${edgeId}`);
     return c.json({ edgeId, ...found }, 200);
   });
-  return app;
 }

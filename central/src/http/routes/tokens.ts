@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import {
   issueToken,
@@ -9,10 +9,10 @@ import {
   roles,
 } from '../../auth/index.js';
 import type { Schema } from '../../storage/index.js';
-import { requireRole } from '../auth.js';
 import { tokenCursor } from '../cursors.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
+import { policyRoute } from '../route-policy.js';
 import { errorResponses, json, PageQuery, security } from '../schemas.js';
 
 const Token = z
@@ -27,16 +27,14 @@ const Token = z
   })
   .openapi('Token');
 
-/** Admins see and revoke every token; a customer its own sessions. */
-const adminOrCustomer = requireRole('admin', 'customer');
-
-const listRoute = createRoute({
+/** Admins see and revoke every token; a customer its own sessions (access table: token). */
+const listRoute = policyRoute({
   method: 'get',
   path: '/',
   tags: ['auth'],
   summary: 'Live tokens (admin: all; a customer: its own sessions), never their secrets',
   security,
-  middleware: [adminOrCustomer],
+  policy: { resource: 'token', action: 'list' },
   request: { query: z.object({ limit: PageQuery.shape.limit, cursor: tokenCursor() }) },
   responses: {
     200: json(z.object({ items: z.array(Token), next: z.string().nullable() }), 'A page'),
@@ -47,12 +45,9 @@ const listRoute = createRoute({
 const CreateBody = z
   .object({
     role: z.enum(mintableRoles).openapi({ description: 'Customers get tokens by signing in' }),
-    subject: z
-      .string()
-      .optional()
-      .openapi({
-        description: 'The driver id of a driver token (required there, refused elsewhere)',
-      }),
+    subject: z.string().optional().openapi({
+      description: 'The driver id of a driver token (required there, refused elsewhere)',
+    }),
     label: z.string().min(1).max(100).optional().openapi({ example: 'billing exporter' }),
     expiresInSeconds: z
       .number()
@@ -65,13 +60,13 @@ const CreateBody = z
   .strict()
   .openapi('TokenRequest');
 
-const createRoute_ = createRoute({
+const createOneRoute = policyRoute({
   method: 'post',
   path: '/',
   tags: ['auth'],
   summary: 'Create an operator, admin, driver or service token (admin); the secret is shown once',
   security,
-  middleware: [requireRole('admin')] as const,
+  policy: { resource: 'token', action: 'create' },
   request: { body: { content: { 'application/json': { schema: CreateBody } }, required: true } },
   responses: {
     201: json(
@@ -84,13 +79,13 @@ const createRoute_ = createRoute({
   },
 });
 
-const revokeRoute = createRoute({
+const revokeRoute = policyRoute({
   method: 'delete',
   path: '/{tokenId}',
   tags: ['auth'],
   summary: 'Revoke a token (admin: any; a customer: one of its own sessions)',
   security,
-  middleware: [adminOrCustomer],
+  policy: { resource: 'token', action: 'delete' },
   request: {
     params: z.object({
       tokenId: z
@@ -113,7 +108,7 @@ export function tokenRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
       200,
     );
   });
-  app.openapi(createRoute_, async (c) => {
+  app.openapi(createOneRoute, async (c) => {
     const body = c.req.valid('json');
     const { token, view } = await issueToken(
       db,

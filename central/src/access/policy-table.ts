@@ -1,0 +1,162 @@
+import type { Principal, Role } from './principals.js';
+
+/**
+ * What is protected. `self` is the caller's own sign-in (the token it presents, a customer's
+ * password). Cars, reservations and charging sessions join when their stores exist.
+ */
+export const resources = [
+  'customer',
+  'meter',
+  'invoice',
+  'alarm',
+  'edge',
+  'device-command',
+  'desired-config',
+  'token',
+  'mqtt-credential',
+  'quarantine',
+  'self',
+] as const;
+export type Resource = (typeof resources)[number];
+
+/**
+ * What is done to it. `act` is an operation that is not a plain write: acknowledging an alarm
+ * (its `update` is clearing it, staff only).
+ */
+export const actions = ['read', 'list', 'create', 'update', 'delete', 'act'] as const;
+export type Action = (typeof actions)[number];
+
+/** `all`: any object; `own`: only those the principal owns (others look absent: 404); `none`. */
+export type Grant = 'all' | 'own' | 'none';
+
+type Row = Readonly<Record<Action, Grant>>;
+
+/** One row of grants, in the order of `actions`: read, list, create, update, delete, act. */
+const row = (read: Grant, list: Grant, create: Grant, update: Grant, del: Grant, act: Grant): Row =>
+  Object.freeze({ read, list, create, update, delete: del, act });
+
+const NONE = row('none', 'none', 'none', 'none', 'none', 'none');
+
+/**
+ * The access table: resource × role × action, every cell explicit. Tested cell by cell
+ * (access-table.test.ts); docs/SECURITY.md "Access" says it in prose.
+ */
+export const ACCESS: Readonly<Record<Resource, Readonly<Record<Role, Row>>>> = Object.freeze({
+  //                          read    list    create  update  delete  act
+  customer: {
+    admin: /*              */ row('all', 'all', 'all', 'all', 'none', 'none'),
+    operator: /*           */ row('all', 'all', 'all', 'all', 'none', 'none'),
+    customer: /*           */ row('own', 'own', 'none', 'none', 'none', 'none'),
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  // update = bind to / unbind from a customer; meters are created by the ingest.
+  meter: {
+    admin: /*              */ row('all', 'all', 'none', 'all', 'none', 'none'),
+    operator: /*           */ row('all', 'all', 'none', 'all', 'none', 'none'),
+    customer: /*           */ row('own', 'own', 'none', 'none', 'none', 'none'),
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  // create = close a billing period (issues invoices).
+  invoice: {
+    admin: /*              */ row('all', 'all', 'all', 'none', 'none', 'none'),
+    operator: /*           */ row('all', 'all', 'none', 'none', 'none', 'none'),
+    customer: /*           */ row('own', 'own', 'none', 'none', 'none', 'none'),
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  // act = acknowledge; update = clear.
+  alarm: {
+    admin: /*              */ row('all', 'all', 'none', 'all', 'none', 'all'),
+    operator: /*           */ row('all', 'all', 'none', 'all', 'none', 'all'),
+    customer: /*           */ row('own', 'own', 'none', 'none', 'none', 'own'),
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  // create = register an edge or rotate its MQTT secret.
+  edge: {
+    admin: /*              */ row('all', 'all', 'all', 'none', 'none', 'none'),
+    operator: /*           */ row('all', 'all', 'none', 'none', 'none', 'none'),
+    customer: NONE,
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  'device-command': {
+    admin: /*              */ row('all', 'all', 'all', 'none', 'none', 'none'),
+    operator: /*           */ row('all', 'all', 'all', 'none', 'none', 'none'),
+    customer: NONE,
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  'desired-config': {
+    admin: /*              */ row('all', 'none', 'none', 'all', 'none', 'none'),
+    operator: /*           */ row('all', 'none', 'none', 'all', 'none', 'none'),
+    customer: NONE,
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  // A customer's own tokens are its sessions.
+  token: {
+    admin: /*              */ row('all', 'all', 'all', 'none', 'all', 'none'),
+    operator: NONE,
+    customer: /*           */ row('own', 'own', 'none', 'none', 'own', 'none'),
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  // create = create or rotate (the secret is shown once).
+  'mqtt-credential': {
+    admin: /*              */ row('all', 'all', 'all', 'none', 'all', 'none'),
+    operator: NONE,
+    customer: NONE,
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  quarantine: {
+    admin: /*              */ row('all', 'all', 'none', 'none', 'none', 'none'),
+    operator: /*           */ row('all', 'all', 'none', 'none', 'none', 'none'),
+    customer: NONE,
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  // delete = sign out (revoke the presented token); update = a customer's own password.
+  self: {
+    admin: /*              */ row('none', 'none', 'none', 'none', 'own', 'none'),
+    operator: /*           */ row('none', 'none', 'none', 'none', 'own', 'none'),
+    customer: /*           */ row('none', 'none', 'none', 'own', 'own', 'none'),
+    driver: /*             */ row('none', 'none', 'none', 'none', 'own', 'none'),
+    service: /*            */ row('none', 'none', 'none', 'none', 'own', 'none'),
+    peer: NONE,
+  },
+});
+
+/** The cell of the table. */
+export function grantOf(role: Role, resource: Resource, action: Action): Grant {
+  return ACCESS[resource][role][action];
+}
+
+/**
+ * May `who` do `action` on some `resource` at all? `own` counts: which objects it may touch is
+ * the stores' business, through ownerFilter.
+ */
+export function can(who: Pick<Principal, 'role'>, resource: Resource, action: Action): boolean {
+  return grantOf(who.role, resource, action) !== 'none';
+}
+
+/** The roles granted `action` on `resource`, with their grant (the route policy's document). */
+export function grantsFor(resource: Resource, action: Action): Partial<Record<Role, Grant>> {
+  const out: Partial<Record<Role, Grant>> = {};
+  for (const [role, r] of Object.entries(ACCESS[resource]) as [Role, Row][])
+    if (r[action] !== 'none') out[role] = r[action];
+  return out;
+}
