@@ -1,0 +1,299 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { actions, grantsFor, type Role, resources } from '../src/access/index.js';
+import { raiseAlarm } from '../src/alarms/index.js';
+import { mintToken } from '../src/auth/index.js';
+import { closeBillingPeriod } from '../src/billing/index.js';
+import { ControlPlane } from '../src/control/index.js';
+import { bindMeter, createCustomer } from '../src/customers/index.js';
+import { requireAuth } from '../src/http/auth.js';
+import { onError } from '../src/http/errors.js';
+import { createApp } from '../src/http/index.js';
+import { openApiApp } from '../src/http/openapi-app.js';
+import { POLICY_EXTENSION, policyRoute } from '../src/http/route-policy.js';
+import { createCentralMetrics } from '../src/metrics/index.js';
+import type { Database } from '../src/storage/index.js';
+import { CPF_A, CPF_B } from './helpers/api.js';
+import { readingFeeder } from './helpers/readings.js';
+import { describeEachStore } from './helpers/stores.js';
+
+type Doc = { paths: Record<string, Record<string, Record<string, unknown>>> };
+type Policy =
+  | { public: true; reason: string }
+  | { resource: string; action: string; roles: Record<string, string> };
+interface Operation {
+  method: string;
+  path: string;
+  policy: Policy | undefined;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+
+/** Every operation of an OpenAPI document with the policy it declares (or none). */
+function operationsOf(doc: Doc): Operation[] {
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => METHODS.includes(method))
+      .map(([method, op]) => ({
+        method,
+        path,
+        policy: op[POLICY_EXTENSION] as Policy | undefined,
+      })),
+  );
+}
+
+/** Operations without an explicit, well-formed policy that agrees with the access table. */
+function policyGaps(doc: Doc): string[] {
+  const gaps: string[] = [];
+  for (const { method, path, policy } of operationsOf(doc)) {
+    const name = `${method.toUpperCase()} ${path}`;
+    if (policy === undefined) gaps.push(`${name}: no ${POLICY_EXTENSION}`);
+    else if ('public' in policy) {
+      if (policy.public !== true || !policy.reason) gaps.push(`${name}: public without a reason`);
+    } else if (
+      !(resources as readonly string[]).includes(policy.resource) ||
+      !(actions as readonly string[]).includes(policy.action)
+    )
+      gaps.push(`${name}: unknown resource or action ${policy.resource}/${policy.action}`);
+    else if (
+      JSON.stringify(policy.roles) !==
+      JSON.stringify(grantsFor(policy.resource as never, policy.action as never))
+    )
+      gaps.push(`${name}: roles disagree with the access table`);
+    else if (Object.keys(policy.roles).length === 0) gaps.push(`${name}: no role may call it`);
+  }
+  return gaps;
+}
+
+const WALK_ROLES = ['admin', 'operator', 'customer', 'driver', 'service'] as const satisfies Role[];
+/** Path parameters that name an object someone owns: an `own` grant sees 404 for another's. */
+const OWNED_PARAMS = /\{(id|meterId|tokenId)\}/;
+
+interface WalkFixture {
+  request: (path: string, init: RequestInit) => Response | Promise<Response>;
+  /** A fresh token per request: sign-out and revocations in the walk cannot spoil the next one. */
+  tokenFor: (role: (typeof WALK_ROLES)[number]) => Promise<string>;
+  fill: (path: string) => string;
+}
+
+/**
+ * For each operation and each role (and no token at all), the status the policy says: 401
+ * without a token, 403 for a role the table grants nothing, 404 for an `own` grant on another
+ * customer's object; otherwise anything but 401, 403 and 500. Never 500, never 2xx where denied.
+ */
+async function walk(doc: Doc, fx: WalkFixture): Promise<{ failures: string[]; requests: number }> {
+  const failures: string[] = [];
+  let requests = 0;
+  for (const { method, path, policy } of operationsOf(doc)) {
+    const url = fx.fill(path);
+    const name = `${method.toUpperCase()} ${path}`;
+    const ask = async (token: string | undefined) => {
+      requests += 1;
+      const res = await fx.request(url, {
+        method: method.toUpperCase(),
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      const text = await res.text();
+      let code: unknown;
+      try {
+        code = JSON.parse(text)?.error?.code;
+      } catch {}
+      return { status: res.status, code };
+    };
+    const expectIt = (who: string, got: { status: number; code: unknown }, want: number) => {
+      if (got.status !== want)
+        failures.push(`${name} as ${who}: ${got.status}, policy says ${want}`);
+    };
+    const isPublic = policy !== undefined && 'public' in policy;
+    const anonymous = await ask(undefined);
+    if (isPublic) {
+      if ([401, 403, 500].includes(anonymous.status))
+        failures.push(`${name} (public) without a token: ${anonymous.status}`);
+    } else expectIt('nobody', anonymous, 401);
+    if (isPublic) continue;
+    for (const role of WALK_ROLES) {
+      const got = await ask(await fx.tokenFor(role));
+      const grant = policy?.roles[role] ?? 'none';
+      if (grant === 'none') expectIt(role, got, 403);
+      else if (grant === 'own' && OWNED_PARAMS.test(path)) expectIt(role, got, 404);
+      else if ([401, 403, 500].includes(got.status))
+        failures.push(`${name} as ${role} (${grant}): ${got.status}`);
+      if (got.status === 403 && got.code !== 'GL_FORBIDDEN')
+        failures.push(`${name} as ${role}: 403 with ${String(got.code)}`);
+    }
+  }
+  return { failures, requests };
+}
+
+describeEachStore('OpenAPI policy walk', (store) => {
+  let database: Database & { dispose(): Promise<void> };
+  let app: ReturnType<typeof createApp>;
+  let doc: Doc;
+  const ids = { ana: 0, bia: 0, biaMeter: 0, biaInvoice: 0, biaAlarm: 0, biaToken: '' };
+
+  beforeAll(async () => {
+    database = await store.open();
+    const db = database.db;
+    const control = new ControlPlane({
+      db,
+      // The walk sends no valid command or config: nothing may reach the broker link.
+      link: {
+        publish: async () => {
+          throw new Error('the policy walk published something');
+        },
+      },
+      logger: pino({ level: 'silent' }),
+      now: () => new Date('2024-02-20T12:00:00Z'),
+    });
+    app = createApp({
+      db,
+      logger: pino({ level: 'silent' }),
+      metrics: createCentralMetrics().registry,
+      now: () => new Date('2024-02-20T12:00:00Z'),
+      control,
+    });
+    const meters = await readingFeeder(
+      db,
+      'edge-w',
+    )([
+      { deviceId: 'm1', at: '2024-01-01T03:00:00Z', values: { energy_import: 10 } },
+      { deviceId: 'm2', at: '2024-01-01T03:00:00Z', values: { energy_import: 10 } },
+      { deviceId: 'm2', at: '2024-02-01T03:00:00Z', values: { energy_import: 70 } },
+    ]);
+    const tariff = { id: 'flat', energy: { model: 'flat', pricePerKwh: '0.50' } };
+    const ana = await createCustomer(db, { document: CPF_A, name: 'Ana', tariff });
+    const bia = await createCustomer(db, { document: CPF_B, name: 'Bia', tariff });
+    await bindMeter(db, ana.id, { meterId: meters.get('m1') as number });
+    await bindMeter(db, bia.id, { meterId: meters.get('m2') as number });
+    const closed = await closeBillingPeriod(db, {
+      period: '2024-01',
+      now: new Date('2024-02-20T12:00:00Z'),
+    });
+    const { alarm } = await raiseAlarm(
+      db,
+      {
+        source: 'meter:bia',
+        type: 'meter.tamper',
+        severity: 'CRITICAL',
+        customerId: bia.id,
+        details: {},
+      },
+      new Date('2024-02-20T12:00:00Z'),
+    );
+    const biaToken = await mintToken(db, { role: 'customer', subject: String(bia.id) });
+    Object.assign(ids, {
+      ana: ana.id,
+      bia: bia.id,
+      biaMeter: meters.get('m2'),
+      biaInvoice: closed.issued.find((id) => id !== undefined),
+      biaAlarm: alarm.id,
+      biaToken: /^glt_([a-f0-9]{16})_/.exec(biaToken)?.[1],
+    });
+    const invoices = await db.selectFrom('invoices').select(['id', 'customer_id']).execute();
+    ids.biaInvoice = invoices.find((i) => i.customer_id === bia.id)?.id ?? 0;
+    doc = (await (await app.request('/openapi.json')).json()) as Doc;
+  });
+  afterAll(async () => database?.dispose());
+
+  const fixture = (): WalkFixture => ({
+    request: (path, init) => app.request(path, init),
+    tokenFor: (role) =>
+      mintToken(database.db, {
+        role,
+        subject: role === 'customer' ? String(ids.ana) : role === 'driver' ? 'driver-1' : null,
+      }),
+    fill: (path) => {
+      const prefix = path.split('/').slice(0, 4).join('/');
+      const id: Record<string, number> = {
+        '/api/v1/customers': ids.bia,
+        '/api/v1/meters': ids.biaMeter,
+        '/api/v1/invoices': ids.biaInvoice,
+        '/api/v1/alarms': ids.biaAlarm,
+      };
+      const values: Record<string, string> = {
+        meterId: String(ids.biaMeter),
+        edgeId: 'edge-w',
+        deviceId: 'm2',
+        commandId: '7a0c3f5e-8a4b-4c1d-9e2f-0b1c2d3e4f50',
+        tokenId: ids.biaToken,
+        kind: 'car',
+        name: 'ABC1D23',
+      };
+      return path.replace(/\{(\w+)\}/g, (_, p: string) => {
+        const v = p === 'id' ? id[prefix] : values[p];
+        if (v === undefined || v === 0)
+          throw new Error(`the walk has no value for {${p}} of ${path}`);
+        return String(v);
+      });
+    },
+  });
+
+  it('the fixtures exist: another customer owns the meter, invoice and alarm the walk asks for', () => {
+    expect(ids.biaInvoice).toBeGreaterThan(0);
+    expect(ids.biaAlarm).toBeGreaterThan(0);
+    expect(ids.biaToken).toMatch(/^[a-f0-9]{16}$/);
+  });
+
+  it('every operation of /openapi.json declares a policy that agrees with the access table', () => {
+    const ops = operationsOf(doc);
+    expect(ops.length).toBeGreaterThanOrEqual(30);
+    expect(ops.map((o) => `${o.method} ${o.path}`)).toContain(
+      'post /api/v1/edges/{edgeId}/devices/{deviceId}/commands',
+    );
+    expect(policyGaps(doc)).toEqual([]);
+  });
+
+  it('each role gets 401/403/404 exactly where the policy says, never 500', async () => {
+    const { failures, requests } = await walk(doc, fixture());
+    expect(failures).toEqual([]);
+    expect(requests).toBe(operationsOf(doc).length * (WALK_ROLES.length + 1) - 5);
+  });
+
+  it('catches a route without a policy, and a policy that is documented but not enforced', async () => {
+    const fx = openApiApp();
+    fx.onError(onError(pino({ level: 'silent' })));
+    fx.use('*', requireAuth(database.db));
+    const ok = z.object({ ok: z.boolean() });
+    const responses = {
+      200: { description: 'ok', content: { 'application/json': { schema: ok } } },
+    };
+    fx.openapi(
+      policyRoute({
+        method: 'get',
+        path: '/guarded',
+        policy: { resource: 'edge', action: 'list' },
+        responses,
+      }),
+      (c) => c.json({ ok: true }, 200),
+    );
+    // A renamed or new route that forgot its policy: plain createRoute.
+    fx.openapi(createRoute({ method: 'get', path: '/bare', responses }), (c) =>
+      c.json({ ok: true }, 200),
+    );
+    // A policy written into the document by hand, with no middleware behind it.
+    fx.openapi(
+      createRoute({
+        method: 'get',
+        path: '/claimed',
+        responses,
+        [POLICY_EXTENSION]: { resource: 'edge', action: 'list', roles: grantsFor('edge', 'list') },
+      }),
+      (c) => c.json({ ok: true }, 200),
+    );
+    const fxDoc = fx.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: { title: 'fixture', version: '0' },
+    }) as unknown as Doc;
+    expect(policyGaps(fxDoc)).toEqual([`GET /bare: no ${POLICY_EXTENSION}`]);
+    const { failures } = await walk(fxDoc, { ...fixture(), request: (p, i) => fx.request(p, i) });
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        'GET /claimed as customer: 200, policy says 403',
+        'GET /claimed as driver: 200, policy says 403',
+        'GET /claimed as service: 200, policy says 403',
+      ]),
+    );
+    expect(failures.filter((f) => f.startsWith('GET /guarded'))).toEqual([]);
+  });
+});
