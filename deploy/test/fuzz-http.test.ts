@@ -9,11 +9,11 @@ const SEED = Number(process.env.GRIDLINK_FUZZ_SEED ?? 1);
  * a documented status with a catalog code, a second client served throughout.
  */
 describe('fuzz: HTTP API from its OpenAPI document', () => {
-  it('1,500 requests: no 5xx, every error documented with a catalog code, the other client served', async () => {
+  it('1,200 requests: no 5xx, every error documented with a catalog code, the other client served', async () => {
     // Known gap, reported with issue 14's fuzz findings: a body over http.maxBodyBytes (413) and
     // a non-JSON content type (415) are answered with catalog codes, but no operation in
     // /openapi.json documents those statuses. Counted here; `npm run fuzz` reports them.
-    const r = await fuzzHttpApi({ seed: SEED, cases: 1500, tolerateUndocumented: ['413', '415'] });
+    const r = await fuzzHttpApi({ seed: SEED, cases: 1200, tolerateUndocumented: ['413', '415'] });
     console.info(
       `fuzz http seed ${SEED}: ${r.operations} operations; statuses ${formatTally(r.statuses)}; codes ${formatTally(r.codes)}`,
     );
@@ -29,6 +29,6 @@ describe('fuzz: HTTP API from its OpenAPI document', () => {
     expect(r.reached2xx).toBeGreaterThan(r.operations / 2);
     expect(r.statuses['400']).toBeGreaterThan(0);
     expect(r.statuses['404']).toBeGreaterThan(0);
-    expect(r.wellBehavedRequests).toBeGreaterThan(100);
+    expect(r.wellBehavedRequests).toBeGreaterThan(50);
   }, 180_000);
 });

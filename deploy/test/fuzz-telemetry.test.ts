@@ -11,7 +11,7 @@ const SEED = Number(process.env.GRIDLINK_FUZZ_SEED ?? 1);
  * differ (COPY and jsonb on PGlite and PostgreSQL).
  */
 describe.each([
-  ['pglite', 600],
+  ['pglite', 500],
   ['postgres', 300],
 ] as const)('fuzz: mutated telemetry batches (%s)', (store, cases) => {
   it(`${cases} batches: acked or refused with a code, nothing invalid stored, the other edge served`, async () => {

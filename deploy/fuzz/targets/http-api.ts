@@ -41,7 +41,7 @@ export interface HttpFuzzReport {
 }
 
 /** A well-behaved client asks after every this many cases. */
-const GOOD_EVERY = 10;
+const GOOD_EVERY = 20;
 
 /**
  * Target 4: every operation in the central's `/openapi.json` (walked, not listed by hand), with
