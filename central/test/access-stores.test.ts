@@ -34,7 +34,7 @@ describeEachStore('access: the stores scope by owner', (store) => {
       { deviceId: 'm1', at: '2024-02-01T03:00:00Z', values: { energy_import: 40 } },
       { deviceId: 'm2', at: '2024-02-01T03:00:00Z', values: { energy_import: 70 } },
     ]);
-    const tariff = { id: 'flat', energy: { model: 'flat', pricePerKwh: '0.50' } };
+    const tariff = { id: 'flat', energy: { model: 'flat' as const, pricePerKwh: '0.50' } };
     const ana = await createCustomer(db, { document: CPF_A, name: 'Ana', tariff });
     const bia = await createCustomer(db, { document: CPF_B, name: 'Bia', tariff });
     own.ana = ana.id;

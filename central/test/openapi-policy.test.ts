@@ -161,7 +161,7 @@ describeEachStore('OpenAPI policy walk', (store) => {
       { deviceId: 'm2', at: '2024-01-01T03:00:00Z', values: { energy_import: 10 } },
       { deviceId: 'm2', at: '2024-02-01T03:00:00Z', values: { energy_import: 70 } },
     ]);
-    const tariff = { id: 'flat', energy: { model: 'flat', pricePerKwh: '0.50' } };
+    const tariff = { id: 'flat', energy: { model: 'flat' as const, pricePerKwh: '0.50' } };
     const ana = await createCustomer(db, { document: CPF_A, name: 'Ana', tariff });
     const bia = await createCustomer(db, { document: CPF_B, name: 'Bia', tariff });
     await bindMeter(db, ana.id, { meterId: meters.get('m1') as number });
