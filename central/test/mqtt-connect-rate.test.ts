@@ -1,5 +1,6 @@
 import { createConnection } from 'node:net';
 import { Writable } from 'node:stream';
+import { FakeClock } from '@gridlink/shared';
 import { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import type { LogLine } from './helpers/central.js';
  */
 describe('MQTT connection rate per source address (embedded broker)', () => {
   let broker: EmbeddedBroker;
-  let clock = 1_000_000;
+  const clock = new FakeClock(1_000_000);
   const metrics = createCentralMetrics();
   const lines: LogLine[] = [];
   const sink = new Writable({
@@ -33,7 +34,7 @@ describe('MQTT connection rate per source address (embedded broker)', () => {
       maxPayloadBytes: 1 << 20,
       limits: { connectRate: { burst: 3, perSecond: 1, logIntervalMs: 60_000 } },
       metrics,
-      now: () => clock,
+      clock,
       logger: pino({ level: 'debug' }, sink),
     });
   });
@@ -78,10 +79,10 @@ describe('MQTT connection rate per source address (embedded broker)', () => {
   });
 
   it('the bucket refills with the clock: one connection per second', async () => {
-    clock += 1000;
+    clock.advance(1000);
     expect(await attempt('127.0.0.1')).toBe('connected');
     expect(await attempt('127.0.0.1')).toBe('dropped');
-    clock += 2500;
+    clock.advance(2500);
     expect(await attempt('127.0.0.1')).toBe('connected');
     expect(await attempt('127.0.0.1')).toBe('connected');
     expect(await attempt('127.0.0.1')).toBe('dropped');
@@ -89,7 +90,7 @@ describe('MQTT connection rate per source address (embedded broker)', () => {
 
   it('the next log line comes after the interval and counts the refusals in between', async () => {
     expect(rateLines()).toHaveLength(1);
-    clock += 60_000; // the bucket is full again (3), the log interval has passed
+    clock.advance(60_000); // the bucket is full again (3), the log interval has passed
     for (let i = 0; i < 3; i++) expect(await attempt('127.0.0.1')).toBe('connected');
     expect(await attempt('127.0.0.1')).toBe('dropped');
     // Refusals since the first line: the first test's other 3, the second test's 2, this one.

@@ -4,7 +4,7 @@ import { addressKey, ConnectRate } from './connect-rate.js';
 describe('ConnectRate (token bucket per address, fake clock)', () => {
   it('allows a burst, then one per refill interval', () => {
     let now = 0;
-    const rate = new ConnectRate({ burst: 2, perSecond: 4, now: () => now });
+    const rate = new ConnectRate({ burst: 2, perSecond: 4, clock: { now: () => now } });
     expect([rate.take('a'), rate.take('a'), rate.take('a')]).toEqual([true, true, false]);
     now += 249; // 0.996 of a token
     expect(rate.take('a')).toBe(false);
@@ -16,13 +16,13 @@ describe('ConnectRate (token bucket per address, fake clock)', () => {
   });
 
   it('keeps one bucket per address', () => {
-    const rate = new ConnectRate({ burst: 1, perSecond: 1, now: () => 0 });
+    const rate = new ConnectRate({ burst: 1, perSecond: 1, clock: { now: () => 0 } });
     expect([rate.take('a'), rate.take('a'), rate.take('b')]).toEqual([true, false, true]);
   });
 
   it('a clock going backwards adds nothing', () => {
     let now = 10_000;
-    const rate = new ConnectRate({ burst: 1, perSecond: 1, now: () => now });
+    const rate = new ConnectRate({ burst: 1, perSecond: 1, clock: { now: () => now } });
     expect(rate.take('a')).toBe(true);
     now = 0;
     expect(rate.take('a')).toBe(false);
@@ -30,7 +30,12 @@ describe('ConnectRate (token bucket per address, fake clock)', () => {
 
   it('remembers at most maxAddresses: refilled buckets go first, then the oldest', () => {
     let now = 0;
-    const rate = new ConnectRate({ burst: 2, perSecond: 1, now: () => now, maxAddresses: 3 });
+    const rate = new ConnectRate({
+      burst: 2,
+      perSecond: 1,
+      clock: { now: () => now },
+      maxAddresses: 3,
+    });
     rate.take('a');
     rate.take('b');
     rate.take('c');

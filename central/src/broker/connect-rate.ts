@@ -1,11 +1,13 @@
+import type { Clock } from '@gridlink/shared';
+
 /**
  * New connections per source address, as a token bucket: `burst` connections at once, refilled
- * at `perSecond`. Time comes from `now()` (ms), so tests drive it with a fake clock.
+ * at `perSecond`. Time comes from the injected clock, so tests drive it with a fake one.
  */
 export interface ConnectRateOptions {
   burst: number;
   perSecond: number;
-  now: () => number;
+  clock: Clock;
   /**
    * Addresses remembered at most. Past it, buckets that have refilled are forgotten (they would
    * start full anyway), then the oldest: a flood from many addresses cannot grow the table.
@@ -28,7 +30,7 @@ export class ConnectRate {
 
   /** Takes one token for `address`; false when its bucket is empty (refuse the connection). */
   take(address: string): boolean {
-    const now = this.options.now();
+    const now = this.options.clock.now();
     let bucket = this.buckets.get(address);
     if (bucket) {
       bucket.tokens = this.refilled(bucket, now);

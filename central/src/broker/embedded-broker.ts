@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { type Bound, listen } from '@gridlink/shared';
+import { type Bound, type Clock, listen, systemClock } from '@gridlink/shared';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
@@ -24,8 +24,8 @@ export interface EmbeddedBrokerOptions {
   limits?: Partial<MqttLimits>;
   /** Where refusals are counted (`gl_mqtt_connections_refused_total{reason}`). */
   metrics?: { mqttRefused: Counter<'reason'> };
-  /** Clock for the connection-rate buckets and the rate log's interval, ms. */
-  now?: () => number;
+  /** Clock for the connection-rate buckets and the rate log's interval; default the system's. */
+  clock?: Clock;
   logger: Logger;
 }
 
@@ -60,7 +60,8 @@ const REFUSAL_REASON: Record<string, string> = {
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const log = options.logger;
   const limits = mqttLimitsSchema.parse(options.limits ?? {});
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const refused = (reason: string) => options.metrics?.mqttRefused.inc({ reason });
   const principals = new WeakMap<Client, MqttPrincipal>();
   const guards = new WeakMap<Client, { guard: ConnectionGuard; address: string }>();
@@ -174,7 +175,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const rate = new ConnectRate({
     burst: limits.connectRate.burst,
     perSecond: limits.connectRate.perSecond,
-    now,
+    clock,
   });
   let rateLoggedAt = Number.NEGATIVE_INFINITY;
   let rateRefusals = 0;

@@ -1,26 +1,11 @@
-/** The time source of every model: injected, so tests step time instead of waiting for it. */
-export interface Clock {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
-}
+import { type Clock, FakeClock, systemClock } from '@gridlink/shared';
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** The simulator's time is the shared port (`@gridlink/shared` clock/). */
+export { type Clock, systemClock };
 
-/** A clock that moves only when told to. */
-export interface ManualClock extends Clock {
-  set(ms: number): void;
-  advance(ms: number): void;
-}
+/** A clock that moves only when told to: the shared FakeClock (set, advance, timers). */
+export type ManualClock = FakeClock;
 
 export function createManualClock(startMs = 0): ManualClock {
-  let t = startMs;
-  return {
-    now: () => t,
-    set(ms) {
-      t = ms;
-    },
-    advance(ms) {
-      t += ms;
-    },
-  };
+  return new FakeClock(startMs);
 }

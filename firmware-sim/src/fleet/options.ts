@@ -1,6 +1,6 @@
+import type { ClockAndTimers } from '@gridlink/shared';
 import { GridlinkError, getProfile, isGridlinkError, type Profile } from '@gridlink/shared';
 import type { Logger } from 'pino';
-import type { Clock } from '../clock/index.js';
 
 export interface SimulatorOptions {
   /** How many meters, served as unit ids 1..N. 1..247 (the Modbus serial address range). */
@@ -17,8 +17,8 @@ export interface SimulatorOptions {
   profile?: string;
   /** Seeds every device's model; the same seed replays the same fleet. Default 1. */
   seed?: number;
-  /** Default the system clock. */
-  clock?: Clock;
+  /** Device models' time and the tick timer; default the system clock. */
+  clock?: ClockAndTimers;
   /** How often the models advance to the clock's now. Default 1000 ms. */
   tickMs?: number;
   logger?: Logger;

@@ -1,4 +1,10 @@
-import { cpfCheckDigits, GridlinkError, getProfile } from '@gridlink/shared';
+import {
+  type ClockAndTimers,
+  cpfCheckDigits,
+  GridlinkError,
+  getProfile,
+  systemClock,
+} from '@gridlink/shared';
 import { type Logger, pino } from 'pino';
 import { CarDevice, getCarModel, mercosulPlate } from '../cars/index.js';
 import {
@@ -8,7 +14,6 @@ import {
   KebaModbusCharger,
   KebaUdpCharger,
 } from '../chargers/index.js';
-import { type Clock, systemClock } from '../clock/index.js';
 import { type ControlServer, startControlServer } from '../control/index.js';
 import {
   ModbusMeterDevice,
@@ -30,7 +35,8 @@ import type { Scenario } from './scenario.js';
 import { serveOverPorts } from './serve-over-ports.js';
 
 export interface FleetOptions {
-  clock?: Clock;
+  /** Device models' time and the tick and pace timers; default the system clock. */
+  clock?: ClockAndTimers;
   logger?: Logger;
 }
 
@@ -395,13 +401,13 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
   };
   const pace = () => pacer.run(clock.now());
   tick(); // push devices connect at once
-  const timer = setInterval(tick, scenario.tickMs);
+  const timer = clock.setInterval(tick, scenario.tickMs);
   timer.unref();
-  closers.push(async () => clearInterval(timer));
+  closers.push(async () => clock.clearInterval(timer));
   if (pacer.size > 0 && scenario.udpMeters) {
-    const paceTimer = setInterval(pace, scenario.udpMeters.paceMs);
+    const paceTimer = clock.setInterval(pace, scenario.udpMeters.paceMs);
     paceTimer.unref();
-    closers.push(async () => clearInterval(paceTimer));
+    closers.push(async () => clock.clearInterval(paceTimer));
   }
 
   return {

@@ -1,5 +1,5 @@
+import { type ClockAndTimers, systemClock } from '@gridlink/shared';
 import { type Logger, pino } from 'pino';
-import { type Clock, systemClock } from '../clock/index.js';
 import { MeterModel, SimulatedMeter } from '../meters/index.js';
 import { type RegisterBank, startModbusTcpServer } from '../modbus/index.js';
 import { hash32 } from '../random/index.js';
@@ -42,7 +42,7 @@ export interface Simulator {
  */
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const resolved = resolveSimulatorOptions(options);
-  const clock: Clock = options.clock ?? systemClock;
+  const clock: ClockAndTimers = options.clock ?? systemClock;
   const logger: Logger = (options.logger ?? pino({ level: 'silent' })).child({
     component: 'simulator',
   });
@@ -78,7 +78,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       }
     }
   };
-  const timer = setInterval(tick, resolved.tickMs);
+  const timer = clock.setInterval(tick, resolved.tickMs);
   timer.unref();
 
   logger.info(
@@ -100,7 +100,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     groundTruth: (deviceId) => byId.get(deviceId)?.snapshot(),
     tick,
     close() {
-      clearInterval(timer);
+      clock.clearInterval(timer);
       return server.close();
     },
   };
