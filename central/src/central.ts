@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server as NetServer } from 'node:net';
 import { join } from 'node:path';
-import { type Bound, listen } from '@gridlink/shared';
+import { allEdgesFilter, type Bound, listen } from '@gridlink/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
@@ -10,16 +10,12 @@ import { hashSecret } from './auth/index.js';
 import type { PixSettings } from './billing/index.js';
 import { type EmbeddedBroker, mqttAuthenticator, startEmbeddedBroker } from './broker/index.js';
 import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
-import { verifyEdgeCredential } from './edges/index.js';
+import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
 import { createApp } from './http/index.js';
-import {
-  aedesIngestLink,
-  clientIngestLink,
-  type IngestFaults,
-  TelemetryIngest,
-} from './ingest/index.js';
+import { type IngestFaults, TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
 import { createCentralMetrics } from './metrics/index.js';
+import { aedesLink, clientLink, TopicRouter } from './mqtt-router/index.js';
 import { type Database, openDatabase } from './storage/index.js';
 
 export interface Central {
@@ -30,6 +26,8 @@ export interface Central {
   readonly mqttUrl: string;
   readonly broker?: EmbeddedBroker;
   readonly ingest: TelemetryIngest;
+  /** The one owner of the central's MQTT subscriptions: `router.register(filter, handler)`. */
+  readonly router: TopicRouter;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -107,18 +105,23 @@ export async function startCentral(
     });
     cleanup.push(() => client.endAsync());
 
-    const ingest = new TelemetryIngest({
-      db: database.db,
-      copyTransaction: database.copyTransaction,
-      // In-process on the embedded broker; through the client on an external one.
+    // In-process on the embedded broker; through the client on an external one.
+    const router = new TopicRouter({
       link: broker
-        ? aedesIngestLink(broker.aedes)
-        : clientIngestLink(
+        ? aedesLink(broker.aedes)
+        : clientLink(
             client,
             config.mqtt.mode === 'external' && config.mqtt.shareGroup
               ? `$share/${config.mqtt.shareGroup}/`
               : '',
           ),
+      logger: logger.child({ component: 'mqtt-router' }),
+      unrouted: metrics.mqttUnrouted,
+    });
+    const ingest = new TelemetryIngest({
+      db: database.db,
+      copyTransaction: database.copyTransaction,
+      link: router.link,
       logger: logger.child({ component: 'ingest' }),
       metrics,
       maxPayloadBytes: config.ingest.maxPayloadBytes,
@@ -130,6 +133,21 @@ export async function startCentral(
     });
     await ingest.start();
     cleanup.push(() => ingest.stop());
+    await router.register(allEdgesFilter('telemetry'), ingest.onTelemetry);
+    await router.register(
+      allEdgesFilter('status'),
+      edgeStatusHandler({
+        db: database.db,
+        logger: logger.child({ component: 'edges' }),
+        rejected: metrics.ingestRejected,
+        maxPayloadBytes: config.ingest.maxPayloadBytes,
+        inOrder: (edgeId, task) => ingest.inOrder(edgeId, task),
+        now: Date.now,
+      }),
+    );
+    await router.start();
+    // Stopped before the ingest (cleanup runs in reverse): nothing new arrives while it drains.
+    cleanup.push(() => router.stop());
 
     const app = createApp({
       db: database.db,
@@ -169,7 +187,7 @@ export async function startCentral(
     }
     const http = { ...bound, url: `http://${bound.host}:${bound.port}` };
     logger.info({ http: http.url, mqtt: mqttUrl, storage: database.kind }, 'central ready');
-    return { config, database, http, mqttUrl, broker, ingest, logger, close };
+    return { config, database, http, mqttUrl, broker, ingest, router, logger, close };
   } catch (err) {
     await close();
     throw err;

@@ -209,7 +209,10 @@ export const voltageRule: ConditionRule = {
   },
 };
 
-/** Edges that reported offline (MQTT last will) or fell silent. Never-seen edges are not alarmed. */
+/**
+ * Edges that reported offline (MQTT last will), fell silent, or were registered (credential
+ * issued) longer ago than the threshold and never spoke: all "not heard from for this long".
+ */
 export const edgeOfflineRule: ConditionRule = {
   type: ALARM_TYPES.edgeOffline,
   async evaluate(db, now, cfg) {
@@ -218,14 +221,15 @@ export const edgeOfflineRule: ConditionRule = {
       .selectFrom('edges')
       .select([
         'id',
+        'created_at',
         'last_seen_at',
         sql<boolean | null>`(status->>'online')::boolean`.as('online'),
       ])
-      .where('last_seen_at', 'is not', null)
       .where((eb) =>
         eb.or([
           eb('last_seen_at', '<', silentSince),
           eb(sql`(status->>'online')::boolean`, '=', false),
+          eb.and([eb('last_seen_at', 'is', null), eb('created_at', '<', silentSince)]),
         ]),
       )
       .execute();
@@ -237,6 +241,8 @@ export const edgeOfflineRule: ConditionRule = {
       details: {
         lastSeenAt: r.last_seen_at ? new Date(r.last_seen_at).toISOString() : null,
         reportedOffline: r.online === false,
+        neverSeen: r.last_seen_at === null,
+        registeredAt: new Date(r.created_at).toISOString(),
       },
     }));
   },

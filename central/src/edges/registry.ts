@@ -2,6 +2,7 @@ import type { EdgeStatus } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import { hashSecret, newSecret, verifySecret } from '../auth/index.js';
 import type { Schema } from '../storage/index.js';
+import { recordStatusDevices } from './devices.js';
 
 export interface EdgeRow {
   id: string;
@@ -36,16 +37,20 @@ export async function verifyEdgeCredential(
   return row !== undefined && verifySecret(secret, row.secret_hash);
 }
 
+/** Keeps an edge's newest status and registers or refreshes the devices it lists, together. */
 export async function recordEdgeStatus(
   db: Kysely<Schema>,
   status: EdgeStatus,
-  at = new Date(),
+  at: Date,
 ): Promise<void> {
-  await db
-    .updateTable('edges')
-    .set({ status: sql`${JSON.stringify(status)}::jsonb`, last_seen_at: at })
-    .where('id', '=', status.edgeId)
-    .execute();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('edges')
+      .set({ status: sql`${JSON.stringify(status)}::jsonb`, last_seen_at: at })
+      .where('id', '=', status.edgeId)
+      .execute();
+    await recordStatusDevices(trx, status.edgeId, status.devices ?? [], at);
+  });
 }
 
 export async function listEdges(db: Kysely<Schema>): Promise<EdgeRow[]> {

@@ -15,7 +15,7 @@ export {
   type IngestLink,
 } from './ingest-link.js';
 export { jsonbDocument } from './jsonb-document.js';
-export { MeterDirectory } from './meter-directory.js';
+export { MeterDirectory, type ReadingOwners } from './meter-directory.js';
 export {
   edgeQuarantine,
   listQuarantined,

@@ -49,18 +49,24 @@ function outcome(
  * transaction: lock the (edge, epoch) mark, decide, insert only the seqs above it (valid readings
  * into `readings`, the ones set aside into `ingest_quarantine`), advance it over both.
  * COPY rows need `copy`, a transaction that can COPY; JSON rows go through it too when given,
- * else through a Kysely transaction. `meterIds` maps each deviceId in the batch to its meter row.
+ * else through a Kysely transaction. `meterIds` maps each meter of the batch to its meter row;
+ * `deviceRefs` each device that is not a meter (a charger…) to its device row. Only meters have
+ * COPY rows (the decoder knows only meter ids): a batch with another kind's readings goes as JSON.
  */
 export async function storeBatch(
   db: Kysely<Schema>,
   batch: DecodedBatch,
   meterIds: ReadonlyMap<string, number>,
   copy?: CopyTransaction,
+  deviceRefs: ReadonlyMap<string, number> = NO_DEVICES,
 ): Promise<BatchOutcome> {
   for (const deviceId of batch.deviceIds)
-    if (!meterIds.has(deviceId)) throw new Error(`no meter row for device ${deviceId}`);
+    if (!meterIds.has(deviceId) && !deviceRefs.has(deviceId))
+      throw new Error(`no meter or device row for device ${deviceId}`);
   const { rows } = batch;
   if (rows.kind === 'copy' && !copy) throw new Error('COPY rows need a transaction that can COPY');
+  if (rows.kind === 'copy' && deviceRefs.size > 0)
+    throw new Error('COPY rows are meter rows; a batch with other devices goes as JSON');
   return (copy ?? kyselyTransaction(db))(async (session) => {
     // Create the mark on first sight and lock it, returning it (ON CONFLICT DO UPDATE takes the
     // row lock, so concurrent deliveries of one stream serialize here).
@@ -97,11 +103,14 @@ export async function storeBatch(
         batch.lastSeq,
         batch.dropped,
         quarantined,
+        JSON.stringify(Object.fromEntries(deviceRefs)),
       ]);
     }
     return outcome(batch, stream.id, mark, decision);
   });
 }
+
+const NO_DEVICES: ReadonlyMap<string, number> = new Map();
 
 const ADVANCE_MARK = `UPDATE ingest_streams
   SET up_to = $1, dropped = $2, quarantined = quarantined + $4, updated_at = now() WHERE id = $3`;
@@ -132,14 +141,16 @@ function quarantineDocument(entries: readonly QuarantinedReading[]): string {
 
 /**
  * JSON rows, one statement: the readings above the mark ($4), expanded from the batch's jsonb
- * document ($3) by jsonb_to_recordset with a deviceId -> meter id map ($2), in a data-modifying
+ * document ($3) by jsonb_to_recordset with a deviceId -> meter id map ($2) and, for devices that
+ * are not meters, a deviceId -> device row map ($8), in a data-modifying
  * CTE, and the mark's UPDATE. PostgreSQL runs a data-modifying CTE exactly once and to completion
  * even when nothing reads its output.
  */
 const INSERT_JSON_AND_ADVANCE = `
   WITH inserted AS (
-    INSERT INTO readings (stream_id, seq, meter_id, ts, quality, values)
-    SELECT $1, x.seq, ($2::jsonb ->> x."deviceId")::int, to_timestamp(x.ts / 1000.0), x.quality, x.values
+    INSERT INTO readings (stream_id, seq, meter_id, device_ref, ts, quality, values)
+    SELECT $1, x.seq, ($2::jsonb ->> x."deviceId")::int, ($8::jsonb ->> x."deviceId")::int,
+           to_timestamp(x.ts / 1000.0), x.quality, x.values
     FROM jsonb_to_recordset($3::jsonb)
       AS x(seq bigint, "deviceId" text, ts bigint, quality text, values jsonb)
     WHERE x.seq > $4

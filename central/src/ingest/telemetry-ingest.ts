@@ -1,25 +1,21 @@
 import {
   type Ack,
-  allEdgesFilter,
   DEFAULT_CENTRAL_WINDOW,
-  edgeStatusSchema,
   edgeTopic,
   GridlinkError,
   isGridlinkError,
   parseEdgeTopic,
-  parseJsonPayload,
   type ReadingWindow,
 } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { recordEdgeStatus } from '../edges/index.js';
 import type { CentralMetrics } from '../metrics/index.js';
+import type { BrokerLink } from '../mqtt-router/index.js';
 import type { CopyTransaction, Schema } from '../storage/index.js';
 import { BatchDecoder } from './batch-decoder.js';
 import { coalesceBatches } from './coalesce.js';
 import type { DecodedBatch } from './decoded-batch.js';
 import { FirstBatchGate } from './first-batch-gate.js';
-import type { IngestLink } from './ingest-link.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
 import type { QuarantinedReading } from './quarantined-reading.js';
@@ -32,8 +28,11 @@ export interface TelemetryIngestOptions {
    * COPY once its ids are known; without it, every batch goes as a JSON document.
    */
   copyTransaction?: CopyTransaction;
-  /** The embedded broker in-process, or the MQTT client of an external one (ingest-link.ts). */
-  link: IngestLink;
+  /**
+   * Where acks are published: the router's broker link (mqtt-router/). Telemetry comes in through
+   * the router, which calls `onTelemetry`.
+   */
+  link: Pick<BrokerLink, 'publish'>;
   logger: Logger;
   metrics: CentralMetrics;
   maxPayloadBytes: number;
@@ -77,7 +76,11 @@ export class TelemetryIngest {
   readonly #gate: FirstBatchGate | undefined;
   readonly #meters: MeterDirectory;
   readonly #now: () => number;
-  readonly #onMessage = (topic: string, payload: Buffer) => this.#handle(topic, payload);
+  /**
+   * The router's handler for `gl/v1/edges/+/telemetry`: takes the payload over (to the decode
+   * thread) and returns at once.
+   */
+  readonly onTelemetry = (topic: string, payload: Buffer): void => this.#handle(topic, payload);
 
   constructor(options: TelemetryIngestOptions) {
     this.#o = options;
@@ -92,16 +95,20 @@ export class TelemetryIngest {
 
   async start(): Promise<void> {
     this.#decoder.start();
-    await this.#o.link.subscribe(
-      [allEdgesFilter('telemetry'), allEdgesFilter('status')],
-      this.#onMessage,
-    );
   }
 
+  /** Stop the router's delivery first; this finishes what was received. */
   async stop(): Promise<void> {
-    await this.#o.link.unsubscribe();
     await this.idle();
     await this.#decoder.close();
+  }
+
+  /**
+   * Runs `task` in the edge's order with its batch stores (the edge status: a status received
+   * before a batch is recorded before the batch is stored). idle() waits for it too.
+   */
+  inOrder(edgeId: string, task: () => Promise<void>): void {
+    void this.#queue.run(edgeId, task);
   }
 
   /** Resolves once every message received so far is processed (tests, shutdown). */
@@ -123,11 +130,10 @@ export class TelemetryIngest {
       return;
     }
     const { edgeId, leaf } = parsed;
-    if (leaf === 'status') {
-      void this.#queue.run(`status:${edgeId}`, () => this.#status(edgeId, payload));
+    if (leaf !== 'telemetry') {
+      this.#reject(new GridlinkError('GL_TOPIC_INVALID', `not a telemetry topic: ${topic}`));
       return;
     }
-    if (leaf !== 'telemetry') return;
     if (this.#gate && !this.#gate.admit(edgeId, payload)) return;
     this.#decode(edgeId, payload);
   }
@@ -176,9 +182,10 @@ export class TelemetryIngest {
     const { logger, metrics } = this.#o;
     const timer = metrics.ingestSeconds.startTimer();
     try {
-      const meterIds = await this.#meters.resolve(batch.edgeId, batch.deviceIds);
+      const owners = await this.#meters.owners(batch.edgeId, batch.deviceIds);
+      const meterIds = owners.meters;
       const copy = this.#o.copyTransaction;
-      const outcome = await storeBatch(this.#o.db, batch, meterIds, copy);
+      const outcome = await storeBatch(this.#o.db, batch, meterIds, copy, owners.devices);
       // The decode thread may write this stream's next batches as COPY rows.
       if (copy) this.#decoder.learn(batch.edgeId, batch.epoch, outcome.streamId, meterIds);
       metrics.ingestBatches.inc({ outcome: outcome.kind }, received);
@@ -262,19 +269,5 @@ export class TelemetryIngest {
     );
     this.#acking.add(sent);
     void sent.then(() => this.#acking.delete(sent));
-  }
-
-  async #status(edgeId: string, payload: Buffer): Promise<void> {
-    try {
-      const status = parseJsonPayload(edgeStatusSchema, payload, this.#o.maxPayloadBytes);
-      if (status.edgeId !== edgeId)
-        throw new GridlinkError(
-          'GL_EDGE_MISMATCH',
-          `status for ${status.edgeId} on the topic of ${edgeId}`,
-        );
-      await recordEdgeStatus(this.#o.db, status);
-    } catch (err) {
-      this.#reject(err, edgeId);
-    }
   }
 }

@@ -45,6 +45,11 @@ export function createCentralMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [registry],
     }),
+    mqttUnrouted: new Counter({
+      name: 'gl_mqtt_unrouted_total',
+      help: 'MQTT messages the central received on a topic no handler is registered for',
+      registers: [registry],
+    }),
     mqttRefused: new Counter({
       name: 'gl_mqtt_connections_refused_total',
       help: 'MQTT connections the embedded broker refused or cut, by reason',

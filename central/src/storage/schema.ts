@@ -37,6 +37,20 @@ export interface MetersTable {
   created_at: Timestamp;
 }
 
+/** One device an edge reported (migration 0009); `kind` is fixed when it is first seen. */
+export interface DevicesTable {
+  id: Generated<number>;
+  edge_id: string;
+  device_id: string;
+  kind: 'meter' | 'charger' | 'car' | 'other';
+  driver: string | null;
+  profile: string | null;
+  first_seen_at: Timestamp;
+  last_reported_at: NullableTimestamp;
+  last_ok_at: NullableTimestamp;
+  online: boolean | null;
+}
+
 /** One log instance of one edge: the high-water mark of exactly-once ingest. */
 export interface IngestStreamsTable {
   id: Generated<number>;
@@ -76,7 +90,9 @@ export interface IngestQuarantineTable {
 export interface ReadingsTable {
   stream_id: number;
   seq: Int8;
-  meter_id: number;
+  /** The meter, or null for a reading of a device that is not a meter (then `device_ref`). */
+  meter_id: number | null;
+  device_ref: ColumnType<number | null, number | null | undefined, number | null>;
   ts: Timestamp;
   quality: string;
   values: ColumnType<Record<string, number>, string, string>;
@@ -248,6 +264,7 @@ export interface Schema {
   edges: EdgesTable;
   api_tokens: ApiTokensTable;
   meters: MetersTable;
+  devices: DevicesTable;
   ingest_streams: IngestStreamsTable;
   ingest_gaps: IngestGapsTable;
   ingest_quarantine: IngestQuarantineTable;

@@ -8,6 +8,7 @@ import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
 import { errorResponses } from '../schemas.js';
 import { addEdgeControlRoutes } from './edge-control.js';
+import { addEdgeDeviceRoutes } from './edge-devices.js';
 import { addQuarantineRoutes } from './quarantine.js';
 
 const Edge = z
@@ -92,6 +93,7 @@ export function edgeRoutes(db: Kysely<Schema>, options: { control?: ControlPlane
     return c.json({ edgeId, username: edgeId, secret }, 200);
   });
   addQuarantineRoutes(app, db);
+  addEdgeDeviceRoutes(app, db);
   if (options.control) addEdgeControlRoutes(app, db, options.control);
   return app;
 }

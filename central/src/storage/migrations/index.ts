@@ -7,6 +7,7 @@ import * as m0005 from './0005-alarms.js';
 import * as m0006 from './0006-consumption-runs.js';
 import * as m0007 from './0007-quarantine.js';
 import * as m0008 from './0008-login-throttle.js';
+import * as m0009 from './0009-devices.js';
 import * as m0010 from './0010-mqtt-credentials.js';
 import * as m0011 from './0011-control-plane.js';
 
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0006-consumption-runs': m0006,
   '0007-quarantine': m0007,
   '0008-login-throttle': m0008,
+  '0009-devices': m0009,
   '0010-mqtt-credentials': m0010,
   '0011-control-plane': m0011,
 };

@@ -1,0 +1,3 @@
+export { aedesLink, type BrokerLink, clientLink, type Delivery } from './broker-link.js';
+export { assertTopicFilter, filtersOverlap, matchesFilter } from './topic-filter.js';
+export { type TopicHandler, TopicRouter, type TopicRouterOptions } from './topic-router.js';
