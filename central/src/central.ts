@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Server as NetServer } from 'node:net';
 import { join } from 'node:path';
-import { allEdgesFilter, type Bound, listen } from '@gridlink/shared';
+import {
+  allEdgesFilter,
+  type Bound,
+  type ClockAndTimers,
+  listen,
+  systemClock,
+} from '@gridlink/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
@@ -12,10 +18,10 @@ import { type EmbeddedBroker, mqttAuthenticator, startEmbeddedBroker } from './b
 import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
 import { createApp } from './http/index.js';
-import { type IngestFaults, TelemetryIngest } from './ingest/index.js';
+import { TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
 import { createCentralMetrics } from './metrics/index.js';
-import { aedesLink, clientLink, TopicRouter } from './mqtt-router/index.js';
+import { aedesLink, type BrokerLink, clientLink, TopicRouter } from './mqtt-router/index.js';
 import { type Database, openDatabase } from './storage/index.js';
 
 export interface Central {
@@ -34,12 +40,31 @@ export interface Central {
 
 export interface StartOptions {
   logger?: Logger;
-  /** Fault injection in the ingest path (fault tests and soak only). */
-  faults?: IngestFaults;
+  /**
+   * Decorators of the ports the central builds, applied once before anything uses them: the
+   * extension point for instrumentation and for test harnesses that inject faults (the
+   * store-and-forward fault tests wrap `brokerLink` to die between a commit and its ack,
+   * docs/STORE-AND-FORWARD.md). Absent: the ports as built.
+   */
+  decorate?: StartDecorators;
+  /**
+   * The central's clock and timers (shared `ClockAndTimers`): the ingest's reading window, edge
+   * status times, the broker's connection-rate buckets, sessions, login throttling, command and
+   * config times. Default the system clock. Cron jobs take their instant from `scheduler`.
+   */
+  clock?: ClockAndTimers;
   /** Invoice Pix merchant settings and payment terms; without `pix`, invoices have no Pix code. */
   billing?: { pix?: PixSettings; dueDays?: number; cron?: string };
   /** Where cron jobs are scheduled (default node-cron); `false` starts no jobs. */
   scheduler?: Scheduler | false;
+}
+
+export interface StartDecorators {
+  /**
+   * The link every MQTT subscription and publication of the central goes through (the topic
+   * router's; the ingest publishes its acks on it only after the batch's commit).
+   */
+  brokerLink?: (link: BrokerLink) => BrokerLink;
 }
 
 const SERVICE_USER = 'gridlink-central';
@@ -50,6 +75,8 @@ export async function startCentral(
   options: StartOptions = {},
 ): Promise<Central> {
   const config = parseCentralConfig(input);
+  const clock = options.clock ?? systemClock;
+  const nowDate = () => new Date(clock.now());
   const billing = options.billing ?? config.billing;
   const logger = options.logger ?? pino({ level: config.log.level, base: { svc: 'central' } });
   const cleanup: Array<() => Promise<void>> = [];
@@ -86,6 +113,7 @@ export async function startCentral(
         authenticate,
         maxPayloadBytes: config.ingest.maxPayloadBytes * 2,
         limits: config.mqtt.limits,
+        clock,
         metrics,
         logger: logger.child({ component: 'broker' }),
       });
@@ -106,15 +134,16 @@ export async function startCentral(
     cleanup.push(() => client.endAsync());
 
     // In-process on the embedded broker; through the client on an external one.
+    const link = broker
+      ? aedesLink(broker.aedes)
+      : clientLink(
+          client,
+          config.mqtt.mode === 'external' && config.mqtt.shareGroup
+            ? `$share/${config.mqtt.shareGroup}/`
+            : '',
+        );
     const router = new TopicRouter({
-      link: broker
-        ? aedesLink(broker.aedes)
-        : clientLink(
-            client,
-            config.mqtt.mode === 'external' && config.mqtt.shareGroup
-              ? `$share/${config.mqtt.shareGroup}/`
-              : '',
-          ),
+      link: options.decorate?.brokerLink?.(link) ?? link,
       logger: logger.child({ component: 'mqtt-router' }),
       unrouted: metrics.mqttUnrouted,
     });
@@ -129,7 +158,7 @@ export async function startCentral(
         notBeforeMs: Date.parse(config.ingest.readingWindow.notBefore),
         maxFutureSkewMs: config.ingest.readingWindow.maxFutureSkewMs,
       },
-      faults: options.faults,
+      clock,
     });
     await ingest.start();
     cleanup.push(() => ingest.stop());
@@ -142,7 +171,7 @@ export async function startCentral(
         rejected: metrics.ingestRejected,
         maxPayloadBytes: config.ingest.maxPayloadBytes,
         inOrder: (edgeId, task) => ingest.inOrder(edgeId, task),
-        now: Date.now,
+        now: () => clock.now(),
       }),
     );
     await router.start();
@@ -159,6 +188,7 @@ export async function startCentral(
       loginThrottle: config.http.loginThrottle,
       billing,
       alarmPublisher: mqttAlarmPublisher(client),
+      now: nowDate,
     });
     const server = createAdaptorServer({ fetch: app.fetch }) as NetServer & {
       closeAllConnections?: () => void;

@@ -6,7 +6,13 @@ export {
   startEmbeddedBroker,
   upsertMqttCredential,
 } from './broker/index.js';
-export { type Central, type StartOptions, startCentral } from './central.js';
+export {
+  type Central,
+  type StartDecorators,
+  type StartOptions,
+  startCentral,
+} from './central.js';
+export { type RunCentralOptions, runCentral } from './cli/index.js';
 export { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 export { upsertEdgeCredential, verifyEdgeCredential } from './edges/index.js';
 export {
@@ -17,4 +23,5 @@ export {
   storeBatch,
   toDecodedBatch,
 } from './ingest/index.js';
+export type { BrokerLink } from './mqtt-router/index.js';
 export { type Database, openDatabase, type StorageOptions } from './storage/index.js';

@@ -40,6 +40,8 @@ const BINS = {
   central: 'central/bin/gridlink-central.js',
   edge: 'edge/bin/gridlink-edge.js',
   sim: 'firmware-sim/bin/gridlink-sim.js',
+  /** gridlink-central with the crash-before-ack fault (flags, then `--`, then the central's). */
+  'central-crash-before-ack': 'deploy/soak/crash-before-ack.ts',
 } as const;
 
 export function spawnCli<R>(
@@ -47,7 +49,9 @@ export function spawnCli<R>(
   args: string[],
   env: Record<string, string> = {},
 ): Child<R> {
-  const proc = spawn(process.execPath, [join(root, BINS[which]), ...args], {
+  const file = join(root, BINS[which]);
+  const loader = file.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...loader, file, ...args], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     cwd: root,
     env: { ...process.env, ...env },

@@ -214,15 +214,16 @@ export interface CentralKillOptions {
   kills: number;
   seed: number;
   store: 'postgres' | 'pglite';
-  /** Probability per stored batch that the central kills itself after commit, before the ack. */
+  /** Probability per ack that the central kills itself after the commit, before the ack. */
   probability?: number;
   progress?: Progress;
 }
 
 /**
- * The real gridlink-central process (embedded broker) with the crash-before-ack fault armed:
- * after committing a batch it SIGKILLs itself before publishing the ack, `kills` times, and is
- * restarted on the same data directory and ports. The edge (real log and uplink, synthetic
+ * The real gridlink-central CLI (embedded broker) with the crash-before-ack fault armed by the
+ * harness (crash-before-ack.ts decorates its broker link): after committing a batch it SIGKILLs
+ * itself before publishing the ack, `kills` times, and is restarted on the same data directory
+ * and ports. The edge (real log and uplink, synthetic
  * readings) keeps producing throughout.
  */
 export async function centralKills(o: CentralKillOptions): Promise<ScenarioResult> {
@@ -265,16 +266,20 @@ export async function centralKills(o: CentralKillOptions): Promise<ScenarioResul
     let kills = 0;
     let lives = 0;
     let lostCommits = 0;
-    const faultEnv = (life: number) => ({
-      GRIDLINK_FAULT_CRASH_BEFORE_ACK: String(o.probability ?? 0.15),
-      GRIDLINK_FAULT_SEED: String(o.seed * 1000 + life),
-    });
+    const crashArgs = (life: number) => [
+      '--probability',
+      String(o.probability ?? 0.15),
+      '--seed',
+      String(o.seed * 1000 + life),
+      '--',
+      ...args(http, mqtt),
+    ];
     while (kills < o.kills) {
       // Bounded: a life that ends without the fault (it should not) still counts as a life.
       if (lives > o.kills * 3) throw new Error(`only ${kills} fault kills in ${lives} lives`);
-      central = spawnCli<CentralReady>('central', args(http, mqtt), faultEnv(lives++));
+      central = spawnCli<CentralReady>('central-crash-before-ack', crashArgs(lives++));
       const exit = await central.exited;
-      const fault = /fault: SIGKILL after commit, before ack of \S+ (\d+)\.\.(\d+)/.exec(
+      const fault = /fault: SIGKILL after commit, before ack of \S+ upTo (\d+)/.exec(
         central.stderr(),
       );
       if (exit.signal !== 'SIGKILL' || !fault)
@@ -284,7 +289,7 @@ export async function centralKills(o: CentralKillOptions): Promise<ScenarioResul
       const database = await openCentralStore(pgdb ? pgdb.url : dataDir);
       try {
         const mark = (await readCentral(database, edgeId)).streams[0]?.upTo ?? 0;
-        if (mark < Number(fault[2])) lostCommits++;
+        if (mark < Number(fault[1])) lostCommits++;
       } finally {
         await database.close();
       }

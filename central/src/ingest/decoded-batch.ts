@@ -4,6 +4,7 @@ import {
   decodePayload,
   GridlinkError,
   parseJsonText,
+  systemClock,
   type TelemetryBatch,
 } from '@gridlink/shared';
 import type { DecodedBatch } from './batch-shape.js';
@@ -67,7 +68,7 @@ export function decodeTelemetry(
   options: DecodeOptions = {},
 ): DecodedBatch {
   const { ids } = options;
-  const check = options.check ?? { window: DEFAULT_CENTRAL_WINDOW, nowMs: Date.now() };
+  const check = options.check ?? { window: DEFAULT_CENTRAL_WINDOW, nowMs: systemClock.now() };
   // A gzip payload (the edge's optional compression) inflates to the JSON, within the limit.
   const json = decodePayload(payload, maxPayloadBytes);
   if (ids && json.byteLength <= maxPayloadBytes) {
@@ -89,7 +90,7 @@ export function parseTelemetry(
   options: DecodeOptions = {},
 ): DecodedBatch {
   const { ids } = options;
-  const check = options.check ?? { window: DEFAULT_CENTRAL_WINDOW, nowMs: Date.now() };
+  const check = options.check ?? { window: DEFAULT_CENTRAL_WINDOW, nowMs: systemClock.now() };
   if (json.byteLength > maxPayloadBytes)
     throw new GridlinkError(
       'GL_PAYLOAD_TOO_LARGE',

@@ -31,7 +31,6 @@ export {
 export { type BatchOutcome, storeBatch } from './store-batch.js';
 export { type ReadingCheck, telemetryEnvelopeSchema } from './telemetry-envelope.js';
 export {
-  type IngestFaults,
   TelemetryIngest,
   type TelemetryIngestOptions,
 } from './telemetry-ingest.js';

@@ -1,11 +1,13 @@
 import {
   type Ack,
+  type Clock,
   DEFAULT_CENTRAL_WINDOW,
   edgeTopic,
   GridlinkError,
   isGridlinkError,
   parseEdgeTopic,
   type ReadingWindow,
+  systemClock,
 } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -19,7 +21,7 @@ import { FirstBatchGate } from './first-batch-gate.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
 import type { QuarantinedReading } from './quarantined-reading.js';
-import { type BatchOutcome, storeBatch } from './store-batch.js';
+import { storeBatch } from './store-batch.js';
 
 export interface TelemetryIngestOptions {
   db: Kysely<Schema>;
@@ -38,21 +40,8 @@ export interface TelemetryIngestOptions {
   maxPayloadBytes: number;
   /** The window each reading's time must fall in; default DEFAULT_CENTRAL_WINDOW. */
   readingWindow?: ReadingWindow;
-  /** The clock the window is checked against, epoch ms; default the system clock. */
-  now?: () => number;
-  /** Fault injection for the store-and-forward fault tests; never set in production. */
-  faults?: IngestFaults;
-}
-
-/** Hooks at the fault points of the ingest path (tests and `npm run soak` only). */
-export interface IngestFaults {
-  /** After a batch's transaction committed, before its ack is published. */
-  beforeAck?: (event: {
-    edgeId: string;
-    firstSeq: number;
-    lastSeq: number;
-    outcome: BatchOutcome['kind'];
-  }) => void;
+  /** The clock the window is checked against; default the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -75,7 +64,7 @@ export class TelemetryIngest {
   /** Only with COPY: without it, nothing is learnt from a first store. */
   readonly #gate: FirstBatchGate | undefined;
   readonly #meters: MeterDirectory;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   /**
    * The router's handler for `gl/v1/edges/+/telemetry`: takes the payload over (to the decode
    * thread) and returns at once.
@@ -85,7 +74,7 @@ export class TelemetryIngest {
   constructor(options: TelemetryIngestOptions) {
     this.#o = options;
     this.#meters = new MeterDirectory(options.db);
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#decoder = new BatchDecoder({
       maxPayloadBytes: options.maxPayloadBytes,
       window: options.readingWindow ?? DEFAULT_CENTRAL_WINDOW,
@@ -140,7 +129,7 @@ export class TelemetryIngest {
 
   /** Decoded off this thread; results return in arrival order, so each edge's order holds. */
   #decode(edgeId: string, payload: Buffer): void {
-    const decoded = this.#decoder.decode(edgeId, payload, this.#now()).then(
+    const decoded = this.#decoder.decode(edgeId, payload, this.#clock.now()).then(
       (batch) => {
         const waiting = this.#pending.get(edgeId);
         if (waiting) waiting.push(batch);
@@ -216,7 +205,6 @@ export class TelemetryIngest {
           'batch beyond a gap not stored',
         );
       }
-      this.#o.faults?.beforeAck?.({ ...ctx, outcome: outcome.kind });
       // Only after commit (step 4): the mark is durable, so the edge may delete up to it.
       this.#ack(batch.edgeId, { epoch: batch.epoch, upTo: outcome.upTo });
     } catch (err) {

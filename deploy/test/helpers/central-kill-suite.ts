@@ -3,8 +3,8 @@ import { formatTotals } from '../../reconcile/index.js';
 import { centralKills } from '../../soak/scenarios.js';
 
 /**
- * Issue 4: the real gridlink-central process kills itself with SIGKILL after committing a batch
- * and before acknowledging it (GRIDLINK_FAULT_CRASH_BEFORE_ACK, seeded), 10 times, and is
+ * Issue 4: the real gridlink-central CLI kills itself with SIGKILL after committing a batch
+ * and before acknowledging it (deploy/soak/crash-before-ack.ts, seeded), 10 times, and is
  * restarted on the same data directory and ports while the edge keeps producing. One file per
  * store, so the two run side by side.
  */

@@ -1,0 +1,1 @@
+export { type RunCentralOptions, runCentral } from './run-central.js';
