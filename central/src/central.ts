@@ -16,6 +16,7 @@ import { hashSecret } from './auth/index.js';
 import type { PixSettings } from './billing/index.js';
 import { type EmbeddedBroker, mqttAuthenticator, startEmbeddedBroker } from './broker/index.js';
 import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
+import { CONTROL_FILTERS, ControlPlane, commandExpiryJob } from './control/index.js';
 import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
 import { createApp } from './http/index.js';
 import { TelemetryIngest } from './ingest/index.js';
@@ -34,6 +35,8 @@ export interface Central {
   readonly ingest: TelemetryIngest;
   /** The one owner of the central's MQTT subscriptions: `router.register(filter, handler)`. */
   readonly router: TopicRouter;
+  /** Device commands and desired configs (control/). */
+  readonly control: ControlPlane;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -178,6 +181,16 @@ export async function startCentral(
     // Stopped before the ingest (cleanup runs in reverse): nothing new arrives while it drains.
     cleanup.push(() => router.stop());
 
+    const control = new ControlPlane({
+      db: database.db,
+      link: router.link,
+      logger: logger.child({ component: 'control' }),
+      now: nowDate,
+    });
+    for (const filter of CONTROL_FILTERS) await router.register(filter, control.take);
+    await control.start();
+    cleanup.push(() => control.stop());
+
     const app = createApp({
       db: database.db,
       logger: logger.child({ component: 'http' }),
@@ -188,6 +201,7 @@ export async function startCentral(
       loginThrottle: config.http.loginThrottle,
       billing,
       alarmPublisher: mqttAlarmPublisher(client),
+      control,
       now: nowDate,
     });
     const server = createAdaptorServer({ fetch: app.fetch }) as NetServer & {
@@ -212,12 +226,13 @@ export async function startCentral(
         scheduler: options.scheduler,
         billing,
         alarms: { publisher: mqttAlarmPublisher(client) },
+        extra: [commandExpiryJob(database.db, config.control.commandTimeoutMs)],
       });
       cleanup.push(async () => jobs.stop());
     }
     const http = { ...bound, url: `http://${bound.host}:${bound.port}` };
     logger.info({ http: http.url, mqtt: mqttUrl, storage: database.kind }, 'central ready');
-    return { config, database, http, mqttUrl, broker, ingest, router, logger, close };
+    return { config, database, http, mqttUrl, broker, ingest, router, control, logger, close };
   } catch (err) {
     await close();
     throw err;
