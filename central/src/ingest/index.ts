@@ -8,12 +8,6 @@ export {
   decodeTelemetry,
   toDecodedBatch,
 } from './decoded-batch.js';
-export {
-  aedesIngestLink,
-  clientIngestLink,
-  type IngestHandler,
-  type IngestLink,
-} from './ingest-link.js';
 export { jsonbDocument } from './jsonb-document.js';
 export { MeterDirectory, type ReadingOwners } from './meter-directory.js';
 export {
