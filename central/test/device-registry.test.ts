@@ -10,12 +10,13 @@ import {
   type TelemetryBatch,
 } from '@gridlink/shared';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDevices, recordEdgeStatus, upsertEdgeCredential } from '../src/edges/index.js';
 import { KnownIds, MeterDirectory, storeBatch, toDecodedBatch } from '../src/ingest/index.js';
 import type { Database } from '../src/storage/index.js';
 import { startTestCentral } from './helpers/central.js';
-import { describeEachStore } from './helpers/stores.js';
+import { describeEachStore, freshPostgres } from './helpers/stores.js';
 
 const health = (deviceId: string, extra: Partial<DeviceHealth> = {}): DeviceHealth => ({
   deviceId,
@@ -217,7 +218,8 @@ describe('device kinds through the MQTT router of a real central', () => {
       devices: [health('m1', { kind: 'meter' }), health('ch1', { kind: 'charger' })],
       channels: [{ driver: 'modbus-tcp', channel: 'tcp:x:502', counters: { crc_errors: 0 } }],
     };
-    // No await between them: the central must not store the batch before the status.
+    // Back to back, as an edge's first connection sends them (the row-lock test below holds the
+    // status back to show the batch waits for it).
     const sent = [
       edge.publishAsync(edgeTopic('edge-k', 'status'), JSON.stringify(status), { qos: 1 }),
       edge.publishAsync(
@@ -276,5 +278,81 @@ describe('device kinds through the MQTT router of a real central', () => {
     expect(await listDevices(t.central.database.db, 'edge-bad')).toEqual([]);
     // Never reported as bad telemetry.
     expect(t.lines.filter((l) => l.msg === 'telemetry payload rejected')).toEqual([]);
+  });
+});
+
+describe('a status is recorded before a batch received after it (PostgreSQL, status held by a row lock)', () => {
+  let t: Awaited<ReturnType<typeof startTestCentral>>;
+  let fresh: Awaited<ReturnType<typeof freshPostgres>>;
+  let locker: pg.Client;
+  beforeAll(async () => {
+    fresh = await freshPostgres();
+    t = await startTestCentral({ databaseUrl: fresh.url });
+    locker = new pg.Client({ connectionString: fresh.url });
+    await locker.connect();
+  });
+  afterAll(async () => {
+    await locker?.end();
+    await t?.close();
+    await fresh?.drop();
+  });
+
+  it("the batch waits for the edge's status, so its charger is stored as a charger", async () => {
+    const edge = await t.connectEdge('edge-slow-status');
+    const other = await t.connectEdge('edge-barrier');
+    // The status's UPDATE of the edge row waits on this lock (FOR NO KEY UPDATE; the ingest's
+    // foreign-key checks take KEY SHARE and pass).
+    await locker.query('BEGIN');
+    await locker.query("SELECT 1 FROM edges WHERE id = 'edge-slow-status' FOR NO KEY UPDATE");
+    const status: EdgeStatus = {
+      edgeId: 'edge-slow-status',
+      online: true,
+      devices: [health('ch1', { kind: 'charger' })],
+    };
+    await edge.publishAsync(edgeTopic('edge-slow-status', 'status'), JSON.stringify(status), {
+      qos: 1,
+    });
+    const waiting = async () =>
+      (
+        await locker.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+        )
+      ).rows[0]?.n;
+    await expect.poll(waiting).toBe(1);
+    await edge.publishAsync(
+      edgeTopic('edge-slow-status', 'telemetry'),
+      JSON.stringify(batch('edge-slow-status', 1, ['ch1'])),
+      { qos: 1 },
+    );
+    // A barrier: the decode thread answers in arrival order, so once another edge's later batch
+    // is stored, the held edge's batch was decoded and handed to its store long before. Without
+    // the ordering it would now be stored, its charger registered as a meter.
+    await other.publishAsync(
+      edgeTopic('edge-barrier', 'telemetry'),
+      JSON.stringify(batch('edge-barrier', 1, ['m1'])),
+      { qos: 1 },
+    );
+    const stored = async (edgeId: string) =>
+      (
+        await locker.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM readings r JOIN ingest_streams s ON s.id = r.stream_id
+           WHERE s.edge_id = $1`,
+          [edgeId],
+        )
+      ).rows[0]?.n;
+    await expect.poll(() => stored('edge-barrier')).toBe(1);
+    expect(await stored('edge-slow-status')).toBe(0);
+    await locker.query('COMMIT');
+    await expect.poll(() => stored('edge-slow-status')).toBe(1);
+    expect(await listDevices(t.central.database.db, 'edge-slow-status')).toEqual([
+      expect.objectContaining({ deviceId: 'ch1', kind: 'charger' }),
+    ]);
+    const meters = await t.central.database.db
+      .selectFrom('meters')
+      .select('device_id')
+      .where('edge_id', '=', 'edge-slow-status')
+      .execute();
+    expect(meters).toEqual([]);
   });
 });
