@@ -31,11 +31,13 @@ export function onError(logger: Logger) {
       const code: ErrorCode =
         status === 413
           ? 'GL_PAYLOAD_TOO_LARGE'
-          : status === 401
-            ? 'GL_UNAUTHORIZED'
-            : status === 404
-              ? 'GL_NOT_FOUND'
-              : 'GL_VALIDATION';
+          : status === 415
+            ? 'GL_PAYLOAD_MEDIA_TYPE'
+            : status === 401
+              ? 'GL_UNAUTHORIZED'
+              : status === 404
+                ? 'GL_NOT_FOUND'
+                : 'GL_VALIDATION';
       return c.json(
         errorBody(code, err.message || 'request rejected'),
         status as ContentfulStatusCode,

@@ -10,6 +10,18 @@ import {
 } from '../access/index.js';
 import type { AppEnv } from './auth.js';
 import { httpError } from './errors.js';
+import { ErrorSchema } from './schemas.js';
+
+const bodyErrorResponses = {
+  413: {
+    description: 'Body larger than http.maxBodyBytes (GL_PAYLOAD_TOO_LARGE)',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+  415: {
+    description: 'Body not application/json (GL_PAYLOAD_MEDIA_TYPE)',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+} as const;
 
 /**
  * A route's access policy, declared in its route config: the resource and action it performs
@@ -79,6 +91,10 @@ export function policyRoute<P extends string, R extends PolicyRouteConfig<P>>(co
   const { policy, authenticate, ...route } = config;
   return createRoute({
     ...route,
+    // Every body is size-limited and JSON only: an operation that takes one can answer both.
+    responses: route.request?.body
+      ? { ...bodyErrorResponses, ...route.responses }
+      : route.responses,
     middleware: [enforcePolicy(policy, authenticate)] as const,
     [POLICY_EXTENSION]: describePolicy(policy),
   });

@@ -119,6 +119,10 @@ export const errorCatalog = {
     status: 503,
     summary: 'A listener holds its maximum number of connections; the newcomer is refused.',
   },
+  GL_PAYLOAD_MEDIA_TYPE: {
+    status: 415,
+    summary: 'A request body is not of a media type the operation takes (application/json).',
+  },
   GL_PAYLOAD_TOO_DEEP: {
     status: 400,
     summary: 'A JSON payload nests deeper than the limit.',
