@@ -1,12 +1,14 @@
-import { edgeDownstream, edgeUpstream, TOPIC_ROOT } from '@gridlink/shared';
-import { type MqttPrincipal, nameOf, type PrincipalKind } from './principals.js';
 import {
+  edgeDownstream,
+  edgeUpstream,
   filterCovers,
+  TOPIC_ROOT,
   topicMatches,
-  unshared,
-  validFilter,
+  unsharedFilter,
+  validTopicFilter,
   validTopicName,
-} from './topic-filters.js';
+} from '@gridlink/shared';
+import { type MqttPrincipal, nameOf, type PrincipalKind } from './principals.js';
 
 /** What one kind of principal may publish to and subscribe to, as topic filters. */
 export interface KindRules {
@@ -91,7 +93,7 @@ export function canPublish(principal: MqttPrincipal, topic: string): boolean {
  * refused whole, not narrowed. A shared subscription is judged by the filter it shares.
  */
 export function canSubscribe(principal: MqttPrincipal, filter: string): boolean {
-  const inner = unshared(filter);
-  if (!validFilter(inner)) return false;
+  const inner = unsharedFilter(filter);
+  if (!validTopicFilter(inner)) return false;
   return rulesOf(principal).subscribe.some((allowed) => filterCovers(allowed, inner));
 }

@@ -1,3 +1,2 @@
 export { aedesLink, type BrokerLink, clientLink, type Delivery } from './broker-link.js';
-export { assertTopicFilter, filtersOverlap, matchesFilter } from './topic-filter.js';
 export { type TopicHandler, TopicRouter, type TopicRouterOptions } from './topic-router.js';

@@ -1,8 +1,7 @@
-import { GridlinkError } from '@gridlink/shared';
+import { assertTopicFilter, filtersOverlap, GridlinkError, topicMatches } from '@gridlink/shared';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { BrokerLink } from './broker-link.js';
-import { assertTopicFilter, filtersOverlap, matchesFilter } from './topic-filter.js';
 
 /**
  * Takes one message. Called on the broker's delivery path: hand the payload over (a queue, a
@@ -77,7 +76,7 @@ export class TopicRouter {
 
   /** The handler for a topic, or undefined (exported for tests through the router's face). */
   handlerFor(topic: string): TopicHandler | undefined {
-    for (const [filter, handler] of this.#routes) if (matchesFilter(filter, topic)) return handler;
+    for (const [filter, handler] of this.#routes) if (topicMatches(filter, topic)) return handler;
     return undefined;
   }
 

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 
+export {
+  assertTopicFilter,
+  filterCovers,
+  filtersOverlap,
+  topicMatches,
+  unsharedFilter,
+  validTopicFilter,
+  validTopicName,
+} from './filters.js';
+
 /**
  * An edge or device id: safe inside an MQTT topic level (no `/`, `+`, `#`, no NUL — MQTT-4.7.1)
  * and in a URL path. 1..64 characters.
