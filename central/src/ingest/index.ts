@@ -23,7 +23,7 @@ export {
   quarantinedReading,
 } from './quarantined-reading.js';
 export { type BatchOutcome, storeBatch } from './store-batch.js';
-export { type ReadingCheck, telemetryEnvelopeSchema } from './telemetry-envelope.js';
+export type { ReadingCheck } from './telemetry-envelope.js';
 export {
   TelemetryIngest,
   type TelemetryIngestOptions,

@@ -51,6 +51,44 @@ export const epochSchema = z.string().regex(EPOCH_PATTERN, 'must be 8-64 of A-Z 
 
 export const MAX_BATCH_READINGS = 5000;
 
+/** The fields of a telemetry batch besides its readings. */
+const envelopeShape = {
+  edgeId: idSchema,
+  epoch: epochSchema,
+  firstSeq: seqSchema,
+  lastSeq: seqSchema,
+  dropped: z.number().int().min(0),
+  droppedUpTo: z.number().int().min(0).default(0),
+};
+
+/**
+ * The seq rules of a batch: `lastSeq` is `firstSeq + readings.length - 1`, and a reading whose
+ * `seq` is a number carries its position's seq (`firstSeq + index`). A reading without a numeric
+ * seq is left to the reading's own schema.
+ */
+function checkSeqs(
+  batch: { firstSeq: number; lastSeq: number; readings: readonly unknown[] },
+  ctx: z.RefinementCtx,
+): void {
+  if (batch.lastSeq !== batch.firstSeq + batch.readings.length - 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['lastSeq'],
+      message: `must equal firstSeq + readings.length - 1 (${batch.firstSeq + batch.readings.length - 1})`,
+    });
+  }
+  batch.readings.forEach((r, i) => {
+    const seq = typeof r === 'object' && r !== null && 'seq' in r ? r.seq : undefined;
+    if (typeof seq === 'number' && seq !== batch.firstSeq + i) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['readings', i, 'seq'],
+        message: `must be ${batch.firstSeq + i}`,
+      });
+    }
+  });
+}
+
 /**
  * `gl/v1/edges/{edgeId}/telemetry`, MQTT QoS 1. Readings carry consecutive seqs firstSeq..lastSeq.
  * `dropped`: readings this epoch's log dropped unsent (cumulative). `droppedUpTo`: the highest seq
@@ -58,33 +96,25 @@ export const MAX_BATCH_READINGS = 5000;
  */
 export const telemetryBatchSchema = z
   .object({
-    edgeId: idSchema,
-    epoch: epochSchema,
-    firstSeq: seqSchema,
-    lastSeq: seqSchema,
-    dropped: z.number().int().min(0),
-    droppedUpTo: z.number().int().min(0).default(0),
+    ...envelopeShape,
     readings: z.array(readingSchema).min(1).max(MAX_BATCH_READINGS),
   })
-  .superRefine((batch, ctx) => {
-    if (batch.lastSeq !== batch.firstSeq + batch.readings.length - 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['lastSeq'],
-        message: `must equal firstSeq + readings.length - 1 (${batch.firstSeq + batch.readings.length - 1})`,
-      });
-    }
-    batch.readings.forEach((r, i) => {
-      if (r.seq !== batch.firstSeq + i) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['readings', i, 'seq'],
-          message: `must be ${batch.firstSeq + i}`,
-        });
-      }
-    });
-  });
+  .superRefine(checkSeqs);
 export type TelemetryBatch = z.infer<typeof telemetryBatchSchema>;
+
+/**
+ * A telemetry batch's envelope: the batch with each reading left unchecked (any JSON value), under
+ * the same seq rules. A receiver that checks readings one by one (the central's ingest sets the
+ * invalid ones aside) validates this first: without a valid edge, epoch and seq range it cannot
+ * tell which readings the batch holds.
+ */
+export const telemetryEnvelopeSchema = z
+  .object({
+    ...envelopeShape,
+    readings: z.array(z.unknown()).min(1).max(MAX_BATCH_READINGS),
+  })
+  .superRefine(checkSeqs);
+export type TelemetryEnvelope = z.infer<typeof telemetryEnvelopeSchema>;
 
 /** `gl/v1/edges/{edgeId}/ack`: everything up to `upTo` in `epoch` is stored at the central. */
 export const ackSchema = z.object({
