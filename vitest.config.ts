@@ -8,6 +8,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for an event; under CI's load (two workers on two cores, with PostgreSQL,
+    // Mosquitto and child processes beside them) a second is too short a wait, not a threshold.
+    expect: { poll: { timeout: 10_000 } },
     projects: [
       ...packages.map((name) => ({
         extends: true as const,

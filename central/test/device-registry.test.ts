@@ -319,7 +319,7 @@ describe('a status is recorded before a batch received after it (PostgreSQL, sta
            WHERE wait_event_type = 'Lock' AND datname = current_database()`,
         )
       ).rows[0]?.n;
-    await expect.poll(waiting).toBe(1);
+    await expect.poll(waiting, { timeout: 20_000 }).toBe(1);
     await edge.publishAsync(
       edgeTopic('edge-slow-status', 'telemetry'),
       JSON.stringify(batch('edge-slow-status', 1, ['ch1'])),
@@ -341,10 +341,10 @@ describe('a status is recorded before a batch received after it (PostgreSQL, sta
           [edgeId],
         )
       ).rows[0]?.n;
-    await expect.poll(() => stored('edge-barrier')).toBe(1);
+    await expect.poll(() => stored('edge-barrier'), { timeout: 20_000 }).toBe(1);
     expect(await stored('edge-slow-status')).toBe(0);
     await locker.query('COMMIT');
-    await expect.poll(() => stored('edge-slow-status')).toBe(1);
+    await expect.poll(() => stored('edge-slow-status'), { timeout: 20_000 }).toBe(1);
     expect(await listDevices(t.central.database.db, 'edge-slow-status')).toEqual([
       expect.objectContaining({ deviceId: 'ch1', kind: 'charger' }),
     ]);
