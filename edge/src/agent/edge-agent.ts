@@ -21,7 +21,7 @@ import {
 } from '../health/index.js';
 import { openReadingLog, type ReadingLog } from '../log/index.js';
 import type { TransactionEvent } from '../modbus/index.js';
-import { Uplink } from '../uplink/index.js';
+import { isConnackRefusal, Uplink } from '../uplink/index.js';
 import { ReadingGate, readingWindowOf } from './reading-gate.js';
 import { ReadingSink } from './reading-sink.js';
 import { RemoteConfig } from './remote-config.js';
@@ -92,6 +92,9 @@ export async function startEdge(
     clientId: `edge-${config.edgeId}`,
     keepalive: config.mqtt.keepaliveS,
     clean: true,
+    // mqtt.js stops for good after a refusing CONNACK unless told otherwise: a wrong password
+    // would leave the edge up and silent. The uplink warns on each refusal and backs off.
+    reconnectOnConnackError: true,
     // mqtt-packet would otherwise pre-build 65,536 two-byte Buffers (~6 MB of heap) to encode
     // packet ids and lengths; the edge publishes a few batches a second, so it encodes on demand.
     writeCache: false,
@@ -102,7 +105,10 @@ export async function startEdge(
       retain: true,
     },
   });
-  client.on('error', (err) => logger.warn({ err: err.message }, 'MQTT error'));
+  client.on('error', (err) => {
+    if (isConnackRefusal(err)) return; // the uplink warns with the CONNACK code
+    logger.warn({ err: err.message }, 'MQTT error');
+  });
 
   const uplink = new Uplink({
     edgeId: config.edgeId,
@@ -117,6 +123,7 @@ export async function startEdge(
     window: config.uplink.window,
     resendAfterMs: config.uplink.resendAfterMs,
     compression: config.uplink.compression,
+    reconnect: config.uplink.reconnect,
     timers: clock,
   });
   uplink.start();

@@ -5,6 +5,7 @@ import {
   LOG_TAIL_CACHE_BYTES,
   LOG_WRITE_BUFFER_BYTES,
 } from '../log/memory-defaults.js';
+import { defaultReconnectBackoff } from '../uplink/defaults.js';
 
 /**
  * A push meter's shared secret: printable, no spaces or commas (it may be a CSV field), 16-128
@@ -242,6 +243,21 @@ export const edgeConfigSchema = z
         resendAfterMs: z.number().int().min(100).default(10_000),
         /** gzip each batch when smaller (metered or slow links); costs edge CPU (docs/WIRE.md). */
         compression: z.enum(['none', 'gzip']).default('none'),
+        /**
+         * Reconnect backoff (exponential with jitter, from initialMs to maxMs), also after the
+         * broker refused the CONNECT (a wrong password is retried forever, warned each time).
+         */
+        reconnect: z
+          .object({
+            initialMs: z.number().int().min(1).default(defaultReconnectBackoff.initialMs),
+            maxMs: z.number().int().min(1).default(defaultReconnectBackoff.maxMs),
+          })
+          .strict()
+          .refine((r) => r.maxMs >= r.initialMs, {
+            message: 'maxMs must be >= initialMs',
+            path: ['maxMs'],
+          })
+          .prefault({}),
       })
       .strict()
       .prefault({}),

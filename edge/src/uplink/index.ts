@@ -1,3 +1,4 @@
+export { isConnackRefusal } from './connack.js';
 export { backoffDelay } from './reconnect-backoff.js';
 export type {
   BatchLimits,

@@ -11,9 +11,11 @@ import {
   systemClock,
   type TimerHandle,
 } from '@gridlink/shared';
+import type { Packet } from 'mqtt';
 import type { Logger } from 'pino';
 import type { EncodedReadings } from '../log/index.js';
 import { encodeBatch, envelopeReserve } from './batch.js';
+import { connackErrorCode, connackReason } from './connack.js';
 import { defaultReconnectBackoff, MAX_ACK_BYTES } from './defaults.js';
 import { attachReconnectBackoff } from './reconnect-backoff.js';
 import type { GoBackReason, Timers, UplinkEvents, UplinkOptions, UplinkStats } from './types.js';
@@ -77,6 +79,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   #resends = 0;
   #goBacks = 0;
   #detachBackoff: (() => void) | undefined;
+  /** CONNECTs refused in a row (reset on a connection). */
+  #refusals = 0;
 
   constructor(options: UplinkOptions) {
     super();
@@ -98,6 +102,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     mqtt.on('connect', this.#onConnect);
     mqtt.on('close', this.#onClose);
     mqtt.on('message', this.#onMessage);
+    mqtt.on('packetreceive', this.#onPacket);
     const backoff = this.#o.reconnect ?? defaultReconnectBackoff;
     if (backoff && (mqtt.options.reconnectPeriod ?? 0) > 0) {
       this.#detachBackoff = attachReconnectBackoff(mqtt, backoff);
@@ -114,6 +119,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     mqtt.off('connect', this.#onConnect);
     mqtt.off('close', this.#onClose);
     mqtt.off('message', this.#onMessage);
+    mqtt.off('packetreceive', this.#onPacket);
     this.#detachBackoff?.();
     this.#detachBackoff = undefined;
     this.#cancelFlush();
@@ -152,6 +158,31 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       .catch((err: Error) => {
         this.#log.warn({ reason: err.message }, 'subscribing to acks failed; waiting to reconnect');
       });
+  };
+
+  /** A refusing CONNACK is warned every time, with its code named; mqtt.js then retries. */
+  readonly #onPacket = (packet: Packet): void => {
+    if (packet.cmd !== 'connack') return;
+    const rc = packet.returnCode ?? packet.reasonCode ?? 0;
+    if (rc === 0) {
+      this.#refusals = 0;
+      return;
+    }
+    this.#refusals++;
+    const { mqtt } = this.#o;
+    const retrying = mqtt.options.reconnectOnConnackError === true;
+    this.#log.warn(
+      {
+        code: connackErrorCode(rc),
+        connackCode: rc,
+        reason: connackReason(rc),
+        refusals: this.#refusals,
+        retryInMs: retrying ? mqtt.options.reconnectPeriod : undefined,
+      },
+      retrying
+        ? 'the broker refused the connection; retrying'
+        : 'the broker refused the connection; not retrying (reconnectOnConnackError is off)',
+    );
   };
 
   readonly #onClose = (): void => {

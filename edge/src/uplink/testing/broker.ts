@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type AedesOptions } from 'aedes';
 
 /** A real aedes broker on a real port, for tests. */
 export interface TestBroker {
@@ -9,9 +9,15 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
+/** What a test may set on the broker: its CONNECT check (every client accepted by default). */
+export type TestBrokerOptions = Pick<AedesOptions, 'authenticate'>;
+
 /** Starts a broker on `port` (0 = any free port; pass an old port to restart "the same" broker). */
-export async function startTestBroker(port = 0): Promise<TestBroker> {
-  const aedes = await Aedes.createBroker();
+export async function startTestBroker(
+  port = 0,
+  options: TestBrokerOptions = {},
+): Promise<TestBroker> {
+  const aedes = await Aedes.createBroker(options);
   const server: Server = createServer(aedes.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
