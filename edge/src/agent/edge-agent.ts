@@ -160,6 +160,7 @@ export async function startEdge(
       channels,
       rejections: () => gate.rejections(),
       log: () => log.stats(),
+      uplinkConnected: () => uplink.stats().ready,
     });
     observe = metrics.observe;
     return health.serveMetrics(metrics, m.host, m.port);

@@ -103,6 +103,9 @@ async function main(): Promise<void> {
       agent.metricsPort === undefined
         ? ''
         : `, metrics on http://${config.metrics.host}:${agent.metricsPort}/metrics`
+    }; uplink ${
+      // The connection is made in the background: say what is true now, not what is hoped.
+      agent.uplink.stats().ready ? 'connected' : 'not connected yet (the log says when it is)'
     }\n`,
   );
   process.send?.({

@@ -10,6 +10,8 @@ export interface EdgeMetricsSource {
   /** Readings the reading window turned down, per device and reason (never logged). */
   rejections(): { deviceId: string; reason: string; count: number }[];
   log(): { pending: number; dropped: number; lastSeq: number };
+  /** Connected to the broker and subscribed to its acks (batches can go out). */
+  uplinkConnected(): boolean;
 }
 
 /** Counters read at scrape time from the drivers: reset, then set to the cumulative value. */
@@ -90,6 +92,11 @@ export class EdgeMetrics {
       help: 'Readings in the log not yet acknowledged',
       registers: [r],
     });
+    const uplinkConnected = new Gauge({
+      name: 'gridlink_edge_uplink_connected',
+      help: '1 while the uplink is connected to the broker and subscribed to its acks, else 0',
+      registers: [r],
+    });
     const logDropped = totals(
       r,
       'gridlink_edge_log_dropped_total',
@@ -128,6 +135,7 @@ export class EdgeMetrics {
       const log = source.log();
       logPending.set(log.pending);
       logDropped.inc(log.dropped);
+      uplinkConnected.set(source.uplinkConnected() ? 1 : 0);
     };
   }
 

@@ -76,4 +76,6 @@ export interface UplinkEvents {
   /** After the log deleted up to `upTo` (progress) or after an ack that moved nothing. */
   ack: [{ upTo: number; progress: boolean }];
   goBack: [{ from: number; reason: GoBackReason }];
+  /** Ready (connected and subscribed to acks) or no longer ready (the connection closed). */
+  connection: [{ ready: boolean }];
 }

@@ -152,6 +152,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
         if (!this.#running || connection !== this.#connection) return;
         this.#ready = true;
         this.#log.info({ lastAcked: this.#lastAcked }, 'uplink connected');
+        this.emit('connection', { ready: true });
         // Whatever was in flight on the old connection may be lost: resend it.
         this.#goBack('reconnect');
       })
@@ -187,8 +188,10 @@ export class Uplink extends EventEmitter<UplinkEvents> {
 
   readonly #onClose = (): void => {
     this.#connection++;
-    if (this.#ready) this.#log.info({ inFlight: this.#inFlight.length }, 'uplink disconnected');
+    const wasReady = this.#ready;
+    if (wasReady) this.#log.info({ inFlight: this.#inFlight.length }, 'uplink disconnected');
     this.#ready = false;
+    if (wasReady) this.emit('connection', { ready: false });
     this.#cancelResend();
   };
 
