@@ -2,7 +2,6 @@ export { AGENT_VERSION, type EdgeAgent, type StartEdgeOptions, startEdge } from 
 export { ReadingSink } from './reading-sink.js';
 export {
   mergeDesired,
-  REMOTE_KEYS,
   RemoteConfig,
   type RemoteConfigOptions,
 } from './remote-config.js';

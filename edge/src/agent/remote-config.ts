@@ -14,18 +14,15 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { type EdgeConfig, parseEdgeConfig } from '../config/index.js';
 
-/** Keys a remote config may set; everything else stays as the local file says. */
-export const REMOTE_KEYS = REMOTE_CONFIG_KEYS;
-
 /** Builds the config a desired document asks for (pure). Throws GL_CONFIG_INVALID. */
 export function mergeDesired(local: EdgeConfig, desired: DesiredConfig): EdgeConfig {
   const extra = Object.keys(desired.config).filter(
-    (k) => !(REMOTE_KEYS as readonly string[]).includes(k),
+    (k) => !(REMOTE_CONFIG_KEYS as readonly string[]).includes(k),
   );
   if (extra.length > 0)
     throw new GridlinkError(
       'GL_CONFIG_INVALID',
-      `remote config v${desired.version}: ${extra.join(', ')}: not remotely configurable (allowed: ${REMOTE_KEYS.join(', ')})`,
+      `remote config v${desired.version}: ${extra.join(', ')}: not remotely configurable (allowed: ${REMOTE_CONFIG_KEYS.join(', ')})`,
     );
   return parseEdgeConfig(
     { ...local, ...desired.config, configVersion: desired.version },
