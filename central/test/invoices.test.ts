@@ -274,3 +274,46 @@ describeEachStore('invoices: closing a billing period', (store) => {
     expect(a.tasks.size).toBe(0);
   });
 });
+
+describeEachStore('invoices: the close rolls up on its own clock', (store) => {
+  let database: Database & { dispose(): Promise<void> };
+  beforeAll(async () => {
+    database = await store.open();
+  });
+  afterAll(() => database.dispose());
+
+  it('a period later than the wall clock is billed from its readings (rollup horizon = now + 1 h)', async () => {
+    // The close's `now` is the clock (a scheduled instant, or a fake clock years ahead). Rolled up
+    // on the wall clock instead, these readings would lie past the horizon: nothing rolled up, and
+    // a watermark left by a rollup on the same clock would be taken for a future-dated reading and
+    // the meter's rollup thrown away.
+    const feed = readingFeeder(database.db, 'edge-future');
+    const ids = await feed([
+      { deviceId: 'f1', at: '2040-01-01T03:00:00Z', values: { energy_import: 100 } },
+      { deviceId: 'f1', at: '2040-02-01T03:00:00Z', values: { energy_import: 142.5 } },
+    ]);
+    const c = await createCustomer(database.db, {
+      document: CPF_A,
+      name: 'future',
+      tariff: {
+        id: 'flat',
+        energy: { model: 'flat', pricePerKwh: '1.00' },
+        minimumAvailabilityKwh: false,
+      },
+    });
+    await bindMeter(database.db, c.id, { meterId: ids.get('f1') as number });
+    const r = await closeBillingPeriod(database.db, {
+      period: '2040-01',
+      now: new Date('2040-02-20T12:00:00Z'),
+      pix: PIX,
+    });
+    expect(r.issued).toHaveLength(1);
+    const inv = await database.db
+      .selectFrom('invoices')
+      .select(['consumption_wh', 'total_centavos'])
+      .executeTakeFirstOrThrow();
+    // 42.500 kWh × R$ 1,00 = R$ 42,50.
+    expect(Number(inv.consumption_wh)).toBe(42_500);
+    expect(Number(inv.total_centavos)).toBe(4250);
+  });
+});

@@ -110,7 +110,8 @@ export async function closeBillingPeriod(
       skip('period-open');
       continue;
     }
-    await rollupMeter(db, m.meter_id);
+    // On the close's clock: the rollup horizon is `now` + 1 h, not the wall clock's.
+    await rollupMeter(db, m.meter_id, { now: options.now });
     const tariff = m.tariff as TariffInput;
     let consumption: BillingInput['consumption'];
     if (tariff.energy?.model === 'time-of-use') {
