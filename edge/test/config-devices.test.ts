@@ -1,3 +1,4 @@
+import { DEFAULT_EDGE_WINDOW } from '@gridlink/shared';
 import { describe, expect, it } from 'vitest';
 import { parseEdgeConfig } from '../src/config/index.js';
 
@@ -152,6 +153,9 @@ describe('edge config: reading window and listener limits', () => {
       maxFutureSkewSeconds: 300,
       logIntervalSeconds: 60,
     });
+    // The shared edge window is the one source of these defaults.
+    expect(Date.parse(`${c.readings.notBefore}T00:00:00Z`)).toBe(DEFAULT_EDGE_WINDOW.notBeforeMs);
+    expect(c.readings.maxFutureSkewSeconds * 1000).toBe(DEFAULT_EDGE_WINDOW.maxFutureSkewMs);
     expect(c.tcpJson).toMatchObject({ maxConnections: 256, idleTimeoutMs: 60_000 });
     expect(Object.isFrozen(c)).toBe(true);
   });

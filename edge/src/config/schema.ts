@@ -1,4 +1,4 @@
-import { formatZodIssues, GridlinkError, idSchema } from '@gridlink/shared';
+import { DEFAULT_EDGE_WINDOW, formatZodIssues, GridlinkError, idSchema } from '@gridlink/shared';
 import { z } from 'zod';
 import {
   LOG_CACHE_BYTES,
@@ -315,8 +315,13 @@ export const edgeConfigSchema = z
             const t = Date.parse(`${d}T00:00:00Z`);
             return Number.isFinite(t) && t >= 0 && new Date(t).toISOString().startsWith(d);
           }, 'must be a real date from 1970-01-01 on')
-          .default('2000-01-01'),
-        maxFutureSkewSeconds: z.number().int().min(0).max(86_400).default(300),
+          .default(new Date(DEFAULT_EDGE_WINDOW.notBeforeMs).toISOString().slice(0, 10)),
+        maxFutureSkewSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(86_400)
+          .default(DEFAULT_EDGE_WINDOW.maxFutureSkewMs / 1000),
         /** A rejected reading is logged once per device and reason per interval (counted always). */
         logIntervalSeconds: z.number().int().min(1).max(86_400).default(60),
       })
