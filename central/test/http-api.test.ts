@@ -220,4 +220,19 @@ describe('HTTP API', () => {
     const res = await get('/metrics', 'operator');
     expect(await res.text()).toContain('gl_ingest_batches_total');
   });
+
+  it('metrics judge token expiry by the injected clock, as the API does', async () => {
+    // Valid for an hour by the system clock; two hours past its expiry by the app's clock.
+    const hour = await mintToken(database.db, { role: 'admin', ttlMs: 3_600_000 });
+    const later = createApp({
+      db: database.db,
+      logger: pino({ level: 'silent' }),
+      metrics: createCentralMetrics().registry,
+      now: () => new Date(Date.now() + 3 * 3_600_000),
+    });
+    const headers = { authorization: `Bearer ${hour}` };
+    expect((await later.request('/api/v1/meters', { headers })).status).toBe(401);
+    expect((await later.request('/metrics', { headers })).status).toBe(401);
+    expect((await app.request('/metrics', { headers })).status).toBe(200);
+  });
 });

@@ -253,7 +253,10 @@ describeEachStore('OpenAPI policy walk', (store) => {
   it('catches a route without a policy, and a policy that is documented but not enforced', async () => {
     const fx = openApiApp();
     fx.onError(onError(pino({ level: 'silent' })));
-    fx.use('*', requireAuth(database.db));
+    fx.use(
+      '*',
+      requireAuth(database.db, () => new Date()),
+    );
     const ok = z.object({ ok: z.boolean() });
     const responses = {
       200: { description: 'ok', content: { 'application/json': { schema: ok } } },

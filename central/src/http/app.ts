@@ -70,11 +70,11 @@ export function createApp(deps: AppDeps) {
     if (deps.ready && !deps.ready()) return c.json({ status: 'unavailable', reason: 'mqtt' }, 503);
     return c.json({ status: 'ready' });
   });
-  app.get('/metrics', requireAuth(deps.db), requireRole('admin', 'operator'), async (c) =>
+  const now = deps.now ?? (() => new Date());
+  app.get('/metrics', requireAuth(deps.db, now), requireRole('admin', 'operator'), async (c) =>
     c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }),
   );
 
-  const now = deps.now ?? (() => new Date());
   // Mounted before the authenticated sub-app: sign-in is the one public /api/v1 route.
   app.route(
     '/api/v1/auth',

@@ -6,11 +6,11 @@ import { httpError } from './errors.js';
 
 export type AppEnv = { Variables: { principal: Principal } };
 
-/** Resolves `Authorization: Bearer <token>` to a principal; 401 without one. */
-export function requireAuth(
-  db: Kysely<Schema>,
-  now: () => Date = () => new Date(),
-): MiddlewareHandler<AppEnv> {
+/**
+ * Resolves `Authorization: Bearer <token>` to a principal; 401 without one. `now` is the app's
+ * clock (no default: a token's expiry is judged by the same clock everywhere).
+ */
+export function requireAuth(db: Kysely<Schema>, now: () => Date): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
