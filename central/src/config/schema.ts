@@ -90,6 +90,7 @@ export const centralConfigSchema = z
           .default([]),
         loginThrottle: loginThrottleSchema.prefault({}),
       })
+      .strict()
       .prefault({}),
     mqtt: z
       .discriminatedUnion('mode', [
@@ -131,7 +132,7 @@ export const centralConfigSchema = z
           .strict()
           .optional(),
         dueDays: z.number().int().min(0).max(90).default(10),
-        /** node-cron expression of the monthly close; default: 02:00 on the 1st. */
+        /** node-cron expression of the monthly close; default: 03:00 on the 1st (jobs DEFAULT_CRON). */
         cron: z.string().min(9).optional(),
       })
       .strict()
@@ -164,6 +165,7 @@ export const centralConfigSchema = z
           .strict()
           .prefault({}),
       })
+      .strict()
       .prefault({}),
     /** The control plane (docs/WIRE.md, "Commands"). */
     control: z
@@ -184,6 +186,7 @@ export const centralConfigSchema = z
           .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
           .default('info'),
       })
+      .strict()
       .prefault({}),
   })
   .strict();
