@@ -1,6 +1,6 @@
 import { formatZodIssues } from '../errors/zod-issues.js';
-import { ID_PATTERN } from '../topics/index.js';
-import { MAX_READING_TS, type Reading, readingSchema, VALUE_NAME_PATTERN } from './telemetry.js';
+import { type Reading, readingSchema } from './telemetry.js';
+import { isReadingBody } from './telemetry-check.js';
 
 /** A reading as a device produces it: everything but the log's `seq`. */
 export type ReadingBody = Omit<Reading, 'seq'>;
@@ -90,18 +90,7 @@ const READING_KEYS = new Set(['seq', 'deviceId', 'ts', 'quality', 'values']);
 function isPlainReading(r: unknown): r is ReadingBody {
   if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
   const o = r as Record<string, unknown>;
-  if (typeof o.deviceId !== 'string' || !ID_PATTERN.test(o.deviceId)) return false;
-  const ts = o.ts;
-  if (!Number.isSafeInteger(ts) || (ts as number) < 0 || (ts as number) > MAX_READING_TS)
-    return false;
-  if (o.quality !== 'good' && o.quality !== 'uncertain' && o.quality !== 'bad') return false;
-  const values = o.values;
-  if (typeof values !== 'object' || values === null || Array.isArray(values)) return false;
-  for (const name in values) {
-    const v = (values as Record<string, unknown>)[name];
-    if (typeof v !== 'number' || !Number.isFinite(v) || !VALUE_NAME_PATTERN.test(name))
-      return false;
-  }
+  if (!isReadingBody(o)) return false;
   // A `seq`, when present, is the envelope's business and is left as it is.
   for (const key in o) if (!READING_KEYS.has(key)) return false;
   return true;

@@ -23,9 +23,13 @@ function ownKeyCount(o: object): number {
   return n;
 }
 
-function isReading(r: unknown, seq: number): boolean {
-  if (!isObject(r) || r.seq !== seq || !isId(r.deviceId) || !isCount(r.ts)) return false;
-  if (r.ts > MAX_READING_TS) return false;
+/**
+ * A reading's fields besides `seq` as the schema would return them unchanged: an id, a time in
+ * the schema's range, a quality, and finite numbers under value names. Unknown keys are the
+ * caller's to judge (the batch check here, `checkReading` in reading-window.ts).
+ */
+export function isReadingBody(r: Record<string, unknown>): boolean {
+  if (!isId(r.deviceId) || !isCount(r.ts) || r.ts > MAX_READING_TS) return false;
   if (r.quality !== 'good' && r.quality !== 'uncertain' && r.quality !== 'bad') return false;
   const values = r.values;
   if (!isObject(values)) return false;
@@ -33,6 +37,11 @@ function isReading(r: unknown, seq: number): boolean {
     const v = values[name];
     if (typeof v !== 'number' || !Number.isFinite(v) || !VALUE_NAME.test(name)) return false;
   }
+  return true;
+}
+
+function isReading(r: unknown, seq: number): boolean {
+  if (!isObject(r) || r.seq !== seq || !isReadingBody(r)) return false;
   // The five known fields are present, so any further key is one the schema would strip.
   return ownKeyCount(r) === READING_KEYS;
 }
