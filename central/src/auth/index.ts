@@ -4,6 +4,7 @@ export { bootstrapFirstAdmin } from './bootstrap.js';
 export { type IssueRequest, issueToken, MAX_TOKEN_TTL_MS } from './issue-token.js';
 export {
   accountKey,
+  addressBlock,
   addressKey,
   type BackoffPolicy,
   type Claim,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addressKey, ConnectRate } from './connect-rate.js';
+import { addressBlock as addressKey } from '../auth/index.js';
+import { ConnectRate } from './connect-rate.js';
 
 describe('ConnectRate (token bucket per address, fake clock)', () => {
   it('allows a burst, then one per refill interval', () => {

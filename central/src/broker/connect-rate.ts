@@ -65,24 +65,3 @@ export class ConnectRate {
     }
   }
 }
-
-/**
- * The key an address is limited under: IPv4 as it is (also when it arrives IPv4-mapped, `::ffff:`),
- * IPv6 by its /64, the block one subscriber or host is usually given.
- */
-export function addressKey(remoteAddress: string | undefined): string {
-  if (!remoteAddress) return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remoteAddress);
-  if (mapped) return mapped[1] as string;
-  if (!remoteAddress.includes(':')) return remoteAddress;
-  return `${expandIpv6(remoteAddress).slice(0, 4).join(':')}::/64`;
-}
-
-/** The eight groups of an IPv6 address, `::` expanded; a zone (`%eth0`) dropped. */
-function expandIpv6(address: string): string[] {
-  const [head = '', tail] = (address.split('%')[0] ?? '').split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill('0');
-  return [...left, ...zeros, ...right].map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
-}

@@ -4,9 +4,10 @@ import { type Bound, type Clock, listen, systemClock } from '@gridlink/shared';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
+import { addressBlock } from '../auth/index.js';
 import { type MqttLimits, mqttLimitsSchema } from '../config/index.js';
 import { CONNACK, decideConnect, type Refusal } from './connect-policy.js';
-import { addressKey, ConnectRate } from './connect-rate.js';
+import { ConnectRate } from './connect-rate.js';
 import { type Breach, ConnectionGuard } from './connection-guard.js';
 import { canPublish, canSubscribe } from './policy.js';
 import { describePrincipal, type MqttPrincipal } from './principals.js';
@@ -182,7 +183,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const maxPacketBytes = options.maxPayloadBytes + PUBLISH_OVERHEAD;
 
   const accept = (socket: Socket) => {
-    const address = addressKey(socket.remoteAddress);
+    const address = addressBlock(socket.remoteAddress);
     if (!rate.take(address)) {
       // Closed without a CONNACK: MQTT.js gives up for good on a refusing CONNACK (unless
       // reconnectOnConnackError), but retries a dropped connection after its reconnect period.

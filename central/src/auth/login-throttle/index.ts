@@ -1,4 +1,4 @@
-export { accountKey, addressKey } from './keys.js';
+export { accountKey, addressBlock, addressKey } from './keys.js';
 export {
   type BackoffPolicy,
   DEFAULT_LOGIN_THROTTLE,

@@ -10,18 +10,24 @@ export function accountKey(normalizedDocument: string): string {
   return `account:${createHash('sha256').update(normalizedDocument).digest('hex')}`;
 }
 
-/**
- * Addresses: IPv4 as is (IPv4-mapped IPv6 too); IPv6 by its /64, the block one subscriber gets,
- * so an attacker cannot take a fresh address for every guess. Anything else (no socket) shares
- * one key.
- */
+/** The throttle key of a source address: `address:` and its block (addressBlock). */
 export function addressKey(address: string | undefined): string {
-  if (!address) return 'address:unknown';
+  return `address:${addressBlock(address)}`;
+}
+
+/**
+ * The block a source address is limited under, for sign-in throttling and the MQTT broker's
+ * connection rate alike: IPv4 as is (IPv4-mapped IPv6 too); IPv6 by its /64, the block one
+ * subscriber gets, so an attacker cannot take a fresh address for every try. Anything else (no
+ * socket) is `unknown`, one shared block.
+ */
+export function addressBlock(address: string | undefined): string {
+  if (!address) return 'unknown';
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address)?.[1];
-  if (mapped && isIPv4(mapped)) return `address:${mapped}`;
-  if (isIPv4(address)) return `address:${address}`;
-  if (isIPv6(address)) return `address:${ipv6Prefix64(address)}`;
-  return 'address:unknown';
+  if (mapped && isIPv4(mapped)) return mapped;
+  if (isIPv4(address)) return address;
+  if (isIPv6(address)) return ipv6Prefix64(address);
+  return 'unknown';
 }
 
 /** The first four groups of an IPv6 address, expanded: `2001:db8:0:1::/64`. */
