@@ -14,7 +14,10 @@ export interface MosquittoAclInput {
 type Access = 'read' | 'write' | 'readwrite';
 
 /** Topic lines of one set of rules, a filter that is both published and read as `readwrite`. */
-function lines(keyword: 'topic' | 'pattern', rules: { publish: string[]; subscribe: string[] }) {
+function lines(
+  keyword: 'topic' | 'pattern',
+  rules: { publish: readonly string[]; subscribe: readonly string[] },
+) {
   const access = new Map<string, Access>();
   for (const f of rules.publish) access.set(f, 'write');
   for (const f of rules.subscribe) access.set(f, access.has(f) ? 'readwrite' : 'read');

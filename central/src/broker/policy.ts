@@ -69,8 +69,25 @@ export const MQTT_POLICY: Readonly<Record<PrincipalKind, KindRules>> = Object.fr
   peer: { placeholder: '{name}', publish: [], subscribe: [] },
 });
 
+type Rules = { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
+
+/**
+ * Rules filled in per principal object: the broker holds one principal per connection and asks
+ * for every PUBLISH and SUBSCRIBE, so the filters are filled once, not once per packet.
+ */
+const filled = new WeakMap<MqttPrincipal, Rules>();
+
 /** A principal's rules with its name in place of the placeholder. */
-export function rulesOf(principal: MqttPrincipal): { publish: string[]; subscribe: string[] } {
+export function rulesOf(principal: MqttPrincipal): Rules {
+  let rules = filled.get(principal);
+  if (!rules) {
+    rules = Object.freeze(fillRules(principal));
+    filled.set(principal, rules);
+  }
+  return rules;
+}
+
+function fillRules(principal: MqttPrincipal): Rules {
   const rules = MQTT_POLICY[principal.kind];
   const name = nameOf(principal);
   const fill = (filter: string) =>
