@@ -179,6 +179,26 @@ describeEachStore('device registry and charger telemetry', (store) => {
     });
   });
 
+  it('records a status that lists a device twice: the last entry wins, the status is kept', async () => {
+    await upsertEdgeCredential(database.db, 'edge-twice');
+    const when = new Date('2026-03-10T12:20:00Z');
+    await recordEdgeStatus(
+      database.db,
+      {
+        edgeId: 'edge-twice',
+        online: true,
+        devices: [
+          health('t1', { kind: 'charger', profile: 'first' }),
+          health('t1', { kind: 'charger', profile: 'last', online: false }),
+        ],
+      },
+      when,
+    );
+    expect(await listDevices(database.db, 'edge-twice')).toEqual([
+      expect.objectContaining({ deviceId: 't1', kind: 'charger', profile: 'last', online: false }),
+    ]);
+  });
+
   it('refuses a reading row with no owner, or with two (the database guard)', async () => {
     const stream = await database.db
       .selectFrom('ingest_streams')

@@ -20,7 +20,7 @@ export interface DeviceRow {
  * Registers or refreshes the devices an edge's status lists, in the caller's transaction or
  * statement order. A device's kind is set when it is first seen and kept: a device that reported
  * without a kind (an edge older than the registry) is a meter. Driver, profile, health and
- * last-reported time follow the newest status.
+ * last-reported time follow the newest status; a device listed twice takes its last entry.
  */
 export async function recordStatusDevices(
   db: Kysely<Schema>,
@@ -29,8 +29,10 @@ export async function recordStatusDevices(
   at: Date,
 ): Promise<void> {
   if (devices.length === 0) return;
+  // One row per device (the last entry wins): ON CONFLICT DO UPDATE cannot touch a row twice.
+  const unique = [...new Map(devices.map((d) => [d.deviceId, d])).values()];
   const doc = JSON.stringify(
-    devices.map((d) => ({
+    unique.map((d) => ({
       device_id: d.deviceId,
       kind: d.kind ?? 'meter',
       driver: d.driver ?? null,
