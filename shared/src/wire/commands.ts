@@ -38,6 +38,7 @@ export const REMOTE_CONFIG_KEYS = [
   'keba',
   'metrics',
   'statusIntervalMs',
+  'provisioned',
 ] as const;
 export type RemoteConfigKey = (typeof REMOTE_CONFIG_KEYS)[number];
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../topics/index.js';
+import { pendingDeviceSchema } from './provisioning.js';
 import { epochSchema } from './telemetry.js';
 
 /** What a device is, as its edge knows it from the device's profile or driver. */
@@ -70,5 +71,7 @@ export const edgeStatusSchema = z.object({
     .optional(),
   devices: z.array(deviceHealthSchema).max(10_000).optional(),
   channels: z.array(channelHealthSchema).max(10_000).optional(),
+  /** Push meters that announced themselves unknown, held until bound (docs/PROVISIONING.md). */
+  pending: z.array(pendingDeviceSchema).max(1_000).optional(),
 });
 export type EdgeStatus = z.infer<typeof edgeStatusSchema>;
