@@ -71,6 +71,10 @@ export const errorCatalog = {
     status: 403,
     summary: 'A push meter is not configured; its data is rejected.',
   },
+  GL_PENDING_FULL: {
+    status: 503,
+    summary: 'An unknown push meter cannot be held as pending: too many pending, or its buffer is full.',
+  },
   GL_DEVICE_TIMEOUT: {
     status: 504,
     summary: 'A device (not Modbus: e.g. a KEBA UDP charger) did not answer in time.',
