@@ -21,6 +21,7 @@ import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
 import { createApp } from './http/index.js';
 import { TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
+import { retentionJob } from './lifecycle/index.js';
 import { createCentralMetrics } from './metrics/index.js';
 import { aedesLink, type BrokerLink, clientLink, TopicRouter } from './mqtt-router/index.js';
 import { type Database, openDatabase } from './storage/index.js';
@@ -226,7 +227,10 @@ export async function startCentral(
         scheduler: options.scheduler,
         billing,
         alarms: { publisher: mqttAlarmPublisher(client) },
-        extra: [commandExpiryJob(database.db, config.control.commandTimeoutMs)],
+        extra: [
+          commandExpiryJob(database.db, config.control.commandTimeoutMs),
+          retentionJob(database.db, config.retention),
+        ],
       });
       cleanup.push(async () => jobs.stop());
     }

@@ -1,6 +1,8 @@
 import { DEFAULT_CENTRAL_WINDOW, formatZodIssues, GridlinkError } from '@gridlink/shared';
+import nodeCron from 'node-cron';
 import { z } from 'zod';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
+import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
 
 const portSchema = z.number().int().min(0).max(65535);
 
@@ -177,6 +179,28 @@ export const centralConfigSchema = z
           .min(1000)
           .max(24 * 3_600_000)
           .default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Data lifecycle (docs/LIFECYCLE.md): raw data older than this goes, rollups and invoices stay. */
+    retention: z
+      .object({
+        /** Raw readings, once rolled up, are deleted after this many days; 0 = keep forever. */
+        readingsDays: z.number().int().min(0).max(36_500).default(DEFAULT_RETENTION.readingsDays),
+        /** Quarantined readings are deleted after this many days; 0 = keep forever. */
+        quarantineDays: z
+          .number()
+          .int()
+          .min(0)
+          .max(36_500)
+          .default(DEFAULT_RETENTION.quarantineDays),
+        /** Rows per DELETE (one short transaction each). */
+        batchSize: z.number().int().min(1).max(100_000).default(DEFAULT_RETENTION.batchSize),
+        /** node-cron expression of the sweep, in the central's time zone. */
+        cron: z
+          .string()
+          .refine((c) => nodeCron.validate(c), { message: 'not a cron expression' })
+          .default(DEFAULT_RETENTION_CRON),
       })
       .strict()
       .prefault({}),

@@ -1,0 +1,104 @@
+import { type Kysely, sql } from 'kysely';
+import { ROLLUP_HORIZON_MS } from '../metering/index.js';
+import type { Schema } from '../storage/index.js';
+
+const DAY_MS = 24 * 3_600_000;
+
+export interface RetentionPolicy {
+  /** Raw readings older than this many days go (once rolled up); 0 = keep forever. */
+  readingsDays: number;
+  /** Quarantined readings (ingest_quarantine) older than this many days go; 0 = keep forever. */
+  quarantineDays: number;
+  /** Rows per DELETE statement: each batch is its own short transaction. */
+  batchSize: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
+  readingsDays: 400,
+  quarantineDays: 400,
+  batchSize: 5000,
+});
+
+export interface RetentionResult {
+  /** Meter readings deleted: older than the cutoff and behind their meter's rollup watermark. */
+  readings: number;
+  /** Readings of devices that are not meters (no rollup), deleted by age alone. */
+  deviceReadings: number;
+  quarantine: number;
+  /** DELETE statements run. */
+  batches: number;
+}
+
+/**
+ * Deletes raw data past its age (docs/LIFECYCLE.md). A meter reading goes only when it is older
+ * than the cutoff AND strictly behind its meter's rollup watermark: its energy is then in
+ * `consumption_hourly` / `consumption_runs` (kept forever, as are invoices), and the rollup never
+ * reads it again (it reads only after the watermark). A meter never rolled up keeps every reading;
+ * a watermark past the rollup horizon (one the rollup would repair by rolling the meter up again
+ * from its first reading) keeps them too. Work goes in batches of `batchSize` rows, one statement
+ * each, so no transaction holds many locks and ingest keeps going. Idempotent: run it any time.
+ */
+export async function applyRetention(
+  db: Kysely<Schema>,
+  policy: RetentionPolicy,
+  now: Date,
+): Promise<RetentionResult> {
+  const out: RetentionResult = { readings: 0, deviceReadings: 0, quarantine: 0, batches: 0 };
+  const batch = Math.max(1, Math.floor(policy.batchSize));
+  const drain = async (step: () => Promise<number>): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const n = await step();
+      out.batches += 1;
+      total += n;
+      if (n < batch) return total;
+    }
+  };
+  if (policy.readingsDays > 0) {
+    const cutoff = new Date(now.getTime() - policy.readingsDays * DAY_MS);
+    const horizon = new Date(now.getTime() + ROLLUP_HORIZON_MS);
+    out.readings = await drain(async () => {
+      const r = await db
+        .deleteFrom('readings')
+        .where(
+          sql<boolean>`(stream_id, seq) IN (
+            SELECT r.stream_id, r.seq
+              FROM meter_rollup_state s
+              JOIN readings r ON r.meter_id = s.meter_id
+             WHERE s.last_ts IS NOT NULL
+               AND s.last_ts <= ${horizon}
+               AND r.ts < ${cutoff}
+               AND r.ts < s.last_ts
+             LIMIT ${batch})`,
+        )
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
+    out.deviceReadings = await drain(async () => {
+      const r = await db
+        .deleteFrom('readings')
+        .where(
+          sql<boolean>`(stream_id, seq) IN (
+            SELECT stream_id, seq FROM readings
+             WHERE device_ref IS NOT NULL AND ts < ${cutoff}
+             LIMIT ${batch})`,
+        )
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
+  }
+  if (policy.quarantineDays > 0) {
+    const cutoff = new Date(now.getTime() - policy.quarantineDays * DAY_MS);
+    out.quarantine = await drain(async () => {
+      const r = await db
+        .deleteFrom('ingest_quarantine')
+        .where(
+          sql<boolean>`id IN (
+            SELECT id FROM ingest_quarantine WHERE received_at < ${cutoff} LIMIT ${batch})`,
+        )
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
+  }
+  return out;
+}
