@@ -204,6 +204,7 @@ export async function startCentral(
       alarmPublisher: mqttAlarmPublisher(client),
       control,
       now: nowDate,
+      timeZone: config.timeZone,
     });
     const server = createAdaptorServer({ fetch: app.fetch }) as NetServer & {
       closeAllConnections?: () => void;
@@ -225,6 +226,7 @@ export async function startCentral(
         db: database.db,
         logger: logger.child({ component: 'jobs' }),
         scheduler: options.scheduler,
+        timeZone: config.timeZone,
         billing,
         alarms: { publisher: mqttAlarmPublisher(client) },
         extra: [

@@ -1,5 +1,6 @@
 export * from './cli/index.js';
 export * from './clock/index.js';
+export * from './config/index.js';
 export * from './documents/index.js';
 export * from './errors/index.js';
 export * from './net/index.js';

@@ -1,3 +1,4 @@
+export { cronExpression, emvText, ianaTimeZone, isIanaTimeZone, pixKey } from './checks.js';
 export {
   type CentralConfig,
   type CentralConfigInput,

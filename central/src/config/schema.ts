@@ -1,7 +1,14 @@
-import { DEFAULT_CENTRAL_WINDOW, formatZodIssues, GridlinkError } from '@gridlink/shared';
+import {
+  DEFAULT_CENTRAL_WINDOW,
+  deepFreeze,
+  formatZodIssues,
+  GridlinkError,
+} from '@gridlink/shared';
 import nodeCron from 'node-cron';
 import { z } from 'zod';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
+import { DEFAULT_TIME_ZONE } from '../billing/index.js';
+import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
 import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
 
 const portSchema = z.number().int().min(0).max(65535);
@@ -71,6 +78,11 @@ export const centralConfigSchema = z
   .object({
     /** Everything the central writes lives under here. */
     dataDir: z.string().min(1).default('data/central'),
+    /**
+     * The utility's IANA time zone: the default of new customers, the zone billing periods are
+     * closed in and cron schedules read in, and history's zone for a meter without a customer.
+     */
+    timeZone: ianaTimeZone.default(DEFAULT_TIME_ZONE),
     http: z
       .object({
         host: z.string().default('127.0.0.1'),
@@ -127,15 +139,15 @@ export const centralConfigSchema = z
       .object({
         pix: z
           .object({
-            key: z.string().min(1).max(77),
-            merchantName: z.string().min(1).max(25),
-            merchantCity: z.string().min(1).max(15),
+            key: pixKey,
+            merchantName: emvText(25),
+            merchantCity: emvText(15),
           })
           .strict()
           .optional(),
         dueDays: z.number().int().min(0).max(90).default(10),
         /** node-cron expression of the monthly close; default: 03:00 on the 1st (jobs DEFAULT_CRON). */
-        cron: z.string().min(9).optional(),
+        cron: cronExpression.optional(),
       })
       .strict()
       .prefault({}),
@@ -226,5 +238,5 @@ export function parseCentralConfig(input: unknown): CentralConfig {
       'GL_CONFIG_INVALID',
       `central config: ${formatZodIssues(parsed.error)}`,
     );
-  return Object.freeze(parsed.data);
+  return deepFreeze(parsed.data);
 }

@@ -34,6 +34,8 @@ export interface AppDeps {
   version?: string;
   /** The clock for sessions, history periods and billing; default: the system clock. */
   now?: () => Date;
+  /** New customers' zone, and history's for a meter without a customer; default America/Bahia. */
+  timeZone?: string;
   /** Lifetime of a customer session token; default 12 h. */
   sessionTtlMs?: number;
   /** Pix merchant settings for invoices (none: invoices carry no Pix code) and payment terms. */
@@ -93,9 +95,9 @@ export function createApp(deps: AppDeps) {
   api.use('*', requireAuth(deps.db, now));
   api.use('*', jsonBody());
   // One sub-app per prefix, mounted once; every route in it declares its policy (route-policy.ts).
-  api.route('/meters', meterRoutes(deps.db, { now }));
+  api.route('/meters', meterRoutes(deps.db, { now, timeZone: deps.timeZone }));
   api.route('/edges', edgeRoutes(deps.db, { control: deps.control }));
-  api.route('/customers', customerRoutes(deps.db, { now }));
+  api.route('/customers', customerRoutes(deps.db, { now, timeZone: deps.timeZone }));
   api.route('/invoices', invoiceRoutes(deps.db));
   api.route('/billing', billingRoutes(deps.db, { now, ...deps.billing }));
   api.route('/alarms', alarmRoutes(deps.db, { now, publisher: deps.alarmPublisher }));

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
+import { DEFAULT_TIME_ZONE } from '../../billing/index.js';
 import { customerBilling, findCustomer, isTimeZone } from '../../customers/index.js';
 import {
   consumptionHistory,
@@ -16,8 +17,6 @@ import { httpError } from '../errors.js';
 import type { openApiApp } from '../openapi-app.js';
 import { policyRoute, type RoutePolicy } from '../route-policy.js';
 import { errorResponses, IdParam } from '../schemas.js';
-
-const DEFAULT_ZONE = 'America/Bahia';
 
 const HistoryQuery = z.object({
   period: z
@@ -43,7 +42,7 @@ const HistoryQuery = z.object({
     .string()
     .refine(isTimeZone, 'expected an IANA time zone')
     .optional()
-    .openapi({ description: "Default: the customer's zone, else America/Bahia" }),
+    .openapi({ description: "Default: the customer's zone, else the central's `timeZone`" }),
 });
 
 const History = z
@@ -113,6 +112,8 @@ function rangeOf(q: Query): { range: HistoryRange; granularity: (typeof granular
 
 export interface ConsumptionRouteOptions {
   now: () => Date;
+  /** History's zone for a meter without a customer (the central's `timeZone`). */
+  timeZone?: string;
 }
 
 type SubApp = ReturnType<typeof openApiApp>;
@@ -133,7 +134,7 @@ export function addMeterConsumption(
     const { range, granularity } = rangeOf(q);
     const history = await consumptionHistory(db, {
       meterIds: [id],
-      timeZone: q.timeZone ?? owner?.timeZone ?? DEFAULT_ZONE,
+      timeZone: q.timeZone ?? owner?.timeZone ?? options.timeZone ?? DEFAULT_TIME_ZONE,
       granularity,
       range,
       now: options.now(),

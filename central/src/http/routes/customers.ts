@@ -184,7 +184,10 @@ const unbindRoute = policyRoute({
 });
 
 /** `/customers`: the one sub-app of the prefix (consumption included); policies per route. */
-export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
+export function customerRoutes(
+  db: Kysely<Schema>,
+  options: { now: () => Date; timeZone?: string },
+) {
   const app = openApiApp();
 
   app.openapi(listRoute, async (c) => {
@@ -214,7 +217,11 @@ export function customerRoutes(db: Kysely<Schema>, options: { now: () => Date })
 
   app.openapi(createOneRoute, async (c) => {
     const body = c.req.valid('json');
-    const customer = await createCustomer(db, body as Parameters<typeof createCustomer>[1]);
+    const input = body as Parameters<typeof createCustomer>[1];
+    const customer = await createCustomer(db, {
+      ...input,
+      timeZone: input.timeZone ?? options.timeZone,
+    });
     return c.json(customer as z.infer<typeof Customer>, 201);
   });
 

@@ -83,7 +83,7 @@ const readingsRoute = policyRoute({
 });
 
 /** `/meters`: the one sub-app of the prefix (consumption included); policies per route. */
-export function meterRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
+export function meterRoutes(db: Kysely<Schema>, options: { now: () => Date; timeZone?: string }) {
   const app = openApiApp();
 
   app.openapi(listRoute, async (c) => {

@@ -1,0 +1,1 @@
+export { deepFreeze, looseObjectPaths } from './strict.js';

@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+
+/**
+ * Freezes a parsed config and everything under it (objects and arrays), so no part of the
+ * process can change a setting another part already read. Returns the same value.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  for (const key of Reflect.ownKeys(value))
+    deepFreeze((value as Record<PropertyKey, unknown>)[key]);
+  return Object.freeze(value);
+}
+
+type Def = Record<string, unknown> & { type: string };
+const defOf = (s: unknown): Def | undefined =>
+  typeof s === 'object' && s !== null && '_zod' in s
+    ? ((s as { _zod: { def: Def } })._zod.def as Def)
+    : undefined;
+
+/**
+ * The key paths of every object schema under `schema` that is not strict (whose unknown keys
+ * would be dropped or passed through instead of refused). `[]` when the config is strict at
+ * every level. Walks wrappers (optional, default, prefault, pipe, …), unions, arrays, records.
+ */
+export function looseObjectPaths(schema: z.ZodType): string[] {
+  const loose: string[] = [];
+  const seen = new Set<unknown>();
+  const walk = (s: unknown, path: string): void => {
+    const def = defOf(s);
+    if (!def || seen.has(s)) return;
+    seen.add(s);
+    if (def.type === 'object') {
+      if (defOf(def.catchall)?.type !== 'never') loose.push(path || '(root)');
+      for (const [key, child] of Object.entries(def.shape as Record<string, unknown>))
+        walk(child, path ? `${path}.${key}` : key);
+      return;
+    }
+    for (const [key, child] of Object.entries(def)) {
+      if (key === 'catchall' || key === 'checks') continue;
+      if (Array.isArray(child)) {
+        for (const [i, c] of child.entries()) walk(c, def.type === 'union' ? `${path}|${i}` : path);
+      } else walk(child, def.type === 'array' ? `${path}[]` : path);
+    }
+  };
+  walk(schema, '');
+  return loose;
+}
