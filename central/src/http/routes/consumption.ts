@@ -3,6 +3,12 @@ import type { Kysely } from 'kysely';
 import { DEFAULT_TIME_ZONE } from '../../billing/index.js';
 import { customerBilling, findCustomer, isTimeZone } from '../../customers/index.js';
 import {
+  CONSUMPTION_HEADER,
+  consumptionPages,
+  csvResponse,
+  csvStream,
+} from '../../export/index.js';
+import {
   consumptionHistory,
   defaultGranularity,
   findMeter,
@@ -17,6 +23,7 @@ import { httpError } from '../errors.js';
 import type { openApiApp } from '../openapi-app.js';
 import { policyRoute, type RoutePolicy } from '../route-policy.js';
 import { errorResponses, IdParam } from '../schemas.js';
+import { asksCsv, csvContent, formatParam } from './csv-format.js';
 
 const HistoryQuery = z.object({
   period: z
@@ -38,6 +45,7 @@ const HistoryQuery = z.object({
     .enum(granularities)
     .optional()
     .openapi({ description: 'Default: hour for a day, day for a month, month for a year' }),
+  format: formatParam,
   timeZone: z
     .string()
     .refine(isTimeZone, 'expected an IANA time zone')
@@ -78,7 +86,7 @@ const route = (path: string, summary: string, policy: RoutePolicy) =>
     responses: {
       200: {
         description: 'Buckets, oldest first',
-        content: { 'application/json': { schema: History } },
+        content: { 'application/json': { schema: History }, ...csvContent },
       },
       ...errorResponses,
     },
@@ -139,6 +147,11 @@ export function addMeterConsumption(
       range,
       now: options.now(),
     });
+    if (asksCsv(c))
+      return csvResponse(
+        `meter-${id}-consumption.csv`,
+        csvStream(CONSUMPTION_HEADER, consumptionPages(history)),
+      );
     return c.json(history, 200);
   });
 }
@@ -163,6 +176,11 @@ export function addCustomerConsumption(
       range,
       now: options.now(),
     });
+    if (asksCsv(c))
+      return csvResponse(
+        `customer-${id}-consumption.csv`,
+        csvStream(CONSUMPTION_HEADER, consumptionPages(history)),
+      );
     return c.json(history, 200);
   });
 }

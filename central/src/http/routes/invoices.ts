@@ -9,6 +9,7 @@ import {
   renderInvoiceHtml,
 } from '../../billing/index.js';
 import { customerParty } from '../../customers/index.js';
+import { csvResponse, csvStream, INVOICES_HEADER, invoicePages } from '../../export/index.js';
 import type { Schema } from '../../storage/index.js';
 import { idCursor } from '../cursors.js';
 import { yearMonth } from '../dates.js';
@@ -18,6 +19,7 @@ import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
 import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
 import { inlineHashes, pageCsp } from '../security-headers.js';
+import { asksCsv, csvContent, formatParam } from './csv-format.js';
 
 const periodText = yearMonth();
 
@@ -55,10 +57,19 @@ const listRoute = policyRoute({
       status: z.enum(['open', 'paid', 'cancelled']).optional(),
       limit: PageQuery.shape.limit,
       cursor: idCursor(),
+      format: formatParam,
     }),
   },
   responses: {
-    200: json(z.object({ items: z.array(Invoice), next: z.string().nullable() }), 'A page'),
+    200: {
+      description: 'A page (CSV: every invoice the filter selects)',
+      content: {
+        'application/json': {
+          schema: z.object({ items: z.array(Invoice), next: z.string().nullable() }),
+        },
+        ...csvContent,
+      },
+    },
     ...errorResponses,
   },
 });
@@ -145,7 +156,12 @@ export function invoiceRoutes(db: Kysely<Schema>) {
   };
 
   app.openapi(listRoute, async (c) => {
-    const { limit, cursor: before, ...filter } = c.req.valid('query');
+    const { limit, cursor: before, format: _format, ...filter } = c.req.valid('query');
+    if (asksCsv(c))
+      return csvResponse(
+        'invoices.csv',
+        csvStream(INVOICES_HEADER, invoicePages(db, c.get('principal'), filter)),
+      );
     const page = await listInvoices(db, c.get('principal'), filter, { limit, before });
     return c.json(page as { items: z.infer<typeof Invoice>[]; next: string | null }, 200);
   });

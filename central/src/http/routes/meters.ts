@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
+import { csvResponse, csvStream, READINGS_HEADER, readingPages } from '../../export/index.js';
 import { findMeter, listMeters, readingsInRange } from '../../metering/index.js';
 import type { Schema } from '../../storage/index.js';
 import { readingsCursor } from '../cursors.js';
@@ -9,6 +10,7 @@ import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
 import { errorResponses, IdParam, PageQuery } from '../schemas.js';
 import { addMeterConsumption } from './consumption.js';
+import { asksCsv, csvContent, formatParam } from './csv-format.js';
 
 const Meter = z
   .object({
@@ -67,6 +69,7 @@ const readingsRoute = policyRoute({
       to: instantParam().optional().openapi({ description: 'ISO 8601, exclusive; default: now' }),
       limit: z.coerce.number().int().min(1).max(10_000).default(1000),
       cursor: readingsCursor(),
+      format: formatParam,
     }),
   },
   responses: {
@@ -76,6 +79,7 @@ const readingsRoute = policyRoute({
         'application/json': {
           schema: z.object({ items: z.array(Reading), next: z.string().nullable() }),
         },
+        ...csvContent,
       },
     },
     ...errorResponses,
@@ -99,6 +103,11 @@ export function meterRoutes(db: Kysely<Schema>, options: { now: () => Date; time
     const to = q.to ?? options.now();
     const from = q.from ?? new Date(to.getTime() - DAY_MS);
     if (from >= to) throw httpError('GL_VALIDATION', 'from: must be before to');
+    if (asksCsv(c))
+      return csvResponse(
+        `meter-${id}-readings.csv`,
+        csvStream(READINGS_HEADER, readingPages(db, id, { from, to })),
+      );
     const page = await readingsInRange(db, id, { from, to, limit: q.limit, cursor: q.cursor });
     return c.json(
       page as z.infer<
