@@ -11,7 +11,7 @@ import {
 import { createAdaptorServer } from '@hono/node-server';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
-import { mqttAlarmPublisher } from './alarms/index.js';
+import { alarmRules, mqttAlarmPublisher } from './alarms/index.js';
 import { hashSecret } from './auth/index.js';
 import type { PixSettings } from './billing/index.js';
 import { type EmbeddedBroker, mqttAuthenticator, startEmbeddedBroker } from './broker/index.js';
@@ -22,6 +22,7 @@ import { createApp } from './http/index.js';
 import { TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
 import { retentionJob } from './lifecycle/index.js';
+import { setMeteringSettings } from './metering/index.js';
 import { createCentralMetrics } from './metrics/index.js';
 import { aedesLink, type BrokerLink, clientLink, TopicRouter } from './mqtt-router/index.js';
 import { type Database, openDatabase } from './storage/index.js';
@@ -96,6 +97,11 @@ export async function startCentral(
         : { kind: 'pglite', dataDir: join(config.dataDir, 'db') },
     );
     cleanup.push(() => database.close());
+    // Every rollup (job, sweep, billing; every instance) reads these from the database.
+    await setMeteringSettings(database.db, {
+      intervalGapMs: config.metering.intervalGapSeconds * 1000,
+      excessReadingKwh: config.alarms.excess.singleReadingKwh,
+    });
     const metrics = createCentralMetrics();
 
     let broker: EmbeddedBroker | undefined;
@@ -228,7 +234,7 @@ export async function startCentral(
         scheduler: options.scheduler,
         timeZone: config.timeZone,
         billing,
-        alarms: { publisher: mqttAlarmPublisher(client) },
+        alarms: { publisher: mqttAlarmPublisher(client), rules: alarmRules(config.alarms) },
         extra: [
           commandExpiryJob(database.db, config.control.commandTimeoutMs),
           retentionJob(database.db, config.retention),

@@ -1,4 +1,10 @@
 export {
+  BILLING_CLOSE_FAILED,
+  clearBillingCloseFailed,
+  raiseBillingCloseFailed,
+} from './billing-close.js';
+export { type AlarmsConfig, alarmRules, alarmsConfigSchema } from './config.js';
+export {
   type AlarmEvent,
   type AlarmSeverity,
   type AlarmState,

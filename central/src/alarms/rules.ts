@@ -12,6 +12,11 @@ export interface AlarmRulesConfig {
   voltage: { bands: readonly VoltageBand[] };
   /** An edge is offline when it said so (last will) or was not heard from for this long. */
   edgeOfflineAfterMs: number;
+  /**
+   * Excess rule (seed D): a single interval reading above `singleReadingKwh`. The rollup records
+   * such readings with the threshold the central stored at start (metering settings).
+   */
+  excess: { singleReadingKwh: number };
 }
 
 export const DEFAULT_RULES: AlarmRulesConfig = {
@@ -19,10 +24,12 @@ export const DEFAULT_RULES: AlarmRulesConfig = {
   invoice: { percent: 30, window: 3, minPrevious: 1 },
   voltage: { bands: PRODIST_BANDS },
   edgeOfflineAfterMs: 10 * 60_000,
+  excess: { singleReadingKwh: 1000 },
 };
 
 export const ALARM_TYPES = {
   limit: 'consumption.limit',
+  excess: 'consumption.excess',
   baseline: 'consumption.baseline',
   invoice: 'invoice.variation',
   tamper: 'meter.tamper',
@@ -313,6 +320,50 @@ export const tamperRule: EventRule = {
   },
 };
 
+/** A single interval reading above the excess threshold (recorded by the rollup). */
+export const excessRule: EventRule = {
+  type: ALARM_TYPES.excess,
+  async evaluate(db, after) {
+    const { rows } = await sql<{
+      id: number;
+      meter_id: number;
+      customer_id: number | null;
+      at: string;
+      mwh: string;
+      threshold_mwh: string;
+    }>`
+      SELECT e.id, e.meter_id, m.customer_id, to_json(e.ts)#>>'{}' AS at, e.mwh::text AS mwh,
+             e.threshold_mwh::text AS threshold_mwh
+      FROM meter_excess_readings e JOIN meters m ON m.id = e.meter_id
+      WHERE e.id > ${after} ORDER BY e.id LIMIT ${EVENTS_PER_SWEEP}`.execute(db);
+    return {
+      last: rows.at(-1)?.id ?? after,
+      conditions: rows.map((r) => ({
+        source: `meter:${r.meter_id}`,
+        type: ALARM_TYPES.excess,
+        severity: 'MAJOR' as const,
+        customerId: r.customer_id,
+        details: {
+          at: new Date(r.at).toISOString(),
+          readingWh: Math.floor(n(r.mwh) / 1000),
+          readingKwh: kwhText(r.mwh),
+          thresholdKwh: kwhText(r.threshold_mwh),
+        },
+      })),
+    };
+  },
+};
+
+/** mWh text → exact kWh text (`'1500.0005'`), trailing zeros after three places dropped. */
+function kwhText(mwh: string): string {
+  const v = BigInt(mwh);
+  const frac = (v % 1_000_000n)
+    .toString()
+    .padStart(6, '0')
+    .replace(/0{1,3}$/, '');
+  return `${v / 1_000_000n}.${frac}`;
+}
+
 /** Readings the edge dropped because its log was full (ingest_gaps). */
 export const droppedRule: EventRule = {
   type: ALARM_TYPES.dropped,
@@ -414,4 +465,9 @@ export const conditionRules: readonly ConditionRule[] = [
   edgeOfflineRule,
   deviceOfflineRule,
 ];
-export const eventRules: readonly EventRule[] = [tamperRule, droppedRule, quarantineRule];
+export const eventRules: readonly EventRule[] = [
+  tamperRule,
+  excessRule,
+  droppedRule,
+  quarantineRule,
+];

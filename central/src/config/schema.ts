@@ -6,6 +6,7 @@ import {
 } from '@gridlink/shared';
 import nodeCron from 'node-cron';
 import { z } from 'zod';
+import { alarmsConfigSchema } from '../alarms/index.js';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
 import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
@@ -216,6 +217,21 @@ export const centralConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Interval meters (docs/METERING.md, "Interval amounts"). */
+    metering: z
+      .object({
+        /** Two consecutive interval readings further apart than this leave a visible gap. */
+        intervalGapSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(366 * 86_400)
+          .default(3600),
+      })
+      .strict()
+      .prefault({}),
+    /** Alarm thresholds (docs/ALARMS.md, "Thresholds"); the defaults are DEFAULT_RULES. */
+    alarms: alarmsConfigSchema.prefault({}),
     log: z
       .object({
         level: z

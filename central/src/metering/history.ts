@@ -1,9 +1,11 @@
-import { GridlinkError } from '@gridlink/shared';
+import { GridlinkError, MAX_READING_TS } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import { formatKwh, wattHours } from '../money/index.js';
 import type { Schema } from '../storage/index.js';
 import { meterHours, runsOverlapping, runWhBetween } from './consumption-sql.js';
+import { type IntervalGap, intervalGapsOverlapping } from './interval-rollup.js';
 import { addRunsToBuckets } from './runs-in-buckets.js';
+import { HOUR_MS } from './spread-interval.js';
 
 export const granularities = ['hour', 'day', 'month', 'year'] as const;
 export type Granularity = (typeof granularities)[number];
@@ -51,7 +53,20 @@ export interface History {
   totalWh: number;
   totalKwh: string;
   buckets: HistoryBucket[];
+  /**
+   * True when `from`/`to` asked for were not on UTC hour boundaries and were widened to whole
+   * hours (the rollups are hourly): `from` and `to` above are the bounds actually used.
+   */
+  roundedToHours: boolean;
+  /**
+   * Missing intervals of interval meters overlapping the range (docs/METERING.md): energy there
+   * is unknown, not zero. At most MAX_GAPS, oldest first.
+   */
+  gaps: IntervalGap[];
 }
+
+/** Gaps listed per history answer; a meter silent more often than this needs a shorter range. */
+export const MAX_GAPS = 1000;
 
 const LOCAL_RE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/;
 const INSTANT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -141,6 +156,14 @@ export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): P
         );
   }
   if (!(fromAt < toAt)) throw new GridlinkError('GL_VALIDATION', 'from: must be before to');
+  // The rollups are hourly: a range that cuts an hour is widened to the whole hour (outward, so
+  // nothing asked for is left out) and the answer says so. A `to` in the last hour of 9999 stays.
+  const exactFrom = fromAt.getTime();
+  const exactTo = toAt.getTime();
+  fromAt = new Date(Math.floor(exactFrom / HOUR_MS) * HOUR_MS);
+  const ceilTo = Math.ceil(exactTo / HOUR_MS) * HOUR_MS;
+  if (ceilTo <= MAX_READING_TS + 1) toAt = new Date(ceilTo);
+  const roundedToHours = fromAt.getTime() !== exactFrom || toAt.getTime() !== exactTo;
   if ((toAt.getTime() - fromAt.getTime()) / MIN_BUCKET_MS[q.granularity] > MAX_BUCKETS)
     throw new GridlinkError(
       'GL_VALIDATION',
@@ -195,6 +218,7 @@ export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): P
   });
   const runs = await runsOverlapping(db, ids, fromAt, toAt);
   addRunsToBuckets(sums, runs, fromAt.getTime(), toAt.getTime());
+  const gaps = await intervalGapsOverlapping(db, ids, fromAt, toAt, MAX_GAPS);
   let total = 0;
   const buckets = rows.map((r, i) => {
     const { start, wh } = sums[i] as { start: number; wh: number };
@@ -214,6 +238,8 @@ export async function consumptionHistory(db: Kysely<Schema>, q: HistoryQuery): P
     totalWh: total,
     totalKwh: formatKwh(wattHours(total)),
     buckets,
+    roundedToHours,
+    gaps,
   };
 }
 

@@ -15,6 +15,24 @@ export {
   periods,
 } from './history.js';
 export {
+  ENERGY_INTERVAL,
+  type IntervalSample,
+  type IntervalStep,
+  intervalHour,
+  intervalMwh,
+  intervalToHourly,
+} from './interval-amounts.js';
+export {
+  DEFAULT_EXCESS_READING_MWH,
+  DEFAULT_INTERVAL_GAP_MS,
+  type IntervalGap,
+  type IntervalRollupResult,
+  intervalGapsOverlapping,
+  type MeteringSettings,
+  rollupIntervals,
+  setMeteringSettings,
+} from './interval-rollup.js';
+export {
   HOUR_MS,
   type RegisterSample,
   type RegisterStep,

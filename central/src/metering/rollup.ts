@@ -2,6 +2,8 @@ import { CENTRAL_FUTURE_SKEW_MS, MAX_READING_TS } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import { kwhToWh } from '../money/index.js';
 import type { Schema } from '../storage/index.js';
+import { addHours } from './hourly-rows.js';
+import { reapplyIntervals, rollupIntervals } from './interval-rollup.js';
 import { type RegisterSample, registerToHourly } from './intervals.js';
 import { HOUR_MS, type HourBlock } from './spread-interval.js';
 
@@ -10,8 +12,13 @@ export const ENERGY_REGISTER = 'energy_import';
 
 export interface RollupResult {
   meters: number;
+  /** Register readings rolled up. */
   readings: number;
   resets: number;
+  /** Interval readings (`energy_interval`) added, of every meter (they are taken per stream). */
+  intervals: number;
+  /** Interval readings ignored: `bad`, negative or not a number (docs/METERING.md). */
+  intervalsIgnored: number;
 }
 
 export interface RollupOptions {
@@ -38,21 +45,43 @@ export const ROLLUP_HORIZON_MS = CENTRAL_FUTURE_SKEW_MS;
  * the next register difference. Work per reading is constant, whatever the gap to the previous one.
  * A watermark already past the horizon (left by an older version from a reading dated in the
  * future) is repaired: the meter is rolled up again from its first reading.
+ * Then the interval readings (`energy_interval`) of every stream are added (`rollupIntervals`).
  */
 export async function rollupMeter(
   db: Kysely<Schema>,
   meterId: number,
   options: RollupOptions = {},
 ): Promise<RollupResult> {
-  const batchSize = options.batchSize ?? 5000;
-  // Never past the latest time a reading can carry (a Date beyond year 9999 has no ISO text).
-  const horizon = new Date(
+  const total = await rollupRegister(db, meterId, options);
+  const intervals = await rollupIntervals(db, horizonOf(options), options.batchSize);
+  return { ...total, intervals: intervals.applied, intervalsIgnored: intervals.ignored };
+}
+
+/** Never past the latest time a reading can carry (a Date beyond year 9999 has no ISO text). */
+function horizonOf(options: RollupOptions): Date {
+  return new Date(
     Math.min(
       (options.now ?? new Date()).getTime() + (options.horizonMs ?? ROLLUP_HORIZON_MS),
       MAX_READING_TS,
     ),
   );
-  const total: RollupResult = { meters: 1, readings: 0, resets: 0 };
+}
+
+/** The register part of `rollupMeter`: one meter's `energy_import` readings after its watermark. */
+async function rollupRegister(
+  db: Kysely<Schema>,
+  meterId: number,
+  options: RollupOptions,
+): Promise<RollupResult> {
+  const batchSize = options.batchSize ?? 5000;
+  const horizon = horizonOf(options);
+  const total: RollupResult = {
+    meters: 1,
+    readings: 0,
+    resets: 0,
+    intervals: 0,
+    intervalsIgnored: 0,
+  };
   for (;;) {
     const n = await db.transaction().execute(async (trx) => {
       await trx
@@ -68,6 +97,7 @@ export async function rollupMeter(
         .executeTakeFirstOrThrow();
       if (state.last_ts && new Date(state.last_ts) > horizon) {
         await clearRollup(trx, meterId);
+        await reapplyIntervals(trx, meterId, horizon);
         state = { last_ts: null, last_wh: null, last_ts_text: null };
       }
       let q = trx
@@ -139,18 +169,6 @@ export async function rollupMeter(
   }
 }
 
-async function addHours(trx: Kysely<Schema>, meterId: number, hours: Map<number, number>) {
-  if (hours.size === 0) return;
-  const starts = [...hours.keys()].map((h) => new Date(h).toISOString());
-  const wh = [...hours.values()];
-  await sql`
-    INSERT INTO consumption_hourly (meter_id, hour, wh)
-    SELECT ${meterId}, u.hour, u.wh
-    FROM unnest(${starts}::timestamptz[], ${wh}::bigint[]) AS u(hour, wh)
-    ON CONFLICT (meter_id, hour) DO UPDATE SET wh = consumption_hourly.wh + excluded.wh
-  `.execute(trx);
-}
-
 /** One row per block; blocks of one meter never overlap (each lies inside one reading gap). */
 async function addRuns(trx: Kysely<Schema>, meterId: number, runs: readonly HourBlock[]) {
   if (runs.length === 0) return;
@@ -188,13 +206,23 @@ export async function rollupMeters(
   const ids =
     meterIds ??
     (await db.selectFrom('meters').select('id').orderBy('id').execute()).map((r) => r.id);
-  const total: RollupResult = { meters: 0, readings: 0, resets: 0 };
+  const total: RollupResult = {
+    meters: 0,
+    readings: 0,
+    resets: 0,
+    intervals: 0,
+    intervalsIgnored: 0,
+  };
   for (const id of ids) {
-    const r = await rollupMeter(db, id, options);
+    const r = await rollupRegister(db, id, options);
     total.meters += 1;
     total.readings += r.readings;
     total.resets += r.resets;
   }
+  // Interval readings are taken per ingest stream, every meter's at once.
+  const intervals = await rollupIntervals(db, horizonOf(options), options.batchSize);
+  total.intervals = intervals.applied;
+  total.intervalsIgnored = intervals.ignored;
   return total;
 }
 
@@ -204,6 +232,21 @@ export async function rebuildRollup(
   meterId: number,
   options: RollupOptions = {},
 ): Promise<RollupResult> {
-  await db.transaction().execute((trx) => clearRollup(trx, meterId));
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('meter_rollup_state')
+      .values({ meter_id: meterId })
+      .onConflict((oc) => oc.column('meter_id').doNothing())
+      .execute();
+    // The same lock as every rollup of this meter, so nothing is added while it is rebuilt.
+    await trx
+      .selectFrom('meter_rollup_state')
+      .select('meter_id')
+      .where('meter_id', '=', meterId)
+      .forUpdate()
+      .execute();
+    await clearRollup(trx, meterId);
+    await reapplyIntervals(trx, meterId, horizonOf(options));
+  });
   return rollupMeter(db, meterId, options);
 }

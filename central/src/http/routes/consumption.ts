@@ -69,6 +69,22 @@ const History = z
         kwh: z.string().openapi({ example: '12.345' }),
       }),
     ),
+    roundedToHours: z.boolean().openapi({
+      description:
+        'True when the range asked for cut an hour: it was widened to whole UTC hours (the rollups are hourly) and `from`/`to` are the bounds used',
+    }),
+    gaps: z
+      .array(
+        z.object({
+          from: z.string().datetime().openapi({ description: 'The last interval reading before' }),
+          to: z.string().datetime().openapi({ description: 'The first interval reading after' }),
+        }),
+      )
+      .max(1000)
+      .openapi({
+        description:
+          'Missing intervals of interval meters (energy_interval) overlapping the range: two consecutive readings further apart than metering.intervalGapSeconds. Energy of [from, to) may be missing from the buckets (the amount of a lost datagram is in no other reading): unknown, not zero (docs/METERING.md). At most 1000, oldest first.',
+      }),
   })
   .openapi('ConsumptionHistory');
 
