@@ -40,12 +40,15 @@ describe('edge config: buses and device kinds', () => {
       offlineAfter: 3,
       offlineBackoffMaxMs: 60_000,
     });
-    expect(c.udp).toEqual({
-      host: '127.0.0.1',
-      port: 8080,
-      maxBytes: 1024,
-      localTimeOffsetMinutes: 0,
+    expect(c.udp).toEqual({ host: '127.0.0.1', port: 8080, maxBytes: 1024 });
+    // Meters' wall-clock times are read in the site's zone; unknown meters are held pending.
+    expect(c.timeZone).toBe('America/Bahia');
+    expect(c.provisioning).toEqual({
+      enabled: true,
+      maxPending: 100,
+      maxBufferedPerDevice: 10_000,
     });
+    expect(c.provisioned).toEqual([]);
     expect(c.metrics).toEqual({ enabled: false, host: '127.0.0.1', port: 9464 });
   });
 

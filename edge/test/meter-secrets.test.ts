@@ -51,6 +51,8 @@ describe('push meters with a shared secret', () => {
         dataDir: mkdtempSync(join(tmpdir(), 'gl-edge-secrets-')),
         mqtt: { url: 'mqtt://127.0.0.1:1', password: 's' },
         log: { sync: false },
+        // The wall times these meters send are UTC.
+        timeZone: 'UTC',
         udp: { port: 0 },
         tcpJson: { port: 0 },
         devices: [
@@ -141,17 +143,20 @@ describe('push meters with a shared secret', () => {
     expect(view('js')?.health).toMatchObject({ failures: 0, lastError: null, online: true });
   });
 
-  it('TCP JSON {"id":0}: a secret picks the free meter it belongs to; none picks one without', async () => {
+  it('TCP JSON {"id":0}: a secret picks the meter it belongs to; none gets a fresh pending id, never a configured one', async () => {
     const withOther = await connect();
     withOther.send(`{"id":0,"secret":"${OTHER}"}`);
     expect(await withOther.next()).toEqual({ id: 22 });
+    // Meter 23 has no secret and no host: a {"id":0} without one cannot be told from another
+    // meter, so it is given a fresh id above every configured one and held pending.
     const without = await connect();
     without.send('{"id":0}');
-    expect(await without.next()).toEqual({ id: 23 });
+    expect(await without.next()).toEqual({ id: 24 });
+    expect(agent.status().pending?.map((p) => p.key)).toContain('tcp-json-meter:24');
     const guess = await connect();
     guess.send(`{"id":0,"secret":"${WRONG}"}`);
     expect(await guess.next()).toMatchObject({
-      error: { code: 'GL_METER_AUTH_FAILED', message: 'no free meter id has this secret' },
+      error: { code: 'GL_METER_AUTH_FAILED', message: 'no configured meter has this secret' },
     });
     await guess.closed;
   });

@@ -109,8 +109,11 @@ describe('UDP and TCP JSON meters through the agent into the log', () => {
         // Nothing listens there: the edge keeps its readings in the log meanwhile.
         mqtt: { url: 'mqtt://127.0.0.1:1', password: 's' },
         log: { sync: false },
+        // The deprecated fixed offset still works (America/Bahia has had no DST since 2013).
         udp: { port: 0, localTimeOffsetMinutes: -180 },
         tcpJson: { port: 0, localTimeOffsetMinutes: -180, maxBytes: 256 },
+        // Off: unknown meters are refused as before provisioning existed.
+        provisioning: { enabled: false },
         devices: [
           { id: 'u1', driver: 'udp-meter', meterId: 'MED-1', cpf: '52998224725' },
           { id: 'u2', driver: 'udp-meter', meterId: 'MED-2' },
@@ -158,13 +161,15 @@ describe('UDP and TCP JSON meters through the agent into the log', () => {
       too_large: 1,
       auth_failed: 0,
       invalid_readings: 0,
+      pending_readings: 0,
+      pending_full: 0,
     });
     const u1 = agent.devices().find((d) => d.health.deviceId === 'u1');
     expect(u1?.health).toMatchObject({ polls: 1, failures: 1, online: true });
     expect(u1?.errors).toEqual({ GL_PAYLOAD_SCHEMA: 1 });
   });
 
-  it('TCP JSON: {"id":0} gets a free id, /spent lines become readings, bad lines get error lines', async () => {
+  it('TCP JSON: {"id":N} binds, /spent lines become readings, bad lines get error lines', async () => {
     const open = async (): Promise<{
       s: Socket;
       lines: Interface;
@@ -189,11 +194,12 @@ describe('UDP and TCP JSON meters through the agent into the log', () => {
       return { s, lines, next };
     };
     const a = await open();
-    a.s.write('{"id":0}\n');
+    a.s.write('{"id":11}\n');
     expect(JSON.parse(await a.next())).toEqual({ id: 11 });
     const b = await open();
-    b.s.write('{"id":0}\n');
+    b.s.write('{"id":12}\n');
     expect(JSON.parse(await b.next())).toEqual({ id: 12 });
+    // Provisioning off: {"id":0} that no configured meter unambiguously is, is refused.
     const c = await open();
     c.s.write('{"id":0}\n{"id":99}\n');
     expect(JSON.parse(await c.next())).toMatchObject({ error: { code: 'GL_METER_UNKNOWN' } });
@@ -201,7 +207,7 @@ describe('UDP and TCP JSON meters through the agent into the log', () => {
 
     a.s.write(`{"id":11,"consumption":10.5,"datetime":"${wall(0)}","type":"/spent"}\n`);
     a.s.write('{"id":11,"consumption":"lots"}\nnot json\n');
-    a.s.write(`${'x'.repeat(300)}\n`);
+    a.s.write(`{"x":"${'x'.repeat(300)}"}\n`);
     a.s.write(`{"id":12,"consumption":1,"datetime":"${wall(1)}","type":"/spent"}\n`);
     a.s.write(`{"id":11,"consumption":10.75,"datetime":"${wall(1)}","type":"/spent"}\n{"id":0}\n`);
     expect(JSON.parse(await a.next())).toMatchObject({ error: { code: 'GL_PAYLOAD_SCHEMA' } });
@@ -211,7 +217,7 @@ describe('UDP and TCP JSON meters through the agent into the log', () => {
     expect(JSON.parse(await a.next())).toMatchObject({ error: { code: 'GL_PAYLOAD_TOO_LARGE' } });
     // Another meter's id on this connection is not accepted.
     expect(JSON.parse(await a.next())).toMatchObject({ error: { code: 'GL_METER_UNKNOWN' } });
-    // The connection survived all of it: the last line is answered too (no free id left).
+    // The connection survived all of it: the last line is answered too (it is meter 11).
     expect(JSON.parse(await a.next())).toMatchObject({ error: { code: 'GL_METER_UNKNOWN' } });
 
     const readings = (await logged(agent)).filter((r) => r.deviceId.startsWith('j'));

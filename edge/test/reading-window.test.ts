@@ -66,6 +66,8 @@ describe('push meters: poison is answered, counted and never logged', () => {
         dataDir: mkdtempSync(join(tmpdir(), 'gl-edge-window-')),
         mqtt: { url: 'mqtt://127.0.0.1:1', password: 's' },
         log: { sync: false },
+        // The wall times these meters send are UTC.
+        timeZone: 'UTC',
         metrics: { enabled: true, port: 0 },
         readings: { logIntervalSeconds: 60 },
         udp: { port: 0 },
@@ -260,6 +262,8 @@ describe('polled drivers: an edge whose clock says 1970 logs nothing', () => {
         dataDir: mkdtempSync(join(tmpdir(), 'gl-edge-rtc-')),
         mqtt: { url: 'mqtt://127.0.0.1:1', password: 's' },
         log: { sync: false },
+        // The wall times these meters send are UTC.
+        timeZone: 'UTC',
         metrics: { enabled: true, port: 0 },
         keba: { host: '127.0.0.1', port: 0, pauseMs: 0 },
         devices: [

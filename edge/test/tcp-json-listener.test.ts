@@ -23,6 +23,8 @@ const start = (edgeId: string, tcpJson: EdgeConfigInput['tcpJson']) =>
       dataDir: mkdtempSync(join(tmpdir(), `gl-${edgeId}-`)),
       mqtt: { url: 'mqtt://127.0.0.1:1', password: 's' },
       log: { sync: false },
+      // The wall times these meters send are UTC.
+      timeZone: 'UTC',
       tcpJson: { port: 0, ...tcpJson },
       devices: [
         { id: 'j1', driver: 'tcp-json-meter', meterId: 11 },
@@ -105,10 +107,10 @@ describe('TCP JSON listener: takeover and connection limit', () => {
 
   it('past maxConnections a newcomer is told GL_CONNECTION_LIMIT and closed; the others are served', async () => {
     const a = await connect();
-    a.send('{"id":0}');
+    a.send('{"id":11}');
     expect(await a.next()).toEqual({ id: 11 });
     const b = await connect();
-    b.send('{"id":0}');
+    b.send('{"id":12}');
     expect(await b.next()).toEqual({ id: 12 });
     const idle = await connect(); // holds the third place without saying anything
     const before = counters(agent).connection_limit ?? 0;
@@ -127,15 +129,14 @@ describe('TCP JSON listener: takeover and connection limit', () => {
     a.send(spent(11, 3, wall(3)));
     a.send('{"id":11}'); // answered once the reading before it is handled
     expect(await a.next()).toEqual({ id: 11 });
+    // {"id":0} that no configured meter unambiguously is: a fresh id, pending (never 11 or 12).
     idle.send('{"id":0}');
-    expect(await idle.next()).toMatchObject({
-      error: { code: 'GL_METER_UNKNOWN', message: 'no configured meter id is free' },
-    });
+    expect(await idle.next()).toEqual({ id: 13 });
     // A place freed is a place taken.
     b.socket.destroy();
     await expect.poll(() => online(agent, 'j2')).toBe(false);
     const c = await connect();
-    c.send('{"id":0}');
+    c.send('{"id":12}');
     expect(await c.next()).toEqual({ id: 12 });
     expect(await stored(agent, 'j1')).toEqual([1, 2, 3]);
   });

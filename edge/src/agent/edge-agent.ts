@@ -11,7 +11,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
 import { CommandHandler } from '../commands/index.js';
 import { type EdgeConfig, type EdgeConfigInput, parseEdgeConfig } from '../config/index.js';
-import { type ChannelView, createDrivers, type DeviceView, type Driver } from '../drivers/index.js';
+import {
+  type ChannelView,
+  createDrivers,
+  type DeviceView,
+  type Driver,
+  servedDevices,
+} from '../drivers/index.js';
 import {
   buildEdgeStatus,
   deviceIdentities,
@@ -21,6 +27,7 @@ import {
 } from '../health/index.js';
 import { openReadingLog, type ReadingLog } from '../log/index.js';
 import type { TransactionEvent } from '../modbus/index.js';
+import { PendingStore } from '../provisioning/index.js';
 import { isConnackRefusal, Uplink } from '../uplink/index.js';
 import { ReadingGate, readingWindowOf } from './reading-gate.js';
 import { ReadingSink } from './reading-sink.js';
@@ -37,6 +44,8 @@ export interface EdgeAgent {
   readonly mqtt: MqttClient;
   readonly drivers: readonly Driver[];
   readonly commands: CommandHandler;
+  /** Unknown push meters held until bound (docs/PROVISIONING.md). */
+  readonly pending: PendingStore;
   /** Created (and prom-client loaded) when the endpoint is first enabled; undefined before. */
   readonly metrics: EdgeMetrics | undefined;
   /** The bound /metrics port, when enabled. */
@@ -138,12 +147,39 @@ export async function startEdge(
     logIntervalMs: config.readings.logIntervalSeconds * 1000,
   });
 
+  // Unknown push meters' readings pass the same window on their way to the pending store.
+  let pendingGate: ReadingGate | undefined;
+  let pending: PendingStore;
+  try {
+    pending = await PendingStore.open({
+      log,
+      limits: () => config.provisioning,
+      gate: (reading) => (pendingGate as ReadingGate).admit(reading),
+      afterMove: () => uplink.notify(),
+      logger: logger.child({ component: 'provisioning' }),
+      clock,
+    });
+  } catch (err) {
+    uplink.stop();
+    await client.endAsync();
+    await log.close();
+    throw err;
+  }
+  pendingGate = new ReadingGate({
+    window: readingWindowOf(config.readings),
+    clock,
+    admit: pending.accept,
+    logger: logger.child({ component: 'readings', pending: true }),
+    logIntervalMs: config.readings.logIntervalSeconds * 1000,
+  });
+
   let observe: ((e: TransactionEvent) => void) | undefined;
   const driverContext = {
     onReading: gate.admit,
     logger: logger.child({ component: 'driver' }),
     onTransaction: (e: TransactionEvent) => observe?.(e),
     clock,
+    pending,
   };
   let drivers = createDrivers(config, driverContext);
   /** Every driver's devices, their rejected readings counted in. */
@@ -168,8 +204,11 @@ export async function startEdge(
   try {
     for (const d of drivers) await d.start();
     if (config.metrics.enabled) metricsServer = await serveMetricsOn(config.metrics);
+    // Meters bound while this edge was down (or before a crash mid-way): delivered now, once.
+    await pending.bind(config.provisioned);
   } catch (err) {
     await Promise.all(drivers.map((d) => d.close()));
+    await pending.flush();
     uplink.stop();
     await client.endAsync();
     await log.close();
@@ -191,11 +230,11 @@ export async function startEdge(
   commands.start();
 
   // Kinds and profiles come from the running config (identified again when a config is applied).
-  let identified = { of: config, identities: deviceIdentities(config.devices) };
+  let identified = { of: config, identities: deviceIdentities(servedDevices(config)) };
   const status = (): EdgeStatus & { channels: ChannelHealth[] } => {
     if (identified.of !== config)
-      identified = { of: config, identities: deviceIdentities(config.devices) };
-    return buildEdgeStatus({
+      identified = { of: config, identities: deviceIdentities(servedDevices(config)) };
+    const built = buildEdgeStatus({
       edgeId: config.edgeId,
       at: now(),
       agentVersion: AGENT_VERSION,
@@ -205,6 +244,8 @@ export async function startEdge(
       identities: identified.identities,
       channels: channels(),
     });
+    // Always listed (possibly empty): the central forgets a key once it is no longer here.
+    return { ...built, pending: pending.list() };
   };
   const publishStatus = () => {
     if (client.connected)
@@ -241,6 +282,8 @@ export async function startEdge(
       statusTimer.unref();
     }
     config = next;
+    // The new config serves the bound meters; only now do their buffered readings move.
+    await pending.bind(next.provisioned);
     if (metricsChanged) {
       await metricsServer?.close();
       metricsServer = undefined;
@@ -278,6 +321,7 @@ export async function startEdge(
       return drivers;
     },
     commands,
+    pending,
     get metrics() {
       return metrics;
     },
@@ -299,6 +343,7 @@ export async function startEdge(
       // Drivers first: polls still on the wire finish into the sink, then one last group commit.
       await Promise.all(drivers.map((d) => d.close()));
       await sink.flush();
+      await pending.flush();
       uplink.stop();
       if (client.connected) {
         await client

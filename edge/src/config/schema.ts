@@ -1,5 +1,12 @@
-import { DEFAULT_EDGE_WINDOW, formatZodIssues, GridlinkError, idSchema } from '@gridlink/shared';
+import {
+  DEFAULT_EDGE_WINDOW,
+  formatZodIssues,
+  GridlinkError,
+  idSchema,
+  provisionedMetersSchema,
+} from '@gridlink/shared';
 import { z } from 'zod';
+import { isTimeZone } from '../drivers/meter-time.js';
 import {
   LOG_CACHE_BYTES,
   LOG_TAIL_CACHE_BYTES,
@@ -67,9 +74,13 @@ const udpMeterDevice = z
   .object({
     id: idSchema,
     driver: z.literal('udp-meter'),
-    /** The meter_id the meter sends (SEEDS D: `cpf,meter_id,value,timestamp`, or JSON `meterId`). */
+    /**
+     * The meter_id the meter sends (SEEDS D: `cpf,meter_id,value,timestamp`, JSON `meterId` or
+     * `id_medidor`). Seed D numbers restart at 1 per customer: a device is keyed by (cpf, meterId),
+     * and a device without `cpf` by its meterId alone among the cpf-less ones (docs/EDGE.md).
+     */
     meterId: z.string().min(1).max(64),
-    /** When set, datagrams must carry this CPF (digits only) too. */
+    /** When set, datagrams must carry this CPF (digits only) too; it scopes `meterId`. */
     cpf: z
       .string()
       .regex(/^\d{11}$/, 'must be 11 digits')
@@ -100,9 +111,14 @@ const tcpJsonMeterDevice = z
     /**
      * When set, the line that binds a connection to this meter (its `{"id":N}` hello or its first
      * `/spent` line) must carry `"secret"`; wrong or missing: GL_METER_AUTH_FAILED, connection
-     * closed. Compared in constant time, never logged.
+     * closed. Compared in constant time, never logged. A `{"id":0}` carrying it binds this meter.
      */
     secret: meterSecret.optional(),
+    /**
+     * The meter's IP address: a `{"id":0}` from this address binds this meter when it is the only
+     * free meter configured with that host (docs/PROVISIONING.md, the identity rule).
+     */
+    host: z.string().min(1).max(64).optional(),
     /** Reading value name; the original meters send cumulative kWh (`consumption`). */
     valueName: z
       .string()
@@ -161,10 +177,16 @@ const listenerSchema = (defaultPort: number) =>
       /** Largest datagram or line accepted; longer ones are rejected with GL_PAYLOAD_TOO_LARGE. */
       maxBytes: z.number().int().min(64).max(65_507).default(1024),
       /**
-       * Offset from UTC of wall-clock times meters send without a zone (`2024-05-01 10:00:00`),
-       * in minutes, e.g. -180 for America/Bahia. Times with a zone or epoch numbers ignore it.
+       * Deprecated: a fixed offset from UTC (minutes) for zone-less wall-clock times, overriding
+       * the top-level `timeZone` for this listener (no daylight saving time). Use `timeZone`.
        */
-      localTimeOffsetMinutes: z.number().int().min(-720).max(840).default(0),
+      localTimeOffsetMinutes: z.number().int().min(-720).max(840).optional(),
+      /**
+       * Open the listener even when no device of its kind is configured or provisioned (to hear
+       * unknown meters and hold them as pending, docs/PROVISIONING.md); false: never open it.
+       * Unset: open when a device of its kind exists.
+       */
+      enabled: z.boolean().optional(),
     })
     .strict();
 
@@ -181,6 +203,34 @@ export const edgeConfigSchema = z
     edgeId: idSchema,
     /** Where the reading log lives; created on first run. */
     dataDir: z.string().min(1).default('data/edge'),
+    /**
+     * The site's IANA time zone: meters' zone-less wall-clock times (both seeds' meters send
+     * local time) are read in it, daylight saving time included (Intl).
+     */
+    timeZone: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine(isTimeZone, 'must be an IANA time zone such as America/Bahia')
+      .default('America/Bahia'),
+    /**
+     * Unknown push meters held as pending devices until bound at the central (docs/PROVISIONING.md):
+     * at most `maxPending` of them, `maxBufferedPerDevice` readings each (crash-safe, in the
+     * reading log's LevelDB). Off: unknown meters are refused (GL_METER_UNKNOWN) as before.
+     */
+    provisioning: z
+      .object({
+        enabled: z.boolean().default(true),
+        maxPending: z.number().int().min(1).max(1000).default(100),
+        maxBufferedPerDevice: z.number().int().min(1).max(1_000_000).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Push meters bound at the central (the desired config's `provisioned` list): served like
+     * `devices`; ids and meter ids must not collide with those.
+     */
+    provisioned: provisionedMetersSchema.default([]),
     /** Bumped by the central's remote configuration; reported back in status. */
     configVersion: z.number().int().min(0).default(0),
     mqtt: z
@@ -351,6 +401,7 @@ export const edgeConfigSchema = z
       seen.add(d.id);
     });
     checkLinks(c, ctx);
+    checkProvisioned(c, ctx);
   });
 
 type Parsed = {
@@ -402,9 +453,13 @@ function checkLinks(c: Parsed, ctx: z.RefinementCtx): void {
       if (other) issue(['devices', i, 'host'], `${d.host}:${d.port} is already ${other}`);
       meterIds.set(key, d.id);
     } else {
-      const key = `${d.driver}/${d.meterId}`;
+      const key = pushMeterKey(d);
       const other = meterIds.get(key);
-      if (other) issue(['devices', i, 'meterId'], `meter id ${d.meterId} is already ${other}`);
+      if (other)
+        issue(
+          ['devices', i, 'meterId'],
+          `meter id ${d.meterId}${d.driver === 'udp-meter' && d.cpf ? ` of CPF ${d.cpf}` : ''} is already ${other}`,
+        );
       meterIds.set(key, d.id);
     }
   });
@@ -422,6 +477,54 @@ function checkLinks(c: Parsed, ctx: z.RefinementCtx): void {
         `devices ${link.ids.join(', ')} share ${key} (a gateway: one serial line, one transaction at a time); must be 1`,
       );
   }
+}
+
+/**
+ * What identifies a push meter on its listener: a UDP meter by (cpf, meterId), or by meterId among
+ * the cpf-less ones; a TCP JSON meter by its numeric id.
+ */
+export function pushMeterKey(
+  d:
+    | { driver: 'udp-meter'; meterId: string; cpf?: string | undefined }
+    | { driver: 'tcp-json-meter'; meterId: number },
+): string {
+  return d.driver === 'udp-meter'
+    ? `udp-meter/${d.cpf ?? ''}/${d.meterId}`
+    : `tcp-json-meter/${d.meterId}`;
+}
+
+/** Provisioned meters: ids and meter ids collide neither with `devices` nor with each other. */
+function checkProvisioned(
+  c: {
+    devices: z.output<typeof deviceSchema>[];
+    provisioned: z.output<typeof provisionedMetersSchema>;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const ids = new Map<string, string>(c.devices.map((d) => [d.id, 'a device of the file']));
+  const meters = new Map<string, string>();
+  for (const d of c.devices)
+    if (d.driver === 'udp-meter' || d.driver === 'tcp-json-meter')
+      meters.set(pushMeterKey(d), d.id);
+  c.provisioned.forEach((p, i) => {
+    const taken = ids.get(p.id);
+    if (taken)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['provisioned', i, 'id'],
+        message: `device id ${p.id} is already ${taken}`,
+      });
+    ids.set(p.id, 'a provisioned meter');
+    const key = pushMeterKey(p);
+    const other = meters.get(key);
+    if (other)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['provisioned', i, 'meterId'],
+        message: `meter id ${p.meterId} is already ${other}`,
+      });
+    meters.set(key, p.id);
+  });
 }
 
 export type EdgeConfig = z.output<typeof edgeConfigSchema>;

@@ -1,5 +1,5 @@
 export { commandWrite } from './command-write.js';
-export { createDrivers } from './create-drivers.js';
+export { createDrivers, servedDevices } from './create-drivers.js';
 export {
   answers as kebaAnswers,
   type KebaMessage,
@@ -21,7 +21,15 @@ export {
   createTcpJsonMeterDriver,
   type TcpJsonMeterDriverOptions,
 } from './tcp-json-meter-driver.js';
-export type { Admission, ChannelView, DeviceView, Driver, DriverContext } from './types.js';
+export type {
+  Admission,
+  ChannelView,
+  DeviceView,
+  Driver,
+  DriverContext,
+  PendingMeter,
+  PendingPort,
+} from './types.js';
 export {
   createUdpMeterDriver,
   parseUdpDatagram,

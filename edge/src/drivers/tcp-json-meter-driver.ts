@@ -1,16 +1,31 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { GridlinkError, isGridlinkError, systemClock } from '@gridlink/shared';
 import type { EdgeConfig, TcpJsonMeterDeviceConfig } from '../config/index.js';
+import { JsonObjectStream } from './json-object-stream.js';
 import { meterSecrets } from './meter-secret.js';
-import { parseMeterTime } from './meter-time.js';
+import { type MeterZone, parseMeterTime } from './meter-time.js';
 import { PushMeterHealth } from './push-meters.js';
 import { parseMeterLine } from './tcp-json-meter-codec.js';
-import type { Driver, DriverContext } from './types.js';
+import type { Driver, DriverContext, PendingMeter } from './types.js';
 
 export interface TcpJsonMeterDriverOptions extends DriverContext {
   devices: readonly TcpJsonMeterDeviceConfig[];
   listener: EdgeConfig['tcpJson'];
+  /** Where zone-less wall-clock times are read (the edge's `timeZone`); default UTC. */
+  zone?: MeterZone;
 }
+
+/** `::ffff:10.0.0.5` (IPv4-mapped, as a dual-stack server sees it) is `10.0.0.5`. */
+const plainAddress = (a: string | undefined): string =>
+  a?.startsWith('::ffff:') ? a.slice(7) : (a ?? '');
+
+/** Objects queued on one connection while its fresh id is being made durable. */
+const MAX_QUEUED = 100;
+
+/** A connection's meter: a configured (or provisioned) device, or a pending id. */
+type Session =
+  | { kind: 'device'; meterId: number; device: TcpJsonMeterDeviceConfig }
+  | { kind: 'pending'; meterId: number; meter: PendingMeter };
 
 /** Errors after which the connection is closed (once the error line is written). */
 const FATAL = new Set(['GL_METER_TAKEN', 'GL_METER_AUTH_FAILED', 'GL_CONNECTION_LIMIT']);
@@ -23,12 +38,18 @@ const errorLine = (e: GridlinkError): string => {
 };
 
 /**
- * TCP JSON meters (SEEDS E): newline-terminated JSON. `{"id":0}` is answered `{"id":N}` with the
- * first configured meter id that has no connection; a meter that knows its id says `{"id":N}`.
- * Then each `{id, consumption, datetime, type:"/spent"}` line becomes a reading (cumulative kWh),
- * once the agent's reading window admits it. A bad line is answered `{"error":{code,message}}`
- * and skipped; the connection stays up. A line longer than `maxBytes` is discarded up to its
- * newline. Unknown ids are rejected, never stored.
+ * TCP JSON meters (SEEDS E): JSON objects, with or without newlines between them (a streaming
+ * object reader, json-object-stream.ts); answers are newline-terminated JSON. A meter that knows
+ * its id says `{"id":N}`. `{"id":0}` follows the identity rule (docs/PROVISIONING.md): it binds a
+ * configured meter only when that is unambiguous (its secret is exactly one meter's and that one
+ * is free, or exactly one configured meter has the connection's address as `host`, no secret,
+ * and is free); otherwise the meter gets a FRESH id (a durable counter above every configured id,
+ * never reused) and is held pending as `tcp-json-meter:{id}` (GL_METER_UNKNOWN when provisioning
+ * is off). A restarted meter therefore never takes another meter's identity. Then each `{id,
+ * consumption, datetime, type:"/spent"}` object becomes a reading (cumulative kWh), once the
+ * agent's reading window admits it. A bad object (or bytes that are none) is answered
+ * `{"error":{code,message}}` and skipped; the connection stays up. An object longer than
+ * `maxBytes` is answered GL_PAYLOAD_TOO_LARGE and discarded. Unknown ids are rejected.
  *
  * A meter id belongs to the connection that bound it (by hello or first reading) until that
  * connection closes: another connection naming it is answered GL_METER_TAKEN and closed, and the
@@ -42,7 +63,10 @@ export function createTcpJsonMeterDriver(
 ): Driver & { port(): number } {
   const byMeterId = new Map(o.devices.map((d) => [d.meterId, d]));
   const secrets = meterSecrets(o.devices);
-  /** Meter id → the connection that holds it. */
+  const zone = o.zone ?? 0;
+  /** Fresh ids start above every configured (and provisioned) meter id. */
+  const idFloor = o.devices.reduce((m, d) => Math.max(m, d.meterId), 0);
+  /** Meter id (configured or pending) → the connection that holds it. */
   const holders = new Map<number, Socket>();
   const health = new PushMeterHealth(
     'tcp-json-meter',
@@ -60,6 +84,9 @@ export function createTcpJsonMeterDriver(
     meter_taken: 0,
     connection_limit: 0,
     idle_closed: 0,
+    fresh_ids: 0,
+    pending_readings: 0,
+    pending_full: 0,
   };
   const clock = o.clock ?? systemClock;
   const now = () => clock.now();
@@ -69,13 +96,27 @@ export function createTcpJsonMeterDriver(
   let served = 0;
   let server: Server | undefined;
 
-  /** `{"id":0}`: the first free meter this connection may be (its secret, or none, matches). */
-  const freeMeter = (secret: string | undefined): TcpJsonMeterDeviceConfig | undefined =>
-    o.devices.find((d) => {
-      if (holders.has(d.meterId)) return false;
-      const own = secrets.get(d.id);
-      return secret === undefined ? own === undefined : own?.matches(secret) === true;
-    });
+  /**
+   * `{"id":0}`: the configured meter this connection unambiguously is, if any. With a secret:
+   * the one meter whose secret it is (a secret that is no meter's: GL_METER_AUTH_FAILED).
+   * Without: the one configured meter whose `host` is the connection's address, if it has no
+   * secret. Anything else is ambiguous: undefined (a fresh id). The one found may be live on
+   * another connection: binding it then answers GL_METER_TAKEN, never another meter's id.
+   */
+  const identify = (
+    secret: string | undefined,
+    address: string,
+  ): TcpJsonMeterDeviceConfig | undefined => {
+    if (secret !== undefined) {
+      const mine = o.devices.filter((d) => secrets.get(d.id)?.matches(secret) === true);
+      if (mine.length === 0)
+        throw new GridlinkError('GL_METER_AUTH_FAILED', 'no configured meter has this secret');
+      return mine.length === 1 ? mine[0] : undefined;
+    }
+    const there = o.devices.filter((d) => d.host !== undefined && plainAddress(d.host) === address);
+    const only = there.length === 1 ? there[0] : undefined;
+    return only && !secrets.has(only.id) ? only : undefined;
+  };
 
   const serve = (socket: Socket): void => {
     counters.connections++;
@@ -99,17 +140,21 @@ export function createTcpJsonMeterDriver(
       return;
     }
     served++;
+    const address = plainAddress(socket.remoteAddress);
+    const from = `${address}:${socket.remotePort ?? 0}`;
     const idle = setTimeout(() => {
       counters.idle_closed++;
       socket.destroy();
     }, o.listener.idleTimeoutMs);
     idle.unref();
-    /** A usable line (an answered hello, an admitted reading) keeps the connection open. */
+    /** A usable object (an answered hello, an admitted reading) keeps the connection open. */
     const active = () => idle.refresh();
 
-    let session: TcpJsonMeterDeviceConfig | undefined;
-    let buf = '';
-    let discarding = false;
+    let session: Session | undefined;
+    const device = () => (session?.kind === 'device' ? session.device : undefined);
+    /** Set while a fresh id is being made durable: later objects wait in `queued`. */
+    let busy = false;
+    const queued: string[] = [];
     const reply = (obj: unknown) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(obj)}\n`);
     };
@@ -122,27 +167,81 @@ export function createTcpJsonMeterDriver(
       else if (e.code === 'GL_READING_INVALID') counters.invalid_readings++;
       else if (e.code === 'GL_METER_AUTH_FAILED') counters.auth_failed++;
       else if (e.code === 'GL_METER_TAKEN') counters.meter_taken++;
+      else if (e.code === 'GL_PENDING_FULL') counters.pending_full++;
       else counters.malformed++;
       // A rejected reading is counted on the device by the agent's reading gate.
-      if (session && e.code !== 'GL_METER_UNKNOWN' && e.code !== 'GL_READING_INVALID')
-        health.failed(session.id, e.code, e.message);
+      const d = device();
+      if (d && e.code !== 'GL_METER_UNKNOWN' && e.code !== 'GL_READING_INVALID')
+        health.failed(d.id, e.code, e.message);
       if (FATAL.has(e.code)) refuse(e);
       else if (!socket.destroyed) socket.write(errorLine(e));
     };
-    /** Makes this connection `device`'s: its secret first (so a stranger learns nothing), then the id. */
-    const bind = (device: TcpJsonMeterDeviceConfig, secret: string | undefined) => {
-      secrets.get(device.id)?.check(secret, String(device.meterId));
-      const holder = holders.get(device.meterId);
+    /** Claims meter id `meterId` for this connection (GL_METER_TAKEN when another holds it). */
+    const claim = (meterId: number) => {
+      const holder = holders.get(meterId);
       if (holder && holder !== socket)
         throw new GridlinkError(
           'GL_METER_TAKEN',
-          `meter id ${device.meterId} is live on another connection`,
+          `meter id ${meterId} is live on another connection`,
         );
-      holders.set(device.meterId, socket);
-      session = device;
-      health.setOnline(device.id, true);
+      holders.set(meterId, socket);
     };
-    const line = (text: string) => {
+    /** Makes this connection `d`'s: its secret first (so a stranger learns nothing), then the id. */
+    const bind = (d: TcpJsonMeterDeviceConfig, secret: string | undefined) => {
+      secrets.get(d.id)?.check(secret, String(d.meterId));
+      claim(d.meterId);
+      session = { kind: 'device', meterId: d.meterId, device: d };
+      health.setOnline(d.id, true);
+    };
+    const pendingMeter = (meterId: number): PendingMeter => ({
+      key: `tcp-json-meter:${meterId}`,
+      driver: 'tcp-json-meter',
+      meterId: String(meterId),
+      from,
+    });
+    /** Binds to pending id `meterId` when the store holds it; false when it does not. */
+    const bindPending = (meterId: number): boolean => {
+      const meter = pendingMeter(meterId);
+      if (!o.pending?.enabled || !o.pending.has(meter.key)) return false;
+      claim(meterId);
+      session = { kind: 'pending', meterId, meter };
+      o.pending.announce(meter); // seen again: from and lastSeenAt
+      return true;
+    };
+    /** `{"id":0}` that no configured meter can take: a fresh, durable id, pending. */
+    const freshId = () => {
+      const pending = o.pending;
+      if (!pending?.enabled)
+        throw new GridlinkError(
+          'GL_METER_UNKNOWN',
+          'no configured meter is unambiguously this one (send its secret, or its id)',
+        );
+      busy = true;
+      pending.freshTcpId(idFloor).then(
+        (id) => {
+          busy = false;
+          if (socket.destroyed || closing) return;
+          counters.fresh_ids++;
+          try {
+            const meter = pendingMeter(id);
+            pending.announce(meter);
+            claim(id);
+            session = { kind: 'pending', meterId: id, meter };
+            reply({ id });
+            active();
+          } catch (err) {
+            fail(err);
+          }
+          drain();
+        },
+        (err: unknown) => {
+          busy = false;
+          fail(err);
+          drain();
+        },
+      );
+    };
+    const object = (text: string) => {
       counters.lines++;
       const msg = parseMeterLine(text);
       if ('hello' in msg) {
@@ -153,80 +252,109 @@ export function createTcpJsonMeterDriver(
               'GL_METER_UNKNOWN',
               `this connection is meter ${session.meterId}`,
             );
-        } else {
-          const device = msg.hello === 0 ? freeMeter(msg.secret) : byMeterId.get(msg.hello);
-          if (!device) {
-            if (msg.hello === 0 && msg.secret !== undefined)
-              throw new GridlinkError('GL_METER_AUTH_FAILED', 'no free meter id has this secret');
-            throw new GridlinkError(
-              'GL_METER_UNKNOWN',
-              msg.hello === 0
-                ? 'no configured meter id is free'
-                : `meter id ${msg.hello} is not configured`,
-            );
+        } else if (msg.hello === 0) {
+          const d = identify(msg.secret, address);
+          if (!d) {
+            freshId();
+            return;
           }
-          bind(device, msg.secret);
+          bind(d, msg.secret);
+        } else {
+          const d = byMeterId.get(msg.hello);
+          if (d) bind(d, msg.secret);
+          else if (!bindPending(msg.hello))
+            throw new GridlinkError('GL_METER_UNKNOWN', `meter id ${msg.hello} is not configured`);
         }
-        reply({ id: (session as TcpJsonMeterDeviceConfig).meterId });
+        reply({ id: (session as Session).meterId });
         active();
         return;
       }
-      const device = byMeterId.get(msg.id);
-      if (!device || (session && session !== device))
+      if (!session) {
+        const d = byMeterId.get(msg.id);
+        if (d) bind(d, msg.secret);
+        else if (!bindPending(msg.id))
+          throw new GridlinkError('GL_METER_UNKNOWN', `meter id ${msg.id} is not configured`);
+      }
+      const s = session as Session;
+      if (msg.id !== s.meterId)
         throw new GridlinkError(
           'GL_METER_UNKNOWN',
           `meter id ${msg.id} is not this connection's meter`,
         );
-      if (!session) bind(device, msg.secret);
-      const ts = parseMeterTime(msg.datetime, o.listener.localTimeOffsetMinutes);
+      const ts = parseMeterTime(msg.datetime, zone);
+      if (s.kind === 'pending') {
+        const pending = o.pending;
+        if (!pending?.has(s.meter.key))
+          throw new GridlinkError('GL_METER_UNKNOWN', `meter id ${msg.id} is no longer pending`);
+        const admission = pending.hold(s.meter, {
+          ts,
+          quality: 'good',
+          values: { energy_import: msg.consumption },
+        });
+        if (!admission.ok)
+          throw new GridlinkError('GL_READING_INVALID', admission.message, {
+            reason: admission.reason,
+          });
+        counters.pending_readings++;
+        active();
+        return;
+      }
       const admission = o.onReading({
-        deviceId: device.id,
+        deviceId: s.device.id,
         ts,
         quality: 'good',
-        values: { [device.valueName]: msg.consumption },
+        values: { [s.device.valueName]: msg.consumption },
       });
       if (!admission.ok)
         throw new GridlinkError('GL_READING_INVALID', admission.message, {
           reason: admission.reason,
         });
       counters.accepted++;
-      health.accepted(device.id, now());
+      health.accepted(s.device.id, now());
       active();
     };
-    const tooLong = () =>
-      new GridlinkError('GL_PAYLOAD_TOO_LARGE', `line longer than ${o.listener.maxBytes} bytes`);
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      if (closing) return;
-      buf += chunk;
-      for (let nl = buf.indexOf('\n'); nl >= 0 && !closing; nl = buf.indexOf('\n')) {
-        const text = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        if (discarding) {
-          discarding = false;
-          continue;
-        }
-        if (text.trim() === '') continue;
-        try {
-          if (Buffer.byteLength(text) > o.listener.maxBytes) throw tooLong();
-          line(text);
-        } catch (err) {
-          fail(err);
-        }
+    const handle = (text: string) => {
+      try {
+        object(text);
+      } catch (err) {
+        fail(err);
       }
+    };
+    const drain = () => {
+      while (!busy && !closing && queued.length > 0) handle(queued.shift() as string);
+    };
+    const stream = new JsonObjectStream(o.listener.maxBytes);
+    socket.on('data', (chunk: Buffer) => {
       if (closing) return;
-      if (Buffer.byteLength(buf) > o.listener.maxBytes) {
-        buf = '';
-        if (!discarding) fail(tooLong());
-        discarding = true;
-      }
+      stream.push(chunk, (event) => {
+        if (closing) return;
+        if (event.kind === 'object') {
+          if (!busy) handle(event.text);
+          else if (queued.length < MAX_QUEUED) queued.push(event.text);
+          else counters.malformed++;
+        } else if (event.kind === 'too-large')
+          fail(
+            new GridlinkError(
+              'GL_PAYLOAD_TOO_LARGE',
+              `object longer than ${o.listener.maxBytes} bytes`,
+            ),
+          );
+        else
+          fail(
+            new GridlinkError(
+              'GL_PAYLOAD_INVALID_JSON',
+              `${event.bytes} bytes that are no JSON object`,
+            ),
+          );
+      });
     });
     socket.on('close', () => {
       served--;
       clearTimeout(idle);
       if (session && holders.get(session.meterId) === socket) {
         holders.delete(session.meterId);
-        health.setOnline(session.id, false);
+        const d = device();
+        if (d) health.setOnline(d.id, false);
       }
     });
   };

@@ -25,6 +25,31 @@ export interface ChannelView {
  */
 export type Admission = { ok: true } | { ok: false; reason: ReadingRejection; message: string };
 
+/** An unknown push meter as the pending store knows it (shared `PendingDevice` keys). */
+export interface PendingMeter {
+  key: string;
+  driver: 'udp-meter' | 'tcp-json-meter';
+  cpf?: string;
+  meterId: string;
+  /** `address:port` it was last heard from. */
+  from?: string;
+}
+
+/**
+ * Where push drivers hold unknown meters (edge/src/provisioning, docs/PROVISIONING.md). Both
+ * `announce` and `hold` throw GL_PENDING_FULL past the store's bounds.
+ */
+export interface PendingPort {
+  readonly enabled: boolean;
+  has(key: string): boolean;
+  /** Makes `meter` pending (a TCP meter given a fresh id) without a reading. */
+  announce(meter: PendingMeter): void;
+  /** One reading of a pending meter: through the reading window, then buffered crash-safe. */
+  hold(meter: PendingMeter, reading: Omit<PolledReading, 'deviceId'>): Admission;
+  /** A TCP JSON meter id above `floor` and every id handed out before; durable when resolved. */
+  freshTcpId(floor: number): Promise<number>;
+}
+
 /** What every driver gets from the agent: one options object, defaults chosen by the agent. */
 export interface DriverContext {
   /**
@@ -37,6 +62,8 @@ export interface DriverContext {
   onTransaction?: (event: TransactionEvent) => void;
   /** The edge's clock: reading times, poll grids and device timeouts; default the system clock. */
   clock?: ClockAndTimers;
+  /** Unknown push meters are held here when given and enabled; refused otherwise. */
+  pending?: PendingPort;
 }
 
 /**

@@ -4,19 +4,22 @@ import {
   formatZodIssues,
   GridlinkError,
   isGridlinkError,
+  isValidCpf,
   parseJsonText,
   systemClock,
 } from '@gridlink/shared';
 import { z } from 'zod';
 import type { EdgeConfig, UdpMeterDeviceConfig } from '../config/index.js';
 import { meterSecrets } from './meter-secret.js';
-import { parseMeterTime } from './meter-time.js';
+import { type MeterZone, parseMeterTime } from './meter-time.js';
 import { PushMeterHealth } from './push-meters.js';
-import type { Driver, DriverContext } from './types.js';
+import type { Driver, DriverContext, PendingMeter } from './types.js';
 
 export interface UdpMeterDriverOptions extends DriverContext {
   devices: readonly UdpMeterDeviceConfig[];
   listener: EdgeConfig['udp'];
+  /** Where zone-less wall-clock times are read (the edge's `timeZone`); default UTC. */
+  zone?: MeterZone;
 }
 
 /**
@@ -29,6 +32,27 @@ const jsonDatagram = z
     meterId: z.string().min(1).max(64),
     cpf: z.string().max(32).optional(),
     value: z.custom<number>((v) => typeof v === 'number', 'expected a number'),
+    timestamp: z.union([z.number(), z.string().max(40)]),
+    secret: z.string().max(256).optional(),
+  })
+  .strict();
+
+/**
+ * The seed's own JSON form (SEEDS D terminal fields): `id` is the customer's CPF, `id_medidor`
+ * the meter number (restarting at 1 per customer), `valor` the interval's kWh.
+ */
+const seedDatagram = z
+  .object({
+    id: z.union([z.string().min(1).max(32), z.number().int().min(0).max(99_999_999_999)]),
+    id_medidor: z.union([
+      z.string().min(1).max(64),
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 53),
+    ]),
+    valor: z.custom<number>((v) => typeof v === 'number', 'expected a number'),
     timestamp: z.union([z.number(), z.string().max(40)]),
     secret: z.string().max(256).optional(),
   })
@@ -51,6 +75,19 @@ export function parseUdpDatagram(text: string): Datagram {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     const json = parseJsonText(trimmed, 'datagram is not JSON');
+    if (typeof json === 'object' && json !== null && 'id_medidor' in json) {
+      const seed = seedDatagram.safeParse(json);
+      if (!seed.success) throw new GridlinkError('GL_PAYLOAD_SCHEMA', formatZodIssues(seed.error));
+      const { id, id_medidor, valor, timestamp, secret } = seed.data;
+      return {
+        // A CPF sent as a JSON number has lost its leading zeros.
+        cpf: typeof id === 'number' ? String(id).padStart(11, '0') : id,
+        meterId: String(id_medidor),
+        value: valor,
+        timestamp,
+        secret,
+      };
+    }
     const parsed = jsonDatagram.safeParse(json);
     if (!parsed.success)
       throw new GridlinkError('GL_PAYLOAD_SCHEMA', formatZodIssues(parsed.error));
@@ -83,6 +120,7 @@ const replyFor: Partial<Record<ErrorCode, string>> = {
   GL_METER_AUTH_FAILED: '401',
   GL_PAYLOAD_TOO_LARGE: '413',
   GL_METER_UNKNOWN: '403',
+  GL_PENDING_FULL: '503',
 };
 
 /**
@@ -93,7 +131,11 @@ const replyFor: Partial<Record<ErrorCode, string>> = {
  * reaches the log, nor the device's health.
  */
 export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(): number } {
-  const byMeterId = new Map(o.devices.map((d) => [d.meterId, d]));
+  /** `cpf/meterId` for a device with a CPF, `/meterId` for one without (config's pushMeterKey). */
+  const byKey = new Map(o.devices.map((d) => [`${d.cpf ?? ''}/${d.meterId}`, d]));
+  const lookup = (cpf: string | undefined, meterId: string) =>
+    (cpf ? byKey.get(`${cpf}/${meterId}`) : undefined) ?? byKey.get(`/${meterId}`);
+  const zone = o.zone ?? 0;
   const health = new PushMeterHealth(
     'udp-meter',
     o.devices.map((d) => d.id),
@@ -107,6 +149,8 @@ export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(
     too_large: 0,
     auth_failed: 0,
     invalid_readings: 0,
+    pending_readings: 0,
+    pending_full: 0,
   };
   const clock = o.clock ?? systemClock;
   const now = () => clock.now();
@@ -123,9 +167,32 @@ export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(
           `datagram is ${msg.length} bytes, limit ${o.listener.maxBytes}`,
         );
       const d = parseUdpDatagram(msg.toString('utf8'));
-      const known = byMeterId.get(d.meterId);
       const cpf = d.cpf?.replace(/\D/g, '');
-      if (!known || (known.cpf !== undefined && known.cpf !== cpf))
+      const known = lookup(cpf, d.meterId);
+      if (!known && o.pending?.enabled && cpf !== undefined && isValidCpf(cpf)) {
+        // An unknown meter of a real CPF: held as pending until the central binds it.
+        const meter: PendingMeter = {
+          key: `udp-meter:${cpf}:${d.meterId}`,
+          driver: 'udp-meter',
+          cpf,
+          meterId: d.meterId,
+          from: `${from.address}:${from.port}`,
+        };
+        const ts = parseMeterTime(d.timestamp, zone);
+        const admission = o.pending.hold(meter, {
+          ts,
+          quality: 'good',
+          values: { energy_interval: d.value },
+        });
+        if (!admission.ok)
+          throw new GridlinkError('GL_READING_INVALID', admission.message, {
+            reason: admission.reason,
+          });
+        counters.pending_readings++;
+        socket?.send(reply, from.port, from.address);
+        return;
+      }
+      if (!known)
         throw new GridlinkError(
           'GL_METER_UNKNOWN',
           `meter ${d.meterId.slice(0, 64)} is not configured`,
@@ -134,7 +201,7 @@ export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(
       // before this line is the listener's, never the device's.
       secrets.get(known.id)?.check(d.secret, known.meterId);
       device = known;
-      const ts = parseMeterTime(d.timestamp, o.listener.localTimeOffsetMinutes);
+      const ts = parseMeterTime(d.timestamp, zone);
       const admission = o.onReading({
         deviceId: device.id,
         ts,
@@ -155,6 +222,7 @@ export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(
       else if (e.code === 'GL_PAYLOAD_TOO_LARGE') counters.too_large++;
       else if (e.code === 'GL_METER_AUTH_FAILED') counters.auth_failed++;
       else if (e.code === 'GL_READING_INVALID') counters.invalid_readings++;
+      else if (e.code === 'GL_PENDING_FULL') counters.pending_full++;
       else counters.malformed++;
       // A rejected reading is counted on the device by the agent's reading gate.
       if (device && e.code !== 'GL_READING_INVALID') health.failed(device.id, e.code, e.message);

@@ -7,4 +7,5 @@ export type {
   ReadingLog,
   ReadingLogBounds,
   ReadingLogStats,
+  SideWrites,
 } from './types.js';

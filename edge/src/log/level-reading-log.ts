@@ -43,7 +43,16 @@ import type {
   ReadingLog,
   ReadingLogBounds,
   ReadingLogStats,
+  SideWrites,
 } from './types.js';
+
+/** Side keys (SideWrites) live under `s`, apart from the readings (`r`) and the meta (`m`). */
+const sideKey = (key: string): Buffer => Buffer.from(`s${key}`, 'utf8');
+
+function addSide(writes: Writes, side: SideWrites): void {
+  for (const key of side.del ?? []) writes.del(sideKey(key));
+  for (const [key, value] of side.put ?? []) writes.put(sideKey(key), Buffer.from(value, 'utf8'));
+}
 
 export interface OpenReadingLogOptions extends ReadingLogBounds {
   /** The LevelDB directory; created when missing. */
@@ -138,10 +147,13 @@ class LevelReadingLog implements ReadingLog {
     return this.#meta.epoch;
   }
 
-  append(readings: readonly NewReading[]): Promise<AppendResult> {
+  append(readings: readonly NewReading[], side?: SideWrites): Promise<AppendResult> {
     return this.#mutate(async () => {
       const firstSeq = this.#meta.lastSeq + 1;
-      if (readings.length === 0) return { firstSeq, lastSeq: this.#meta.lastSeq };
+      if (readings.length === 0) {
+        if (side) await this.#commit((writes) => this.#withSide(writes, side));
+        return { firstSeq, lastSeq: this.#meta.lastSeq };
+      }
       const lastSeq = firstSeq + readings.length - 1;
       const values: string[] = new Array(readings.length);
       for (let i = 0; i < readings.length; i++)
@@ -158,6 +170,7 @@ class LevelReadingLog implements ReadingLog {
             bytes += recordEntryBytes(record);
             writes.put(seqKey(record.first), record.bytes);
           }
+          if (side) addSide(writes, side);
           return { ...this.#meta, lastSeq, bytes: this.#meta.bytes + bytes };
         },
         () => {
@@ -213,6 +226,26 @@ class LevelReadingLog implements ReadingLog {
       );
       this.#sent.forgetUpTo(target);
     });
+  }
+
+  async sideEntries(prefix: string): Promise<[string, string][]> {
+    if (this.#closed) throw closedError();
+    const gte = sideKey(prefix);
+    const lt = Buffer.concat([gte, Buffer.from([0xff])]); // UTF-8 never holds 0xff
+    const out: [string, string][] = [];
+    for (const [key, value] of await this.#db.iterator({ gte, lt }).all())
+      out.push([key.subarray(1).toString('utf8'), value.toString('utf8')]);
+    return out;
+  }
+
+  sideWrite(writes: SideWrites): Promise<void> {
+    return this.#mutate(() => this.#commit((w) => this.#withSide(w, writes)));
+  }
+
+  /** Adds side writes to a batch that changes nothing else: the meta record stays as it is. */
+  #withSide(writes: Writes, side: SideWrites): LogMeta {
+    addSide(writes, side);
+    return this.#meta;
   }
 
   stats(): ReadingLogStats {

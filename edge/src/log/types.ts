@@ -46,14 +46,30 @@ export interface EncodedReadings {
 }
 
 /**
+ * Writes to the store's side keyspace (edge/src/provisioning keeps pending meters there): keys and
+ * values are strings; committed in one atomic batch, with an append's readings when passed to it.
+ */
+export interface SideWrites {
+  put?: ReadonlyArray<readonly [key: string, value: string]>;
+  del?: readonly string[];
+}
+
+/**
  * The edge's store of readings not yet acknowledged by the central (ARCHITECTURE.md, data path
  * step 2). Seqs are consecutive from 1 within an epoch and never reused. Pending readings are
  * always one contiguous range: acks and drops both remove from the oldest end.
  */
 export interface ReadingLog {
   readonly epoch: string;
-  /** Assigns consecutive seqs and commits all readings at once (one group commit). */
-  append(readings: readonly NewReading[]): Promise<AppendResult>;
+  /**
+   * Assigns consecutive seqs and commits all readings at once (one group commit). `side`, when
+   * given, is committed in the same atomic batch (a store that keeps no side keyspace refuses it).
+   */
+  append(readings: readonly NewReading[], side?: SideWrites): Promise<AppendResult>;
+  /** Side entries whose key starts with `prefix`, in key order (LevelDB log only). */
+  sideEntries?(prefix: string): Promise<[string, string][]>;
+  /** Commits side writes alone, atomically (LevelDB log only). */
+  sideWrite?(writes: SideWrites): Promise<void>;
   /**
    * Pending readings with seq >= fromSeq, in seq order, at most `maxCount` and, past the first,
    * at most `maxBytes` of encoded readings. Never empty while a pending reading >= fromSeq exists.

@@ -1,0 +1,1 @@
+export { type PendingLimits, PendingStore, type PendingStoreOptions } from './pending-store.js';
