@@ -219,6 +219,7 @@ describeEachStore('OpenAPI policy walk', (store) => {
         tokenId: ids.biaToken,
         kind: 'car',
         name: 'ABC1D23',
+        key: 'udp-meter:52998224725:9',
       };
       return path.replace(/\{(\w+)\}/g, (_, p: string) => {
         const v = p === 'id' ? id[prefix] : values[p];

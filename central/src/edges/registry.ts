@@ -44,9 +44,21 @@ export async function recordEdgeStatus(
   at: Date,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    // Pending push meters (migration 0013): a status that lists them replaces the list, an online
+    // one without the field holds none; the last will (offline) leaves the list as it was.
+    const pending = status.pending ?? (status.online ? [] : undefined);
     await trx
       .updateTable('edges')
-      .set({ status: sql`${JSON.stringify(status)}::jsonb`, last_seen_at: at })
+      .set({
+        status: sql`${JSON.stringify(status)}::jsonb`,
+        last_seen_at: at,
+        ...(pending === undefined
+          ? {}
+          : {
+              pending: sql`${JSON.stringify(pending)}::jsonb` as unknown as string,
+              pending_at: at,
+            }),
+      })
       .where('id', '=', status.edgeId)
       .execute();
     await recordStatusDevices(trx, status.edgeId, status.devices ?? [], at);

@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps) {
   api.use('*', jsonBody());
   // One sub-app per prefix, mounted once; every route in it declares its policy (route-policy.ts).
   api.route('/meters', meterRoutes(deps.db, { now, timeZone: deps.timeZone }));
-  api.route('/edges', edgeRoutes(deps.db, { control: deps.control }));
+  api.route('/edges', edgeRoutes(deps.db, { control: deps.control, now }));
   api.route('/customers', customerRoutes(deps.db, { now, timeZone: deps.timeZone }));
   api.route('/invoices', invoiceRoutes(deps.db));
   api.route('/billing', billingRoutes(deps.db, { now, ...deps.billing }));

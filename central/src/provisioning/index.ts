@@ -1,4 +1,13 @@
 export {
+  bindPendingDevice,
+  type CustomerRef,
+  customerIdOf,
+  listPendingDevices,
+  type PendingList,
+  type PendingView,
+  provisionedEntry,
+} from './pending.js';
+export {
   derivedDeviceId,
   type ProvisionInput,
   type ProvisioningControl,

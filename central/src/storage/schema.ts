@@ -16,6 +16,9 @@ export interface EdgesTable {
   created_at: Timestamp;
   last_seen_at: NullableTimestamp;
   status: unknown | null;
+  /** The pending meters of the edge's last status that listed them (migration 0013). */
+  pending: ColumnType<unknown, string | undefined, string>;
+  pending_at: NullableTimestamp;
 }
 
 export interface ApiTokensTable {

@@ -9,6 +9,7 @@ import { policyRoute } from '../route-policy.js';
 import { errorResponses } from '../schemas.js';
 import { addEdgeControlRoutes } from './edge-control.js';
 import { addEdgeDeviceRoutes } from './edge-devices.js';
+import { addPendingDeviceRoutes } from './pending-devices.js';
 import { addQuarantineRoutes } from './quarantine.js';
 
 const Edge = z
@@ -70,7 +71,10 @@ const credentialRoute = policyRoute({
  * `/edges`: the one sub-app of the prefix: edges, their quarantine, and (with a control plane)
  * their device commands and desired configs; each route declares its policy.
  */
-export function edgeRoutes(db: Kysely<Schema>, options: { control?: ControlPlane } = {}) {
+export function edgeRoutes(
+  db: Kysely<Schema>,
+  options: { control?: ControlPlane; now?: () => Date } = {},
+) {
   const app = openApiApp();
   app.openapi(listRoute, async (c) => {
     const edges = await listEdges(db);
@@ -95,5 +99,9 @@ export function edgeRoutes(db: Kysely<Schema>, options: { control?: ControlPlane
   addQuarantineRoutes(app, db);
   addEdgeDeviceRoutes(app, db);
   if (options.control) addEdgeControlRoutes(app, db, options.control);
+  if (options.control) {
+    const now = options.now ?? (() => new Date());
+    addPendingDeviceRoutes(app, db, { control: options.control, now: () => now().getTime() });
+  }
   return app;
 }
