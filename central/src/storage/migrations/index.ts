@@ -10,8 +10,8 @@ import * as m0008 from './0008-login-throttle.js';
 import * as m0009 from './0009-devices.js';
 import * as m0010 from './0010-mqtt-credentials.js';
 import * as m0011 from './0011-control-plane.js';
-import * as m0013 from './0013-pending-devices.js';
 import * as m0012 from './0012-interval-metering.js';
+import * as m0013 from './0013-pending-devices.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -26,8 +26,8 @@ const migrations: Record<string, Migration> = {
   '0009-devices': m0009,
   '0010-mqtt-credentials': m0010,
   '0011-control-plane': m0011,
-  '0013-pending-devices': m0013,
   '0012-interval-metering': m0012,
+  '0013-pending-devices': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {
