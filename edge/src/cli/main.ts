@@ -3,7 +3,12 @@ import { getHeapStatistics } from 'node:v8';
 import { isGridlinkError, stopRequested } from '@gridlink/shared';
 import { pino } from 'pino';
 import { startEdge } from '../agent/index.js';
-import { type EdgeConfig, loadEdgeConfigFile, parseEdgeConfig } from '../config/index.js';
+import {
+  checkEdgeProfiles,
+  type EdgeConfig,
+  loadEdgeConfigFile,
+  parseEdgeConfig,
+} from '../config/index.js';
 import { heapHeadroomWarning } from './heap-headroom.js';
 
 const HELP = `gridlink-edge — GridLink edge agent (polls devices, keeps a crash-safe log, forwards over MQTT)
@@ -68,6 +73,8 @@ async function main(): Promise<void> {
       },
       values.config,
     );
+    // Profiles are files: a device naming none, or a broken file, is a config error (exit 2).
+    checkEdgeProfiles(config, values.config);
   } catch (err) {
     fail(2, isGridlinkError(err) ? `${err.code}: ${err.message}` : (err as Error).message);
   }

@@ -1,4 +1,5 @@
 export { loadEdgeConfigFile } from './load.js';
+export { checkEdgeProfiles } from './profiles.js';
 export {
   type BusConfig,
   type DeviceConfig,

@@ -1,5 +1,6 @@
 import {
   DEFAULT_EDGE_WINDOW,
+  deepFreeze,
   formatZodIssues,
   GridlinkError,
   idSchema,
@@ -542,5 +543,5 @@ export function parseEdgeConfig(input: unknown, source = 'edge config'): EdgeCon
   const parsed = edgeConfigSchema.safeParse(input);
   if (!parsed.success)
     throw new GridlinkError('GL_CONFIG_INVALID', `${source}: ${formatZodIssues(parsed.error)}`);
-  return Object.freeze(parsed.data);
+  return deepFreeze(parsed.data);
 }

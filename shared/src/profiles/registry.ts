@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GridlinkError } from '../errors/gridlink-error.js';
 import { formatZodIssues } from '../errors/zod-issues.js';
 import { type Profile, profileSchema } from './schema.js';
@@ -29,8 +29,14 @@ function loadAll(): Map<string, Profile> {
   for (const file of readdirSync(profileDir)
     .filter((f) => f.endsWith('.json'))
     .sort()) {
-    const text = readFileSync(new URL(file, profileDir), 'utf8');
-    const profile = parseProfile(JSON.parse(text), `profiles/${file}`);
+    const path = fileURLToPath(new URL(file, profileDir));
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new GridlinkError('GL_PROFILE_INVALID', `${path}: ${(err as Error).message}`);
+    }
+    const profile = parseProfile(doc, path);
     map.set(profile.id, Object.freeze(profile));
   }
   return map;
