@@ -24,7 +24,7 @@ type Mode = 'between' | 'object' | 'discard' | 'garbage';
  * and never splits a character.
  *
  * Bounded: an object holds at most `maxBytes` (past it: one `too-large`, then its bytes are
- * skipped up to the object's end, or a newline outside a string, where meters resynchronise);
+ * skipped up to the object's end, or a raw newline, where meters resynchronise);
  * whitespace between objects is skipped; anything else up to a newline or the next `{` is one
  * `garbage` event, counted and never buffered. Memory: the object in progress only.
  */
@@ -73,7 +73,8 @@ export class JsonObjectStream {
         case 'discard': {
           const closed = this.#structure(b);
           if (this.#mode === 'discard') {
-            if (closed || (b === NEWLINE && !this.#inString)) this.#mode = 'between';
+            // A raw newline is never inside a valid JSON string: a resync point in any case.
+            if (closed || b === NEWLINE) this.#mode = 'between';
             break;
           }
           if (this.#size + (i - start + 1) > this.#maxBytes) {
