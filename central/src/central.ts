@@ -12,7 +12,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
 import { alarmRules, mqttAlarmPublisher } from './alarms/index.js';
-import { hashSecret } from './auth/index.js';
+import { hashSecret, LoginThrottle } from './auth/index.js';
 import type { PixSettings } from './billing/index.js';
 import { type EmbeddedBroker, mqttAuthenticator, startEmbeddedBroker } from './broker/index.js';
 import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
@@ -21,6 +21,7 @@ import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
 import { createApp } from './http/index.js';
 import { TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
+import { ManualReadings, type SeedDTerminal, startSeedDTerminal } from './legacy/index.js';
 import { retentionJob } from './lifecycle/index.js';
 import { setMeteringSettings } from './metering/index.js';
 import { createCentralMetrics } from './metrics/index.js';
@@ -39,6 +40,8 @@ export interface Central {
   readonly router: TopicRouter;
   /** Device commands and desired configs (control/). */
   readonly control: ControlPlane;
+  /** Interfaces of the replaced systems on their own ports (config `legacy`), when enabled. */
+  readonly legacy: { seedD?: SeedDTerminal };
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -242,9 +245,52 @@ export async function startCentral(
       });
       cleanup.push(async () => jobs.stop());
     }
+    const legacy: { seedD?: SeedDTerminal } = {};
+    const seedD = config.legacy.seedD;
+    if (seedD.enabled) {
+      const terminal = await startSeedDTerminal({
+        host: seedD.host,
+        port: seedD.port,
+        maxBodyBytes: seedD.maxBodyBytes,
+        logger: logger.child({ component: 'seed-d-terminal' }),
+        terminal: {
+          db: database.db,
+          control,
+          manual: new ManualReadings(database.db),
+          now: nowDate,
+          edgeId: seedD.edgeId,
+          pricePerKwh: seedD.pricePerKwh,
+          excessKwh: seedD.excessKwh,
+          readingWindow: {
+            notBeforeMs: Date.parse(config.ingest.readingWindow.notBefore),
+            maxFutureSkewMs: config.ingest.readingWindow.maxFutureSkewMs,
+          },
+        },
+        auth: {
+          db: database.db,
+          throttle: new LoginThrottle(database.db, config.http.loginThrottle),
+          anonymous: seedD.anonymous,
+          now: nowDate,
+        },
+      });
+      cleanup.push(() => terminal.close());
+      legacy.seedD = terminal;
+    }
     const http = { ...bound, url: `http://${bound.host}:${bound.port}` };
     logger.info({ http: http.url, mqtt: mqttUrl, storage: database.kind }, 'central ready');
-    return { config, database, http, mqttUrl, broker, ingest, router, control, logger, close };
+    return {
+      config,
+      database,
+      http,
+      mqttUrl,
+      broker,
+      ingest,
+      router,
+      control,
+      legacy,
+      logger,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

@@ -232,6 +232,63 @@ export const centralConfigSchema = z
       .prefault({}),
     /** Alarm thresholds (docs/ALARMS.md, "Thresholds"); the defaults are DEFAULT_RULES. */
     alarms: alarmsConfigSchema.prefault({}),
+    /** Interfaces of the systems GridLink replaces, each on its own port (docs/LEGACY-SEED-D.md). */
+    legacy: z
+      .object({
+        /** Seed D's terminal interface (`/cadCliente` … `/getAlarme`, HTTP/1.1 JSON). Off by default. */
+        seedD: z
+          .object({
+            enabled: z.boolean().default(false),
+            host: z.string().min(1).default('127.0.0.1'),
+            /** The original server's terminal port. */
+            port: portSchema.default(8888),
+            /** The edge that serves seed D's UDP meters: `/cadMedidor` provisions the meter there. */
+            edgeId: z
+              .string()
+              .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be an edge id')
+              .optional(),
+            /** The flat price per kWh of the customers `/cadCliente` creates (the seed's R$ 1,07). */
+            pricePerKwh: z
+              .string()
+              .regex(/^\d{1,6}(\.\d{1,8})?$/, 'must be a decimal such as 1.07')
+              .default('1.07'),
+            /** The monthly excess limit (kWh) of the customers `/cadCliente` creates (the seed's 1000). */
+            excessKwh: z.number().positive().max(1_000_000_000).default(1000),
+            /** Request bodies larger than this are refused (413). */
+            maxBodyBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+            /**
+             * Requests without credentials (the original client sends none), only from `sources`
+             * and only on `routes`; docs/SECURITY.md "Seed D terminal". Off by default.
+             */
+            anonymous: z
+              .object({
+                enabled: z.boolean().default(false),
+                sources: z
+                  .array(z.union([z.ipv4(), z.ipv6()]))
+                  .max(64)
+                  .default(['127.0.0.1', '::1']),
+                routes: z
+                  .array(
+                    z.enum([
+                      'cadCliente',
+                      'cadMedidor',
+                      'postConsumo',
+                      'getConsumoHist',
+                      'getFatura',
+                      'getAlarme',
+                    ]),
+                  )
+                  .max(6)
+                  .default(['getConsumoHist', 'getFatura', 'getAlarme']),
+              })
+              .strict()
+              .prefault({}),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z

@@ -1,0 +1,12 @@
+/**
+ * Interfaces of the systems GridLink replaces, each on its own port, mapped onto GridLink's
+ * domain (docs/LEGACY-SEED-D.md).
+ */
+export {
+  ManualReadings,
+  type SeedDTerminal,
+  type SeedDTerminalOptions,
+  seedTariff,
+  startSeedDTerminal,
+  TERMINAL_EPOCH,
+} from './seed-d/index.js';
