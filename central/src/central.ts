@@ -235,15 +235,25 @@ export async function startCentral(
         db: database.db,
         logger: logger.child({ component: 'jobs' }),
         scheduler: options.scheduler,
+        clock,
         timeZone: config.timeZone,
-        billing,
-        alarms: { publisher: mqttAlarmPublisher(client), rules: alarmRules(config.alarms) },
+        billing: { ...billing, cron: billing.cron ?? config.jobs.billingClose.cron },
+        rollup: { cron: config.jobs.rollup.cron },
+        alarms: {
+          publisher: mqttAlarmPublisher(client),
+          rules: alarmRules(config.alarms),
+          cron: config.jobs.alarmSweep.cron,
+        },
+        prune: config.jobs.prune,
+        runtime: config.jobs,
         extra: [
           commandExpiryJob(database.db, config.control.commandTimeoutMs),
           retentionJob(database.db, config.retention),
         ],
       });
-      cleanup.push(async () => jobs.stop());
+      // Runs before the database closes (cleanup is reversed): a running job finishes or, after
+      // jobs.stopTimeoutMs, stops at a safe point and hands its lease back (docs/JOBS.md).
+      cleanup.push(() => jobs.stop());
     }
     const legacy: { seedD?: SeedDTerminal } = {};
     const seedD = config.legacy.seedD;

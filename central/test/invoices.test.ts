@@ -144,7 +144,8 @@ describeEachStore('invoices: closing a billing period', (store) => {
       billedKwh: '250.500',
       totalCentavos: 26804,
       period: { start: '2024-01-01', end: '2024-02-01', timeZone: 'America/Bahia' },
-      dueDate: '2024-02-10',
+      // Closed late, on 20 February: 10 days counting the issue date (docs/BILLING.md, "Due date").
+      dueDate: '2024-02-29',
       status: 'open',
     });
     // 60 kWh × 0,40 = 24,00 + availability (100 − 60) × 0,40 = 16,00 → R$ 40,00.
@@ -234,7 +235,7 @@ describeEachStore('invoices: closing a billing period', (store) => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.text).toContain('R$ 268,04');
-    expect(page.text).toContain('Vencimento: 10/02/2024');
+    expect(page.text).toContain('Vencimento: 29/02/2024');
     expect(page.text).toContain('529.982.247-25');
     expect(page.text).toContain(inv.pixPayload);
     expect(page.text).toContain('<svg');
@@ -251,10 +252,10 @@ describeEachStore('invoices: closing a billing period', (store) => {
     const logger = pino({ level: 'silent' });
     const opts = { db: database.db, logger, billing: { pix: PIX } };
     const jobsA = startJobs({ ...opts, scheduler: a.scheduler });
-    startJobs({ ...opts, scheduler: b.scheduler });
+    const jobsB = startJobs({ ...opts, scheduler: b.scheduler });
     const billing = a.tasks.get('billing.close-period');
-    expect(billing).toMatchObject({ expression: '0 3 1 * *', zone: 'America/Bahia' });
-    expect(a.tasks.get('metering.rollup')?.expression).toBe('*/5 * * * *');
+    expect(billing).toMatchObject({ expression: '40 17 3 * * *', zone: 'America/Bahia' });
+    expect(a.tasks.get('metering.rollup')?.expression).toBe('20 */5 * * * *');
     const at = new Date('2024-03-01T06:00:00Z');
     expect(previousMonth(at, 'America/Bahia')).toBe('2024-02');
     await Promise.all([billing?.fire(at), b.tasks.get('billing.close-period')?.fire(at)]);
@@ -270,7 +271,7 @@ describeEachStore('invoices: closing a billing period', (store) => {
     expect(feb.body.items).toHaveLength(3);
     const ana = feb.body.items.find((i: { customerId: number }) => i.customerId === customers.ana);
     expect(ana).toMatchObject({ consumptionKwh: '50.000', totalCentavos: 49950 });
-    jobsA.stop();
+    await Promise.all([jobsA.stop(), jobsB.stop()]);
     expect(a.tasks.size).toBe(0);
   });
 });

@@ -11,8 +11,14 @@ import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
 import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
 import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
+import { DEFAULT_JOBS_RUNTIME, parseCron } from '../jobs/index.js';
 
 const portSchema = z.number().int().min(0).max(65535);
+
+/** A job schedule, checked by the parser the scheduler runs (jobs/cron), with its reason. */
+const jobCron = z.string().superRefine((e, ctx) => {
+  const spec = parseCron(e);
+  if (typeof spec === 'string') ctx.addIssue({ code: 'custom', message: `bad cron: ${spec}` });
 
 /** The embedded broker's limits (docs/SECURITY.md, "MQTT: identities, sessions and limits"). */
 export const mqttLimitsSchema = z
@@ -146,7 +152,11 @@ export const centralConfigSchema = z
           })
           .strict()
           .optional(),
-        dueDays: z.number().int().min(0).max(90).default(10),
+        /**
+         * Day `dueDays` counting from the later of the period's end and the issue date, each as
+         * day 1 (docs/BILLING.md, "Due date"): at least 1, so no invoice is born overdue.
+         */
+        dueDays: z.number().int().min(1).max(90).default(10),
         /** node-cron expression of the monthly close; default: 03:00 on the 1st (jobs DEFAULT_CRON). */
         cron: cronExpression.optional(),
       })
@@ -289,6 +299,69 @@ export const centralConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Scheduled jobs (docs/JOBS.md): cron schedules read in `timeZone` (5 fields, or 6 with
+     * seconds first), leases, retries and pruning. Absent crons take jobs DEFAULT_CRON.
+     */
+    jobs: z
+      .object({
+        /** Closes every due billing period. `billing.cron` is its older name (not both). */
+        billingClose: z.object({ cron: jobCron.optional() }).strict().prefault({}),
+        rollup: z.object({ cron: jobCron.optional() }).strict().prefault({}),
+        alarmSweep: z.object({ cron: jobCron.optional() }).strict().prefault({}),
+        prune: z
+          .object({
+            cron: jobCron.optional(),
+            /** Finished job_runs rows are deleted after this many days. */
+            keepDays: z.number().int().min(1).max(3650).default(30),
+            /** API tokens expired or revoked this many days ago are deleted. */
+            tokenKeepDays: z.number().int().min(0).max(3650).default(30),
+          })
+          .strict()
+          .prefault({}),
+        leaseMs: z.number().int().min(3000).max(3_600_000).default(DEFAULT_JOBS_RUNTIME.leaseMs),
+        pollMs: z.number().int().min(1000).max(3_600_000).default(DEFAULT_JOBS_RUNTIME.pollMs),
+        retryBaseMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(24 * 3_600_000)
+          .default(DEFAULT_JOBS_RUNTIME.retryBaseMs),
+        retryMaxMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(24 * 3_600_000)
+          .default(DEFAULT_JOBS_RUNTIME.retryMaxMs),
+        /** SIGTERM waits this long for a running job before interrupting it at a safe point. */
+        stopTimeoutMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(600_000)
+          .default(DEFAULT_JOBS_RUNTIME.stopTimeoutMs),
+      })
+      .strict()
+      .refine((j) => j.retryMaxMs >= j.retryBaseMs, {
+        message: 'retryMaxMs must be at least retryBaseMs',
+        path: ['retryMaxMs'],
+      })
+      .prefault({}),
+    /** Interval meters (docs/METERING.md, "Interval amounts"). */
+    metering: z
+      .object({
+        /** Two consecutive interval readings further apart than this leave a visible gap. */
+        intervalGapSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(366 * 86_400)
+          .default(3600),
+      })
+      .strict()
+      .prefault({}),
+    /** Alarm thresholds (docs/ALARMS.md, "Thresholds"); the defaults are DEFAULT_RULES. */
+    alarms: alarmsConfigSchema.prefault({}),
     log: z
       .object({
         level: z
@@ -310,6 +383,12 @@ export function parseCentralConfig(input: unknown): CentralConfig {
     throw new GridlinkError(
       'GL_CONFIG_INVALID',
       `central config: ${formatZodIssues(parsed.error)}`,
+    );
+  // billing.cron is the older name of jobs.billingClose.cron (docs/JOBS.md): one or the other.
+  if (parsed.data.billing.cron !== undefined && parsed.data.jobs.billingClose.cron !== undefined)
+    throw new GridlinkError(
+      'GL_CONFIG_INVALID',
+      'central config: billing.cron: also set as jobs.billingClose.cron; keep only jobs.billingClose.cron',
     );
   return deepFreeze(parsed.data);
 }

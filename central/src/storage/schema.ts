@@ -167,6 +167,17 @@ export interface InvoicesTable {
   pix_payload: string | null;
   status: ColumnType<string, string | undefined, string>;
   issued_at: Timestamp;
+  /**
+   * Gapless per series (`2026-000001`); invoices issued before migration 0015 keep their id.
+   * NULL only for rows written outside the close (test fixtures): shown as the id.
+   */
+  number: ColumnType<string | null, string | undefined, string>;
+}
+
+/** The last number allocated per invoice series (migration 0015). */
+export interface InvoiceSeriesTable {
+  series: string;
+  last_number: number;
 }
 
 export interface JobRunsTable {
@@ -174,6 +185,20 @@ export interface JobRunsTable {
   slot: string;
   started_at: Timestamp;
   finished_at: NullableTimestamp;
+  result: ColumnType<unknown | null, string | null | undefined, string | null>;
+  /** Migration 0014 (docs/JOBS.md): a lease per (job, slot). */
+  status: ColumnType<string, string | undefined, string>;
+  owner: string | null;
+  lease_until: NullableTimestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: NullableTimestamp;
+}
+
+/** Billing periods due to be closed, and when each was (migration 0014). */
+export interface BillingClosesTable {
+  period: string;
+  due_at: Timestamp;
+  closed_at: NullableTimestamp;
   result: ColumnType<unknown | null, string | null | undefined, string | null>;
 }
 
@@ -279,6 +304,8 @@ export interface Schema {
   meter_register_events: MeterRegisterEventsTable;
   invoices: InvoicesTable;
   job_runs: JobRunsTable;
+  billing_closes: BillingClosesTable;
+  invoice_series: InvoiceSeriesTable;
   alarms: AlarmsTable;
   alarm_cursors: AlarmCursorsTable;
   login_throttle: LoginThrottleTable;

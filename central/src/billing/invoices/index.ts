@@ -1,8 +1,11 @@
 export { escapeHtml, type InvoiceParty, renderInvoiceHtml } from './html.js';
+export { type CatchUpOptions, type CatchUpResult, closeDuePeriods, nextPeriod } from './periods.js';
 export {
+  allocateInvoiceNumber,
   type CloseOptions,
   type CloseResult,
   closeBillingPeriod,
+  dueDate,
   findInvoice,
   type InvoiceFilter,
   type InvoiceView,

@@ -5,7 +5,13 @@ import { consumptionBetween, hourlyConsumption, rollupMeter } from '../../meteri
 import { formatKwh, wattHours } from '../../money/index.js';
 import type { Schema } from '../../storage/index.js';
 import { encodePix } from '../pix/index.js';
-import { addDays, type BillingInput, computeInvoice, type TariffInput } from '../tariffs/index.js';
+import {
+  addDays,
+  type BillingInput,
+  computeInvoice,
+  localTime,
+  type TariffInput,
+} from '../tariffs/index.js';
 
 /** Who gets paid: the Pix key and the merchant fields of the BR Code. No defaults: configure. */
 export interface PixSettings {
@@ -19,10 +25,15 @@ export interface CloseOptions {
   period: string;
   now: Date;
   pix?: PixSettings;
-  /** Days from the period end to the due date; default 10. */
+  /**
+   * The due date is day `dueDays` counting from the later of the period's end (the first day after
+   * it) and the issue date, each counted as day 1 (docs/BILLING.md, "Due date"). Default 10.
+   */
   dueDays?: number;
   /** Only these meters (default: every meter bound to a customer). */
   meterIds?: readonly number[];
+  /** Checked between meters: an aborted close stops after the invoice in progress commits. */
+  signal?: AbortSignal;
 }
 
 export interface CloseResult {
@@ -95,6 +106,7 @@ export async function closeBillingPeriod(
   );
 
   for (const m of meters) {
+    options.signal?.throwIfAborted();
     if (existing.has(m.meter_id)) {
       result.existing += 1;
       continue;
@@ -139,48 +151,83 @@ export async function closeBillingPeriod(
       skip(`tariff: ${(err.details as { reason?: string } | undefined)?.reason ?? err.message}`);
       continue;
     }
-    const id = await db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('invoices')
-        .values({
-          meter_id: m.meter_id,
-          customer_id: m.customer_id,
-          period_start: start,
-          period_end: end,
-          time_zone: m.time_zone,
-          tariff_id: invoice.tariffId,
-          consumption_wh: invoice.consumptionWh,
-          billed_wh: invoice.billedWh,
-          lines: JSON.stringify(invoice.lines),
-          totals: JSON.stringify(invoice.totals),
-          total_centavos: invoice.totals.total,
-          due_date: addDays(end, (options.dueDays ?? 10) - 1),
-          issued_at: options.now,
-        })
-        .onConflict((oc) => oc.columns(['meter_id', 'period_start']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!row) return undefined;
-      if (options.pix) {
-        const payload = encodePix({
-          key: options.pix.key,
-          merchantName: options.pix.merchantName,
-          merchantCity: options.pix.merchantCity,
-          amount: invoice.totals.total > 0 ? invoice.totals.total : undefined,
-          txid: pixTxid(row.id),
-        });
-        await trx
-          .updateTable('invoices')
-          .set({ pix_payload: payload })
-          .where('id', '=', row.id)
-          .execute();
-      }
-      return row.id;
-    });
+    const issueDate = localTime(options.now, m.time_zone).date;
+    let id: number | undefined;
+    try {
+      id = await db.transaction().execute(async (trx) => {
+        // The number first: its series row is locked until commit, so a concurrent close waits
+        // and a rolled-back one (lost race, failure) gives its number back. Gapless per series.
+        const number = await allocateInvoiceNumber(trx, issueDate.slice(0, 4));
+        const row = await trx
+          .insertInto('invoices')
+          .values({
+            meter_id: m.meter_id,
+            customer_id: m.customer_id,
+            period_start: start,
+            period_end: end,
+            time_zone: m.time_zone,
+            tariff_id: invoice.tariffId,
+            consumption_wh: invoice.consumptionWh,
+            billed_wh: invoice.billedWh,
+            lines: JSON.stringify(invoice.lines),
+            totals: JSON.stringify(invoice.totals),
+            total_centavos: invoice.totals.total,
+            due_date: dueDate(end, issueDate, options.dueDays ?? 10),
+            issued_at: options.now,
+            number,
+          })
+          .onConflict((oc) => oc.columns(['meter_id', 'period_start']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!row) throw ALREADY_ISSUED;
+        if (options.pix) {
+          const payload = encodePix({
+            key: options.pix.key,
+            merchantName: options.pix.merchantName,
+            merchantCity: options.pix.merchantCity,
+            amount: invoice.totals.total > 0 ? invoice.totals.total : undefined,
+            txid: pixTxid(row.id),
+          });
+          await trx
+            .updateTable('invoices')
+            .set({ pix_payload: payload })
+            .where('id', '=', row.id)
+            .execute();
+        }
+        return row.id;
+      });
+    } catch (err) {
+      if (err !== ALREADY_ISSUED) throw err;
+    }
     if (id === undefined) result.existing += 1;
     else result.issued.push(id);
   }
   return result;
+}
+
+/** Thrown inside a close's transaction to roll back its number when the invoice already exists. */
+const ALREADY_ISSUED = Symbol('already issued');
+
+/**
+ * Day `dueDays` counting from the later of `end` (the first day after the period) and the issue
+ * date, each counted as day 1: closed on time (on `end`), the due date is `end + dueDays − 1`
+ * as it always was; closed late, the customer still gets `dueDays` days from the issue date.
+ */
+export function dueDate(end: string, issueDate: string, dueDays: number): string {
+  return addDays(issueDate > end ? issueDate : end, dueDays - 1);
+}
+
+/** `2026-000001`: the next number of `series` (the issue year), in the caller's transaction. */
+export async function allocateInvoiceNumber(trx: Kysely<Schema>, series: string): Promise<string> {
+  const row = await trx
+    .insertInto('invoice_series')
+    .values({ series, last_number: 1 })
+    .onConflict((oc) =>
+      oc.column('series').doUpdateSet({ last_number: sql`invoice_series.last_number + 1` }),
+    )
+    .returning('last_number')
+    .executeTakeFirstOrThrow();
+  return `${series}-${String(row.last_number).padStart(6, '0')}`;
 }
 
 /** Pix 62.05: `GLINV` + the invoice id, zero-padded (alphanumeric, ≤ 25). */
@@ -190,6 +237,8 @@ export function pixTxid(invoiceId: number): string {
 
 export interface InvoiceView {
   id: number;
+  /** The fiscal number (`2026-000001`, gapless per year); older invoices: their id. */
+  number: string;
   meterId: number;
   customerId: number;
   period: { start: string; end: string; timeZone: string };
@@ -212,6 +261,7 @@ function scoped(db: Kysely<Schema>, who: Principal) {
     .selectFrom('invoices')
     .select([
       'id',
+      'number',
       'meter_id',
       'customer_id',
       sql<string>`period_start::text`.as('period_start'),
@@ -236,6 +286,7 @@ type Row = Awaited<ReturnType<ReturnType<typeof scoped>['executeTakeFirstOrThrow
 function view(r: Row): InvoiceView {
   return {
     id: r.id,
+    number: r.number ?? String(r.id),
     meterId: r.meter_id,
     customerId: r.customer_id,
     period: { start: r.period_start, end: r.period_end, timeZone: r.time_zone },

@@ -12,6 +12,8 @@ import * as m0010 from './0010-mqtt-credentials.js';
 import * as m0011 from './0011-control-plane.js';
 import * as m0012 from './0012-interval-metering.js';
 import * as m0013 from './0013-pending-devices.js';
+import * as m0014 from './0014-job-leases.js';
+import * as m0015 from './0015-invoice-numbers.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +30,8 @@ const migrations: Record<string, Migration> = {
   '0011-control-plane': m0011,
   '0012-interval-metering': m0012,
   '0013-pending-devices': m0013,
+  '0014-job-leases': m0014,
+  '0015-invoice-numbers': m0015,
 };
 
 export const migrationProvider: MigrationProvider = {
