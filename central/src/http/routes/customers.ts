@@ -11,9 +11,10 @@ import {
   updateCustomer,
 } from '../../customers/index.js';
 import { listMeters } from '../../metering/index.js';
+import { customerIdOf } from '../../provisioning/index.js';
 import type { Schema } from '../../storage/index.js';
 import { httpError } from '../errors.js';
-import { idPathParam, serialIdNumber } from '../ids.js';
+import { customerKeyText, idPathParam, serialIdNumber } from '../ids.js';
 import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
 import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
@@ -107,10 +108,12 @@ const getRoute = policyRoute({
   method: 'get',
   path: '/{id}',
   tags: ['customers'],
-  summary: 'One customer',
+  summary: 'One customer, by id or by its CPF/CNPJ (digits only)',
   security,
   policy: { resource: 'customer', action: 'read' },
-  request: { params: IdParam },
+  request: {
+    params: z.object({ id: customerKeyText().openapi({ param: { name: 'id', in: 'path' } }) }),
+  },
   responses: { 200: json(Customer, 'The customer'), ...errorResponses },
 });
 
@@ -200,9 +203,11 @@ export function customerRoutes(
   });
 
   app.openapi(getRoute, async (c) => {
-    const { id } = c.req.valid('param');
+    const key = c.req.valid('param').id;
+    // A document names the customer that holds it; the scope check below is the id's.
+    const id = 'id' in key ? key.id : await customerIdOf(db, key);
     const customer = await findCustomer(db, c.get('principal'), id);
-    if (!customer) throw httpError('GL_NOT_FOUND', `customer ${id} not found`);
+    if (!customer) throw httpError('GL_NOT_FOUND', 'customer not found');
     return c.json(customer as z.infer<typeof Customer>, 200);
   });
 
