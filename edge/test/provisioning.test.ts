@@ -433,12 +433,10 @@ describe('pending → provisioned → buffered readings forwarded once (real aed
       [(S0 + 60) * 1000, { energy_import: 11 }],
     ]);
     expect(agent.status().pending?.map((p) => p.key)).toEqual(['tcp-json-meter:2']);
-    expect(
-      agent
-        .status()
-        .devices.map((d) => d.deviceId)
-        .sort(),
-    ).toEqual([`d-${CPF_A}-1`, `e-${tcpId}`]);
+    expect((agent.status().devices ?? []).map((d) => d.deviceId).sort()).toEqual([
+      `d-${CPF_A}-1`,
+      `e-${tcpId}`,
+    ]);
 
     // From now on they are served like the file's devices.
     const udp = await udpMeter(listenerPort(agent, 'udp-meter'));

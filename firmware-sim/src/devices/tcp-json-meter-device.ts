@@ -15,6 +15,13 @@ export interface TcpJsonMeterDeviceOptions {
   utcOffsetMinutes?: number;
   /** How long to wait before reconnecting after the connection drops, ms. Default 1000. */
   reconnectMs?: number;
+  /**
+   * The id it says hello with: 0 (default) asks for one, as the original meters did; a meter
+   * bound to a configured id may say it (`{"id":N}`), so no identity rule is needed.
+   */
+  helloId?: number;
+  /** Newline after each object (default true); false writes bare objects, as the originals could. */
+  newline?: boolean;
 }
 
 type LinkState = 'idle' | 'connecting' | 'awaiting-id' | 'ready';
@@ -23,7 +30,8 @@ type LinkState = 'idle' | 'connecting' | 'awaiting-id' | 'ready';
  * The second system's meter (SEEDS E). It connects, sends `{"id":0}` and takes the id the
  * server answers (a JSON object with `id`, or a bare number). Then every interval it sends
  * `{"id", "consumption" (cumulative kWh), "datetime" ("%Y-%m-%d %H:%M:%S"), "type":"/spent"}`
- * newline-terminated. Its consumption rate can be raised, lowered or set at run time.
+ * newline-terminated (or bare, `newline: false`). Its consumption rate can be raised, lowered or
+ * set at run time. `restart()` is a power cycle: it forgets its id, asks again and counts from 0.
  */
 export class TcpJsonMeterDevice implements SimDevice {
   readonly kind = 'tcp-json-meter' as const;
@@ -154,7 +162,7 @@ export class TcpJsonMeterDevice implements SimDevice {
       };
       this.stats.sent++;
       this.lastSent = message;
-      const line = `${JSON.stringify(message)}\n`;
+      const line = `${JSON.stringify(message)}${this.eol}`;
       const socket = this.socket;
       if (plan.delayMs > 0) {
         const timer = setTimeout(() => {
@@ -178,7 +186,7 @@ export class TcpJsonMeterDevice implements SimDevice {
     let buffered = '';
     socket.on('connect', () => {
       this.state = 'awaiting-id';
-      socket.write(`${JSON.stringify({ id: 0 })}\n`);
+      socket.write(`${JSON.stringify({ id: this.options.helloId ?? 0 })}${this.eol}`);
     });
     socket.on('data', (chunk: Buffer) => {
       if (this.state !== 'awaiting-id') return;
@@ -211,8 +219,28 @@ export class TcpJsonMeterDevice implements SimDevice {
     });
   }
 
+  private get eol(): string {
+    return this.options.newline === false ? '' : '\n';
+  }
+
   private disconnect(): void {
     this.socket?.destroy();
+  }
+
+  /**
+   * A power cycle (SEEDS E): the connection drops, the meter forgets the id it was given, says
+   * hello again at once and its cumulative consumption counts from 0.
+   */
+  restart(): void {
+    this.meter.advance(this.options.clock.now());
+    this.offset = -this.meter.energyKWh;
+    this.assignedId = undefined;
+    const old = this.socket;
+    this.socket = undefined;
+    this.state = 'idle';
+    this.nextConnectMs = this.options.clock.now();
+    old?.destroy();
+    this.connect();
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,17 @@ export interface UdpMeterDeviceOptions {
   rateKW: number;
   utcOffsetMinutes?: number;
   /**
+   * The datagram's form (SEEDS D): `csv` `cpf,meter_id,value,timestamp` (default), or the seed's
+   * JSON field names `{"id": cpf, "id_medidor", "valor", "timestamp"}`.
+   */
+  format?: 'csv' | 'seed-json';
+  /**
+   * The timestamp's form: local `wall` time `%Y-%m-%d %H:%M:%S` (default), integer `epoch`
+   * seconds, `epoch-float` seconds with microseconds as Python's `time.time()` prints them, or
+   * `epoch-ms`.
+   */
+  timestamp?: 'wall' | 'epoch' | 'epoch-float' | 'epoch-ms';
+  /**
    * When the first reading is due after start, ms; later ones follow every interval. A fleet
    * gives meter n of N the phase interval × n / N, so its sends spread evenly over the interval.
    * Default intervalMs.
@@ -27,7 +38,9 @@ export interface UdpMeterDeviceOptions {
 /**
  * The first system's meter (SEEDS D): every interval it sends one UDP datagram
  * `cpf,meter_id,value,timestamp`, value = the interval's consumption in kWh (6 decimals),
- * timestamp = `%Y-%m-%d %H:%M:%S` in the meter's local time, and expects the reply `200`.
+ * timestamp = `%Y-%m-%d %H:%M:%S` in the meter's local time, and expects the reply `200`. The
+ * seed's other forms are options: its JSON field names, epoch timestamps (integer, `time.time()`
+ * float, milliseconds).
  * Sends are driven by `advance`: every interval boundary passed is one reading.
  */
 export class UdpMeterDevice implements SimDevice {
@@ -139,17 +152,33 @@ export class UdpMeterDevice implements SimDevice {
         this.stats.skippedKWh += value;
         continue;
       }
-      const stamp = formatDateTime(
-        at + this.faults.clockSkewMs(),
-        this.options.utcOffsetMinutes ?? -180,
-      );
-      const datagram = `${this.options.cpf},${this.options.meterId},${value.toFixed(6)},${stamp}`;
+      const datagram = this.datagram(at + this.faults.clockSkewMs(), value);
       this.stats.sent++;
       this.stats.sentKWh += Number(value.toFixed(6));
       this.lastSent = datagram;
       this.send(datagram, plan.delayMs);
     }
     this.meter.advance(nowMs);
+  }
+
+  /** One reading as the configured form sends it. */
+  private datagram(atMs: number, value: number): string {
+    const o = this.options;
+    const kind = o.timestamp ?? 'wall';
+    const stamp =
+      kind === 'epoch'
+        ? String(Math.floor(atMs / 1000))
+        : kind === 'epoch-ms'
+          ? String(Math.floor(atMs))
+          : kind === 'epoch-float'
+            ? (atMs / 1000).toFixed(6)
+            : formatDateTime(atMs, o.utcOffsetMinutes ?? -180);
+    const valor = value.toFixed(6);
+    if (o.format !== 'seed-json') return `${o.cpf},${o.meterId},${valor},${stamp}`;
+    // Numbers as JSON numbers (a float epoch too), text as strings: what a Python meter writes.
+    const ts = kind === 'wall' ? JSON.stringify(stamp) : stamp;
+    const idMedidor = /^\d{1,15}$/.test(o.meterId) ? o.meterId : JSON.stringify(o.meterId);
+    return `{"id":"${o.cpf}","id_medidor":${idMedidor},"valor":${valor},"timestamp":${ts}}`;
   }
 
   private send(datagram: string, delayMs: number): void {

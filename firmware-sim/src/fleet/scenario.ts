@@ -41,12 +41,23 @@ export interface Scenario {
      * fleet's datagrams are spread evenly over the interval instead of leaving in one burst.
      */
     paceMs: number;
+    /** Datagram form: `csv` (default) or the seed's JSON field names (`seed-json`). */
+    format: 'csv' | 'seed-json';
+    /** Timestamp form: `wall` (local time, default), `epoch`, `epoch-float` (time.time()), `epoch-ms`. */
+    timestamp: 'wall' | 'epoch' | 'epoch-float' | 'epoch-ms';
   } | null;
   tcpJsonMeters: {
     count: number;
     target: { host: string; port: number };
     intervalMs: number;
     rateKW: number;
+    /**
+     * The id meter n says hello with (`ids[n-1]`), for meters bound to configured ids; absent:
+     * every meter asks `{"id":0}`, as the originals did.
+     */
+    ids: number[] | null;
+    /** A newline after each object (default true); false: bare objects. */
+    newline: boolean;
   } | null;
   /** GridLink AC chargers (profile gridlink-charger) over Modbus TCP, device ids charger-1..N. */
   chargers: {
@@ -154,6 +165,18 @@ function bool(o: Obj, key: string, path: string, fallback: boolean): boolean {
   const v = o[key] ?? fallback;
   if (typeof v !== 'boolean') invalid(`${path}.${key}`, 'must be true or false');
   return v;
+}
+
+function oneOf<T extends string>(
+  o: Obj,
+  key: string,
+  path: string,
+  values: readonly T[],
+  fallback: T,
+): T {
+  const v = o[key] ?? fallback;
+  if (!values.includes(v as T)) invalid(`${path}.${key}`, `must be one of ${values.join(', ')}`);
+  return v as T;
 }
 
 function meterProfile(o: Obj, path: string, kind: 'meter' | 'charger' = 'meter'): string {
@@ -270,23 +293,50 @@ export function parseScenario(input: unknown): Scenario {
   }
   if (root.udpMeters !== undefined) {
     const key = 'udpMeters';
-    const m = obj(root[key], key, ['count', 'target', 'intervalMs', 'rateKW', 'paceMs']);
+    const m = obj(root[key], key, [
+      'count',
+      'target',
+      'intervalMs',
+      'rateKW',
+      'paceMs',
+      'format',
+      'timestamp',
+    ]);
     scenario[key] = {
       count: int(m, 'count', key, 1, MAX_DEVICES),
       target: target(m, key),
       intervalMs: int(m, 'intervalMs', key, 1, 86_400_000, 1000),
       rateKW: posNum(m, 'rateKW', key, 0.5),
       paceMs: int(m, 'paceMs', key, 1, 60_000, 10),
+      format: oneOf(m, 'format', key, ['csv', 'seed-json'] as const, 'csv'),
+      timestamp: oneOf(
+        m,
+        'timestamp',
+        key,
+        ['wall', 'epoch', 'epoch-float', 'epoch-ms'] as const,
+        'wall',
+      ),
     };
   }
   if (root.tcpJsonMeters !== undefined) {
     const key = 'tcpJsonMeters';
-    const m = obj(root[key], key, ['count', 'target', 'intervalMs', 'rateKW']);
+    const m = obj(root[key], key, ['count', 'target', 'intervalMs', 'rateKW', 'ids', 'newline']);
+    const count = int(m, 'count', key, 1, MAX_DEVICES);
+    let ids: number[] | null = null;
+    if (m.ids !== undefined) {
+      if (!Array.isArray(m.ids) || m.ids.length !== count)
+        invalid(`${key}.ids`, `must be a list of ${count} meter ids (one per meter)`);
+      ids = (m.ids as unknown[]).map((_, i) =>
+        int(m.ids as unknown as Obj, String(i), `${key}.ids`, 1, 2 ** 31 - 1),
+      );
+    }
     scenario[key] = {
-      count: int(m, 'count', key, 1, MAX_DEVICES),
+      count,
       target: target(m, key),
       intervalMs: int(m, 'intervalMs', key, 1, 86_400_000, 1000),
       rateKW: posNum(m, 'rateKW', key, 0.5),
+      ids,
+      newline: bool(m, 'newline', key, true),
     };
   }
   if (root.chargers !== undefined) scenario.chargers = parseChargers(root.chargers);

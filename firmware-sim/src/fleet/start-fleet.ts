@@ -97,7 +97,10 @@ export function seededCpf(seed: number, n: number): string {
 /** Starts every device of a validated scenario. On failure, whatever started is stopped. */
 export async function startFleet(scenario: Scenario, options: FleetOptions = {}): Promise<Fleet> {
   const clock = options.clock ?? systemClock;
-  const logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'fleet' });
+  // The servers bind their own `component`: they take the root logger, not the fleet's child
+  // (a second `component` key in one JSON line).
+  const root = options.logger ?? pino({ level: 'silent' });
+  const logger = root.child({ component: 'fleet' });
   const startMs = clock.now();
   const devices = new Map<string, SimDevice>();
   const closers: Array<() => Promise<void>> = [];
@@ -153,7 +156,7 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
     const tcp = scenario.modbusTcp;
     if (tcp) {
       const served = await serveOverPorts(
-        { ...tcp, count: tcp.meters, perPort: tcp.metersPerPort, logger },
+        { ...tcp, count: tcp.meters, perPort: tcp.metersPerPort, logger: root },
         // Legacy seeding: meter k of a one-port fleet is seeded as unit k was before.
         (k, unit, at) =>
           meterDevice(`meter-${k}`, unit, tcp.profile, k, { transport: 'tcp', ...at }),
@@ -200,7 +203,7 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
           const d = byUnit.get(request.unitId);
           return d ? d.shapeReply(request, reply) : { action: 'reply', reply };
         },
-        logger,
+        logger: root,
       });
       closers.push(() => server.close());
       rtuOut.push({
@@ -214,7 +217,7 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
     const ch = scenario.chargers;
     if (ch) {
       const served = await serveOverPorts(
-        { ...ch, logger },
+        { ...ch, logger: root },
         (k, unit, at) =>
           new ChargerDevice({
             deviceId: `charger-${k}`,
@@ -269,7 +272,7 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
             resolveUnit: (unit) => (unit === KEBA_UNIT_ID ? m?.bank : undefined),
             shapeReply: (request, reply) =>
               m ? m.shapeReply(request, reply) : { action: 'reply', reply },
-            logger,
+            logger: root,
           });
           closers.push(() => server.close());
           at = { host: server.host, port: server.port };
@@ -294,6 +297,8 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
           // Meter n of N reads at n/N of the interval: the fleet's sends spread evenly.
           phaseMs: Math.round((udp.intervalMs * n) / udp.count),
           rateKW: udp.rateKW * (0.5 + uniform(scenario.seed, 0xd0, n)),
+          format: udp.format,
+          timestamp: udp.timestamp,
         });
         devices.set(d.deviceId, d);
         pacer.add({
@@ -315,6 +320,8 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
           clock,
           intervalMs: json.intervalMs,
           rateKW: json.rateKW * (0.5 + uniform(scenario.seed, 0xe0, n)),
+          ...(json.ids ? { helloId: json.ids[n - 1] as number } : {}),
+          newline: json.newline,
         });
         devices.set(d.deviceId, d);
         closers.push(() => d.close());
@@ -375,7 +382,7 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
         devices: { list: () => devices.values(), get: (id) => devices.get(id) },
         host: scenario.control.host,
         port: scenario.control.port,
-        logger,
+        logger: root,
       });
       control = c;
       closers.push(() => c.close());
