@@ -26,6 +26,7 @@ import { retentionJob } from './lifecycle/index.js';
 import { setMeteringSettings } from './metering/index.js';
 import { createCentralMetrics } from './metrics/index.js';
 import { aedesLink, type BrokerLink, clientLink, TopicRouter } from './mqtt-router/index.js';
+import { WebhookDispatcher, webhookAlarmPublisher } from './notifications/index.js';
 import { type Database, openDatabase } from './storage/index.js';
 
 export interface Central {
@@ -201,6 +202,22 @@ export async function startCentral(
     await control.start();
     cleanup.push(() => control.stop());
 
+    // Alarm webhooks (docs/ALARMS.md, "Notifications"): queued in the database, sent signed.
+    const webhooks = new WebhookDispatcher({
+      db: database.db,
+      clock,
+      logger: logger.child({ component: 'webhooks' }),
+      settings: config.notifications.webhooks,
+    });
+    webhooks.start();
+    cleanup.push(() => webhooks.stop());
+    const alarmPublisher = webhookAlarmPublisher({
+      db: database.db,
+      inner: mqttAlarmPublisher(client),
+      now: nowDate,
+      notify: () => webhooks.notify(),
+      logger: logger.child({ component: 'webhooks' }),
+    });
     const app = createApp({
       db: database.db,
       logger: logger.child({ component: 'http' }),
@@ -210,7 +227,8 @@ export async function startCentral(
       trustedProxies: config.http.trustedProxies,
       loginThrottle: config.http.loginThrottle,
       billing,
-      alarmPublisher: mqttAlarmPublisher(client),
+      alarmPublisher,
+      webhookTargets: config.notifications.webhooks,
       control,
       now: nowDate,
       timeZone: config.timeZone,
@@ -240,7 +258,7 @@ export async function startCentral(
         billing: { ...billing, cron: billing.cron ?? config.jobs.billingClose.cron },
         rollup: { cron: config.jobs.rollup.cron },
         alarms: {
-          publisher: mqttAlarmPublisher(client),
+          publisher: alarmPublisher,
           rules: alarmRules(config.alarms),
           cron: config.jobs.alarmSweep.cron,
         },

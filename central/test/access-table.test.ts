@@ -80,6 +80,12 @@ quarantine      customer  - - - - - -
 quarantine      driver    - - - - - -
 quarantine      service   - - - - - -
 quarantine      peer      - - - - - -
+webhook         admin     A A A - A -
+webhook         operator  A A A - A -
+webhook         customer  - - - - - -
+webhook         driver    - - - - - -
+webhook         service   - - - - - -
+webhook         peer      - - - - - -
 self            admin     - - - - O -
 self            operator  - - - - O -
 self            customer  - - - O O -

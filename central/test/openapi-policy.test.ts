@@ -210,6 +210,8 @@ describeEachStore('OpenAPI policy walk', (store) => {
         '/api/v1/meters': ids.biaMeter,
         '/api/v1/invoices': ids.biaInvoice,
         '/api/v1/alarms': ids.biaAlarm,
+        // Any id: webhooks are staff-only (`all`), an absent one is a 404.
+        '/api/v1/webhooks': 1,
       };
       const values: Record<string, string> = {
         meterId: String(ids.biaMeter),

@@ -15,6 +15,7 @@ export const resources = [
   'token',
   'mqtt-credential',
   'quarantine',
+  'webhook',
   'self',
 ] as const;
 export type Resource = (typeof resources)[number];
@@ -124,6 +125,15 @@ export const ACCESS: Readonly<Record<Resource, Readonly<Record<Role, Row>>>> = O
   quarantine: {
     admin: /*              */ row('all', 'all', 'none', 'none', 'none', 'none'),
     operator: /*           */ row('all', 'all', 'none', 'none', 'none', 'none'),
+    customer: NONE,
+    driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  // Alarm webhooks (docs/ALARMS.md): operators register where alarms are sent.
+  webhook: {
+    admin: /*              */ row('all', 'all', 'all', 'none', 'all', 'none'),
+    operator: /*           */ row('all', 'all', 'all', 'none', 'all', 'none'),
     customer: NONE,
     driver: NONE,
     service: NONE,

@@ -4,13 +4,13 @@ import {
   formatZodIssues,
   GridlinkError,
 } from '@gridlink/shared';
-import nodeCron from 'node-cron';
 import { z } from 'zod';
 import { alarmsConfigSchema } from '../alarms/index.js';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
 import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
 import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
+import { DEFAULT_WEBHOOK_SETTINGS } from '../notifications/index.js';
 import { DEFAULT_JOBS_RUNTIME, parseCron } from '../jobs/index.js';
 
 const portSchema = z.number().int().min(0).max(65535);
@@ -220,10 +220,7 @@ export const centralConfigSchema = z
         /** Rows per DELETE (one short transaction each). */
         batchSize: z.number().int().min(1).max(100_000).default(DEFAULT_RETENTION.batchSize),
         /** node-cron expression of the sweep, in the central's time zone. */
-        cron: z
-          .string()
-          .refine((c) => nodeCron.validate(c), { message: 'not a cron expression' })
-          .default(DEFAULT_RETENTION_CRON),
+        cron: cronExpression.default(DEFAULT_RETENTION_CRON),
       })
       .strict()
       .prefault({}),
@@ -242,6 +239,65 @@ export const centralConfigSchema = z
       .prefault({}),
     /** Alarm thresholds (docs/ALARMS.md, "Thresholds"); the defaults are DEFAULT_RULES. */
     alarms: alarmsConfigSchema.prefault({}),
+    /** Alarm notifications (docs/ALARMS.md, "Notifications"). */
+    notifications: z
+      .object({
+        webhooks: z
+          .object({
+            /**
+             * Allow loopback and link-local targets (a receiver on this host; tests). Off: such
+             * URLs are refused at registration and such addresses at connection (SSRF).
+             */
+            allowLoopback: z.boolean().default(DEFAULT_WEBHOOK_SETTINGS.allowLoopback),
+            /** An attempt without a complete answer by then counts as failed. */
+            timeoutMs: z
+              .number()
+              .int()
+              .min(100)
+              .max(120_000)
+              .default(DEFAULT_WEBHOOK_SETTINGS.timeoutMs),
+            /** Attempts per delivery, the first included. */
+            maxAttempts: z
+              .number()
+              .int()
+              .min(1)
+              .max(50)
+              .default(DEFAULT_WEBHOOK_SETTINGS.maxAttempts),
+            /** Delay before attempt n+1: min(maxMs, baseMs × 2^(n−1)). */
+            backoff: z
+              .object({
+                baseMs: z
+                  .number()
+                  .int()
+                  .min(100)
+                  .max(3_600_000)
+                  .default(DEFAULT_WEBHOOK_SETTINGS.backoff.baseMs),
+                maxMs: z
+                  .number()
+                  .int()
+                  .min(100)
+                  .max(24 * 3_600_000)
+                  .default(DEFAULT_WEBHOOK_SETTINGS.backoff.maxMs),
+              })
+              .strict()
+              .refine((b) => b.maxMs >= b.baseMs, {
+                message: 'maxMs must be at least baseMs',
+                path: ['maxMs'],
+              })
+              .prefault({}),
+            /** How often deliveries queued by another central are looked for. */
+            pollMs: z
+              .number()
+              .int()
+              .min(1000)
+              .max(3_600_000)
+              .default(DEFAULT_WEBHOOK_SETTINGS.pollMs),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     /** Interfaces of the systems GridLink replaces, each on its own port (docs/LEGACY-SEED-D.md). */
     legacy: z
       .object({

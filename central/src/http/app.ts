@@ -7,6 +7,7 @@ import type { AlarmPublisher } from '../alarms/index.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from '../auth/index.js';
 import type { PixSettings } from '../billing/index.js';
 import type { ControlPlane } from '../control/index.js';
+import type { TargetPolicy } from '../notifications/index.js';
 import type { Schema } from '../storage/index.js';
 import { requireAuth, requireRole } from './auth.js';
 import { docsRoutes } from './docs.js';
@@ -22,6 +23,7 @@ import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
 import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
@@ -51,6 +53,8 @@ export interface AppDeps {
   trustedProxies?: readonly string[];
   /** Device commands and desired configs (control/); without it those routes are not mounted. */
   control?: ControlPlane;
+  /** Which webhook targets are refused (loopback, link-local); default all of those. */
+  webhookTargets?: TargetPolicy;
 }
 
 /** The central's HTTP face: `/api/v1` (bearer auth), OpenAPI document and docs, health, metrics. */
@@ -103,6 +107,10 @@ export function createApp(deps: AppDeps) {
   api.route('/alarms', alarmRoutes(deps.db, { now, publisher: deps.alarmPublisher }));
   api.route('/tokens', tokenRoutes(deps.db, { now }));
   api.route('/mqtt/credentials', mqttCredentialRoutes(deps.db, { now }));
+  api.route(
+    '/webhooks',
+    webhookRoutes(deps.db, { now, targets: deps.webhookTargets ?? { allowLoopback: false } }),
+  );
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

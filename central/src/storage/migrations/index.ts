@@ -14,6 +14,7 @@ import * as m0012 from './0012-interval-metering.js';
 import * as m0013 from './0013-pending-devices.js';
 import * as m0014 from './0014-job-leases.js';
 import * as m0015 from './0015-invoice-numbers.js';
+import * as m0016 from './0016-webhooks.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0013-pending-devices': m0013,
   '0014-job-leases': m0014,
   '0015-invoice-numbers': m0015,
+  '0016-webhooks': m0016,
 };
 
 export const migrationProvider: MigrationProvider = {
