@@ -279,6 +279,7 @@ export async function startCentral(
       const terminal = await startSeedDTerminal({
         host: seedD.host,
         port: seedD.port,
+        portFallback: seedD.portFallback,
         maxBodyBytes: seedD.maxBodyBytes,
         logger: logger.child({ component: 'seed-d-terminal' }),
         terminal: {

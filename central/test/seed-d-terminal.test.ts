@@ -7,10 +7,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepAlarms } from '../src/alarms/index.js';
 import { mintToken } from '../src/auth/index.js';
+import { parseCentralConfig } from '../src/config/index.js';
 import { configView } from '../src/control/index.js';
 import { updateCustomer } from '../src/customers/index.js';
 import { upsertEdgeCredential } from '../src/edges/index.js';
 import { type Central, startCentral } from '../src/index.js';
+import { ManualReadings } from '../src/legacy/index.js';
 
 /**
  * Seed D's terminal client, as its source builds requests: the body is
@@ -265,6 +267,43 @@ describe('seed D terminal interface (original client over raw HTTP/1.1)', () => 
     expect(await t.getAlarm('39053344705')).toMatchObject({ status: 404, body: 'Not Client' });
   });
 
+  it('stores concurrent posts once each, also when two centrals race for the same seq', async () => {
+    const db = central.database.db;
+    const bia = await db
+      .selectFrom('meters')
+      .select('id')
+      .where('device_id', '=', `d-${CPF_BIA}-1`)
+      .executeTakeFirstOrThrow();
+    // Another central on the same database has its own ManualReadings: both read the same mark.
+    const other = new ManualReadings(db);
+    const t = listed();
+    const base = at('2026-12-01T07:00:00');
+    const results = await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => t.postConsumo(CPF_BIA, '1', 0.5, base + i)),
+      ...Array.from({ length: 8 }, (_, i) =>
+        other.store({
+          edgeId: EDGE,
+          deviceId: `d-${CPF_BIA}-1`,
+          meterRowId: bia.id,
+          ts: (base + 100 + i) * 1000,
+          kwh: 0.25,
+        }),
+      ),
+    ]);
+    expect(results.slice(0, 8).every((r) => (r as Reply).status === 201)).toBe(true);
+    const rows = await db
+      .selectFrom('readings')
+      .select(['seq'])
+      .where('meter_id', '=', bia.id)
+      .orderBy('seq')
+      .execute();
+    // 999 kWh posted before, then 16 more: one row each, seqs distinct.
+    expect(rows).toHaveLength(17);
+    expect(new Set(rows.map((r) => String(r.seq))).size).toBe(17);
+    // 999 + 8 × 0.5 + 8 × 0.25 = 1005 kWh × 1.07 = 1075.35
+    expect(JSON.parse((await t.getFatura(CPF_BIA)).body)).toEqual([1075.35, 1005]);
+  });
+
   it('authenticates staff by token and customers by CPF:password, each to its own data', async () => {
     const db = central.database.db;
     const operator = await mintToken(db, { role: 'operator', label: 'desk' });
@@ -372,5 +411,36 @@ describe('seed D terminal interface (original client over raw HTTP/1.1)', () => 
     expect(JSON.parse(detail.body)['errors:']).toMatch(/id: not a valid CPF/);
     // Still serving.
     expect((await t.getFatura(CPF_BIA)).status).toBe(200);
+  });
+});
+
+describe('legacy.seedD config', () => {
+  it('is off by default, on the original port, anonymous off and read-only when on', () => {
+    const c = parseCentralConfig({});
+    expect(c.legacy.seedD).toMatchObject({
+      enabled: false,
+      port: 8888,
+      host: '127.0.0.1',
+      pricePerKwh: '1.07',
+      excessKwh: 1000,
+      anonymous: {
+        enabled: false,
+        sources: ['127.0.0.1', '::1'],
+        routes: ['getConsumoHist', 'getFatura', 'getAlarme'],
+      },
+    });
+  });
+
+  it('names the key path of a bad or unknown value', () => {
+    expect(() => parseCentralConfig({ legacy: { seedD: { prot: 1 } } })).toThrow(/legacy\.seedD/);
+    expect(() =>
+      parseCentralConfig({ legacy: { seedD: { anonymous: { sources: ['localhost'] } } } }),
+    ).toThrow(/legacy\.seedD\.anonymous\.sources\.0/);
+    expect(() =>
+      parseCentralConfig({ legacy: { seedD: { anonymous: { routes: ['getEverything'] } } } }),
+    ).toThrow(/legacy\.seedD\.anonymous\.routes\.0/);
+    expect(() => parseCentralConfig({ legacy: { seedD: { pricePerKwh: 'R$ 1,07' } } })).toThrow(
+      /legacy\.seedD\.pricePerKwh/,
+    );
   });
 });

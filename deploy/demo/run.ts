@@ -102,6 +102,31 @@ async function shutdown(code: number): Promise<never> {
 async function main(): Promise<void> {
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   mkdirSync(join(dataDir, 'edge'), { recursive: true });
+  // Seed D's terminal on (docs/LEGACY-SEED-D.md): its original client runs unchanged from this machine.
+  const seedDConfig = join(dataDir, 'central-seed-d.json');
+  writeFileSync(
+    seedDConfig,
+    JSON.stringify({
+      legacy: {
+        seedD: {
+          enabled: true,
+          portFallback: true,
+          edgeId: EDGE_ID,
+          anonymous: {
+            enabled: true,
+            routes: [
+              'cadCliente',
+              'cadMedidor',
+              'postConsumo',
+              'getConsumoHist',
+              'getFatura',
+              'getAlarme',
+            ],
+          },
+        },
+      },
+    }),
+  );
   say(
     `GridLink demo — data in ${dataDir}${useBuild ? ' (compiled build, systemd unit settings)' : ''}`,
   );
@@ -118,6 +143,8 @@ async function main(): Promise<void> {
       '--mqtt-port',
       mqttPort,
       '--port-fallback',
+      '--config',
+      seedDConfig,
       '--log-file',
       join(dataDir, 'logs', 'central.log'),
     ],

@@ -308,6 +308,8 @@ export const centralConfigSchema = z
             host: z.string().min(1).default('127.0.0.1'),
             /** The original server's terminal port. */
             port: portSchema.default(8888),
+            /** Move to a free port when `port` is taken instead of failing (the demo does). */
+            portFallback: z.boolean().default(false),
             /** The edge that serves seed D's UDP meters: `/cadMedidor` provisions the meter there. */
             edgeId: z
               .string()

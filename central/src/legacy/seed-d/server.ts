@@ -9,6 +9,8 @@ import { errorReply, runTerminal, type TerminalDeps, type TerminalReply } from '
 export interface SeedDTerminalOptions {
   host: string;
   port: number;
+  /** Move to a free port when `port` is taken. */
+  portFallback?: boolean;
   maxBodyBytes: number;
   terminal: TerminalDeps;
   auth: AuthDeps;
@@ -136,8 +138,15 @@ export async function startSeedDTerminal(o: SeedDTerminalOptions): Promise<SeedD
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
-  const bound = await listen(server, { port: o.port, host: o.host, fallback: false });
-  o.logger.info({ host: bound.host, port: bound.port }, 'seed D terminal listening');
+  const bound = await listen(server, {
+    port: o.port,
+    host: o.host,
+    fallback: o.portFallback ?? false,
+  });
+  o.logger.info(
+    { host: bound.host, port: bound.port, movedFrom: bound.movedFrom },
+    'seed D terminal listening',
+  );
   return {
     ...bound,
     close: () =>

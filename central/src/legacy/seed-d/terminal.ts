@@ -136,20 +136,29 @@ export async function runTerminal(
       const by = caller.kind === 'staff' ? caller.by : 'seed-d-terminal:anonymous';
       const existing = await seedDMeters(deps.db, deps.edgeId, customer.id, req.body.id);
       const n = Math.max(0, ...existing.keys()) + 1;
-      await provisionPushMeter(
-        { db: deps.db, control: deps.control, now: () => deps.now().getTime() },
-        {
-          edgeId: deps.edgeId,
-          customerId: customer.id,
-          meter: {
-            id: seedDDeviceId(req.body.id, n),
-            driver: 'udp-meter',
-            meterId: String(n),
-            cpf: req.body.id,
+      try {
+        await provisionPushMeter(
+          { db: deps.db, control: deps.control, now: () => deps.now().getTime() },
+          {
+            edgeId: deps.edgeId,
+            customerId: customer.id,
+            meter: {
+              id: seedDDeviceId(req.body.id, n),
+              driver: 'udp-meter',
+              meterId: String(n),
+              cpf: req.body.id,
+            },
           },
-        },
-        by,
-      );
+          by,
+        );
+      } catch (err) {
+        if (err instanceof GridlinkError && err.code === 'GL_EDGE_UNKNOWN')
+          return errorReply(
+            503,
+            `the seed D edge ${deps.edgeId} is not registered at the central yet`,
+          );
+        throw err;
+      }
       return text(201, 'Criado');
     }
     case 'postConsumo': {
