@@ -154,6 +154,9 @@ describe('billing three simulated months end to end', () => {
         tcpJsonMeters: {
           count: 3,
           target: { host: '127.0.0.1', port },
+          // Each meter says its configured id: a {"id":0} no configured meter unambiguously is
+          // gets a fresh pending id (the identity rule, docs/PROVISIONING.md).
+          ids: edgeMeterIds,
           intervalMs: 15 * 60_000,
           rateKW: 0.6,
         },
