@@ -55,7 +55,8 @@ describeEachStore('seed D interval meter: MQTT → rollup → history, invoice, 
     const r = await fetch(`${central.http.url}${path}`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    return { status: r.status, body: await r.json() };
+    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies, checked by the assertions
+    return { status: r.status, body: (await r.json()) as any };
   };
 
   beforeAll(async () => {
