@@ -211,6 +211,25 @@ describe('seed D terminal interface (original client over raw HTTP/1.1)', () => 
       .orderBy('seq')
       .execute();
     expect(stored.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // The posted readings are GridLink's: the API shows them with their exact values and times.
+    const meter = await central.database.db
+      .selectFrom('meters')
+      .select('id')
+      .where('device_id', '=', `d-${CPF_ANA}-1`)
+      .executeTakeFirstOrThrow();
+    const admin = await mintToken(central.database.db, { role: 'operator', label: 'check' });
+    const api = await fetch(
+      `${central.http.url}/api/v1/meters/${meter.id}/readings?from=2026-10-01T00:00:00Z&to=2026-12-02T00:00:00Z`,
+      { headers: { authorization: `Bearer ${admin}` } },
+    );
+    expect(api.status).toBe(200);
+    const page = (await api.json()) as { items: Array<{ ts: string; values: unknown }> };
+    expect(page.items.map((r) => [r.ts, r.values])).toEqual([
+      ['2026-11-01T02:30:00.000Z', { energy_interval: 7 }],
+      ['2026-11-10T13:00:00.000Z', { energy_interval: 100 }],
+      ['2026-12-01T02:30:00.000Z', { energy_interval: 250.5 }],
+      ['2026-12-01T11:00:00.500Z', { energy_interval: 12.25 }],
+    ]);
 
     const hist = async (m: string, kind: string, periodo: number) => {
       const r = await t.getHistorico(CPF_ANA, m, kind, periodo);
@@ -264,6 +283,8 @@ describe('seed D terminal interface (original client over raw HTTP/1.1)', () => 
     expect((await t.postConsumo(CPF_ANA, '2', 1500, at('2026-12-01T09:30:00'))).status).toBe(201);
     await sweepAlarms(central.database.db, { now: new Date(clock.now()) });
     expect(JSON.parse((await t.getAlarm(CPF_ANA)).body)).toEqual({ alarme: 'Excesso!' });
+    // 999 kWh this month, no single reading above 1000: no excess.
+    expect(JSON.parse((await t.getAlarm(CPF_BIA)).body)).toEqual({ alarme: 'Ok!' });
     expect(await t.getAlarm('39053344705')).toMatchObject({ status: 404, body: 'Not Client' });
   });
 
@@ -302,6 +323,9 @@ describe('seed D terminal interface (original client over raw HTTP/1.1)', () => 
     expect(new Set(rows.map((r) => String(r.seq))).size).toBe(17);
     // 999 + 8 × 0.5 + 8 × 0.25 = 1005 kWh × 1.07 = 1075.35
     expect(JSON.parse((await t.getFatura(CPF_BIA)).body)).toEqual([1075.35, 1005]);
+    // The seed's other excess rule: the month's sum above 1000 kWh, no reading above it.
+    await sweepAlarms(db, { now: new Date(clock.now()) });
+    expect(JSON.parse((await t.getAlarm(CPF_BIA)).body)).toEqual({ alarme: 'Excesso!' });
   });
 
   it('authenticates staff by token and customers by CPF:password, each to its own data', async () => {
