@@ -71,6 +71,11 @@ export interface StartEdgeOptions {
    * Defaults to the system clock.
    */
   clock?: ClockAndTimers;
+  /**
+   * Port decorators, applied once before anything uses the port (the edge's counterpart of the
+   * central's `StartOptions.decorate`): how a harness injects faults without hooks in production.
+   */
+  decorate?: { log?: (log: ReadingLog) => ReadingLog };
 }
 
 /**
@@ -84,7 +89,7 @@ export async function startEdge(
   let config = parseEdgeConfig(input);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ base: { svc: 'edge', edgeId: config.edgeId } });
-  const log = await openReadingLog({
+  const opened = await openReadingLog({
     dir: join(config.dataDir, 'log'),
     sync: config.log.sync,
     maxBytes: config.log.maxBytes,
@@ -94,6 +99,7 @@ export async function startEdge(
     tailCacheBytes: config.log.tailCacheBytes,
     clock,
   });
+  const log = options.decorate?.log?.(opened) ?? opened;
   const statusTopic = edgeTopic(config.edgeId, 'status');
   const client = mqtt.connect(config.mqtt.url, {
     username: config.mqtt.username ?? config.edgeId,
@@ -136,7 +142,17 @@ export async function startEdge(
     timers: clock,
   });
   uplink.start();
-  const sink = new ReadingSink(log, () => uplink.notify(), logger.child({ component: 'log' }));
+  const sink = new ReadingSink({
+    log,
+    afterCommit: () => uplink.notify(),
+    logger: logger.child({ component: 'log' }),
+    timers: clock,
+  });
+  /** The log's figures; `dropped` also counts readings the log refused to store (the sink's). */
+  const logStats = () => {
+    const stats = log.stats();
+    return { ...stats, dropped: stats.dropped + sink.stats().dropped };
+  };
   const now = () => clock.now();
   // Every driver's readings pass this one gate on their way to the sink (docs/SECURITY.md).
   const gate = new ReadingGate({
@@ -195,7 +211,7 @@ export async function startEdge(
       devices,
       channels,
       rejections: () => gate.rejections(),
-      log: () => log.stats(),
+      log: logStats,
       uplinkConnected: () => uplink.stats().ready,
     });
     observe = metrics.observe;
@@ -239,7 +255,7 @@ export async function startEdge(
       at: now(),
       agentVersion: AGENT_VERSION,
       configVersion: config.configVersion,
-      log: log.stats(),
+      log: logStats(),
       devices: devices(),
       identities: identified.identities,
       channels: channels(),
@@ -342,7 +358,7 @@ export async function startEdge(
       await metricsServer?.close();
       // Drivers first: polls still on the wire finish into the sink, then one last group commit.
       await Promise.all(drivers.map((d) => d.close()));
-      await sink.flush();
+      await sink.close();
       await pending.flush();
       uplink.stop();
       if (client.connected) {

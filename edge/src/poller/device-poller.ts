@@ -34,7 +34,15 @@ export interface DevicePollerOptions {
   logger: Logger;
   /** Time of readings and of the poll grid; default the system clock. */
   clock?: ClockAndTimers;
+  /**
+   * A device that has never answered is warned about once it has failed `offlineAfter` polls,
+   * then at most once per this interval while it stays silent; default 10 minutes.
+   */
+  silentWarnIntervalMs?: number;
 }
+
+/** Default of `silentWarnIntervalMs`. */
+export const SILENT_WARN_INTERVAL_MS = 600_000;
 
 /** Failed transactions of one device by catalog code (timeouts, CRC, exceptions, bad frames, decode). */
 export type DeviceErrorCounts = Partial<Record<ErrorCode, number>>;
@@ -66,6 +74,8 @@ export class DevicePoller {
   readonly #probe: ReadTarget;
   readonly #now = (): number => this.#clock.now();
   readonly #errors: DeviceErrorCounts = {};
+  #startedAt: number | undefined;
+  #silentWarnedAt: number | undefined;
 
   constructor(options: DevicePollerOptions) {
     this.#o = options;
@@ -112,6 +122,7 @@ export class DevicePoller {
    */
   start(phaseMs = 0): void {
     this.#stopped = false;
+    this.#startedAt ??= this.#clock.now();
     this.#nextAt = this.#clock.now() + phaseMs;
     this.#schedule();
   }
@@ -175,6 +186,8 @@ export class DevicePoller {
           'device offline',
         );
       }
+      if (this.#health.lastOkAt === null && this.#health.consecutiveFailures >= device.offlineAfter)
+        this.#warnSilent(result.errors[0]);
     }
     const first = result.errors[0];
     this.#health.lastError = first ? `${first.code}: ${first.message}`.slice(0, 300) : null;
@@ -183,6 +196,28 @@ export class DevicePoller {
         { deviceId: device.id, code: first.code, errors: result.errors.length },
         'poll had errors',
       );
+  }
+
+  /**
+   * A device that never answered is not "offline" (it never was online), so without this it
+   * would fail in silence at info level: warned after `offlineAfter` failed polls, then at most
+   * once per `silentWarnIntervalMs` (on the poller's clock) while it stays silent.
+   */
+  #warnSilent(error: { code: string; message: string } | undefined): void {
+    const now = this.#clock.now();
+    const interval = this.#o.silentWarnIntervalMs ?? SILENT_WARN_INTERVAL_MS;
+    if (this.#silentWarnedAt !== undefined && now - this.#silentWarnedAt < interval) return;
+    this.#silentWarnedAt = now;
+    this.#o.logger.warn(
+      {
+        deviceId: this.#o.device.id,
+        code: 'GL_DEVICE_OFFLINE',
+        polls: this.#health.polls,
+        silentForMs: now - (this.#startedAt ?? now),
+        lastError: error ? `${error.code}: ${error.message}`.slice(0, 300) : null,
+      },
+      'device has never answered',
+    );
   }
 
   /** Offline for scheduling: never answered yet counts too, once it has failed `offlineAfter` times. */

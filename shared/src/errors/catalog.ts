@@ -48,6 +48,10 @@ export const errorCatalog = {
   },
   GL_DEVICE_OFFLINE: { status: 503, summary: 'A device failed too many consecutive polls.' },
   GL_LOG_LOCKED: { status: 503, summary: 'The edge log store is held by another process.' },
+  GL_LOG_APPEND_FAILED: {
+    status: 503,
+    summary: 'The edge log refused an append; retried, then its readings counted as dropped.',
+  },
   GL_PORT_IN_USE: { status: 503, summary: 'A listening port is taken by another process.' },
   GL_BILLING_INPUT_INVALID: {
     status: 400,
