@@ -25,6 +25,7 @@ export {
   type DeviceView,
   type Driver,
   type DriverContext,
+  JsonObjectStream,
 } from './drivers/index.js';
 export {
   buildEdgeStatus,

@@ -4,7 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type EdgeAgent, startEdge } from '@gridlink/edge';
+import { type EdgeAgent, JsonObjectStream, startEdge } from '@gridlink/edge';
 import {
   checkReading,
   DEFAULT_EDGE_WINDOW,
@@ -16,7 +16,6 @@ import { Aedes } from 'aedes';
 import { deadline } from '../deadline.js';
 import { LogCapture } from '../log-capture.js';
 import {
-  framedLines,
   type MeterIdentities,
   type TcpConnectionCase,
   tcpConnectionCase,
@@ -108,6 +107,11 @@ export async function fuzzEdgeListeners(
         log: { sync: false, maxAgeDays: 1_000_000, maxBytes: 1024 * 1024 * 1024 },
         udp: { port: 0 },
         tcpJson: { port: 0 },
+        // Unknown meters are refused, not held pending: every refusal is answered at once and
+        // counted, which this target checks (pending devices: edge/test/provisioning.test.ts).
+        provisioning: { enabled: false },
+        // The cases' wall-clock times are UTC (meter-cases.ts wallClock).
+        timeZone: 'UTC',
         devices: [
           { id: 'good-udp', driver: 'udp-meter', meterId: IDS.victims.udp, secret: GOOD_SECRET },
           { id: 'fz-udp', driver: 'udp-meter', meterId: IDS.udp.open },
@@ -370,7 +374,7 @@ async function runTcpCase(port: number, c: TcpConnectionCase): Promise<TcpOutcom
 async function exchange(port: number, c: TcpConnectionCase, out: TcpOutcome): Promise<TcpOutcome> {
   const conn = await connectLines(port);
   const bytes = Buffer.concat(c.lines.map((l) => l.bytes));
-  out.lines = framedLines(bytes);
+  out.lines = framedUnits(bytes);
   conn.socket.end(bytes);
   for (;;) {
     const line = await deadline(
@@ -400,6 +404,18 @@ async function exchange(port: number, c: TcpConnectionCase, out: TcpOutcome): Pr
     } else out.unexpected.push(line.slice(0, 200));
   }
   return out;
+}
+
+/**
+ * What the listener frames a connection's bytes into (SEEDS E: bare JSON objects, with or without
+ * newlines): each complete object, garbage run or oversize object is one unit it must answer or
+ * turn into a reading; an object still open when the connection ends is none. The edge's own
+ * reader, at the listener's default `maxBytes`.
+ */
+function framedUnits(bytes: Buffer): number {
+  let units = 0;
+  new JsonObjectStream(1024).push(bytes, () => units++);
+  return units;
 }
 
 /** Reads what is left until the listener has closed the connection. */

@@ -1,5 +1,6 @@
 export { commandWrite } from './command-write.js';
 export { createDrivers, servedDevices } from './create-drivers.js';
+export { JsonObjectStream, type JsonStreamEvent } from './json-object-stream.js';
 export {
   answers as kebaAnswers,
   type KebaMessage,
@@ -13,7 +14,7 @@ export {
   report3Values,
 } from './keba-udp-codec.js';
 export { createKebaUdpDriver, type KebaUdpDriverOptions } from './keba-udp-driver.js';
-export { parseMeterTime } from './meter-time.js';
+export { type MeterZone, parseMeterTime } from './meter-time.js';
 export { createModbusDriver, type ModbusDriverOptions } from './modbus-driver.js';
 export { pollView } from './poll-view.js';
 export { type MeterHello, type MeterSpent, parseMeterLine } from './tcp-json-meter-codec.js';
