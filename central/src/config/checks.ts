@@ -1,6 +1,6 @@
-import cron from 'node-cron';
 import { z } from 'zod';
 import { pixKeyType, toPixText } from '../billing/index.js';
+import { parseCron } from '../jobs/index.js';
 
 /**
  * Value checks the central's config runs at parse time, each a zod schema, so a bad value fails
@@ -8,16 +8,15 @@ import { pixKeyType, toPixText } from '../billing/index.js';
  */
 
 /**
- * A node-cron expression: five fields, or six with seconds first (node-cron 4). Use it for every
- * schedule in the config: `cronExpression.default('0 3 1 * *')`.
+ * A cron expression as the job scheduler reads it (jobs/cron.ts: 5 fields, or 6 with seconds
+ * first), checked by the same parser, so a schedule the config accepts is one the scheduler runs.
+ * Use it for every schedule in the config: `cronExpression.default('0 3 1 * *')`.
  */
-export const cronExpression = z
-  .string()
-  .min(9)
-  .refine((e) => cron.validate(e), {
-    message:
-      'not a valid cron expression (minute hour day-of-month month day-of-week, e.g. "0 3 1 * *")',
-  });
+export const cronExpression = z.string().superRefine((expression, ctx) => {
+  const spec = parseCron(expression);
+  if (typeof spec === 'string')
+    ctx.addIssue({ code: 'custom', message: `not a valid cron expression: ${spec}` });
+});
 
 /** True when `zone` names an IANA time zone this Node knows (no bare UTC offsets). */
 export function isIanaTimeZone(zone: string): boolean {
