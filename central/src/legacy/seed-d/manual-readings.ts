@@ -21,14 +21,18 @@ export interface ManualReading {
   kwh: number;
 }
 
-/** Attempts when another central took the same seq at the same moment (same database). */
-const MAX_ATTEMPTS = 20;
+/**
+ * Attempts when other centrals on the same database keep taking the next seq first. Each lost
+ * attempt means another post was stored (lock-free: the writers as a whole always progress), so
+ * this bounds only how long one post may keep losing to a burst of others.
+ */
+const MAX_ATTEMPTS = 1000;
 
 /**
  * Stores manual readings one at a time per process (a chain), each as a one-reading batch at the
- * stream's next seq. Another process may take that seq first: storeBatch then answers
- * `duplicate` without storing, and the reading is tried again at the new mark. So each call
- * stores its reading once, never twice, never none (or throws).
+ * stream's next seq. Another process may take that seq first: storeBatch (which locks the mark)
+ * then answers `duplicate` without storing, and the reading is tried again at the new mark. So
+ * each call stores its reading once, never twice, never none (or throws after MAX_ATTEMPTS).
  */
 export class ManualReadings {
   #chain: Promise<unknown> = Promise.resolve();
