@@ -23,5 +23,6 @@ export {
   storeBatch,
   toDecodedBatch,
 } from './ingest/index.js';
+export { type CentralMetrics, createCentralMetrics } from './metrics/index.js';
 export type { BrokerLink } from './mqtt-router/index.js';
 export { type Database, openDatabase, type StorageOptions } from './storage/index.js';

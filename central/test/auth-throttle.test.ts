@@ -89,10 +89,10 @@ describeEachStore('login throttling (fake clock)', (store) => {
     const text = (await api.call('GET', '/metrics', { token: operator })).text;
     // ok: Ana and the Padaria. throttled: 3 per step × 5 steps + 2 (first test) + 2 (second).
     // failed: 5 + 5 steps + 5 after the reset (first test) + 5 (second).
-    expect(sample(text, 'gl_http_logins_total{outcome="ok"}')).toBe(2);
-    expect(sample(text, 'gl_http_logins_total{outcome="throttled"}')).toBe(19);
-    expect(sample(text, 'gl_http_login_throttled_total{scope="account"}')).toBe(19);
-    expect(sample(text, 'gl_http_logins_total{outcome="failed"}')).toBe(20);
+    expect(sample(text, 'gridlink_http_logins_total{outcome="ok"}')).toBe(2);
+    expect(sample(text, 'gridlink_http_logins_total{outcome="throttled"}')).toBe(19);
+    expect(sample(text, 'gridlink_http_login_throttled_total{scope="account"}')).toBe(19);
+    expect(sample(text, 'gridlink_http_logins_total{outcome="failed"}')).toBe(20);
   });
 
   it('is kept in the database: a second central on it refuses the same account', async () => {

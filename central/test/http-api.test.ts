@@ -218,7 +218,7 @@ describe('HTTP API', () => {
     expect((await get('/metrics')).status).toBe(401);
     expect((await get('/metrics', 'customer7')).status).toBe(403);
     const res = await get('/metrics', 'operator');
-    expect(await res.text()).toContain('gl_ingest_batches_total');
+    expect(await res.text()).toContain('gridlink_ingest_batches_total');
   });
 
   it('metrics judge token expiry by the injected clock, as the API does', async () => {

@@ -41,7 +41,7 @@ describe('telemetry ingest over MQTT', () => {
     const res = await fetch(`${t.central.http.url}/metrics`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    return Number(/^gl_ingest_copy_readings_total (\d+)$/m.exec(await res.text())?.[1]);
+    return Number(/^gridlink_ingest_copy_readings_total (\d+)$/m.exec(await res.text())?.[1]);
   };
 
   const count = async (edgeId: string) =>

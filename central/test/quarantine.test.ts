@@ -196,10 +196,16 @@ describeEachStore('quarantine at the central over MQTT', (store) => {
 
   it('is counted in /metrics, raises the edge alarm, and shows in the edge list', async () => {
     const metrics = await api('/metrics');
-    expect(metrics.text).toMatch(/^gl_ingest_quarantined_total\{reason="schema"\} 7$/m);
-    expect(metrics.text).toMatch(/^gl_ingest_quarantined_total\{reason="time_before_window"\} 1$/m);
-    expect(metrics.text).toMatch(/^gl_ingest_quarantined_total\{reason="time_after_window"\} 1$/m);
-    expect(metrics.text).toMatch(/^gl_ingest_quarantined_total\{reason="value_not_finite"\} 1$/m);
+    expect(metrics.text).toMatch(/^gridlink_ingest_quarantined_total\{reason="schema"\} 7$/m);
+    expect(metrics.text).toMatch(
+      /^gridlink_ingest_quarantined_total\{reason="time_before_window"\} 1$/m,
+    );
+    expect(metrics.text).toMatch(
+      /^gridlink_ingest_quarantined_total\{reason="time_after_window"\} 1$/m,
+    );
+    expect(metrics.text).toMatch(
+      /^gridlink_ingest_quarantined_total\{reason="value_not_finite"\} 1$/m,
+    );
 
     // One warning per batch with readings set aside, the counts and the first example.
     expect(

@@ -139,7 +139,7 @@ describe.skipIf(!ready)('scale-out: Mosquitto + two centrals + PostgreSQL', () =
         })
       ).text();
       const storedBatches = Number(
-        /gl_ingest_batches_total\{outcome="stored"\} (\d+)/.exec(text)?.[1] ?? 0,
+        /gridlink_ingest_batches_total\{outcome="stored"\} (\d+)/.exec(text)?.[1] ?? 0,
       );
       expect(storedBatches).toBeGreaterThan(0);
     }

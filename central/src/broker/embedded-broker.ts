@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { type Bound, type Clock, listen, systemClock } from '@gridlink/shared';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import { addressBlock } from '../auth/index.js';
 import { type MqttLimits, mqttLimitsSchema } from '../config/index.js';
 import { CONNACK, decideConnect, type Refusal } from './connect-policy.js';
@@ -23,8 +23,8 @@ export interface EmbeddedBrokerOptions {
   maxPayloadBytes: number;
   /** Client-id, session, packet and connection-rate limits; absent keys take the config defaults. */
   limits?: Partial<MqttLimits>;
-  /** Where refusals are counted (`gl_mqtt_connections_refused_total{reason}`). */
-  metrics?: { mqttRefused: Counter<'reason'> };
+  /** Where refusals are counted (`gridlink_mqtt_connections_refused_total{reason}`). */
+  metrics?: { mqttRefused: Counter<'reason'>; mqttConnections?: Gauge<'kind'> };
   /** Clock for the connection-rate buckets and the rate log's interval; default the system's. */
   clock?: Clock;
   logger: Logger;
@@ -172,6 +172,21 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   // A session ends when aedes unregisters its client (also when a takeover closes it); a client
   // that never got that far is let go when its socket closes.
   aedes.on('clientDisconnect', (client) => sessions.release(client));
+  // `gridlink_mqtt_connections{kind}`: up when aedes registers an authenticated client, down
+  // when it unregisters it (a takeover or a disconnect), once per client.
+  const counted = new WeakMap<Client, string>();
+  aedes.on('client', (client) => {
+    const kind = principals.get(client)?.kind;
+    if (!kind || counted.has(client)) return;
+    counted.set(client, kind);
+    options.metrics?.mqttConnections?.inc({ kind });
+  });
+  aedes.on('clientDisconnect', (client) => {
+    const kind = counted.get(client);
+    if (kind === undefined) return;
+    counted.delete(client);
+    options.metrics?.mqttConnections?.dec({ kind });
+  });
 
   const rate = new ConnectRate({
     burst: limits.connectRate.burst,

@@ -8,7 +8,9 @@ import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from 
 import type { PixSettings } from '../billing/index.js';
 import type { ControlPlane } from '../control/index.js';
 import type { TargetPolicy } from '../notifications/index.js';
+import { httpRequestHistogram } from '../metrics/index.js';
 import type { Schema } from '../storage/index.js';
+import { accessLog } from './access-log.js';
 import { requireAuth, requireRole } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { errorBody, onError } from './errors.js';
@@ -60,6 +62,11 @@ export interface AppDeps {
 /** The central's HTTP face: `/api/v1` (bearer auth), OpenAPI document and docs, health, metrics. */
 export function createApp(deps: AppDeps) {
   const app = openApiApp();
+  // First: the access log and request histogram see every answer, errors and 404s included.
+  app.use(
+    '*',
+    accessLog({ logger: deps.logger, requestSeconds: httpRequestHistogram(deps.metrics) }),
+  );
   app.use('*', securityHeaders());
   app.onError(onError(deps.logger));
   app.notFound((c) =>

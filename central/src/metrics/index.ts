@@ -1,1 +1,8 @@
-export { type CentralMetrics, createCentralMetrics } from './registry.js';
+export {
+  type CentralMetrics,
+  createCentralMetrics,
+  HTTP_DURATION_BUCKETS,
+  httpRequestHistogram,
+  loginCounters,
+  MQTT_CONNECTION_KINDS,
+} from './registry.js';

@@ -12,7 +12,7 @@ export type TopicHandler = (topic: string, payload: Buffer) => void;
 export interface TopicRouterOptions {
   link: BrokerLink;
   logger: Logger;
-  /** Messages no registered filter matches (`gl_mqtt_unrouted_total`). */
+  /** Messages no registered filter matches (`gridlink_mqtt_unrouted_total`). */
   unrouted: Pick<Counter, 'inc'>;
 }
 

@@ -86,7 +86,9 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     super();
     validate(options);
     this.#o = options;
-    this.#log = options.logger.child({ component: 'uplink', edgeId: options.edgeId });
+    // edgeId is bound once, by the agent's logger (gridlink-edge's base): a second binding
+    // wrote the key twice in every uplink line.
+    this.#log = options.logger.child({ component: 'uplink' });
     this.#timers = options.timers ?? systemClock;
     this.#telemetryTopic = edgeTopic(options.edgeId, 'telemetry');
     this.#ackTopic = edgeTopic(options.edgeId, 'ack');
