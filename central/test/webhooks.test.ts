@@ -182,6 +182,9 @@ describe('alarm webhooks deliver, retry and record', () => {
   let good: Awaited<ReturnType<typeof receiver>>;
   let flaky: Awaited<ReturnType<typeof receiver>>;
   let silent: Awaited<ReturnType<typeof receiver>>;
+  /** An operator MQTT credential's client (item 7's second half), subscribed to every alarm. */
+  let ops: MqttClient;
+  const opsGot: Array<{ topic: string; payload: string }> = [];
 
   const http = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${central.http.url}/api/v1${path}`, {
@@ -245,6 +248,24 @@ describe('alarm webhooks deliver, retry and record', () => {
       secrets[name] = made.body.secret;
       ids[name] = made.body.id;
     }
+    // The operator credential is made through the API (admin only), as an operator's console would get it.
+    const admin = await mintToken(central.database.db, { role: 'admin' });
+    const cred = await fetch(`${central.http.url}/api/v1/mqtt/credentials/operator/console`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}` },
+    }).then((r) => r.json() as Promise<{ username: string; secret: string }>);
+    ops = await mqtt.connectAsync(central.mqttUrl, {
+      username: cred.username,
+      password: cred.secret,
+      clientId: `${cred.username}:1`,
+      reconnectPeriod: 0,
+    });
+    ops.on('message', (topic, payload) => opsGot.push({ topic, payload: payload.toString() }));
+    const granted = await ops.subscribeAsync({
+      'gl/v1/customers/+/alarms': { qos: 1 },
+      'gl/v1/operators/alarms': { qos: 1 },
+    });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1]);
     const secret = await upsertEdgeCredential(central.database.db, 'edge-wh');
     edge = await mqtt.connectAsync(central.mqttUrl, {
       username: 'edge-wh',
@@ -255,6 +276,7 @@ describe('alarm webhooks deliver, retry and record', () => {
   });
   afterAll(async () => {
     await edge?.endAsync(true);
+    await ops?.endAsync(true);
     await central?.close();
     await Promise.all([good?.close(), flaky?.close(), silent?.close()]);
     await rm(dataDir, { recursive: true, force: true });
@@ -338,6 +360,27 @@ describe('alarm webhooks deliver, retry and record', () => {
     ]);
     expect(silent.got).toHaveLength(2);
     expect(good.got).toHaveLength(1);
+  });
+
+  it('the operator MQTT credential hears the alarm, and may neither subscribe elsewhere nor publish', async () => {
+    await expect.poll(() => opsGot.length).toBeGreaterThanOrEqual(1);
+    expect(opsGot[0]?.topic).toMatch(/^gl\/v1\/customers\/\d+\/alarms$/);
+    expect(JSON.parse(opsGot[0]?.payload as string)).toMatchObject({
+      transition: 'raised',
+      alarm: { type: 'meter.tamper' },
+    });
+    // SUBACK 128 (MQTT-3.9.3) for anything past the alarm topics.
+    const refused = await ops
+      .subscribeAsync({ 'gl/v1/#': { qos: 1 }, 'gl/v1/edges/edge-wh/commands': { qos: 1 } })
+      .then(
+        (g) => g.map((x) => x.qos),
+        (e: { packet?: { granted?: number[] } }) => e.packet?.granted,
+      );
+    expect(refused).toEqual([128, 128]);
+    // A publish, even to an alarm topic, ends the connection.
+    const closed = new Promise<void>((resolve) => ops.once('close', () => resolve()));
+    ops.publish('gl/v1/operators/alarms', '{"forged":true}', { qos: 1 });
+    await closed;
   });
 
   it('a clear through the API is delivered too', async () => {
