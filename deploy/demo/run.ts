@@ -8,6 +8,17 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readUnitEnvironment, readUnitScript } from '../systemd/unit-env.js';
+import {
+  bindPendingSeedDMeters,
+  demoApi,
+  freePort,
+  provisionSeedEMeters,
+  SEED_D_METERS,
+  SEED_E_METERS,
+  type SeedMeter,
+  seedMeterListeners,
+  seedMeterScenario,
+} from './seed-meters.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const dataDir = resolve(process.env.GRIDLINK_DATA_DIR ?? join(root, 'data'));
@@ -154,13 +165,25 @@ async function main(): Promise<void> {
   const token = central.adminToken as string;
   for (const line of (central.moved as string[]) ?? []) say(`  note: ${line}`);
 
-  const sim = await start('sim', 'firmware-sim/bin/gridlink-sim.js', [
-    '--meters',
-    meters,
-    '--modbus-port',
-    modbusPort,
-    '--port-fallback',
-  ]);
+  // Beside the Modbus meters, seed D (UDP) and seed E (TCP JSON) meters (deploy/demo/seed-meters.ts)
+  // sending to the edge's listeners on free ports.
+  const seedPorts = { udpPort: await freePort('udp'), tcpPort: await freePort('tcp') };
+  const scenarioPath = join(dataDir, 'sim-scenario.json');
+  writeFileSync(
+    scenarioPath,
+    JSON.stringify({
+      seed: 1,
+      modbusTcp: {
+        host: '127.0.0.1',
+        port: Number(modbusPort),
+        fallback: true,
+        meters: Number(meters),
+      },
+      // At most one reading a second: the meters' wall-clock times have whole seconds.
+      ...seedMeterScenario({ ...seedPorts, intervalMs: Math.max(1000, pollMs) }),
+    }),
+  );
+  const sim = await start('sim', 'firmware-sim/bin/gridlink-sim.js', ['--scenario', scenarioPath]);
   const modbus = sim.modbusTcp as { host: string; port: number };
   if (Number(modbusPort) !== 0 && modbus.port !== Number(modbusPort))
     say(`  note: Modbus TCP port ${modbusPort} was taken; using ${modbus.port}`);
@@ -179,6 +202,7 @@ async function main(): Promise<void> {
     mqtt: { url: central.mqttUrl as string, password: secret },
     statusIntervalMs: 10_000,
     uplink: { maxDelayMs: 500 },
+    ...seedMeterListeners(seedPorts),
     devices: devices.map((d) => ({
       id: d.deviceId,
       profile: d.profile,
@@ -207,6 +231,9 @@ async function main(): Promise<void> {
   say(
     `  Modbus TCP   ${modbus.host}:${modbus.port}   (${devices.length} simulated SDM630 meters, unit ids 1-${devices.length})`,
   );
+  say(
+    `  Seed meters  ${SEED_D_METERS} seed D (UDP ${seedPorts.udpPort}: bound from the edge's pending list), ${SEED_E_METERS} seed E (TCP JSON ${seedPorts.tcpPort}: provisioned); see ${httpUrl}/api/v1/edges/${EDGE_ID}/pending-devices`,
+  );
   say(`  Admin token  ${token}`);
   say(`  Logs         ${join(dataDir, 'logs')}/`);
   say('');
@@ -219,6 +246,34 @@ async function main(): Promise<void> {
     void shutdown(0);
   });
   process.on('SIGTERM', () => void shutdown(0));
+
+  // The seed meters' customers and bindings, made through the API once the Modbus meters have
+  // their ids (1..N, as the lines above say): seed E provisioned, then seed D bound from the
+  // pending list as the edge reports it (docs/PROVISIONING.md).
+  const api = demoApi(httpUrl, token);
+  const bound: SeedMeter[] = [];
+  let seedEProvisioned = false;
+  let binding = false;
+  const binder = setInterval(async () => {
+    if (binding) return;
+    binding = true;
+    try {
+      if (!seedEProvisioned) {
+        const known = await api('GET', '/meters');
+        if ((known.body.items?.length ?? 0) < Number(meters)) return;
+        bound.push(...(await provisionSeedEMeters(api, EDGE_ID)));
+        seedEProvisioned = true;
+      }
+      bound.push(...(await bindPendingSeedDMeters(api, EDGE_ID)));
+      if (bound.filter((m) => m.kind === 'seed D (UDP)').length >= SEED_D_METERS)
+        clearInterval(binder);
+    } catch {
+      /* central restarting or stopping: the next tick tries again */
+    } finally {
+      binding = false;
+    }
+  }, 1000);
+  binder.unref();
 
   // A live progress line: what has arrived at the central.
   const progress = setInterval(async () => {

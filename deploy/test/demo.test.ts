@@ -77,9 +77,46 @@ describe.each([
       values: { energy_import: expect.any(Number), voltage_l1: expect.any(Number) },
     });
 
+    // The seed meters (deploy/demo/seed-meters.ts): a seed D (UDP, interval kWh) and a seed E
+    // (TCP JSON, cumulative kWh) meter, bound to demo customers through provisioning, reach the
+    // readings and, after the next rollup (every minute), the consumption API.
+    const api = async (path: string) => {
+      const res = await fetch(`${url}/api/v1${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: JSON bodies read field by field
+      return (await res.json()) as any;
+    };
+    const seedMeter = async (prefix: string) =>
+      (
+        (await api('/meters')).items as Array<{
+          id: number;
+          deviceId: string;
+          customerId: number | null;
+        }>
+      ).find((m) => m.deviceId.startsWith(prefix) && m.customerId !== null);
+    for (const [prefix, value] of [
+      ['d-', 'energy_interval'],
+      ['e-', 'energy_import'],
+    ] as const) {
+      await expect.poll(() => seedMeter(prefix), { timeout: 60_000 }).toBeDefined();
+      const meter = await seedMeter(prefix);
+      await expect
+        .poll(async () => (await api(`/meters/${meter?.id}/readings`)).items[0]?.values, {
+          timeout: 60_000,
+        })
+        .toEqual({ [value]: expect.any(Number) });
+      await expect
+        .poll(async () => (await api(`/meters/${meter?.id}/consumption?period=day`)).totalWh, {
+          timeout: 150_000,
+          interval: 2000,
+        })
+        .toBeGreaterThan(0);
+    }
+
     proc.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out).toContain('stopping');
     if (build) expect(out).toContain('compiled build, systemd unit settings');
-  }, 120_000);
+  }, 420_000);
 });
