@@ -15,10 +15,14 @@ import { type Central, startCentral } from '../src/index.js';
 import type { Scheduler } from '../src/jobs/index.js';
 import {
   backoffDelay,
+  createWebhook,
+  DEFAULT_WEBHOOK_SETTINGS,
   isRefusedAddress,
   signBody,
   targetProblem,
   verifySignature,
+  WebhookDispatcher,
+  webhookAlarmPublisher,
 } from '../src/notifications/index.js';
 import { CPF_A, testApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
@@ -154,6 +158,49 @@ describeEachStore('webhook API', (store) => {
       (await api.call('DELETE', `/api/v1/webhooks/${made.body.id}`, { token: t.operator })).status,
     ).toBe(404);
     expect((await api.call('GET', '/api/v1/webhooks', { token: t.admin })).body.items).toEqual([]);
+  });
+  it('a name that resolves to loopback is refused at connection time, once, without retry', async () => {
+    const r = await receiver((x) => x.res.writeHead(204).end());
+    const clock = new FakeClock(Date.parse('2026-01-15T12:00:00Z'));
+    const dispatcher = new WebhookDispatcher({
+      db: database.db,
+      clock,
+      logger: pino({ level: 'silent' }),
+      settings: { ...DEFAULT_WEBHOOK_SETTINGS, allowLoopback: false },
+    });
+    try {
+      // Stored without the registration check: only the connect-time check stands in the way.
+      const hook = await createWebhook(database.db, {
+        name: 'rebinding',
+        url: r.url.replace('127.0.0.1', 'localhost'),
+        createdBy: 'test',
+        now: new Date(clock.now()),
+      });
+      const publisher = webhookAlarmPublisher({
+        db: database.db,
+        now: () => new Date(clock.now()),
+        notify: () => dispatcher.notify(),
+        logger: pino({ level: 'silent' }),
+      });
+      await publisher.publish(
+        'gl/v1/operators/alarms',
+        JSON.stringify({ transition: 'raised', alarm: { id: 7 } }),
+      );
+      const deliveries = async () =>
+        (await api.call('GET', `/api/v1/webhooks/${hook.id}/deliveries`, { token: t.operator }))
+          .body.items;
+      await expect.poll(async () => (await deliveries())[0]?.state).toBe('failed');
+      const [d] = await deliveries();
+      expect(d.attempts).toHaveLength(1);
+      expect(d.attempts[0]).toMatchObject({
+        status: null,
+        error: expect.stringMatching(/target address refused/),
+      });
+      expect(r.got).toHaveLength(0);
+    } finally {
+      await dispatcher.stop();
+      await r.close();
+    }
   });
 });
 
