@@ -234,7 +234,7 @@ describeEachStore('invoices: closing a billing period', (store) => {
     const page = await api.call('GET', `/api/v1/invoices/${inv.id}/html`, { token: t.ana });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.text).toContain('R$ 268,04');
+    expect(page.text).toContain('R$\u00a0268,04');
     expect(page.text).toContain('Vencimento: 29/02/2024');
     expect(page.text).toContain('529.982.247-25');
     expect(page.text).toContain(inv.pixPayload);

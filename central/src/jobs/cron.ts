@@ -40,6 +40,7 @@ function field(text: string, [lo, hi]: readonly [number, number]): Set<number> |
   return out;
 }
 
+const FIELD_NAMES = ['second', 'minute', 'hour', 'day-of-month', 'month', 'day-of-week'];
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 function names(text: string, list: string[], first: number): string {
@@ -64,7 +65,7 @@ export function parseCron(expression: string): CronSpec | string {
   const sets: Set<number>[] = [];
   for (const [i, text] of all.entries()) {
     const f = field(text, RANGES[i] as readonly [number, number]);
-    if (typeof f === 'string') return `field ${i + (parts.length === 5 ? 0 : 1)}: ${f}`;
+    if (typeof f === 'string') return `${FIELD_NAMES[i]}: ${f}`;
     sets.push(f);
   }
   const [seconds, minutes, hours, days, months, weekdays] = sets as [

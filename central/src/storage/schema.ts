@@ -188,7 +188,7 @@ export interface JobRunsTable {
   result: ColumnType<unknown | null, string | null | undefined, string | null>;
   /** Migration 0014 (docs/JOBS.md): a lease per (job, slot). */
   status: ColumnType<string, string | undefined, string>;
-  owner: string | null;
+  owner: ColumnType<string | null, string | null | undefined, string | null>;
   lease_until: NullableTimestamp;
   attempts: ColumnType<number, number | undefined, number>;
   next_attempt_at: NullableTimestamp;

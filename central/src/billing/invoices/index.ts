@@ -1,4 +1,10 @@
-export { escapeHtml, type InvoiceParty, renderInvoiceHtml } from './html.js';
+export {
+  type InvoiceLanguage,
+  type InvoiceParty,
+  invoiceLanguage,
+  invoiceLanguages,
+  renderInvoiceHtml,
+} from './html.js';
 export { type CatchUpOptions, type CatchUpResult, closeDuePeriods, nextPeriod } from './periods.js';
 export {
   allocateInvoiceNumber,

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import {
   closeBillingPeriod,
   findInvoice,
+  invoiceLanguage,
   listInvoices,
   type PixSettings,
   pixQrSvg,
@@ -26,6 +27,8 @@ const periodText = yearMonth();
 const Invoice = z
   .object({
     id: z.number().int(),
+    /** The fiscal number, gapless per issue year (`2026-000001`); older invoices: their id. */
+    number: z.string(),
     meterId: z.number().int(),
     customerId: z.number().int(),
     period: z.object({ start: z.string(), end: z.string(), timeZone: z.string() }),
@@ -89,10 +92,16 @@ const htmlRoute = policyRoute({
   method: 'get',
   path: '/{id}/html',
   tags: ['invoices'],
-  summary: 'Printable invoice (HTML with the Pix QR code)',
+  summary: 'Printable invoice (HTML with the Pix QR code), pt-BR or English',
   security,
   policy: { resource: 'invoice', action: 'read' },
-  request: { params: IdParam },
+  request: {
+    params: IdParam,
+    query: z.object({
+      /** The page's language; absent: the Accept-Language header, else pt-BR. */
+      lang: z.enum(['pt-BR', 'pt', 'en']).optional(),
+    }),
+  },
   responses: {
     200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } },
     ...errorResponses,
@@ -184,10 +193,15 @@ export function invoiceRoutes(db: Kysely<Schema>) {
     const party = await customerParty(db, invoice.customerId);
     if (!party) throw httpError('GL_NOT_FOUND', `invoice ${invoice.id} not found`);
     const qr = invoice.pixPayload ? await pixQrSvg(invoice.pixPayload) : null;
-    const html = renderInvoiceHtml(invoice, party, qr);
+    const lang = invoiceLanguage(c.req.valid('query').lang, c.req.header('accept-language'));
+    const html = renderInvoiceHtml(invoice, party, qr, lang);
     // The page's own stylesheet by its hash; the QR code is inline SVG: nothing else loads.
     const csp = pageCsp({ style: inlineHashes(html, 'style') });
-    return c.html(html, 200, { 'content-security-policy': csp });
+    return c.html(html, 200, {
+      'content-security-policy': csp,
+      'content-language': lang,
+      vary: 'Accept-Language',
+    });
   });
   return app;
 }
