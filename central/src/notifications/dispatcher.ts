@@ -226,7 +226,7 @@ export class WebhookDispatcher {
         done({
           status: null,
           error: err.message,
-          refused: err.code === 'GL_WEBHOOK_TARGET_REFUSED',
+          refused: err.code === 'ERR_WEBHOOK_TARGET_REFUSED',
         }),
       );
       req.on('response', (res) => {
@@ -265,7 +265,7 @@ function checkedLookup(
       const refused: NodeJS.ErrnoException = new Error(
         `target address refused: ${hostname} resolves to a loopback or link-local address`,
       );
-      refused.code = 'GL_WEBHOOK_TARGET_REFUSED';
+      refused.code = 'ERR_WEBHOOK_TARGET_REFUSED';
       callback(refused, '', 0);
       return;
     }
