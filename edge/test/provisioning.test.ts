@@ -15,7 +15,7 @@ import { type EdgeAgent, startEdge } from '../src/agent/index.js';
 import { parseEdgeConfig } from '../src/config/index.js';
 import { parseUdpDatagram } from '../src/drivers/index.js';
 import { openReadingLog, type ReadingLog } from '../src/log/index.js';
-import { PendingStore } from '../src/provisioning/index.js';
+import { bindingsFor, PendingStore } from '../src/provisioning/index.js';
 import { startTestBroker, type TestBroker } from '../src/uplink/testing/broker.js';
 import { FakeCentral } from '../src/uplink/testing/fake-central.js';
 import { listenerPort, type TcpMeter, tcpMeter, udpMeter } from './helpers/push-clients.js';
@@ -257,13 +257,66 @@ describe('seed E identity rule: a restarted meter never takes another meter iden
   });
 });
 
+describe('seed E identity rule by host', () => {
+  const withHosts = (edgeId: string, hosts: string[]) =>
+    startEdge(
+      {
+        ...base,
+        edgeId,
+        dataDir: mkdtempSync(join(tmpdir(), `gl-${edgeId}-`)),
+        log: { sync: false },
+        tcpJson: { port: 0 },
+        devices: hosts.map((host, i) => ({
+          id: `h${i}`,
+          driver: 'tcp-json-meter' as const,
+          meterId: 51 + i,
+          host,
+        })),
+      },
+      { logger: silent },
+    );
+
+  it('the only meter configured with the peer address is bound; while it is live, a twin is refused', async () => {
+    const agent = await withHosts('e-host-1', ['127.0.0.1', '10.9.9.9']);
+    try {
+      const a = await tcpMeter(listenerPort(agent, 'tcp-json-meter'));
+      a.send('{"id":0}');
+      expect(await a.next()).toEqual({ id: 51 });
+      const twin = await tcpMeter(listenerPort(agent, 'tcp-json-meter'));
+      twin.send('{"id":0}');
+      expect(await twin.next()).toMatchObject({ error: { code: 'GL_METER_TAKEN' } });
+      await twin.closed;
+      a.socket.destroy();
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('two meters with the peer address are ambiguous: a fresh pending id, neither of theirs', async () => {
+    const agent = await withHosts('e-host-2', ['127.0.0.1', '127.0.0.1']);
+    try {
+      const a = await tcpMeter(listenerPort(agent, 'tcp-json-meter'));
+      a.send('{"id":0}');
+      expect(await a.next()).toEqual({ id: 53 });
+      expect(agent.status().pending?.map((p) => p.key)).toEqual(['tcp-json-meter:53']);
+      a.socket.destroy();
+    } finally {
+      await agent.close();
+    }
+  });
+});
+
 describe('pending bounds', () => {
   let agent: EdgeAgent;
+  let broker: TestBroker;
 
   beforeAll(async () => {
+    // A broker, so the remote config's outcome is delivered (a close would wait for it).
+    broker = await startTestBroker();
     agent = await startEdge(
       {
         ...base,
+        mqtt: { url: broker.url, password: 's' },
         edgeId: 'e-bounds',
         dataDir: mkdtempSync(join(tmpdir(), 'gl-edge-bounds-')),
         log: { sync: false },
@@ -273,7 +326,10 @@ describe('pending bounds', () => {
       { logger: silent },
     );
   });
-  afterAll(() => agent?.close());
+  afterAll(async () => {
+    await agent?.close();
+    await broker?.close();
+  });
 
   it('past maxBufferedPerDevice or maxPending: 503 GL_PENDING_FULL, counted; a non-CPF is unknown', async () => {
     const m = await udpMeter(listenerPort(agent, 'udp-meter'));
@@ -309,6 +365,52 @@ describe('pending bounds', () => {
     // Nothing of theirs is in the log.
     expect(await logged(agent)).toEqual([]);
   });
+
+  it('a device that now serves a pending meter takes its buffered readings, even unnamed', async () => {
+    // A desired config that declares the meter as a plain device (no provisioned entry, no
+    // pendingKey): the meter's datagrams go to it now, and so do those it sent while unknown.
+    const r = await agent.remoteConfig.handle(
+      JSON.stringify({
+        version: 1,
+        config: { devices: [{ id: 'a1', driver: 'udp-meter', meterId: '1', cpf: CPF_A }] },
+      }),
+    );
+    expect(r).toMatchObject({ ok: true, running: 1 });
+    expect((await logged(agent)).map((x) => [x.deviceId, x.ts, x.values.energy_interval])).toEqual([
+      ['a1', S0 * 1000, 0],
+      ['a1', (S0 + 1) * 1000, 1],
+      ['a1', (S0 + 2) * 1000, 2],
+    ]);
+    expect(agent.status().pending?.map((p) => p.key)).toEqual([`udp-meter:${CPF_B}:1`]);
+  });
+});
+
+describe('bindingsFor: which pending keys move where', () => {
+  it('provisioned pendingKeys first, then the key a served meter would have been held under', () => {
+    const keys = [
+      `udp-meter:${CPF_A}:1`,
+      `udp-meter:${CPF_B}:1`,
+      `udp-meter:${CPF_C}:9`,
+      'tcp-json-meter:7',
+      'tcp-json-meter:8',
+    ];
+    expect(
+      bindingsFor(
+        [
+          { id: 'a1', driver: 'udp-meter', meterId: '1', cpf: CPF_A, valueName: 'energy_interval' },
+          { id: 'any9', driver: 'udp-meter', meterId: '9', valueName: 'energy_interval' },
+          { id: 'j7', driver: 'tcp-json-meter', meterId: 7, valueName: 'energy_import' },
+        ],
+        [{ id: 'p-b1', pendingKey: `udp-meter:${CPF_B}:1` }, { id: 'p-none' }],
+        keys,
+      ),
+    ).toEqual([
+      { id: 'p-b1', pendingKey: `udp-meter:${CPF_B}:1` },
+      { id: 'a1', pendingKey: `udp-meter:${CPF_A}:1` },
+      { id: 'any9', pendingKey: `udp-meter:${CPF_C}:9` },
+      { id: 'j7', pendingKey: 'tcp-json-meter:7' },
+    ]);
+  });
 });
 
 describe('pending → provisioned → buffered readings forwarded once (real aedes)', () => {
@@ -338,8 +440,9 @@ describe('pending → provisioned → buffered readings forwarded once (real aed
       username: 'c',
       password: 'c',
     });
-    control.on('message', (_t, p) => {
-      if (p.length > 0) applied.push(JSON.parse(p.toString()) as ConfigApplied);
+    control.on('message', (topic, p) => {
+      if (topic === edgeTopic('e-prov', 'config/applied') && p.length > 0)
+        applied.push(JSON.parse(p.toString()) as ConfigApplied);
     });
     await control.subscribeAsync(edgeTopic('e-prov', 'config/applied'), { qos: 1 });
     agent = await startEdge(config(), { logger: silent });
@@ -354,12 +457,22 @@ describe('pending → provisioned → buffered readings forwarded once (real aed
   let tcpId = 0;
 
   it('unknown seed D and seed E meters are held pending and reported in the status', async () => {
+    // The status over MQTT tells the central at once, not after statusIntervalMs (30 s).
+    const statuses: { pending?: { key: string }[] }[] = [];
+    control.on('message', (topic, p) => {
+      if (topic === edgeTopic('e-prov', 'status') && p.length > 0)
+        statuses.push(JSON.parse(p.toString()));
+    });
+    await control.subscribeAsync(edgeTopic('e-prov', 'status'), { qos: 1 });
     const udp = await udpMeter(listenerPort(agent, 'udp-meter'));
     expect(await udp.ask(`${CPF_A},1,1.25,${S0}.25`)).toBe('200');
     expect(
       await udp.ask(`{"id":"${CPF_A}","id_medidor":1,"valor":0.75,"timestamp":"${bahia(60)}"}`),
     ).toBe('200');
     await udp.close();
+    await expect
+      .poll(() => statuses.at(-1)?.pending?.map((p) => p.key))
+      .toEqual([`udp-meter:${CPF_A}:1`]);
     const tcp = await tcpMeter(listenerPort(agent, 'tcp-json-meter'));
     tcp.socket.write('{"id":0}'); // no newline: a bare object, as the original meters sent
     tcpId = (await tcp.next()).id as number;

@@ -27,7 +27,7 @@ import {
 } from '../health/index.js';
 import { openReadingLog, type ReadingLog } from '../log/index.js';
 import type { TransactionEvent } from '../modbus/index.js';
-import { PendingStore } from '../provisioning/index.js';
+import { bindingsFor, PendingStore } from '../provisioning/index.js';
 import { isConnackRefusal, Uplink } from '../uplink/index.js';
 import { ReadingGate, readingWindowOf } from './reading-gate.js';
 import { ReadingSink } from './reading-sink.js';
@@ -107,9 +107,11 @@ export async function startEdge(
     clientId: `edge-${config.edgeId}`,
     keepalive: config.mqtt.keepaliveS,
     clean: true,
-    // mqtt.js stops for good after a refusing CONNACK unless told otherwise: a wrong password
-    // would leave the edge up and silent. The uplink warns on each refusal and backs off.
-    reconnectOnConnackError: true,
+    // Reconnects run on the edge's clock, not mqtt.js's own setInterval: mqtt.js never
+    // reconnects by itself (reconnectPeriod 0) and the uplink calls reconnect() after each
+    // backoff delay, after a refusing CONNACK too (a wrong password is retried forever, warned
+    // each time), so a fake clock drives them in tests (docs/EDGE.md, "Uplink connection").
+    reconnectPeriod: 0,
     // mqtt-packet would otherwise pre-build 65,536 two-byte Buffers (~6 MB of heap) to encode
     // packet ids and lengths; the edge publishes a few batches a second, so it encodes on demand.
     writeCache: false,
@@ -139,6 +141,7 @@ export async function startEdge(
     resendAfterMs: config.uplink.resendAfterMs,
     compression: config.uplink.compression,
     reconnect: config.uplink.reconnect,
+    reconnectOnTimers: true,
     timers: clock,
   });
   uplink.start();
@@ -165,6 +168,12 @@ export async function startEdge(
 
   // Unknown push meters' readings pass the same window on their way to the pending store.
   let pendingGate: ReadingGate | undefined;
+  let statusSoon = false;
+  /** publishStatus, once it exists (pending meters may change while the edge starts). */
+  let publishSoon: (() => void) | undefined;
+  /** Moves what the pending store holds for the meters `c` serves (docs/PROVISIONING.md). */
+  const bindPending = (c: EdgeConfig) =>
+    pending.bind(bindingsFor(servedDevices(c), c.provisioned, pending.keys()));
   let pending: PendingStore;
   try {
     pending = await PendingStore.open({
@@ -172,6 +181,16 @@ export async function startEdge(
       limits: () => config.provisioning,
       gate: (reading) => (pendingGate as ReadingGate).admit(reading),
       afterMove: () => uplink.notify(),
+      // A meter appearing or bound is told to the central with the next turn's status, not in
+      // statusIntervalMs (at most once a turn; at most maxPending new ones).
+      onChange: () => {
+        if (statusSoon) return;
+        statusSoon = true;
+        setImmediate(() => {
+          statusSoon = false;
+          publishSoon?.();
+        });
+      },
       logger: logger.child({ component: 'provisioning' }),
       clock,
     });
@@ -221,7 +240,7 @@ export async function startEdge(
     for (const d of drivers) await d.start();
     if (config.metrics.enabled) metricsServer = await serveMetricsOn(config.metrics);
     // Meters bound while this edge was down (or before a crash mid-way): delivered now, once.
-    await pending.bind(config.provisioned);
+    await bindPending(config);
   } catch (err) {
     await Promise.all(drivers.map((d) => d.close()));
     await pending.flush();
@@ -268,6 +287,7 @@ export async function startEdge(
       client.publish(statusTopic, JSON.stringify(status()), { qos: 1, retain: true });
   };
   client.on('connect', publishStatus);
+  publishSoon = publishStatus;
   let statusTimer = clock.setInterval(publishStatus, config.statusIntervalMs);
   statusTimer.unref();
 
@@ -299,7 +319,7 @@ export async function startEdge(
     }
     config = next;
     // The new config serves the bound meters; only now do their buffered readings move.
-    await pending.bind(next.provisioned);
+    await bindPending(next);
     if (metricsChanged) {
       await metricsServer?.close();
       metricsServer = undefined;

@@ -1,1 +1,6 @@
-export { type PendingLimits, PendingStore, type PendingStoreOptions } from './pending-store.js';
+export {
+  bindingsFor,
+  type PendingLimits,
+  PendingStore,
+  type PendingStoreOptions,
+} from './pending-store.js';

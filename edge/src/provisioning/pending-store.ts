@@ -1,11 +1,6 @@
-import {
-  type Clock,
-  GridlinkError,
-  type PendingDevice,
-  type ProvisionedMeter,
-  systemClock,
-} from '@gridlink/shared';
+import { type Clock, GridlinkError, type PendingDevice, systemClock } from '@gridlink/shared';
 import type { Logger } from 'pino';
+import type { DeviceConfig } from '../config/index.js';
 import type { Admission, PendingMeter, PendingPort } from '../drivers/types.js';
 import type { NewReading, ReadingLog, SideWrites } from '../log/index.js';
 import type { PolledReading } from '../poller/index.js';
@@ -28,8 +23,44 @@ export interface PendingStoreOptions {
   gate: (reading: PolledReading) => Admission;
   /** Called after buffered readings were moved into the log (the uplink's notify). */
   afterMove: () => void;
+  /** Called when a pending meter appears or goes (the agent publishes its status soon). */
+  onChange?: () => void;
   logger: Logger;
   clock?: Clock;
+}
+
+/**
+ * What to move where once `devices` are served (the file's and the provisioned ones): every
+ * `provisioned` entry's `pendingKey`, and a pending key the meter of a served device would have
+ * been held under even when no entry names it (the meter now goes to that device, and so do the
+ * readings it sent while unknown): `udp-meter:{cpf}:{n}` for a device with that CPF and number (a
+ * cpf-less device with number n takes every CPF's n that no other device takes),
+ * `tcp-json-meter:{n}` for meter id n.
+ */
+export function bindingsFor(
+  devices: readonly DeviceConfig[],
+  provisioned: readonly { id: string; pendingKey?: string | undefined }[],
+  pendingKeys: readonly string[],
+): { id: string; pendingKey: string }[] {
+  const out = new Map<string, string>();
+  for (const p of provisioned) if (p.pendingKey) out.set(p.pendingKey, p.id);
+  const udp = new Map<string, string>();
+  const tcp = new Map<string, string>();
+  for (const d of devices)
+    if (d.driver === 'udp-meter') udp.set(`${d.cpf ?? ''}/${d.meterId}`, d.id);
+    else if (d.driver === 'tcp-json-meter') tcp.set(String(d.meterId), d.id);
+  for (const key of pendingKeys) {
+    if (out.has(key)) continue;
+    const [driver, a, b] = key.split(':') as [string, string, string | undefined];
+    const id =
+      driver === 'udp-meter' && b !== undefined
+        ? (udp.get(`${a}/${b}`) ?? udp.get(`/${b}`))
+        : driver === 'tcp-json-meter'
+          ? tcp.get(a)
+          : undefined;
+    if (id) out.set(key, id);
+  }
+  return [...out].map(([pendingKey, id]) => ({ id, pendingKey }));
 }
 
 /** Side keys: `p/{key}` a pending meter's record, `q/{key}/{n}` its readings, `c/...` counters. */
@@ -100,6 +131,10 @@ export class PendingStore implements PendingPort {
 
   has(key: string): boolean {
     return this.#entries.has(key);
+  }
+
+  keys(): string[] {
+    return [...this.#entries.keys()];
   }
 
   /** The status's `pending` list, by key. */
@@ -182,13 +217,13 @@ export class PendingStore implements PendingPort {
   }
 
   /**
-   * Moves the buffered readings of every `provisioned` entry whose `pendingKey` is held into the
-   * log under the entry's id, and forgets the pending meter; each key in one atomic batch. A
-   * failure leaves the key pending (logged); it is tried again on the next apply or start.
+   * Moves the buffered readings of every binding whose `pendingKey` is held into the log under
+   * its `id`, and forgets the pending meter; each key in one atomic batch. A failure leaves the key
+   * pending (logged); it is tried again on the next apply or start.
    */
-  bind(provisioned: readonly ProvisionedMeter[]): Promise<void> {
+  bind(bindings: readonly { id: string; pendingKey?: string | undefined }[]): Promise<void> {
     const run = this.#moving.then(async () => {
-      for (const p of provisioned) {
+      for (const p of bindings) {
         if (!p.pendingKey || !this.#entries.has(p.pendingKey)) continue;
         try {
           const moved = await this.#move(p.pendingKey, p.id);
@@ -221,6 +256,7 @@ export class PendingStore implements PendingPort {
     // Readings in, pending entry out: one atomic batch (the log's append with side writes).
     await log.append(readings, { del: [...stored.map(([k]) => k), metaKey(key)] });
     this.#entries.delete(key);
+    this.#o.onChange?.();
     if (readings.length > 0) this.#o.afterMove();
     return readings.length;
   }
@@ -250,6 +286,7 @@ export class PendingStore implements PendingPort {
         next: 0,
       };
       this.#entries.set(meter.key, entry);
+      this.#o.onChange?.();
     }
     entry.device.lastSeenAt = Math.max(entry.device.lastSeenAt, now);
     if (meter.from !== undefined) entry.device.from = meter.from.slice(0, 80);
