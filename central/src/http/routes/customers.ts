@@ -1,4 +1,4 @@
-import { idSchema } from '@gridlink/shared';
+import { idSchema, isGridlinkError } from '@gridlink/shared';
 import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
 import {
@@ -204,9 +204,16 @@ export function customerRoutes(
 
   app.openapi(getRoute, async (c) => {
     const key = c.req.valid('param').id;
-    // A document names the customer that holds it; the scope check below is the id's.
-    const id = 'id' in key ? key.id : await customerIdOf(db, key);
-    const customer = await findCustomer(db, c.get('principal'), id);
+    // A document names the customer that holds it; the scope check below is the id's, and no
+    // such document answers as a customer not yours does (a customer learns nothing of others).
+    const id =
+      'id' in key
+        ? key.id
+        : await customerIdOf(db, key).catch((err) => {
+            if (isGridlinkError(err) && err.code === 'GL_NOT_FOUND') return undefined;
+            throw err;
+          });
+    const customer = id === undefined ? undefined : await findCustomer(db, c.get('principal'), id);
     if (!customer) throw httpError('GL_NOT_FOUND', 'customer not found');
     return c.json(customer as z.infer<typeof Customer>, 200);
   });
