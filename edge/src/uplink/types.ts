@@ -41,6 +41,12 @@ export interface UplinkOptions {
   compression?: PayloadCompression;
   /** Backoff for mqtt.js's own reconnects; false leaves `reconnectPeriod` alone. */
   reconnect?: ReconnectBackoff | false;
+  /**
+   * Reconnect on `timers` (the edge's clock) instead of mqtt.js's own: for a client created with
+   * `reconnectPeriod: 0` (mqtt.js then never reconnects by itself), the uplink calls
+   * `client.reconnect()` after each backoff delay, and after a refusing CONNACK too.
+   */
+  reconnectOnTimers?: boolean;
   timers?: Timers;
 }
 

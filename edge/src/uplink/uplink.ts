@@ -17,7 +17,7 @@ import type { EncodedReadings } from '../log/index.js';
 import { encodeBatch, envelopeReserve } from './batch.js';
 import { connackErrorCode, connackReason } from './connack.js';
 import { defaultReconnectBackoff, MAX_ACK_BYTES } from './defaults.js';
-import { attachReconnectBackoff } from './reconnect-backoff.js';
+import { attachClockReconnect, attachReconnectBackoff } from './reconnect-backoff.js';
 import type { GoBackReason, Timers, UplinkEvents, UplinkOptions, UplinkStats } from './types.js';
 
 interface InFlight {
@@ -79,6 +79,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   #resends = 0;
   #goBacks = 0;
   #detachBackoff: (() => void) | undefined;
+  /** The next reconnect's delay when reconnects run on the timers (reconnectOnTimers). */
+  #retryInMs: (() => number) | undefined;
   /** CONNECTs refused in a row (reset on a connection). */
   #refusals = 0;
 
@@ -106,7 +108,11 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     mqtt.on('message', this.#onMessage);
     mqtt.on('packetreceive', this.#onPacket);
     const backoff = this.#o.reconnect ?? defaultReconnectBackoff;
-    if (backoff && (mqtt.options.reconnectPeriod ?? 0) > 0) {
+    if (backoff && this.#o.reconnectOnTimers && (mqtt.options.reconnectPeriod ?? 0) === 0) {
+      const clock = attachClockReconnect(mqtt, backoff, this.#timers);
+      this.#detachBackoff = clock.detach;
+      this.#retryInMs = clock.nextDelayMs;
+    } else if (backoff && (mqtt.options.reconnectPeriod ?? 0) > 0) {
       this.#detachBackoff = attachReconnectBackoff(mqtt, backoff);
     }
     if (mqtt.connected) this.#onConnect();
@@ -124,6 +130,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     mqtt.off('packetreceive', this.#onPacket);
     this.#detachBackoff?.();
     this.#detachBackoff = undefined;
+    this.#retryInMs = undefined;
     this.#cancelFlush();
     this.#cancelResend();
   }
@@ -173,14 +180,14 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     }
     this.#refusals++;
     const { mqtt } = this.#o;
-    const retrying = mqtt.options.reconnectOnConnackError === true;
+    const retrying = mqtt.options.reconnectOnConnackError === true || this.#retryInMs !== undefined;
     this.#log.warn(
       {
         code: connackErrorCode(rc),
         connackCode: rc,
         reason: connackReason(rc),
         refusals: this.#refusals,
-        retryInMs: retrying ? mqtt.options.reconnectPeriod : undefined,
+        retryInMs: retrying ? (this.#retryInMs?.() ?? mqtt.options.reconnectPeriod) : undefined,
       },
       retrying
         ? 'the broker refused the connection; retrying'
