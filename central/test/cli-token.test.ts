@@ -24,7 +24,8 @@ async function startAndStop(dataDir: string): Promise<string> {
   ]);
   let out = '';
   let signalled = false;
-  proc.stdout.on('data', (d: Buffer) => {
+  // The ready and first-start lines are human lines: on stderr (stdout is the JSON log's).
+  proc.stderr.on('data', (d: Buffer) => {
     out += d.toString();
     // Once: later chunks still contain the ready line.
     if (!signalled && out.includes('gridlink-central ready')) {

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readUnitEnvironment, readUnitScript } from '../systemd/unit-env.js';
@@ -28,6 +29,22 @@ const modbusPort = process.env.GRIDLINK_MODBUS_PORT ?? '5020';
 const meters = process.env.GRIDLINK_DEMO_METERS ?? '3';
 const pollMs = Number(process.env.GRIDLINK_DEMO_POLL_MS ?? '2000');
 const EDGE_ID = 'demo-edge';
+/** The edge's Prometheus endpoint (metrics.port): 9464, Prometheus' usual exporter port. */
+const edgeMetricsWanted = Number(process.env.GRIDLINK_EDGE_METRICS_PORT ?? '9464');
+
+/** `wanted` on 127.0.0.1 when it is free, else any free port (the demo moves like the central). */
+async function edgeMetricsPort(wanted: number): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number | undefined>((done) => {
+      const server = createServer();
+      server.once('error', () => done(undefined));
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => done(typeof address === 'object' && address ? address.port : undefined));
+      });
+    });
+  return (await tryPort(wanted)) ?? (await tryPort(0)) ?? 0;
+}
 /**
  * GRIDLINK_DEMO_BUILD=1: central and edge run from the compiled build (`npm run build`) with
  * plain node, the script and environment of their systemd units (deploy/systemd), as installed.
@@ -183,7 +200,14 @@ async function main(): Promise<void> {
       ...seedMeterScenario({ ...seedPorts, intervalMs: Math.max(1000, pollMs) }),
     }),
   );
-  const sim = await start('sim', 'firmware-sim/bin/gridlink-sim.js', ['--scenario', scenarioPath]);
+  const sim = await start('sim', 'firmware-sim/bin/gridlink-sim.js', [
+    '--scenario',
+    scenarioPath,
+    '--log-level',
+    'info',
+    '--log-file',
+    join(dataDir, 'logs', 'sim.log'),
+  ]);
   const modbus = sim.modbusTcp as { host: string; port: number };
   if (Number(modbusPort) !== 0 && modbus.port !== Number(modbusPort))
     say(`  note: Modbus TCP port ${modbusPort} was taken; using ${modbus.port}`);
@@ -196,12 +220,17 @@ async function main(): Promise<void> {
   });
   if (!res.ok) throw new Error(`registering the edge failed: ${res.status} ${await res.text()}`);
   const { secret } = (await res.json()) as { secret: string };
+  const metricsPort = await edgeMetricsPort(edgeMetricsWanted);
+  if (metricsPort !== edgeMetricsWanted)
+    say(`  note: edge metrics port ${edgeMetricsWanted} was taken; using ${metricsPort}`);
   const edgeConfig = {
     edgeId: EDGE_ID,
     dataDir: join(dataDir, 'edge'),
     mqtt: { url: central.mqttUrl as string, password: secret },
     statusIntervalMs: 10_000,
     uplink: { maxDelayMs: 500 },
+    // On, as an installed edge would have it: Prometheus scrapes it (deploy/grafana).
+    metrics: { enabled: true, host: '127.0.0.1', port: metricsPort },
     ...seedMeterListeners(seedPorts),
     devices: devices.map((d) => ({
       id: d.deviceId,
@@ -235,7 +264,10 @@ async function main(): Promise<void> {
     `  Seed meters  ${SEED_D_METERS} seed D (UDP ${seedPorts.udpPort}: bound from the edge's pending list), ${SEED_E_METERS} seed E (TCP JSON ${seedPorts.tcpPort}: provisioned); see ${httpUrl}/api/v1/edges/${EDGE_ID}/pending-devices`,
   );
   say(`  Admin token  ${token}`);
-  say(`  Logs         ${join(dataDir, 'logs')}/`);
+  say(
+    `  Metrics      ${httpUrl}/metrics (operator or admin token), edge http://127.0.0.1:${metricsPort}/metrics`,
+  );
+  say(`  Logs         ${join(dataDir, 'logs')}/   (JSON lines: central.log, edge.log, sim.log)`);
   say('');
   say(`  Try: curl -H "Authorization: Bearer ${token}" ${httpUrl}/api/v1/meters/1/readings`);
   say('  Ctrl-C stops everything.');

@@ -160,11 +160,12 @@ export async function runCentral(argv: string[], options: RunCentralOptions = {}
       : '',
   ].filter(Boolean);
   for (const line of moved) process.stderr.write(`gridlink-central: ${line}\n`);
-  process.stdout.write(
+  // Human lines on stderr: stdout carries only the JSON log (docs/OBSERVABILITY.md).
+  process.stderr.write(
     `gridlink-central ready: HTTP ${central.http.url} (docs ${central.http.url}/docs), MQTT ${central.mqttUrl}, storage ${central.database.kind}\n`,
   );
   if (firstAdminFile)
-    process.stdout.write(
+    process.stderr.write(
       `first start: an admin API token is in ${firstAdminFile} (mode 0600); it is not shown again. Read it, keep it elsewhere, delete the file.\n`,
     );
   process.send?.({

@@ -105,7 +105,8 @@ async function main(): Promise<void> {
         : `GL_INTERNAL: ${(err as Error).message}`,
     );
   }
-  process.stdout.write(
+  // Human lines on stderr: stdout carries only the JSON log (docs/OBSERVABILITY.md).
+  process.stderr.write(
     `gridlink-edge ${config.edgeId} running: ${config.devices.length} devices, log epoch ${agent.log.epoch}${
       agent.metricsPort === undefined
         ? ''

@@ -33,6 +33,15 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['--meters', 'x', '--help'])).toEqual({ kind: 'help' });
   });
 
+  it('takes --log-file for the JSON logs (stderr without it)', () => {
+    expect(parseCliArgs(['--log-file', 'data/logs/sim.log'])).toMatchObject({
+      kind: 'run',
+      options: { logFile: 'data/logs/sim.log' },
+    });
+    expect(() => parseCliArgs(['--log-file', ' '])).toThrow(UsageError);
+    expect(HELP).toContain('--log-file');
+  });
+
   it('documents every flag in --help', () => {
     for (const flag of [
       '--meters',

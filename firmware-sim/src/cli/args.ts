@@ -45,6 +45,7 @@ Options:
   --truth-out FILE     on stop, write every device's ground truth to FILE (JSON lines)
   --seed N             seed of the models, 0-4294967295 (default 1); same seed, same fleet
   --log-level LEVEL    trace|debug|info|warn|error|silent, JSON logs on stderr (default warn)
+  --log-file FILE      write the JSON logs to FILE instead of stderr (the demo: data/logs/sim.log)
   -h, --help           show this help
 
 Modes: Modbus TCP meters (many unit ids per port, many ports); Modbus RTU meters on a serial
@@ -75,6 +76,8 @@ export interface CliOptions {
   portFallback: boolean;
   seed: number;
   logLevel: LogLevel;
+  /** JSON logs to this file instead of stderr. */
+  logFile?: string;
   modbusMeters?: number;
   metersPerPort?: number;
   udpMeters?: number;
@@ -132,6 +135,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'port-fallback': { type: 'boolean' },
         seed: { type: 'string' },
         'log-level': { type: 'string' },
+        'log-file': { type: 'string' },
         'modbus-meters': { type: 'string' },
         'meters-per-port': { type: 'string' },
         'udp-meters': { type: 'string' },
@@ -179,6 +183,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     seed: integer('--seed', values.seed, 1, 0, 0xffffffff),
     logLevel: logLevel as LogLevel,
   };
+  if (values['log-file'] !== undefined) {
+    if (values['log-file'].trim() === '') throw new UsageError('--log-file must not be empty');
+    options.logFile = values['log-file'];
+  }
   const optional = (flag: string, value: string | undefined, min: number, max: number) =>
     value === undefined ? undefined : integer(flag, value, 0, min, max);
   const extra = {

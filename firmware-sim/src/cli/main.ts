@@ -91,7 +91,9 @@ function scenarioOf(options: CliOptions): Scenario {
 async function run(options: CliOptions): Promise<void> {
   const logger = pino(
     { level: options.logLevel, base: { svc: 'firmware-sim' } },
-    pino.destination(2),
+    options.logFile
+      ? pino.destination({ dest: options.logFile, mkdir: true, sync: false })
+      : pino.destination(2),
   );
   let sim: Fleet | undefined;
   let progress: NodeJS.Timeout | undefined;
