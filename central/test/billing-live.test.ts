@@ -94,11 +94,13 @@ describe('billing on a live central: MQTT readings → scheduled close → invoi
     const admin = await mintToken(db, { role: 'admin' });
     const get = (path: string) =>
       fetch(`${central.http.url}${path}`, { headers: { authorization: `Bearer ${admin}` } });
-    expect((await (await get('/api/v1/invoices?period=2024-01')).json()).items).toEqual([]);
+    const items = async (path: string) =>
+      ((await (await get(path)).json()) as { items: Array<{ id: number }> }).items;
+    expect(await items('/api/v1/invoices?period=2024-01')).toEqual([]);
 
     clock.advance(8 * 60_000);
     await expect
-      .poll(async () => (await (await get('/api/v1/invoices?period=2024-01')).json()).items)
+      .poll(() => items('/api/v1/invoices?period=2024-01'))
       .toEqual([
         expect.objectContaining({
           number: '2024-000001',
@@ -107,8 +109,8 @@ describe('billing on a live central: MQTT readings → scheduled close → invoi
           dueDate: '2024-02-10',
         }),
       ]);
-    const [invoice] = (await (await get('/api/v1/invoices?period=2024-01')).json()).items;
-    const page = await (await get(`/api/v1/invoices/${invoice.id}/html`)).text();
+    const [invoice] = await items('/api/v1/invoices?period=2024-01');
+    const page = await (await get(`/api/v1/invoices/${invoice?.id}/html`)).text();
     expect(page).toContain('Consumo medido: 30,000 kWh · Faturado: 30,000 kWh');
     expect(page).toContain('Total a pagar: R$\u00a024,00');
     expect(page).toContain('Vencimento: 10/02/2024 · Situação: Em aberto');

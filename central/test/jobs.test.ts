@@ -178,7 +178,7 @@ describe('cron on the injected clock', () => {
 describe('jobs config', () => {
   it('a bad cron fails at parse with its key path and reason', () => {
     expect(() => parseCentralConfig({ jobs: { billingClose: { cron: '0 3 1 *' } } })).toThrow(
-      /jobs\.billingClose\.cron.*bad cron: expected 5 fields/,
+      /jobs\.billingClose\.cron.*not a valid cron expression: expected 5 fields/,
     );
     expect(() => parseCentralConfig({ jobs: { prune: { cron: '0 25 * * *' } } })).toThrow(
       /jobs\.prune\.cron/,

@@ -8,17 +8,12 @@ import { z } from 'zod';
 import { alarmsConfigSchema } from '../alarms/index.js';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
-import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
+import { DEFAULT_JOBS_RUNTIME } from '../jobs/index.js';
 import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../notifications/index.js';
-import { DEFAULT_JOBS_RUNTIME, parseCron } from '../jobs/index.js';
+import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
 
 const portSchema = z.number().int().min(0).max(65535);
-
-/** A job schedule, checked by the parser the scheduler runs (jobs/cron), with its reason. */
-const jobCron = z.string().superRefine((e, ctx) => {
-  const spec = parseCron(e);
-  if (typeof spec === 'string') ctx.addIssue({ code: 'custom', message: `bad cron: ${spec}` });
 
 /** The embedded broker's limits (docs/SECURITY.md, "MQTT: identities, sessions and limits"). */
 export const mqttLimitsSchema = z
@@ -157,7 +152,7 @@ export const centralConfigSchema = z
          * day 1 (docs/BILLING.md, "Due date"): at least 1, so no invoice is born overdue.
          */
         dueDays: z.number().int().min(1).max(90).default(10),
-        /** node-cron expression of the monthly close; default: 03:00 on the 1st (jobs DEFAULT_CRON). */
+        /** The older name of jobs.billingClose.cron (docs/JOBS.md); not both. Default jobs DEFAULT_CRON. */
         cron: cronExpression.optional(),
       })
       .strict()
@@ -224,21 +219,6 @@ export const centralConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Interval meters (docs/METERING.md, "Interval amounts"). */
-    metering: z
-      .object({
-        /** Two consecutive interval readings further apart than this leave a visible gap. */
-        intervalGapSeconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(366 * 86_400)
-          .default(3600),
-      })
-      .strict()
-      .prefault({}),
-    /** Alarm thresholds (docs/ALARMS.md, "Thresholds"); the defaults are DEFAULT_RULES. */
-    alarms: alarmsConfigSchema.prefault({}),
     /** Alarm notifications (docs/ALARMS.md, "Notifications"). */
     notifications: z
       .object({
@@ -364,12 +344,12 @@ export const centralConfigSchema = z
     jobs: z
       .object({
         /** Closes every due billing period. `billing.cron` is its older name (not both). */
-        billingClose: z.object({ cron: jobCron.optional() }).strict().prefault({}),
-        rollup: z.object({ cron: jobCron.optional() }).strict().prefault({}),
-        alarmSweep: z.object({ cron: jobCron.optional() }).strict().prefault({}),
+        billingClose: z.object({ cron: cronExpression.optional() }).strict().prefault({}),
+        rollup: z.object({ cron: cronExpression.optional() }).strict().prefault({}),
+        alarmSweep: z.object({ cron: cronExpression.optional() }).strict().prefault({}),
         prune: z
           .object({
-            cron: jobCron.optional(),
+            cron: cronExpression.optional(),
             /** Finished job_runs rows are deleted after this many days. */
             keepDays: z.number().int().min(1).max(3650).default(30),
             /** API tokens expired or revoked this many days ago are deleted. */
