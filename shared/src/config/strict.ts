@@ -24,23 +24,26 @@ const defOf = (s: unknown): Def | undefined =>
  */
 export function looseObjectPaths(schema: z.ZodType): string[] {
   const loose: string[] = [];
-  const seen = new Set<unknown>();
+  /** The schemas on the current path: a schema reused at several paths is walked at each. */
+  const walking = new Set<unknown>();
   const walk = (s: unknown, path: string): void => {
     const def = defOf(s);
-    if (!def || seen.has(s)) return;
-    seen.add(s);
+    if (!def || walking.has(s)) return;
+    walking.add(s);
     if (def.type === 'object') {
       if (defOf(def.catchall)?.type !== 'never') loose.push(path || '(root)');
       for (const [key, child] of Object.entries(def.shape as Record<string, unknown>))
         walk(child, path ? `${path}.${key}` : key);
-      return;
+    } else {
+      for (const [key, child] of Object.entries(def)) {
+        if (key === 'catchall' || key === 'checks') continue;
+        if (Array.isArray(child)) {
+          for (const [i, c] of child.entries())
+            walk(c, def.type === 'union' ? `${path}|${i}` : path);
+        } else walk(child, def.type === 'array' ? `${path}[]` : path);
+      }
     }
-    for (const [key, child] of Object.entries(def)) {
-      if (key === 'catchall' || key === 'checks') continue;
-      if (Array.isArray(child)) {
-        for (const [i, c] of child.entries()) walk(c, def.type === 'union' ? `${path}|${i}` : path);
-      } else walk(child, def.type === 'array' ? `${path}[]` : path);
-    }
+    walking.delete(s);
   };
   walk(schema, '');
   return loose;
