@@ -64,7 +64,7 @@ export interface StartOptions {
   clock?: ClockAndTimers;
   /** Invoice Pix merchant settings and payment terms; without `pix`, invoices have no Pix code. */
   billing?: { pix?: PixSettings; dueDays?: number; cron?: string };
-  /** Where cron jobs are scheduled (default node-cron); `false` starts no jobs. */
+  /** Where cron jobs are scheduled (default: cron on `clock`, docs/JOBS.md); `false` starts no jobs. */
   scheduler?: Scheduler | false;
 }
 
