@@ -170,7 +170,7 @@ describe('an edge whose log refuses appends', () => {
         edgeId: 'e-append',
         dataDir: mkdtempSync(join(tmpdir(), 'gl-edge-append-')),
         mqtt: { url: broker.url, password: 's' },
-        log: { sync: false },
+        log: { sync: false, appendRetry: { attempts: 2, initialDelayMs: 50, maxDelayMs: 50 } },
         statusIntervalMs: 1000,
         metrics: { enabled: true, port: 0 },
         devices: [
@@ -196,7 +196,7 @@ describe('an edge whose log refuses appends', () => {
     try {
       await expect
         .poll(() => lines.find((l) => l.level === 50 && l.code === 'GL_LOG_APPEND_FAILED'))
-        .toBeDefined();
+        .toMatchObject({ attempts: 2 }); // log.appendRetry from the config
       await expect.poll(() => statuses.at(-1)?.log?.dropped ?? 0).toBeGreaterThan(0);
       expect(edge.status().log?.dropped).toBeGreaterThanOrEqual(statuses.at(-1)?.log?.dropped ?? 0);
       expect(edge.log.stats().lastSeq).toBe(0);

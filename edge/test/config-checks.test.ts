@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { looseObjectPaths } from '@gridlink/shared';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SINK_RETRY } from '../src/agent/reading-sink.js';
 import { edgeConfigSchema, parseEdgeConfig } from '../src/config/index.js';
 
 const bin = resolve(fileURLToPath(new URL('../bin/gridlink-edge.js', import.meta.url)));
@@ -52,6 +53,13 @@ describe('edge config checks', () => {
     expect(() => {
       (config.devices as unknown[]).push({});
     }).toThrow(TypeError);
+  });
+
+  it('log.appendRetry: defaults to the sink defaults, checked as a whole', () => {
+    expect(parseEdgeConfig(base).log.appendRetry).toEqual(DEFAULT_SINK_RETRY);
+    expect(() =>
+      parseEdgeConfig({ ...base, log: { appendRetry: { initialDelayMs: 500, maxDelayMs: 100 } } }),
+    ).toThrow(/log\.appendRetry\.maxDelayMs: maxDelayMs must be >= initialDelayMs/);
   });
 
   it('--check: an unknown profile exits 2 naming the device key path', () => {

@@ -150,6 +150,7 @@ export async function startEdge(
     afterCommit: () => uplink.notify(),
     logger: logger.child({ component: 'log' }),
     timers: clock,
+    retry: config.log.appendRetry,
   });
   /** The log's figures; `dropped` also counts readings the log refused to store (the sink's). */
   const logStats = () => {

@@ -13,6 +13,7 @@ import {
   LOG_TAIL_CACHE_BYTES,
   LOG_WRITE_BUFFER_BYTES,
 } from '../log/memory-defaults.js';
+import { DEFAULT_SINK_RETRY } from '../agent/reading-sink.js';
 import { defaultReconnectBackoff } from '../uplink/defaults.js';
 
 /**
@@ -272,6 +273,32 @@ export const edgeConfigSchema = z
           .min(0)
           .max(64 * 1024 * 1024)
           .default(LOG_TAIL_CACHE_BYTES),
+        /**
+         * A group commit the log refuses is retried this way; when every attempt fails its
+         * readings are counted as dropped and reported (docs/EDGE.md, "Reading log failures").
+         */
+        appendRetry: z
+          .object({
+            attempts: z.number().int().min(1).max(100).default(DEFAULT_SINK_RETRY.attempts),
+            initialDelayMs: z
+              .number()
+              .int()
+              .min(1)
+              .max(60_000)
+              .default(DEFAULT_SINK_RETRY.initialDelayMs),
+            maxDelayMs: z
+              .number()
+              .int()
+              .min(1)
+              .max(600_000)
+              .default(DEFAULT_SINK_RETRY.maxDelayMs),
+          })
+          .strict()
+          .refine((r) => r.maxDelayMs >= r.initialDelayMs, {
+            message: 'maxDelayMs must be >= initialDelayMs',
+            path: ['maxDelayMs'],
+          })
+          .prefault({}),
       })
       .strict()
       .prefault({}),
