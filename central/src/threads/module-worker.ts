@@ -9,7 +9,14 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * it.
  */
 export function moduleWorker(from: string, name: string, options: WorkerOptions = {}): Worker {
-  if (!from.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, from), options);
+  if (!from.endsWith('.ts')) {
+    // The build: a worker does not inherit the resolve hook of cli/gridlink-central.js (Node 20),
+    // so it gets the `gridlink-build` condition as a flag (docs/DEPLOY.md).
+    const execArgv = [...(options.execArgv ?? process.execArgv)];
+    if (!execArgv.some((a) => a.includes('gridlink-build')))
+      execArgv.push('--conditions=gridlink-build');
+    return new Worker(new URL(`./${name}.js`, from), { ...options, execArgv });
+  }
   // require.resolve finds the CommonJS twin of tsx's ESM API; the worker imports the ESM one.
   const api = createRequire(from)
     .resolve('tsx/esm/api')
