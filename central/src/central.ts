@@ -290,6 +290,7 @@ export async function startCentral(
           edgeId: seedD.edgeId,
           pricePerKwh: seedD.pricePerKwh,
           excessKwh: seedD.excessKwh,
+          timeZone: config.timeZone,
           readingWindow: {
             notBeforeMs: Date.parse(config.ingest.readingWindow.notBefore),
             maxFutureSkewMs: config.ingest.readingWindow.maxFutureSkewMs,

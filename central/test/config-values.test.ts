@@ -148,4 +148,31 @@ describe('one time zone', () => {
       await t.close();
     }
   });
+
+  it("seed D's /cadCliente creates its customer in the central timeZone too", async () => {
+    const t = await startTestCentral({
+      timeZone: 'America/Manaus',
+      log: { level: 'silent' },
+      legacy: {
+        seedD: { enabled: true, port: 0, anonymous: { enabled: true, routes: ['cadCliente'] } },
+      },
+    });
+    try {
+      const port = t.central.legacy.seedD?.port;
+      const created = await fetch(`http://127.0.0.1:${port}/cadCliente`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: '52998224725', name: 'Ana' }),
+      });
+      expect(created.status).toBe(201);
+      const row = await t.central.database.db
+        .selectFrom('customers')
+        .select('time_zone')
+        .where('document', '=', '52998224725')
+        .executeTakeFirst();
+      expect(row?.time_zone).toBe('America/Manaus');
+    } finally {
+      await t.close();
+    }
+  });
 });

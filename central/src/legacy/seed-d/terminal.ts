@@ -50,6 +50,8 @@ export interface TerminalDeps {
   excessKwh: number;
   /** The central's reading window: a posted reading outside it is refused. */
   readingWindow: { notBeforeMs: number; maxFutureSkewMs: number };
+  /** The central's `timeZone`: the zone of the customers `/cadCliente` creates. */
+  timeZone?: string;
 }
 
 /** Entries of `consumo` at most (the original client reads one 1,024-byte recv); `soma` is all. */
@@ -120,6 +122,7 @@ export async function runTerminal(
           name: req.body.name,
           tariff: seedTariff(deps.pricePerKwh),
           monthlyLimitKwh: deps.excessKwh,
+          timeZone: deps.timeZone,
         });
       } catch (err) {
         if (err instanceof GridlinkError && err.code === 'GL_CONFLICT')
@@ -218,7 +221,7 @@ export async function runTerminal(
       const c = await readable(deps, caller, req.body.id, 'Not Found');
       if ('status' in c) return c;
       const billing = await customerBilling(deps.db, c.id);
-      const zone = billing?.timeZone ?? DEFAULT_TIME_ZONE;
+      const zone = billing?.timeZone ?? deps.timeZone ?? DEFAULT_TIME_ZONE;
       const now = deps.now();
       const period = monthPeriod(localTime(now, zone).date.slice(0, 7));
       const { from, to } = await periodBounds(deps.db, zone, 'month', 0, now);
