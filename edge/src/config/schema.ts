@@ -7,13 +7,13 @@ import {
   provisionedMetersSchema,
 } from '@gridlink/shared';
 import { z } from 'zod';
+import { DEFAULT_SINK_RETRY } from '../agent/reading-sink.js';
 import { isTimeZone } from '../drivers/meter-time.js';
 import {
   LOG_CACHE_BYTES,
   LOG_TAIL_CACHE_BYTES,
   LOG_WRITE_BUFFER_BYTES,
 } from '../log/memory-defaults.js';
-import { DEFAULT_SINK_RETRY } from '../agent/reading-sink.js';
 import { defaultReconnectBackoff } from '../uplink/defaults.js';
 
 /**
@@ -286,12 +286,7 @@ export const edgeConfigSchema = z
               .min(1)
               .max(60_000)
               .default(DEFAULT_SINK_RETRY.initialDelayMs),
-            maxDelayMs: z
-              .number()
-              .int()
-              .min(1)
-              .max(600_000)
-              .default(DEFAULT_SINK_RETRY.maxDelayMs),
+            maxDelayMs: z.number().int().min(1).max(600_000).default(DEFAULT_SINK_RETRY.maxDelayMs),
           })
           .strict()
           .refine((r) => r.maxDelayMs >= r.initialDelayMs, {
