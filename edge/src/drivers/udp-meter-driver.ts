@@ -124,11 +124,14 @@ const replyFor: Partial<Record<ErrorCode, string>> = {
 };
 
 /**
- * UDP meters (SEEDS D). Every datagram is answered: `200` when stored, otherwise
- * `<status> <code>` (`400 GL_PAYLOAD_SCHEMA`, `400 GL_READING_INVALID` for a reading outside the
- * edge's window, `401 GL_METER_AUTH_FAILED`, `403 GL_METER_UNKNOWN`, `413 GL_PAYLOAD_TOO_LARGE`).
- * Unknown senders and wrong secrets are counted on the listener and rejected; nothing of theirs
- * reaches the log, nor the device's health.
+ * UDP meters (SEEDS D). Every datagram is answered: `200` when stored (or held pending),
+ * otherwise `<status> <code>` (`400 GL_PAYLOAD_SCHEMA`, `400 GL_READING_INVALID` for a reading
+ * outside the edge's window, `401 GL_METER_AUTH_FAILED`, `403 GL_METER_UNKNOWN`,
+ * `413 GL_PAYLOAD_TOO_LARGE`, `503 GL_PENDING_FULL`). A datagram goes to the device of its
+ * (cpf, meterId), else to the cpf-less device of its meterId (seed D numbers restart at 1 per
+ * customer). An unknown meter with a valid CPF is held pending when provisioning is on
+ * (docs/PROVISIONING.md); other unknown senders and wrong secrets are counted on the listener and
+ * rejected; nothing of theirs reaches the log, nor a device's health.
  */
 export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(): number } {
   /** `cpf/meterId` for a device with a CPF, `/meterId` for one without (config's pushMeterKey). */
