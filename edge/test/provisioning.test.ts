@@ -575,6 +575,52 @@ describe('pending → provisioned → buffered readings forwarded once (real aed
     expect(central.audit(lastSeq)).toEqual({ twice: [], missing: [] });
     expect(central.stored).toHaveLength(6);
   });
+
+  it('an original seed E meter bound while connected goes on without reconnecting', async () => {
+    // It says {"id":0} once per connection, so a listener restarted by the apply would make it
+    // a new pending meter again: the listener is kept, and the connection with it.
+    const meter = await tcpMeter(listenerPort(agent, 'tcp-json-meter'));
+    meter.socket.write('{"id":0}');
+    const id = (await meter.next()).id as number;
+    expect(id).toBe(3);
+    meter.socket.write(spent(id, 1, 180));
+    await expect
+      .poll(() => agent.status().pending?.find((p) => p.key === `tcp-json-meter:${id}`)?.buffered)
+      .toBe(1);
+    const before = applied.length;
+    await control.publishAsync(
+      edgeTopic('e-prov', 'config'),
+      JSON.stringify({
+        version: 2,
+        config: {
+          provisioned: [
+            { id: `d-${CPF_A}-1`, driver: 'udp-meter', meterId: '1', cpf: CPF_A },
+            { id: `e-${tcpId}`, driver: 'tcp-json-meter', meterId: tcpId },
+            {
+              id: `e-${id}`,
+              driver: 'tcp-json-meter',
+              meterId: id,
+              pendingKey: `tcp-json-meter:${id}`,
+            },
+          ],
+        },
+      }),
+      { qos: 1, retain: true },
+    );
+    await expect.poll(() => applied.length).toBeGreaterThan(before);
+    expect(applied.at(-1)).toMatchObject({ version: 2, ok: true });
+    // Same connection, next reading: stored under the bound device, after the buffered one.
+    meter.socket.write(spent(id, 2, 240));
+    await expect.poll(() => deviceReadings(`e-${id}`).length).toBe(2);
+    expect(deviceReadings(`e-${id}`)).toEqual([
+      [(S0 + 180) * 1000, { energy_import: 1 }],
+      [(S0 + 240) * 1000, { energy_import: 2 }],
+    ]);
+    expect(meter.socket.destroyed).toBe(false);
+    meter.send(`{"id":${id}}`);
+    expect(await meter.next()).toEqual({ id });
+    meter.socket.destroy();
+  });
 });
 
 describe('moving buffered readings: one atomic batch, retried after a failure', () => {

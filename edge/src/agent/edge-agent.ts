@@ -298,17 +298,23 @@ export async function startEdge(
    * ones cannot start, the old config is started again and the error reported.
    */
   const apply = async (next: EdgeConfig): Promise<void> => {
-    const fresh = createDrivers(next, driverContext); // throws on unknown profiles: nothing changed
-    await Promise.all(drivers.map((d) => d.close()));
+    // Throws on unknown profiles: nothing changed. Push listeners whose settings did not change
+    // are kept, with their connections (a seed E meter bound while connected goes on).
+    const fresh = createDrivers(next, driverContext, drivers);
+    const kept = new Set(fresh.filter((d) => drivers.includes(d)));
+    await Promise.all(drivers.filter((d) => !kept.has(d)).map((d) => d.close()));
     try {
-      for (const d of fresh) await d.start();
+      for (const d of fresh) if (!kept.has(d)) await d.start();
     } catch (err) {
-      await Promise.all(fresh.map((d) => d.close()));
-      drivers = createDrivers(config, driverContext);
+      await Promise.all(fresh.filter((d) => !kept.has(d)).map((d) => d.close()));
+      const survivors = [...kept];
+      drivers = createDrivers(config, driverContext, survivors);
+      for (const d of survivors) if (!drivers.includes(d)) await d.close();
       for (const d of drivers)
-        await d
-          .start()
-          .catch((e: Error) => logger.error({ err: e.message }, 'restoring a driver failed'));
+        if (!survivors.includes(d))
+          await d
+            .start()
+            .catch((e: Error) => logger.error({ err: e.message }, 'restoring a driver failed'));
       throw err;
     }
     drivers = fresh;

@@ -33,6 +33,16 @@ export class PushMeterHealth {
     this.#rejected.set(`${deviceId}/${code}`, (this.#rejected.get(`${deviceId}/${code}`) ?? 0) + 1);
   }
 
+  /** The device set changed in place (a remote config): kept ids keep their health. */
+  retain(deviceIds: readonly string[]): void {
+    const keep = new Set(deviceIds);
+    for (const id of [...this.#health.keys()]) if (!keep.has(id)) this.#health.delete(id);
+    for (const id of deviceIds)
+      if (!this.#health.has(id)) this.#health.set(id, initialDeviceHealth(id));
+    for (const key of [...this.#rejected.keys()])
+      if (!keep.has(key.slice(0, key.lastIndexOf('/')))) this.#rejected.delete(key);
+  }
+
   setOnline(deviceId: string, online: boolean): void {
     const h = this.#health.get(deviceId);
     if (h) h.online = online;

@@ -7,6 +7,7 @@ import { type MeterZone, parseMeterTime } from './meter-time.js';
 import { PushMeterHealth } from './push-meters.js';
 import { parseMeterLine } from './tcp-json-meter-codec.js';
 import type { Driver, DriverContext, PendingMeter } from './types.js';
+import { listenerKey } from './udp-meter-driver.js';
 
 export interface TcpJsonMeterDriverOptions extends DriverContext {
   devices: readonly TcpJsonMeterDeviceConfig[];
@@ -58,19 +59,36 @@ const errorLine = (e: GridlinkError): string => {
  * GL_CONNECTION_LIMIT, closed); one that sends no usable line for `idleTimeoutMs` is closed,
  * which frees its meter id. Every refusal is counted on the listener.
  */
-export function createTcpJsonMeterDriver(
-  o: TcpJsonMeterDriverOptions,
-): Driver & { port(): number } {
-  const byMeterId = new Map(o.devices.map((d) => [d.meterId, d]));
-  const secrets = meterSecrets(o.devices);
-  const zone = o.zone ?? 0;
+export type TcpJsonMeterDriver = Driver & {
+  port(): number;
+  /**
+   * Takes a new device list and zone in place when `listener` is the running one's: the server
+   * and its connections stay, so a meter bound while connected (a pending id now provisioned)
+   * goes on without reconnecting (an original seed E meter would ask `{"id":0}` again). A
+   * connection whose meter is gone, or now has a secret it never sent, is closed. False when
+   * the listener changed (the agent then starts a new driver).
+   */
+  retarget(
+    listener: EdgeConfig['tcpJson'],
+    devices: readonly TcpJsonMeterDeviceConfig[],
+    zone: MeterZone,
+  ): boolean;
+};
+
+export function createTcpJsonMeterDriver(o: TcpJsonMeterDriverOptions): TcpJsonMeterDriver {
+  let devices = o.devices;
+  let byMeterId = new Map(devices.map((d) => [d.meterId, d]));
+  let secrets = meterSecrets(devices);
+  let zone = o.zone ?? 0;
   /** Fresh ids start above every configured (and provisioned) meter id. */
-  const idFloor = o.devices.reduce((m, d) => Math.max(m, d.meterId), 0);
+  let idFloor = devices.reduce((m, d) => Math.max(m, d.meterId), 0);
+  /** Each served connection's check of its session against the current devices. */
+  const reconcilers = new Map<Socket, () => void>();
   /** Meter id (configured or pending) → the connection that holds it. */
   const holders = new Map<number, Socket>();
   const health = new PushMeterHealth(
     'tcp-json-meter',
-    o.devices.map((d) => d.id),
+    devices.map((d) => d.id),
   );
   const counters = {
     connections: 0,
@@ -108,12 +126,12 @@ export function createTcpJsonMeterDriver(
     address: string,
   ): TcpJsonMeterDeviceConfig | undefined => {
     if (secret !== undefined) {
-      const mine = o.devices.filter((d) => secrets.get(d.id)?.matches(secret) === true);
+      const mine = devices.filter((d) => secrets.get(d.id)?.matches(secret) === true);
       if (mine.length === 0)
         throw new GridlinkError('GL_METER_AUTH_FAILED', 'no configured meter has this secret');
       return mine.length === 1 ? mine[0] : undefined;
     }
-    const there = o.devices.filter((d) => d.host !== undefined && plainAddress(d.host) === address);
+    const there = devices.filter((d) => d.host !== undefined && plainAddress(d.host) === address);
     const only = there.length === 1 ? there[0] : undefined;
     return only && !secrets.has(only.id) ? only : undefined;
   };
@@ -323,6 +341,25 @@ export function createTcpJsonMeterDriver(
     const drain = () => {
       while (!busy && !closing && queued.length > 0) handle(queued.shift() as string);
     };
+    // After a retarget: a device session follows its device; a pending one becomes the device
+    // that now serves its id; a meter gone, or now with a secret, must connect again.
+    reconcilers.set(socket, () => {
+      if (!session) return;
+      const d = byMeterId.get(session.meterId);
+      if (session.kind === 'device') {
+        // The same meter with the same secret goes on; gone, renamed or re-keyed: reconnect.
+        if (d && d.id === session.device.id && d.secret === session.device.secret)
+          session = { kind: 'device', meterId: d.meterId, device: d };
+        else socket.destroy();
+      } else if (d) {
+        // A pending id now served: the meter goes on as that device (it proved no secret).
+        if (secrets.has(d.id)) socket.destroy();
+        else {
+          session = { kind: 'device', meterId: d.meterId, device: d };
+          health.setOnline(d.id, true);
+        }
+      }
+    });
     const stream = new JsonObjectStream(o.listener.maxBytes);
     socket.on('data', (chunk: Buffer) => {
       if (closing) return;
@@ -350,6 +387,7 @@ export function createTcpJsonMeterDriver(
     });
     socket.on('close', () => {
       served--;
+      reconcilers.delete(socket);
       clearTimeout(idle);
       if (session && holders.get(session.meterId) === socket) {
         holders.delete(session.meterId);
@@ -386,7 +424,18 @@ export function createTcpJsonMeterDriver(
       const a = server?.address();
       return typeof a === 'object' && a ? a.port : 0;
     },
-    deviceIds: () => o.devices.map((d) => d.id),
+    retarget(listener, next, nextZone) {
+      if (listenerKey(listener) !== listenerKey(o.listener)) return false;
+      devices = next;
+      byMeterId = new Map(devices.map((d) => [d.meterId, d]));
+      secrets = meterSecrets(devices);
+      idFloor = devices.reduce((m, d) => Math.max(m, d.meterId), 0);
+      zone = nextZone;
+      health.retain(devices.map((d) => d.id));
+      for (const reconcile of [...reconcilers.values()]) reconcile();
+      return true;
+    },
+    deviceIds: () => devices.map((d) => d.id),
     devices: () => health.views(),
     channels: () => [
       {

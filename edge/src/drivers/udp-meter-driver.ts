@@ -133,17 +133,35 @@ const replyFor: Partial<Record<ErrorCode, string>> = {
  * (docs/PROVISIONING.md); other unknown senders and wrong secrets are counted on the listener and
  * rejected; nothing of theirs reaches the log, nor a device's health.
  */
-export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(): number } {
+export type UdpMeterDriver = Driver & {
+  port(): number;
+  /**
+   * Takes a new device list and zone in place when `listener` is the running one's (the socket
+   * and its port stay); false when it is not (the agent then starts a new driver).
+   */
+  retarget(
+    listener: EdgeConfig['udp'],
+    devices: readonly UdpMeterDeviceConfig[],
+    zone: MeterZone,
+  ): boolean;
+};
+
+/** A listener's socket settings: equal ones can be kept across a config change. */
+export const listenerKey = (l: Record<string, unknown>): string =>
+  JSON.stringify({ ...l, localTimeOffsetMinutes: undefined });
+
+export function createUdpMeterDriver(o: UdpMeterDriverOptions): UdpMeterDriver {
   /** `cpf/meterId` for a device with a CPF, `/meterId` for one without (config's pushMeterKey). */
-  const byKey = new Map(o.devices.map((d) => [`${d.cpf ?? ''}/${d.meterId}`, d]));
+  let devices = o.devices;
+  let byKey = new Map(devices.map((d) => [`${d.cpf ?? ''}/${d.meterId}`, d]));
   const lookup = (cpf: string | undefined, meterId: string) =>
     (cpf ? byKey.get(`${cpf}/${meterId}`) : undefined) ?? byKey.get(`/${meterId}`);
-  const zone = o.zone ?? 0;
+  let zone = o.zone ?? 0;
   const health = new PushMeterHealth(
     'udp-meter',
-    o.devices.map((d) => d.id),
+    devices.map((d) => d.id),
   );
-  const secrets = meterSecrets(o.devices);
+  let secrets = meterSecrets(devices);
   const counters = {
     datagrams: 0,
     accepted: 0,
@@ -261,7 +279,16 @@ export function createUdpMeterDriver(o: UdpMeterDriverOptions): Driver & { port(
       if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
     },
     port: () => socket?.address().port ?? 0,
-    deviceIds: () => o.devices.map((d) => d.id),
+    retarget(listener, next, nextZone) {
+      if (listenerKey(listener) !== listenerKey(o.listener)) return false;
+      devices = next;
+      byKey = new Map(devices.map((d) => [`${d.cpf ?? ''}/${d.meterId}`, d]));
+      secrets = meterSecrets(devices);
+      zone = nextZone;
+      health.retain(devices.map((d) => d.id));
+      return true;
+    },
+    deviceIds: () => devices.map((d) => d.id),
     devices: () => health.views(),
     channels: () => [
       {
