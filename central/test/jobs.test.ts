@@ -547,4 +547,56 @@ describe('jobs on one PostgreSQL shared by several centrals', async () => {
       await next.stop();
     }
   });
+
+  it('a slot claimed while stop() is under way is handed back, not run', async () => {
+    const fire = FEB_FIRE + 86_400_000;
+    const slot = new Date(fire).toISOString();
+    // Another session inserts the same slot and keeps it uncommitted: the claim waits on it.
+    let rollback!: () => void;
+    const held = new Promise<void>((r) => {
+      rollback = r;
+    });
+    let inserted!: () => void;
+    const insertedP = new Promise<void>((r) => {
+      inserted = r;
+    });
+    const blocker = b.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx
+          .insertInto('job_runs')
+          .values({ job: BILLING, slot, started_at: new Date(fire) })
+          .execute();
+        inserted();
+        await held;
+        throw new Error('rolled back');
+      })
+      .catch(() => undefined);
+    await insertedP;
+    const clock = new FakeClock(fire - 1_000);
+    const jobs = jobsOn(a.db, clock);
+    clock.advance(1_000);
+    await expect
+      .poll(async () => {
+        const { rows } = await sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`.execute(b.db);
+        return rows[0]?.n;
+      })
+      .toBeGreaterThan(0);
+    const stopping = jobs.stop();
+    rollback();
+    await blocker;
+    await stopping;
+    const row = await a.db
+      .selectFrom('job_runs')
+      .selectAll()
+      .where('job', '=', BILLING)
+      .where('slot', '=', slot)
+      .executeTakeFirst();
+    expect(row).toMatchObject({
+      status: 'failed',
+      owner: null,
+      result: { error: 'central stopping' },
+    });
+  });
 });

@@ -286,10 +286,31 @@ export function startJobs(options: JobsOptions): Jobs {
     return done;
   };
 
+  // Claims in flight: stop() waits for them, and a claim that lands after stop() began hands
+  // its lease straight back, so nothing starts on a database about to close.
+  const claiming = new Set<Promise<unknown>>();
+  const handBack = (lease: Lease) =>
+    failLease(db, lease, owner, now(), now(), { error: 'central stopping' }).catch((err) =>
+      options.logger.warn({ err, job: lease.job, slot: lease.slot }, 'lease not handed back'),
+    );
+  /** Runs `take`; starts what it claimed (registered in `running` before this settles). */
+  const claim = (take: () => Promise<Lease[]>) => {
+    const p = (async () => {
+      const leases = await take();
+      if (stopped) {
+        for (const l of leases) await handBack(l);
+        return [];
+      }
+      return leases.map((l) => execute(byName.get(l.job) as Job, l));
+    })();
+    claiming.add(p);
+    void p.finally(() => claiming.delete(p)).catch(() => {});
+    return p.then((runs) => Promise.all(runs));
+  };
+
   const poll = async () => {
     if (stopped) return;
-    const leases = await takeOverDue(db, [...byName.keys()], owner, now(), rt.leaseMs);
-    await Promise.all(leases.map((l) => execute(byName.get(l.job) as Job, l)));
+    await claim(() => takeOverDue(db, [...byName.keys()], owner, now(), rt.leaseMs));
   };
   const poller = clock.setInterval(
     () => void poll().catch((err) => options.logger.warn({ err }, 'job retry poll failed')),
@@ -304,12 +325,11 @@ export function startJobs(options: JobsOptions): Jobs {
       if (stopped) return;
       const slot = new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString();
       try {
-        const lease = await claimSlot(db, job.name, slot, owner, now(), rt.leaseMs);
-        if (!lease) {
-          log.debug({ slot }, 'slot claimed by another instance');
-          return;
-        }
-        await execute(job, lease);
+        await claim(async () => {
+          const lease = await claimSlot(db, job.name, slot, owner, now(), rt.leaseMs);
+          if (!lease) log.debug({ slot }, 'slot claimed by another instance');
+          return lease ? [lease] : [];
+        });
       } catch (err) {
         log.error({ err, slot, code: 'GL_INTERNAL' }, 'job slot not claimed');
       }
@@ -337,6 +357,7 @@ export function startJobs(options: JobsOptions): Jobs {
       stopped = true;
       for (const h of handles) h.stop();
       clock.clearInterval(poller);
+      if (claiming.size) await Promise.allSettled([...claiming]);
       if (await waitFor(rt.stopTimeoutMs)) return;
       options.logger.warn({ running: running.size }, 'jobs still running at stop: interrupting');
       for (const r of running.values()) r.abort.abort(new Error('central stopping'));
