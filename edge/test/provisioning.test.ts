@@ -7,6 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { type ConfigApplied, edgeStatusSchema, edgeTopic, type Reading } from '@gridlink/shared';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
@@ -119,6 +120,41 @@ describe('config: meter identities, time zone, provisioning', () => {
     expect(() => parseUdpDatagram('{"id":"1","id_medidor":1,"valor":"2","timestamp":1}')).toThrow(
       /valor/,
     );
+  });
+});
+
+describe('the deprecated localTimeOffsetMinutes', () => {
+  it('still reads wall times at its offset, and the edge warns that it overrides timeZone', async () => {
+    const lines: { level: number; key?: string; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const agent = await startEdge(
+      {
+        ...base,
+        edgeId: 'e-offset',
+        dataDir: mkdtempSync(join(tmpdir(), 'gl-edge-offset-')),
+        log: { sync: false },
+        udp: { port: 0, localTimeOffsetMinutes: 0 },
+        devices: [{ id: 'u', driver: 'udp-meter', meterId: '1', cpf: CPF_A }],
+      },
+      { logger: pino({ level: 'warn' }, sink) },
+    );
+    try {
+      expect(lines.filter((l) => l.msg.startsWith('deprecated'))).toEqual([
+        expect.objectContaining({ level: 40, key: 'udp.localTimeOffsetMinutes' }),
+      ]);
+      const m = await udpMeter(listenerPort(agent, 'udp-meter'));
+      const wall = new Date(S0 * 1000).toISOString().slice(0, 19).replace('T', ' ');
+      expect(await m.ask(`${CPF_A},1,1,${wall}`)).toBe('200'); // read as UTC (offset 0)
+      await m.close();
+      expect((await logged(agent)).map((r) => r.ts)).toEqual([S0 * 1000]);
+    } finally {
+      await agent.close();
+    }
   });
 });
 

@@ -347,6 +347,12 @@ export async function startEdge(
     clock,
   });
   remoteConfig.start();
+  for (const key of ['udp', 'tcpJson'] as const)
+    if (config[key].localTimeOffsetMinutes !== undefined)
+      logger.warn(
+        { key: `${key}.localTimeOffsetMinutes`, timeZone: config.timeZone },
+        'deprecated: a fixed offset overrides timeZone for this listener (no daylight saving time); set timeZone instead',
+      );
   logger.info(
     { devices: devices().length, epoch: log.epoch, mqtt: config.mqtt.url },
     'edge started',
