@@ -224,7 +224,8 @@ export const edgeConfigSchema = z
       .object({
         enabled: z.boolean().default(true),
         maxPending: z.number().int().min(1).max(1000).default(100),
-        maxBufferedPerDevice: z.number().int().min(1).max(1_000_000).default(10_000),
+        // At most 100,000: a bound meter's buffer moves into the log in one batch, read whole.
+        maxBufferedPerDevice: z.number().int().min(1).max(100_000).default(10_000),
       })
       .strict()
       .prefault({}),
