@@ -3,11 +3,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FakeClock } from '@gridlink/shared';
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { previousMonth } from '../src/billing/index.js';
+import { closeBillingPeriod, previousMonth } from '../src/billing/index.js';
 import { bindMeter, createCustomer } from '../src/customers/index.js';
 import { upsertEdgeCredential } from '../src/edges/index.js';
+import { startJobs } from '../src/jobs/index.js';
 import { type Database, openDatabase } from '../src/storage/index.js';
 import { postgresReachable } from '../src/testing/index.js';
 import { CNPJ_C, CPF_A, CPF_B } from './helpers/api.js';
@@ -152,5 +155,142 @@ describe('SIGTERM during a billing close (real process, PostgreSQL)', async () =
       .execute();
     expect(runs.map((r) => r.status)).toEqual(['done']);
     expect(out).not.toContain('shutdown step failed');
+  }, 180_000);
+});
+
+/**
+ * SIGKILL to a real `gridlink-central` in the middle of a close (one invoice of the period
+ * already issued, the next waiting inside its transaction): the slot's lease stays `running` with
+ * the dead process as owner; once it expires another central takes the slot over and finishes
+ * the period: one invoice per meter, numbers gapless, nothing from the killed transaction.
+ */
+describe('SIGKILL during a billing close (real process, PostgreSQL)', async () => {
+  if (!(await postgresReachable())) {
+    if (process.env.CI === 'true') throw new Error('PostgreSQL is required under CI=true');
+    it.skip('PostgreSQL not reachable', () => {});
+    return;
+  }
+  let fresh: Awaited<ReturnType<typeof freshPostgres>>;
+  let database: Database;
+  let blockerDb: Database;
+  let dir: string;
+  beforeAll(async () => {
+    fresh = await freshPostgres();
+    database = await openDatabase({ kind: 'postgres', url: fresh.url, poolSize: 2 });
+    blockerDb = await openDatabase({ kind: 'postgres', url: fresh.url, poolSize: 2 });
+    dir = await mkdtemp(join(tmpdir(), 'gl-jobs-sigkill-'));
+  });
+  afterAll(async () => {
+    await blockerDb?.close();
+    await database?.close();
+    await fresh?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the dead instance’s slot is taken over after its lease and the period finished', async () => {
+    const db = database.db;
+    await upsertEdgeCredential(db, 'edge-kill');
+    const meters: number[] = [];
+    for (const [i, document] of [CPF_A, CPF_B, CNPJ_C].entries()) {
+      const c = await createCustomer(db, {
+        document,
+        name: `k${i}`,
+        tariff: {
+          id: 'flat',
+          energy: { model: 'flat', pricePerKwh: '1.00' },
+          minimumAvailabilityKwh: false,
+        },
+      });
+      meters.push((await bindMeter(db, c.id, { edgeId: 'edge-kill', deviceId: `k${i}` })).id);
+    }
+    const period = previousMonth(new Date(), ZONE);
+    const year = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric' }).format(
+      new Date(),
+    );
+    // The first meter's invoice is out before the crash.
+    await closeBillingPeriod(db, { period, now: new Date(), meterIds: [meters[0] as number] });
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const blocker = blockerDb.db.transaction().execute(async (trx) => {
+      await sql`UPDATE invoice_series SET last_number = last_number WHERE series = ${year}`.execute(
+        trx,
+      );
+      await held;
+    });
+    const configFile = join(dir, 'central.json');
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        dataDir: dir,
+        databaseUrl: fresh.url,
+        http: { port: 0 },
+        mqtt: { mode: 'embedded', port: 0 },
+        log: { level: 'silent' },
+        jobs: {
+          billingClose: { cron: '* * * * * *' },
+          rollup: { cron: RARE },
+          alarmSweep: { cron: RARE },
+          prune: { cron: RARE },
+          leaseMs: 3_000,
+        },
+      }),
+    );
+    const proc = spawn(process.execPath, [bin, '--config', configFile], { stdio: 'ignore' });
+    const exited = new Promise<string | null>((r) => proc.on('exit', (_c, s) => r(s)));
+    await expect
+      .poll(
+        async () => {
+          const { rows } = await sql<{ n: number }>`
+            SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`.execute(db);
+          return rows[0]?.n;
+        },
+        { timeout: 60_000 },
+      )
+      .toBeGreaterThan(0);
+    proc.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    release();
+    await blocker;
+    const [left] = await db
+      .selectFrom('job_runs')
+      .selectAll()
+      .where('job', '=', 'billing.close-period')
+      .execute();
+    expect(left).toMatchObject({ status: 'running', attempts: 1 });
+    expect(left?.owner).not.toBeNull();
+
+    // Another central, its clock past the dead lease: one retry poll takes the slot over.
+    const clock = new FakeClock(new Date(left?.lease_until as Date).getTime() + 1);
+    const jobs = startJobs({
+      db,
+      logger: pino({ level: 'silent' }),
+      clock,
+      rollup: { cron: RARE },
+      alarms: { cron: RARE },
+      prune: { cron: RARE },
+      billing: { cron: RARE },
+    });
+    try {
+      await jobs.poll();
+      const [run] = await db
+        .selectFrom('job_runs')
+        .selectAll()
+        .where('job', '=', 'billing.close-period')
+        .execute();
+      expect(run).toMatchObject({ status: 'done', attempts: 2, owner: null });
+      const invoices = await db
+        .selectFrom('invoices')
+        .select(['meter_id', 'number'])
+        .orderBy('number')
+        .execute();
+      expect(invoices.map((i) => i.number)).toEqual(
+        [1, 2, 3].map((n) => `${year}-${String(n).padStart(6, '0')}`),
+      );
+      expect(invoices.map((i) => i.meter_id).sort()).toEqual([...meters].sort());
+    } finally {
+      await jobs.stop();
+    }
   }, 180_000);
 });
