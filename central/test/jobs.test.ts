@@ -373,6 +373,56 @@ describeEachStore('jobs: a slot whose instance died mid-close is taken over', (s
   });
 });
 
+describeEachStore('jobs: a job failing at every fire', (store) => {
+  let database: Database & { dispose(): Promise<void> };
+  beforeAll(async () => {
+    database = await store.open();
+  });
+  afterAll(() => database.dispose());
+
+  it('retries only its latest failed slot; the earlier ones are superseded', async () => {
+    const db = database.db;
+    const at = Date.parse('2024-02-01T12:00:00Z');
+    let runs = 0;
+    const failing = {
+      name: 'test.fails',
+      cron: RARE,
+      run: async () => {
+        runs += 1;
+        throw new Error('still broken');
+      },
+    };
+    // Five slots, ten seconds apart, all failed and due again.
+    await db
+      .insertInto('job_runs')
+      .values(
+        [0, 1, 2, 3, 4].map((i) => ({
+          job: failing.name,
+          slot: new Date(at + i * 10_000).toISOString(),
+          started_at: new Date(at + i * 10_000),
+          status: 'failed',
+          next_attempt_at: new Date(at + 60_000),
+        })),
+      )
+      .execute();
+    const clock = new FakeClock(at + 60_000);
+    const jobs = jobsOn(db, clock, { extra: [failing] });
+    try {
+      await jobs.poll();
+      expect(runs).toBe(1);
+      expect((await runsOf(db, failing.name)).map((r) => [r.status, r.attempts])).toEqual([
+        ['superseded', 1],
+        ['superseded', 1],
+        ['superseded', 1],
+        ['superseded', 1],
+        ['failed', 2],
+      ]);
+    } finally {
+      await jobs.stop();
+    }
+  });
+});
+
 describeEachStore('jobs: pruning', (store) => {
   let database: Database & { dispose(): Promise<void> };
   beforeAll(async () => {

@@ -9,7 +9,7 @@ import type { Schema } from '../storage/index.js';
  *   (none) ──claim──► running ──finish──► done
  *                      │  ▲ └──fail / hand back──► failed ──retry due──┘
  *                      └──lease expired (owner died)──── take over ───┘
- *   failed or expired, with a later slot done ──► superseded
+ *   failed or expired, with a later slot of the job ──► superseded
  */
 export interface Lease {
   job: string;
@@ -44,8 +44,10 @@ export async function claimSlot(
 
 /**
  * Slots of `jobs` that are due again: failed and past their backoff, or running on a lease that
- * expired (its instance died). Each is taken over by one conditional UPDATE (one instance wins);
- * one that a later successful slot of the same job has covered is marked superseded instead.
+ * expired (its instance died). Each is taken over by one conditional UPDATE (one instance wins).
+ * One with a later slot of the same job is marked superseded instead: every job catches up on
+ * earlier slots, so the later slot (done, or itself retried) covers it, and a job failing every
+ * minute retries one slot, not one more each minute.
  */
 export async function takeOverDue(
   db: Kysely<Schema>,
@@ -82,8 +84,7 @@ export async function takeOverDue(
           selectFrom('job_runs as later')
             .select('later.slot')
             .where('later.job', '=', job)
-            .where('later.slot', '>', slot)
-            .where('later.status', '=', 'done'),
+            .where('later.slot', '>', slot),
         ),
       )
       .executeTakeFirst();
