@@ -1,9 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce } from './helpers/build-once.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -18,7 +19,8 @@ describe.each([
 ])('the demo (npm start), $mode', ({ build }) => {
   let dir: string;
   beforeAll(() => {
-    if (build) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    // One build per test run, never beside another (install.test.ts builds too).
+    if (build) buildOnce(root);
   }, 120_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -5,7 +5,7 @@
  * On main the compiled CLIs crashed without `NODE_OPTIONS=--conditions=gridlink-build` and there
  * was no edge package (a gateway got the whole node_modules, PGlite and Swagger UI included).
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORMS, packageEdge } from '../edge-package/package-edge.js';
+import { buildOnce } from './helpers/build-once.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The environment of an operator's shell: nothing that changes how node resolves modules. */
@@ -45,7 +46,7 @@ describe('install: compiled CLIs with plain node, the slim edge package', () => 
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gl-install-'));
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
+    buildOnce(root);
   }, 300_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
