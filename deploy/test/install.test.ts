@@ -65,7 +65,7 @@ describe('install: compiled CLIs with plain node, the slim edge package', () => 
     return file;
   };
 
-  it('runs the compiled central with plain node: PGlite thread and decode worker start, SIGTERM stops it', async () => {
+  it('runs the compiled central with plain node (PGlite on its worker thread); SIGTERM stops it', async () => {
     const r = await runUntil(
       [
         'central/build/cli/gridlink-central.js',
