@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -114,12 +115,12 @@ export async function runCentral(argv: string[], options: RunCentralOptions = {}
   const checked = centralConfigSchema.safeParse(JSON.parse(JSON.stringify(input)));
   if (!checked.success) fail(2, `GL_CONFIG_INVALID: ${formatZodIssues(checked.error)}`);
 
-  const logger = pino(
-    { level: checked.data.log.level, base: { svc: 'central' } },
-    values['log-file']
-      ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
-      : pino.destination(1),
-  );
+  const destination = values['log-file']
+    ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
+    : pino.destination(1);
+  // A file opens asynchronously: exiting before it is open makes pino's exit flush throw.
+  if (values['log-file']) await once(destination, 'ready');
+  const logger = pino({ level: checked.data.log.level, base: { svc: 'central' } }, destination);
   const stopping = stopRequested();
   logger.info(
     { dataDir: checked.data.dataDir, storage: checked.data.databaseUrl ? 'postgres' : 'pglite' },

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { isGridlinkError, stopRequested } from '@gridlink/shared';
@@ -86,12 +87,12 @@ async function main(): Promise<void> {
   }
 
   const level = values['log-level'] ?? 'info';
-  const logger = pino(
-    { level, base: { svc: 'edge', edgeId: config.edgeId } },
-    values['log-file']
-      ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
-      : pino.destination(1),
-  );
+  const destination = values['log-file']
+    ? pino.destination({ dest: values['log-file'], mkdir: true, sync: false })
+    : pino.destination(1);
+  // A file opens asynchronously: exiting before it is open makes pino's exit flush throw.
+  if (values['log-file']) await once(destination, 'ready');
+  const logger = pino({ level, base: { svc: 'edge', edgeId: config.edgeId } }, destination);
   if (tight) logger.warn(tight);
   const stopping = stopRequested();
   let agent: Awaited<ReturnType<typeof startEdge>>;

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isGridlinkError } from '@gridlink/shared';
 import { pino } from 'pino';
@@ -89,12 +90,12 @@ function scenarioOf(options: CliOptions): Scenario {
 }
 
 async function run(options: CliOptions): Promise<void> {
-  const logger = pino(
-    { level: options.logLevel, base: { svc: 'firmware-sim' } },
-    options.logFile
-      ? pino.destination({ dest: options.logFile, mkdir: true, sync: false })
-      : pino.destination(2),
-  );
+  const destination = options.logFile
+    ? pino.destination({ dest: options.logFile, mkdir: true, sync: false })
+    : pino.destination(2);
+  // A file opens asynchronously: exiting before it is open makes pino's exit flush throw.
+  if (options.logFile) await once(destination, 'ready');
+  const logger = pino({ level: options.logLevel, base: { svc: 'firmware-sim' } }, destination);
   let sim: Fleet | undefined;
   let progress: NodeJS.Timeout | undefined;
   // Handlers first: a signal that arrives while starting still ends in a clean stop (exit 0).
