@@ -77,7 +77,8 @@ export const errorCatalog = {
   },
   GL_PENDING_FULL: {
     status: 503,
-    summary: 'An unknown push meter cannot be held as pending: too many pending, or its buffer is full.',
+    summary:
+      'An unknown push meter cannot be held as pending: too many pending, or its buffer is full.',
   },
   GL_DEVICE_TIMEOUT: {
     status: 504,
