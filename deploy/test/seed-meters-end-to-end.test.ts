@@ -126,7 +126,7 @@ describe('seed D and E meters end to end: readings, history, invoice and alarms'
       const valor =
         who === 'A' ? (datagram.split(',')[2] as string) : /"valor":([0-9.]+)/.exec(datagram)?.[1];
       sent[who].push({ ts: at, text: valor as string });
-      await expect.poll(() => m.truth().acked).toBe(n);
+      await expect.poll(() => m.truth().acked, { interval: 5 }).toBe(n);
     }
     const object = e.truth().lastSent as { consumption: number; datetime: string };
     expect(e.truth().sent).toBe(n);
@@ -134,7 +134,9 @@ describe('seed D and E meters end to end: readings, history, invoice and alarms'
   };
   /** Until the central has acknowledged (stored) every reading the edge logged. */
   const delivered = async (readings: number) => {
-    await expect.poll(() => edge.log.stats().ackedUpTo, { timeout: 30_000 }).toBe(readings);
+    await expect
+      .poll(() => edge.log.stats().ackedUpTo, { timeout: 30_000, interval: 5 })
+      .toBe(readings);
   };
 
   beforeAll(async () => {
@@ -192,8 +194,9 @@ describe('seed D and E meters end to end: readings, history, invoice and alarms'
         // Pending meters are reported at once (the next turn); no status timer within the month.
         statusIntervalMs: 40 * 24 * HOUR,
         mqtt: { url: central.mqttUrl, password: cred.body.secret },
-        // One reading a batch: sent when it is logged, no batching timer on the fake clock.
-        uplink: { maxReadings: 1 },
+        // A batch per step (the three meters' readings): sent when the third is logged, no
+        // batching timer to step on the fake clock.
+        uplink: { maxReadings: 3 },
         udp: { host: '127.0.0.1', port: 0, enabled: true },
         tcpJson: { host: '127.0.0.1', port: 0, enabled: true },
       },
@@ -296,9 +299,9 @@ describe('seed D and E meters end to end: readings, history, invoice and alarms'
       await step(n);
       if (n === 60) dC.setRate({ set: 0.25 });
       await delivered(3 * n);
-      // The sweep rolls up and judges; fired once a day here (cron: every minute), and around
-      // each threshold just before and just after the reading that passes it.
-      if (n % 4 === 0 && ![60, 100, 108].includes(n)) await sweep();
+      // The rollup job every other day (cron: every 5 min); the alarm sweep (cron: every minute;
+      // it rolls up first) just before and just after each reading that passes a threshold.
+      if (n % 8 === 0) await jobs.get('metering.rollup')?.(new Date(clock.now()));
       if (n === 59 || n === 100 || n === 108) {
         await sweep();
         if (n === 59) expect(await typesOf('C')).toEqual([]);
