@@ -191,8 +191,10 @@ describe('seed D and E meters end to end: readings, history, invoice and alarms'
         edgeId: EDGE,
         dataDir: join(dir, 'edge'),
         timeZone: 'America/Bahia',
-        // Pending meters are reported at once (the next turn); no status timer within the month.
-        statusIntervalMs: 40 * 24 * HOUR,
+        // Pending meters are reported at once (the next turn); the status timer fires once a
+        // step, so every step's readings follow a status through the central's ordered ingest.
+        // (The 30 s default would publish 720 statuses at each 6 h step of the fake clock.)
+        statusIntervalMs: STEP,
         mqtt: { url: central.mqttUrl, password: cred.body.secret },
         // A batch per step (the three meters' readings): sent when the third is logged, no
         // batching timer to step on the fake clock.
@@ -299,9 +301,9 @@ describe('seed D and E meters end to end: readings, history, invoice and alarms'
       await step(n);
       if (n === 60) dC.setRate({ set: 0.25 });
       await delivered(3 * n);
-      // The rollup job every other day (cron: every 5 min); the alarm sweep (cron: every minute;
-      // it rolls up first) just before and just after each reading that passes a threshold.
-      if (n % 8 === 0) await jobs.get('metering.rollup')?.(new Date(clock.now()));
+      // The rollup job once a day (cron: every 5 min); the alarm sweep (cron: every minute; it
+      // rolls up first) just before and just after each reading that passes a threshold.
+      if (n % 4 === 0) await jobs.get('metering.rollup')?.(new Date(clock.now()));
       if (n === 59 || n === 100 || n === 108) {
         await sweep();
         if (n === 59) expect(await typesOf('C')).toEqual([]);
