@@ -9,6 +9,7 @@ import { alarmsConfigSchema } from '../alarms/index.js';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
 import { DEFAULT_JOBS_RUNTIME } from '../jobs/index.js';
+import { SEED_D_ROUTES } from '../legacy/index.js';
 import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../notifications/index.js';
 import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
@@ -316,16 +317,7 @@ export const centralConfigSchema = z
                   .max(64)
                   .default(['127.0.0.1', '::1']),
                 routes: z
-                  .array(
-                    z.enum([
-                      'cadCliente',
-                      'cadMedidor',
-                      'postConsumo',
-                      'getConsumoHist',
-                      'getFatura',
-                      'getAlarme',
-                    ]),
-                  )
+                  .array(z.enum(SEED_D_ROUTES))
                   .max(6)
                   .default(['getConsumoHist', 'getFatura', 'getAlarme']),
               })

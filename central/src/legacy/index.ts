@@ -4,6 +4,7 @@
  */
 export {
   ManualReadings,
+  ROUTES as SEED_D_ROUTES,
   type SeedDTerminal,
   type SeedDTerminalOptions,
   seedTariff,

@@ -54,17 +54,6 @@ export async function seedDMeters(
   return new Map([...out].sort(([a], [b]) => a - b));
 }
 
-/** Every meter bound to the customer (its seed D meters and any other), by row id. */
-export async function meterRowsOf(db: Kysely<Schema>, customerId: number): Promise<number[]> {
-  const rows = await db
-    .selectFrom('meters')
-    .select('id')
-    .where('customer_id', '=', customerId)
-    .orderBy('id')
-    .execute();
-  return rows.map((r) => r.id);
-}
-
 const value = sql<string>`("values"->>${INTERVAL_VALUE})`;
 
 /**

@@ -8,7 +8,7 @@ import {
   type TariffInput,
 } from '../../billing/index.js';
 import { createCustomer, customerBilling } from '../../customers/index.js';
-import { type Period, periodBounds } from '../../metering/index.js';
+import { meterIdsOfCustomer, type Period, periodBounds } from '../../metering/index.js';
 import { formatKwh, formatReaisPlain, kwhToWh } from '../../money/index.js';
 import { type ProvisioningControl, provisionPushMeter } from '../../provisioning/index.js';
 import type { Schema } from '../../storage/index.js';
@@ -19,7 +19,6 @@ import {
   hasActiveExcess,
   intervalReadings,
   intervalTotals,
-  meterRowsOf,
   seedDDeviceId,
   seedDMeters,
 } from './seed-d-store.js';
@@ -191,7 +190,7 @@ export async function runTerminal(
       if ('status' in c) return c;
       let meterIds: number[];
       if (req.body.id_medidor === undefined) {
-        meterIds = await meterRowsOf(deps.db, c.id);
+        meterIds = await meterIdsOfCustomer(deps.db, c.id);
       } else {
         const row = deps.edgeId
           ? (await seedDMeters(deps.db, deps.edgeId, c.id, req.body.id)).get(req.body.id_medidor)
@@ -225,7 +224,12 @@ export async function runTerminal(
       const now = deps.now();
       const period = monthPeriod(localTime(now, zone).date.slice(0, 7));
       const { from, to } = await periodBounds(deps.db, zone, 'month', 0, now);
-      const totals = await intervalTotals(deps.db, await meterRowsOf(deps.db, c.id), from, to);
+      const totals = await intervalTotals(
+        deps.db,
+        await meterIdsOfCustomer(deps.db, c.id),
+        from,
+        to,
+      );
       const wh = kwhToWh(totals.sumKwh);
       const invoice = computeInvoice({
         period,
