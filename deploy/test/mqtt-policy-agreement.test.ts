@@ -32,8 +32,14 @@ import { mosquittoInstalled, type RunningMosquitto, startMosquitto } from './hel
  * What counts is delivery, seen by a privileged subscriber (the service): Mosquitto drops a
  * denied QoS 0/1 publish silently (MQTT 3.1.1 has no negative PUBACK) where aedes disconnects.
  */
+// The third way needs the mosquitto binaries: a failure under CI=true, a loud skip elsewhere (the
+// evaluator and aedes halves still run).
 if (!mosquittoInstalled && process.env.CI === 'true')
   throw new Error('the MQTT policy agreement suite needs mosquitto under CI=true');
+if (!mosquittoInstalled)
+  console.warn(
+    '\n*** mosquitto missing: SKIPPING the Mosquitto third of the MQTT policy agreement suite. ***\n',
+  );
 
 type Who = 'service' | 'edge' | 'car' | 'station' | 'operator' | 'peer';
 interface Case {

@@ -1,6 +1,7 @@
 export {
   PG_ADMIN_URL,
   postgresReachable,
+  requirePostgres,
   type ScratchDatabase,
   scratchPostgres,
 } from './scratch-postgres.js';

@@ -22,6 +22,19 @@ export async function postgresReachable(adminUrl = PG_ADMIN_URL): Promise<boolea
   }
 }
 
+/**
+ * Whether a suite that needs PostgreSQL can run. The project's rule for a missing system tool:
+ * under CI=true it is a failure (throws); on a laptop the suite is skipped with a loud notice
+ * naming it, never silently.
+ */
+export async function requirePostgres(suite: string, adminUrl = PG_ADMIN_URL): Promise<boolean> {
+  if (await postgresReachable(adminUrl)) return true;
+  if (process.env.CI === 'true')
+    throw new Error(`${suite} needs PostgreSQL under CI=true but ${adminUrl} is not reachable`);
+  console.warn(`\n*** PostgreSQL not reachable at ${adminUrl}: SKIPPING ${suite}. ***\n`);
+  return false;
+}
+
 export interface ScratchDatabase {
   name: string;
   url: string;

@@ -1,21 +1,12 @@
 import { describe } from 'vitest';
 import { type Database, openDatabase } from '../../src/storage/index.js';
-import { PG_ADMIN_URL, postgresReachable, scratchPostgres } from '../../src/testing/index.js';
+import { requirePostgres, scratchPostgres } from '../../src/testing/index.js';
 
 export { PG_ADMIN_URL } from '../../src/testing/index.js';
 
 let pgAvailable: Promise<boolean> | undefined;
 
-async function probePostgres(): Promise<boolean> {
-  if (await postgresReachable()) return true;
-  if (process.env.CI === 'true') {
-    throw new Error(`PostgreSQL is required under CI=true but ${PG_ADMIN_URL} is not reachable`);
-  }
-  console.warn(
-    `\n*** PostgreSQL not reachable at ${PG_ADMIN_URL}: SKIPPING the PostgreSQL half of the storage suite. ***\n`,
-  );
-  return false;
-}
+const probePostgres = () => requirePostgres('the PostgreSQL half of the storage suite');
 
 /** A fresh, empty PostgreSQL database for one test file; dropped by the returned cleanup. */
 export const freshPostgres = () => scratchPostgres('gl_test');
