@@ -57,11 +57,16 @@ describe('edge reconnects on its injected clock', () => {
     );
     agent = edge;
     let reconnects = 0;
+    let closes = 0;
     edge.mqtt.on('reconnect', () => reconnects++);
+    // The refusal is logged when the CONNACK arrives; the retry is armed on the 'close' that
+    // follows (our listener runs after the backoff's, which was attached first).
+    edge.mqtt.on('close', () => closes++);
     const refusals = () => lines.filter((l) => l.connackCode === 5);
 
     for (let n = 1; n <= 3; n++) {
       await expect.poll(() => refusals().length).toBe(n);
+      await expect.poll(() => closes).toBe(n);
       const delay = refusals()[n - 1]?.retryInMs as number;
       expect(delay).toBeGreaterThanOrEqual(1);
       expect(reconnects).toBe(n - 1);
