@@ -18,6 +18,7 @@ import { type EmbeddedBroker, mqttAuthenticator, startEmbeddedBroker } from './b
 import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 import { CONTROL_FILTERS, ControlPlane, commandExpiryJob } from './control/index.js';
 import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
+import { type EvRuntime, startEv } from './ev/index.js';
 import { createApp } from './http/index.js';
 import { TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
@@ -43,6 +44,8 @@ export interface Central {
   readonly control: ControlPlane;
   /** Interfaces of the replaced systems on their own ports (config `legacy`), when enabled. */
   readonly legacy: { seedD?: SeedDTerminal };
+  /** The EV charging half (ev/): network, live chargers, cars, reservations, sessions. */
+  readonly ev: EvRuntime;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -202,6 +205,19 @@ export async function startCentral(
     await control.start();
     cleanup.push(() => control.stop());
 
+    const ev = await startEv({
+      db: database.db,
+      router,
+      link: router.link,
+      control,
+      ingest,
+      logger: logger.child({ component: 'ev' }),
+      clock,
+      config: config.ev,
+      timeZone: config.timeZone,
+    });
+    cleanup.push(() => ev.close());
+
     // Alarm webhooks (docs/ALARMS.md, "Notifications"): queued in the database, sent signed.
     const webhooks = new WebhookDispatcher({
       db: database.db,
@@ -230,6 +246,7 @@ export async function startCentral(
       alarmPublisher,
       webhookTargets: config.notifications.webhooks,
       control,
+      ev,
       now: nowDate,
       timeZone: config.timeZone,
     });
@@ -318,6 +335,7 @@ export async function startCentral(
       router,
       control,
       legacy,
+      ev,
       logger,
       close,
     };

@@ -2,7 +2,7 @@ import type { Principal, Role } from './principals.js';
 
 /**
  * What is protected. `self` is the caller's own sign-in (the token it presents, a customer's
- * password). Cars, reservations and charging sessions join when their stores exist.
+ * password). `station` is the charging network: companies, stations, points, connectors.
  */
 export const resources = [
   'customer',
@@ -16,6 +16,12 @@ export const resources = [
   'mqtt-credential',
   'quarantine',
   'webhook',
+  'station',
+  'car',
+  'driver',
+  'reservation',
+  'charging-session',
+  'trip',
   'self',
 ] as const;
 export type Resource = (typeof resources)[number];
@@ -136,6 +142,60 @@ export const ACCESS: Readonly<Record<Resource, Readonly<Record<Role, Row>>>> = O
     operator: /*           */ row('all', 'all', 'all', 'none', 'all', 'none'),
     customer: NONE,
     driver: NONE,
+    service: NONE,
+    peer: NONE,
+  },
+  // The charging network (docs/EV.md): update = edit a point, set maintenance, bind a charger.
+  // An operator whose token names a company (subject) manages only that company's network.
+  station: {
+    admin: /*              */ row('all', 'all', 'all', 'all', 'all', 'none'),
+    operator: /*           */ row('all', 'all', 'all', 'all', 'none', 'none'),
+    customer: NONE,
+    driver: /*             */ row('all', 'all', 'none', 'none', 'none', 'none'),
+    service: NONE,
+    peer: NONE,
+  },
+  // act = issue or rotate the car's MQTT secret (shown once).
+  car: {
+    admin: /*              */ row('all', 'all', 'all', 'all', 'all', 'all'),
+    operator: /*           */ row('all', 'all', 'all', 'all', 'all', 'all'),
+    customer: NONE,
+    driver: /*             */ row('own', 'own', 'own', 'own', 'own', 'own'),
+    service: NONE,
+    peer: NONE,
+  },
+  driver: {
+    admin: /*              */ row('all', 'all', 'all', 'all', 'none', 'none'),
+    operator: /*           */ row('all', 'all', 'all', 'all', 'none', 'none'),
+    customer: NONE,
+    driver: /*             */ row('own', 'none', 'none', 'own', 'none', 'none'),
+    service: NONE,
+    peer: NONE,
+  },
+  // create = book; update = cancel; act = confirm a held booking.
+  reservation: {
+    admin: /*              */ row('all', 'all', 'all', 'all', 'none', 'all'),
+    operator: /*           */ row('all', 'all', 'all', 'all', 'none', 'all'),
+    customer: NONE,
+    driver: /*             */ row('own', 'own', 'own', 'own', 'none', 'own'),
+    service: NONE,
+    peer: NONE,
+  },
+  // act = stop a session remotely.
+  'charging-session': {
+    admin: /*              */ row('all', 'all', 'none', 'none', 'none', 'all'),
+    operator: /*           */ row('all', 'all', 'none', 'none', 'none', 'all'),
+    customer: NONE,
+    driver: /*             */ row('own', 'own', 'none', 'none', 'none', 'none'),
+    service: NONE,
+    peer: NONE,
+  },
+  // create = plan a trip (and optionally book its stops).
+  trip: {
+    admin: /*              */ row('all', 'all', 'all', 'none', 'none', 'none'),
+    operator: /*           */ row('all', 'all', 'all', 'none', 'none', 'none'),
+    customer: NONE,
+    driver: /*             */ row('own', 'own', 'own', 'none', 'none', 'none'),
     service: NONE,
     peer: NONE,
   },

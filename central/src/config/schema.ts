@@ -9,6 +9,7 @@ import { alarmsConfigSchema } from '../alarms/index.js';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
 import { DEFAULT_JOBS_RUNTIME } from '../jobs/index.js';
+import { evConfigSchema } from '../ev/index.js';
 import { SEED_D_ROUTES } from '../legacy/index.js';
 import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../notifications/index.js';
@@ -279,6 +280,8 @@ export const centralConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The EV charging half (docs/EV.md): one sub-object per module. */
+    ev: evConfigSchema,
     /** Interfaces of the systems GridLink replaces, each on its own port (docs/LEGACY-SEED-D.md). */
     legacy: z
       .object({

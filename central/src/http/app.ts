@@ -7,6 +7,7 @@ import type { AlarmPublisher } from '../alarms/index.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from '../auth/index.js';
 import type { PixSettings } from '../billing/index.js';
 import type { ControlPlane } from '../control/index.js';
+import type { EvRuntime } from '../ev/index.js';
 import { httpRequestHistogram } from '../metrics/index.js';
 import type { TargetPolicy } from '../notifications/index.js';
 import type { Schema } from '../storage/index.js';
@@ -27,6 +28,7 @@ import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { securityHeaders } from './security-headers.js';
+import { uiRoutes } from './ui-static.js';
 
 export interface AppDeps {
   db: Kysely<Schema>;
@@ -55,8 +57,12 @@ export interface AppDeps {
   trustedProxies?: readonly string[];
   /** Device commands and desired configs (control/); without it those routes are not mounted. */
   control?: ControlPlane;
+  /** The EV half (ev/); its routes are mounted when given. */
+  ev?: EvRuntime;
   /** Which webhook targets are refused (loopback, link-local); default all of those. */
   webhookTargets?: TargetPolicy;
+  /** The built web UI (ui/dist); default the repo's, see ui-static.ts. */
+  uiDir?: string;
 }
 
 /** The central's HTTP face: `/api/v1` (bearer auth), OpenAPI document and docs, health, metrics. */
@@ -134,5 +140,7 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.route('/docs', docsRoutes());
+  // The web UI last: its page paths and /assets/ only (docs/UI.md).
+  app.route('/', uiRoutes(deps.uiDir));
   return app;
 }

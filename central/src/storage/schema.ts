@@ -288,6 +288,73 @@ export interface CentralBootstrapTable {
   done_at: Timestamp;
 }
 
+/** A charge point operator (migration 0017). */
+export interface EvCompaniesTable {
+  id: string;
+  name: string;
+  default_tariff: ColumnType<unknown | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+}
+
+/** A charging station: a place with one or more charging points (migration 0017). */
+export interface EvStationsTable {
+  id: Generated<Int8>;
+  company_id: string;
+  external_id: string;
+  name: string;
+  address: string | null;
+  latitude: number;
+  longitude: number;
+  time_zone: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The live states of a charging point (OCPP 1.6 ChargePointStatus names), 'unknown' before any. */
+export type EvPointState =
+  | 'available'
+  | 'preparing'
+  | 'charging'
+  | 'finishing'
+  | 'reserved'
+  | 'faulted'
+  | 'unavailable'
+  | 'unknown';
+
+/** A charging point (one vehicle at a time; an OCPI EVSE), optionally bound to a charger device. */
+export interface EvPointsTable {
+  id: Generated<Int8>;
+  station_id: Int8;
+  external_id: string;
+  name: string;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  maintenance: ColumnType<boolean, boolean | undefined, boolean>;
+  maintenance_reason: string | null;
+  maintenance_by: string | null;
+  maintenance_at: NullableTimestamp;
+  tariff: ColumnType<unknown | null, string | null | undefined, string | null>;
+  edge_id: string | null;
+  device_id: string | null;
+  state: ColumnType<EvPointState, EvPointState | undefined, EvPointState>;
+  state_at: NullableTimestamp;
+  fault_code: number | null;
+  power_w: number | null;
+  session_energy_wh: ColumnType<string | number | null, number | null | undefined, number | null>;
+  energy_total_wh: ColumnType<string | number | null, number | null | undefined, number | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One connector of a charging point (migration 0017). */
+export interface EvConnectorsTable {
+  id: Generated<Int8>;
+  point_id: Int8;
+  connector_no: number;
+  standard: 'type1' | 'type2' | 'ccs1' | 'ccs2' | 'chademo' | 'gbt_ac' | 'gbt_dc';
+  power_type: 'ac' | 'dc';
+  max_power_w: number;
+}
+
 export interface Schema {
   edges: EdgesTable;
   api_tokens: ApiTokensTable;
@@ -314,4 +381,8 @@ export interface Schema {
   edge_desired_configs: EdgeDesiredConfigsTable;
   edge_applied_configs: EdgeAppliedConfigsTable;
   central_bootstrap: CentralBootstrapTable;
+  ev_companies: EvCompaniesTable;
+  ev_stations: EvStationsTable;
+  ev_points: EvPointsTable;
+  ev_connectors: EvConnectorsTable;
 }

@@ -15,6 +15,7 @@ import * as m0013 from './0013-pending-devices.js';
 import * as m0014 from './0014-job-leases.js';
 import * as m0015 from './0015-invoice-numbers.js';
 import * as m0016 from './0016-webhooks.js';
+import * as m0017 from './0017-ev-network.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '0014-job-leases': m0014,
   '0015-invoice-numbers': m0015,
   '0016-webhooks': m0016,
+  '0017-ev-network': m0017,
 };
 
 export const migrationProvider: MigrationProvider = {

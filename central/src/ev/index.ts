@@ -1,0 +1,19 @@
+/** The EV charging half of the central (docs/EV.md). */
+export { type EvConfig, evConfigSchema } from './config.js';
+export {
+  type CarStatusEvent,
+  type EvEventMap,
+  EvEvents,
+  type PointStateEvent,
+  type PointTelemetryEvent,
+  type ReservationEvent,
+} from './events.js';
+export { type EvDeps, type EvRuntime, startEv } from './start-ev.js';
+export {
+  DEFAULT_TARIFF,
+  energyPricePerKwh,
+  type PriceComponent,
+  type Tariff,
+  type TariffInput,
+  tariffSchema,
+} from './tariffs/tariff-schema.js';

@@ -1,0 +1,53 @@
+import type { ClockAndTimers } from '@gridlink/shared';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { ControlPlane } from '../control/index.js';
+import type { TelemetryIngest } from '../ingest/index.js';
+import type { BrokerLink, TopicRouter } from '../mqtt-router/index.js';
+import type { Schema } from '../storage/index.js';
+import type { EvConfig } from './config.js';
+import { EvEvents } from './events.js';
+
+/** What the EV modules are started with (central.ts builds it once). */
+export interface EvDeps {
+  db: Kysely<Schema>;
+  /** Register MQTT handlers here (`router.register(filter, handler)`). */
+  router: TopicRouter;
+  /** Publish through this (QoS 1, optional retain). */
+  link: BrokerLink;
+  control: ControlPlane;
+  ingest: TelemetryIngest;
+  logger: Logger;
+  clock: ClockAndTimers;
+  config: EvConfig;
+  /** The central's default IANA time zone (stations have their own). */
+  timeZone: string;
+}
+
+/**
+ * The EV half of a running central (docs/EV.md): the event bus and each module's runtime, for
+ * the HTTP routes, the legacy faces and the tests. Each module adds its field here.
+ */
+export interface EvRuntime {
+  readonly events: EvEvents;
+  close(): Promise<void>;
+}
+
+/** Starts the EV modules in dependency order; `close()` stops them in reverse. */
+export async function startEv(deps: EvDeps): Promise<EvRuntime> {
+  const events = new EvEvents();
+  const stops: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const stop of stops.reverse())
+      await stop().catch((err) => deps.logger.error({ err }, 'EV shutdown step failed'));
+    stops.length = 0;
+  };
+  try {
+    // Modules, in dependency order (each adds its start here and its field to EvRuntime):
+    // ev/live (charger telemetry -> point state), ev/cars, ev/reservations, ev/sessions.
+    return { events, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
