@@ -140,6 +140,22 @@ export const errorCatalog = {
     status: 404,
     summary: 'The edge has no device with that id (per its status or its desired config).',
   },
+  GL_EV_SLOT_TAKEN: {
+    status: 409,
+    summary: 'A booking overlaps a live booking of the same charging point; details.nextFree.',
+  },
+  GL_EV_POINT_RESERVED: {
+    status: 409,
+    summary: 'A charging point is reserved for another car in this slot; the start is refused.',
+  },
+  GL_EV_BOOKING_STATE: {
+    status: 409,
+    summary: 'The booking cannot take that transition from its state (or its terms forbid it).',
+  },
+  GL_EV_POINT_NOT_BOOKABLE: {
+    status: 409,
+    summary: 'The charging point is inactive or in maintenance: it takes no bookings.',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
