@@ -355,6 +355,54 @@ export interface EvConnectorsTable {
   max_power_w: number;
 }
 
+/** Reservation states (migration 0019, docs/EV.md "Reservations"): OCPI 2.3 Bookings + EXPIRED, COMPLETED. */
+export type EvReservationState =
+  | 'PENDING'
+  | 'RESERVED'
+  | 'FULFILLED'
+  | 'COMPLETED'
+  | 'CANCELED'
+  | 'NO_SHOW'
+  | 'EXPIRED'
+  | 'REJECTED'
+  | 'FAILED';
+
+/** A booking of one charging point for a time slot (migration 0019). */
+export interface EvReservationsTable {
+  id: Generated<Int8>;
+  point_id: Int8;
+  plate: string | null;
+  driver_id: ColumnType<string | number | null, number | null | undefined, number | null>;
+  /** tstzrange `[start,end)`, as PostgreSQL prints it; written with sql`tstzrange(...)`. */
+  period: string;
+  state: EvReservationState;
+  hold_expires_at: NullableTimestamp;
+  terms: ColumnType<unknown, string, string>;
+  cancel_reason: string | null;
+  canceled_by: string | null;
+  flagged_reason: string | null;
+  flagged_at: NullableTimestamp;
+  noshow_fee: string | null;
+  authorized_at: NullableTimestamp;
+  charger_reserved_at: NullableTimestamp;
+  charger_released_at: NullableTimestamp;
+  request_id: string | null;
+  source: ColumnType<string, string | undefined, string>;
+  created_at: ColumnType<Date, Date, Date>;
+  updated_at: ColumnType<Date, Date, Date>;
+}
+
+/** Every state change of a reservation, who and why (migration 0019). */
+export interface EvReservationTransitionsTable {
+  id: Generated<Int8>;
+  reservation_id: Int8;
+  from_state: EvReservationState | null;
+  to_state: EvReservationState;
+  reason: string | null;
+  who: string;
+  at: ColumnType<Date, Date, Date>;
+}
+
 export interface Schema {
   edges: EdgesTable;
   api_tokens: ApiTokensTable;
@@ -385,4 +433,6 @@ export interface Schema {
   ev_stations: EvStationsTable;
   ev_points: EvPointsTable;
   ev_connectors: EvConnectorsTable;
+  ev_reservations: EvReservationsTable;
+  ev_reservation_transitions: EvReservationTransitionsTable;
 }
