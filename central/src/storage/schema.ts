@@ -355,6 +355,45 @@ export interface EvConnectorsTable {
   max_power_w: number;
 }
 
+/** A driver: signs in with its CPF/CNPJ and password, owns cars (migration 0018). */
+export interface EvDriversTable {
+  id: Generated<Int8>;
+  document: string;
+  name: string;
+  email: string | null;
+  password_hash: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A car by plate, its owner and its last report (migration 0018). */
+export interface EvCarsTable {
+  plate: string;
+  driver_id: ColumnType<string | number | null, number | null | undefined, number | null>;
+  model: string | null;
+  battery_kwh: number | null;
+  consumption_kwh_per_km: number | null;
+  last_battery_pct: number | null;
+  last_charging: boolean | null;
+  last_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Every report of a car, `carros/{placa}/status` or `/bateria` (migration 0018). */
+export interface EvCarStatesTable {
+  id: Generated<Int8>;
+  plate: string;
+  ts: Timestamp;
+  source: 'status' | 'bateria';
+  battery_pct: number;
+  charging: boolean;
+  energy_kwh: number | null;
+  range_km: number | null;
+  power_kw: number | null;
+  received_at: Timestamp;
+}
+
 /** Reservation states (migration 0019, docs/EV.md "Reservations"): OCPI 2.3 Bookings + EXPIRED, COMPLETED. */
 export type EvReservationState =
   | 'PENDING'
@@ -433,6 +472,9 @@ export interface Schema {
   ev_stations: EvStationsTable;
   ev_points: EvPointsTable;
   ev_connectors: EvConnectorsTable;
+  ev_drivers: EvDriversTable;
+  ev_cars: EvCarsTable;
+  ev_car_states: EvCarStatesTable;
   ev_reservations: EvReservationsTable;
   ev_reservation_transitions: EvReservationTransitionsTable;
 }

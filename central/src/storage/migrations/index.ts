@@ -16,6 +16,7 @@ import * as m0014 from './0014-job-leases.js';
 import * as m0015 from './0015-invoice-numbers.js';
 import * as m0016 from './0016-webhooks.js';
 import * as m0017 from './0017-ev-network.js';
+import * as m0018 from './0018-ev-cars.js';
 import * as m0019 from './0019-ev-reservations.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0015-invoice-numbers': m0015,
   '0016-webhooks': m0016,
   '0017-ev-network': m0017,
+  '0018-ev-cars': m0018,
   '0019-ev-reservations': m0019,
 };
 
