@@ -421,7 +421,7 @@ export interface EvReservationsTable {
   canceled_by: string | null;
   flagged_reason: string | null;
   flagged_at: NullableTimestamp;
-  noshow_fee: string | null;
+  fee: string | null;
   authorized_at: NullableTimestamp;
   charger_reserved_at: NullableTimestamp;
   charger_released_at: NullableTimestamp;

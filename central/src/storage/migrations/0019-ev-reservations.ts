@@ -13,7 +13,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       id bigserial PRIMARY KEY,
       point_id bigint NOT NULL REFERENCES ev_points (id),
       plate text,
-      driver_id bigint,
+      driver_id bigint REFERENCES ev_drivers (id) ON DELETE SET NULL,
       period tstzrange NOT NULL,
       state text NOT NULL CHECK (state IN ('PENDING','RESERVED','FULFILLED','COMPLETED',
         'CANCELED','NO_SHOW','EXPIRED','REJECTED','FAILED')),
@@ -23,7 +23,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       canceled_by text,
       flagged_reason text,
       flagged_at timestamptz,
-      noshow_fee text,
+      -- What the driver owes: the terms' noshow_fee on NO_SHOW or a USER cancel after cancel_until_minutes.
+      fee text,
       authorized_at timestamptz,
       charger_reserved_at timestamptz,
       charger_released_at timestamptz,
