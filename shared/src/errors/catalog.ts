@@ -156,6 +156,10 @@ export const errorCatalog = {
     status: 409,
     summary: 'The charging point is inactive or in maintenance: it takes no bookings.',
   },
+  GL_EV_PLATE_MISMATCH: {
+    status: 400,
+    summary: 'The placa in a car report differs from the plate of its topic.',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
