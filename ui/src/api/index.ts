@@ -1,0 +1,11 @@
+export {
+  ApiError,
+  getJson,
+  getText,
+  loadSession,
+  postJson,
+  type Session,
+  saveSession,
+  setUnauthorizedHandler,
+} from './client.js';
+export type * from './types.js';

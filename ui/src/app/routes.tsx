@@ -1,0 +1,28 @@
+import type { ComponentType } from 'preact';
+import type { MessageKey } from '../i18n/index.js';
+import { AlarmsPage } from '../pages/alarms.js';
+import { HistoryPage } from '../pages/history.js';
+import { InvoicePage } from '../pages/invoice.js';
+import { SignInPage } from '../pages/signin.js';
+import type { PagePath } from './paths.js';
+
+export interface PageRoute {
+  path: PagePath;
+  page: ComponentType;
+  /** Title and, when `nav`, the link text in the main navigation. */
+  title: MessageKey;
+  nav?: boolean;
+  /** Pages anyone may see; the rest send a signed-out visitor to /signin. */
+  public?: boolean;
+}
+
+/**
+ * The route table. `/` goes to the first page of the navigation (see app.tsx). Driver and
+ * operator pages join here, each with its path in paths.ts.
+ */
+export const ROUTES: readonly PageRoute[] = [
+  { path: '/signin', page: SignInPage, title: 'signin.title', public: true },
+  { path: '/history', page: HistoryPage, title: 'nav.history', nav: true },
+  { path: '/invoice', page: InvoicePage, title: 'nav.invoice', nav: true },
+  { path: '/alarms', page: AlarmsPage, title: 'nav.alarms', nav: true },
+];
