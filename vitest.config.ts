@@ -16,6 +16,11 @@ export default defineConfig({
         extends: true as const,
         test: { name, root: `./${name}`, include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
       })),
+      // The web UI in a real Chromium against a real central (ui/test; may depend on central).
+      {
+        extends: true as const,
+        test: { name: 'ui', root: './ui', include: ['test/**/*.test.ts'] },
+      },
       // Whole-system tests: central, edge and simulator together (deploy/ may depend on all).
       {
         extends: true as const,
