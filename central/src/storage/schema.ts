@@ -298,7 +298,7 @@ export interface EvCompaniesTable {
 
 /** A charging station: a place with one or more charging points (migration 0017). */
 export interface EvStationsTable {
-  id: Generated<Int8>;
+  id: Int8Default;
   company_id: string;
   external_id: string;
   name: string;
@@ -323,7 +323,7 @@ export type EvPointState =
 
 /** A charging point (one vehicle at a time; an OCPI EVSE), optionally bound to a charger device. */
 export interface EvPointsTable {
-  id: Generated<Int8>;
+  id: Int8Default;
   station_id: Int8;
   external_id: string;
   name: string;
@@ -347,7 +347,7 @@ export interface EvPointsTable {
 
 /** One connector of a charging point (migration 0017). */
 export interface EvConnectorsTable {
-  id: Generated<Int8>;
+  id: Int8Default;
   point_id: Int8;
   connector_no: number;
   standard: 'type1' | 'type2' | 'ccs1' | 'ccs2' | 'chademo' | 'gbt_ac' | 'gbt_dc';
@@ -357,7 +357,7 @@ export interface EvConnectorsTable {
 
 /** A driver: signs in with its CPF/CNPJ and password, owns cars (migration 0018). */
 export interface EvDriversTable {
-  id: Generated<Int8>;
+  id: Int8Default;
   document: string;
   name: string;
   email: string | null;
@@ -382,7 +382,7 @@ export interface EvCarsTable {
 
 /** Every report of a car, `carros/{placa}/status` or `/bateria` (migration 0018). */
 export interface EvCarStatesTable {
-  id: Generated<Int8>;
+  id: Int8Default;
   plate: string;
   ts: Timestamp;
   source: 'status' | 'bateria';
@@ -408,7 +408,7 @@ export type EvReservationState =
 
 /** A booking of one charging point for a time slot (migration 0019). */
 export interface EvReservationsTable {
-  id: Generated<Int8>;
+  id: Int8Default;
   point_id: Int8;
   plate: string | null;
   driver_id: ColumnType<string | number | null, number | null | undefined, number | null>;
@@ -433,7 +433,7 @@ export interface EvReservationsTable {
 
 /** Every state change of a reservation, who and why (migration 0019). */
 export interface EvReservationTransitionsTable {
-  id: Generated<Int8>;
+  id: Int8Default;
   reservation_id: Int8;
   from_state: EvReservationState | null;
   to_state: EvReservationState;
