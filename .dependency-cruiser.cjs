@@ -56,6 +56,14 @@ module.exports = {
       },
     })),
     {
+      name: 'ui-talks-only-http',
+      severity: 'error',
+      comment:
+        'The web UI (ui/src) runs in the browser and talks to the central only over /api/v1: it imports no package of the repo.',
+      from: { path: '^ui/src/' },
+      to: { path: inPackage('(?:shared|edge|central|firmware-sim|deploy|bench)') },
+    },
+    {
       name: 'central-capability-face',
       severity: 'error',
       comment:
@@ -88,7 +96,7 @@ module.exports = {
   options: {
     doNotFollow: { path: 'node_modules' },
     // Built output of the packages; node_modules is listed (hono for the rule above), not followed.
-    exclude: { path: '^(shared|edge|central|firmware-sim|deploy|bench)/(dist|build)/' },
+    exclude: { path: '^(shared|edge|central|firmware-sim|deploy|bench|ui)/(dist|build)/' },
     tsPreCompilationDeps: true,
     combinedDependencies: false,
     tsConfig: { fileName: 'tsconfig.base.json' },
