@@ -160,6 +160,18 @@ export const errorCatalog = {
     status: 400,
     summary: 'The placa in a car report differs from the plate of its topic.',
   },
+  GL_EV_DEVICE_UNKNOWN: {
+    status: 404,
+    summary: 'The edge has reported no device with that id: nothing to bind to the point.',
+  },
+  GL_EV_DEVICE_NOT_CHARGER: {
+    status: 400,
+    summary: 'Only a charger device can be bound to a charging point.',
+  },
+  GL_EV_DEVICE_BOUND: {
+    status: 409,
+    summary: 'The charger device is bound to another charging point; unbind it there first.',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
