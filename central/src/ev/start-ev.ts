@@ -5,6 +5,7 @@ import type { ControlPlane } from '../control/index.js';
 import type { TelemetryIngest } from '../ingest/index.js';
 import type { BrokerLink, TopicRouter } from '../mqtt-router/index.js';
 import type { Schema } from '../storage/index.js';
+import { CarRegistry } from './cars/index.js';
 import type { EvConfig } from './config.js';
 import { EvEvents } from './events.js';
 
@@ -30,6 +31,8 @@ export interface EvDeps {
  */
 export interface EvRuntime {
   readonly events: EvEvents;
+  /** Drivers' cars and their reports (ev/cars). */
+  readonly cars: CarRegistry;
   close(): Promise<void>;
 }
 
@@ -45,7 +48,16 @@ export async function startEv(deps: EvDeps): Promise<EvRuntime> {
   try {
     // Modules, in dependency order (each adds its start here and its field to EvRuntime):
     // ev/live (charger telemetry -> point state), ev/cars, ev/reservations, ev/sessions.
-    return { events, close };
+    const cars = await CarRegistry.start({
+      db: deps.db,
+      router: deps.router,
+      events,
+      logger: deps.logger.child({ module: 'cars' }),
+      clock: deps.clock,
+      config: deps.config.cars,
+    });
+    stops.push(() => cars.close());
+    return { events, cars, close };
   } catch (err) {
     await close();
     throw err;
