@@ -1,0 +1,35 @@
+/** The trip planner and notify-when-free (docs/EV.md, "Trip planner", "Notify when free"). */
+export {
+  type CarSpec,
+  carSpecFor,
+  cruiseSpeedKmh,
+  DEFAULT_ROAD_SPEED_KMH,
+  PLANNER_CAR_MODELS,
+  type PlannerCarModel,
+} from './car-spec.js';
+export { chargeSpanMs, unitChargeMs } from './charge-time.js';
+export {
+  BYD_DOLPHIN,
+  type ChargingCurve,
+  genericCurve,
+  linearCurve,
+  PEUGEOT_E208,
+  TESLA_MODEL_3_LR,
+} from './curves.js';
+export {
+  DEFAULT_ROAD_FACTOR,
+  type DistanceProvider,
+  greatCircleKm,
+  greatCircleRoad,
+  type LatLon,
+} from './geo.js';
+export {
+  type PlannedStop,
+  type PlannerStation,
+  planTrip,
+  type TripInfeasibleCode,
+  type TripPlan,
+  type TripPlanResult,
+  type TripQuery,
+  type WaitAt,
+} from './planner.js';

@@ -1,0 +1,485 @@
+import type { CarSpec } from './car-spec.js';
+import { unitChargeMs } from './charge-time.js';
+import { type DistanceProvider, greatCircleRoad, type LatLon } from './geo.js';
+import { StateHeap } from './heap.js';
+
+/** A charging station as the planner sees it. */
+export interface PlannerStation {
+  id: number;
+  position: LatLon;
+  /** The most any of its points delivers, kW (caps the car's curve). */
+  maxPowerKw: number;
+}
+
+/**
+ * How long a car arriving at `station` at `arrivalMs` waits for a free point, ms; Infinity when
+ * none will be usable. Must be FIFO (arriving later never lets you start earlier:
+ * `t + waitAt(s, t)` does not decrease in `t`), which "wait until the next free moment" is.
+ */
+export type WaitAt = (station: PlannerStation, arrivalMs: number) => number;
+
+export interface TripQuery {
+  origin: LatLon;
+  destination: LatLon;
+  /** Departure, epoch ms. */
+  departAt: number;
+  car: CarSpec;
+  startSocPct: number;
+  /** The least charge the car may arrive with at a charging stop. */
+  minStopSocPct: number;
+  /** The least charge the car may arrive with at the destination. */
+  minDestSocPct: number;
+  /** The most the planner charges to at a stop; default 100. */
+  maxChargeSocPct?: number;
+  /** Time lost at each stop (detour, parking, plugging in, paying), ms. */
+  stopOverheadMs: number;
+  stations: readonly PlannerStation[];
+  /** Availability at arrival; default: always free. */
+  waitAt?: WaitAt;
+  /** Default: great-circle x 1.3. */
+  distance?: DistanceProvider;
+  /** The SoC discretization, % of the battery per unit; must divide 100. Default 1. */
+  socStepPct?: number;
+}
+
+export interface PlannedStop {
+  station: PlannerStation;
+  /** Road distance from the previous stop (or the origin), km. */
+  distanceKm: number;
+  driveMs: number;
+  arriveAt: number;
+  arrivalSocPct: number;
+  waitMs: number;
+  overheadMs: number;
+  /** When charging starts (arrival + wait + overhead). */
+  chargeFrom: number;
+  chargeMs: number;
+  departAt: number;
+  departureSocPct: number;
+  energyKwh: number;
+}
+
+export interface TripPlan {
+  stops: PlannedStop[];
+  /** The last leg, to the destination. */
+  finalLeg: { distanceKm: number; driveMs: number };
+  departAt: number;
+  arriveAt: number;
+  arrivalSocPct: number;
+  /** arriveAt - departAt = drive + wait + overhead + charge. */
+  totalMs: number;
+  driveMs: number;
+  waitMs: number;
+  overheadMs: number;
+  chargeMs: number;
+  distanceKm: number;
+  /** Search effort (for the bench). */
+  stats: { popped: number; relaxed: number; stationsExpanded: number };
+}
+
+/** Why a trip cannot be made; the service maps these to the error catalog. */
+export type TripInfeasibleCode =
+  | 'GL_EV_TRIP_NO_STATION_IN_RANGE'
+  | 'GL_EV_TRIP_DESTINATION_UNREACHABLE'
+  | 'GL_EV_TRIP_CAR_TOO_SMALL';
+
+export type TripPlanResult =
+  | { ok: true; plan: TripPlan }
+  | {
+      ok: false;
+      code: TripInfeasibleCode;
+      message: string;
+      details: Record<string, number | string | null>;
+    };
+
+interface NodeState {
+  time: Float64Array;
+  parent: Int32Array;
+  /** popBest[k]: the earliest time of a popped state of this node with SoC >= k. */
+  popBest: Float64Array;
+}
+
+interface Hops {
+  to: Int32Array;
+  units: Int32Array;
+  ms: Int32Array;
+}
+
+const EPS = 1e-9;
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * The trip planner (docs/EV.md, "Trip planner"): the fastest way from origin to destination with
+ * charging stops, total time = drive + wait + overhead + charge, over a discretized state of
+ * charge. A* over states (node, SoC unit) whose label is the earliest time the car can leave that
+ * node with that charge:
+ *  - drive edges (x, k) -> (y, k - units(x,y)) if the car arrives with >= min stop SoC, costing
+ *    the drive, the wait at arrival (waitAt) and the stop overhead;
+ *  - charge edges (x, k) -> (x, k+1) at a station, costing the unit's charge time;
+ *  - a destination edge when k - units(x, dest) >= min destination SoC.
+ * Exact over the discretization: waits are FIFO, so the earliest time is the best label for a
+ * state (Dijkstra on time-dependent FIFO graphs); a state (x, k, t) is skipped when a popped
+ * (x, k', t') has k' >= k and t' <= t (it can do all the first can, no later: charge edges reach
+ * every higher SoC, and more charge never hurts); the A* bound h(x, k) = exact drive time to the
+ * destination + (charge units still missing) x (fastest unit time anywhere) is consistent
+ * (triangle inequality of the distances, ceil-rounded units and drive ms are superadditive).
+ * Legs consume ceil(energy / unit) units and start SoC is floored: the plan never counts on
+ * charge the car may not have.
+ */
+export function planTrip(q: TripQuery): TripPlanResult {
+  const step = q.socStepPct ?? 1;
+  const B = Math.round(100 / step);
+  if (!(step > 0) || Math.abs(B * step - 100) > 1e-6)
+    throw new RangeError(`socStepPct must divide 100, got ${step}`);
+  const { car } = q;
+  const unitKwh = (car.batteryKwh * step) / 100;
+  const down = (pct: number) => Math.floor(pct / step + EPS);
+  const up = (pct: number) => Math.ceil(pct / step - EPS);
+  const s0 = down(q.startSocPct);
+  const minStop = up(q.minStopSocPct);
+  const minDest = up(q.minDestSocPct);
+  const maxCharge = down(q.maxChargeSocPct ?? 100);
+  const overhead = Math.round(q.stopOverheadMs);
+  const dist = q.distance ?? greatCircleRoad();
+  const waitAt: WaitAt = q.waitAt ?? (() => 0);
+  const msPerKm = 3_600_000 / car.speedKmh;
+  const legUnits = (km: number) => Math.ceil((km * car.consumptionKwhPerKm) / unitKwh - EPS);
+  const legMs = (km: number) => Math.ceil(km * msPerKm);
+
+  const stations = q.stations;
+  const N = stations.length;
+  const ORIGIN = N;
+  const W = B + 1;
+  const DEST = (N + 1) * W;
+  const pos = (n: number): LatLon =>
+    n === ORIGIN ? q.origin : (stations[n] as PlannerStation).position;
+
+  // Per node, lazily: distance to the destination (km), its units and drive ms, the exact drive
+  // ms (the A* bound), the hops to other stations sorted by units, the node's states.
+  const destKm = new Float64Array(N + 1).fill(-1);
+  const destUnitsOf = new Int32Array(N + 1);
+  const destMsOf = new Float64Array(N + 1);
+  const hDriveOf = new Float64Array(N + 1);
+  const toDest = (n: number) => {
+    if ((destKm[n] as number) >= 0) return;
+    const km = dist.distanceKm(pos(n), q.destination);
+    destKm[n] = km;
+    destUnitsOf[n] = legUnits(km);
+    destMsOf[n] = legMs(km);
+    hDriveOf[n] = km * msPerKm;
+  };
+  const hopsOf: Array<Hops | undefined> = new Array(N + 1);
+  const reachUnits = (n: number) => (n === ORIGIN ? s0 : maxCharge) - minStop;
+  const hops = (n: number): Hops => {
+    const have = hopsOf[n];
+    if (have) return have;
+    const limit = reachUnits(n);
+    const from = pos(n);
+    const cand: Array<[number, number, number]> = [];
+    for (let y = 0; y < N; y++) {
+      if (y === n) continue;
+      const km = dist.distanceKm(from, (stations[y] as PlannerStation).position);
+      const u = legUnits(km);
+      if (u <= limit) cand.push([y, u, legMs(km)]);
+    }
+    cand.sort((a, b) => a[1] - b[1]);
+    const h: Hops = {
+      to: Int32Array.from(cand, (c) => c[0]),
+      units: Int32Array.from(cand, (c) => c[1]),
+      ms: Int32Array.from(cand, (c) => c[2]),
+    };
+    hopsOf[n] = h;
+    return h;
+  };
+  const states: Array<NodeState | undefined> = new Array(N + 1);
+  const stateOf = (n: number): NodeState => {
+    let s = states[n];
+    if (!s) {
+      s = {
+        time: new Float64Array(W).fill(Infinity),
+        parent: new Int32Array(W).fill(-1),
+        popBest: new Float64Array(W).fill(Infinity),
+      };
+      states[n] = s;
+    }
+    return s;
+  };
+  const chargeTables = new Map<number, Int32Array>();
+  const chargeTable = (n: number): Int32Array => {
+    const kw = (stations[n] as PlannerStation).maxPowerKw;
+    let t = chargeTables.get(kw);
+    if (!t) {
+      t = unitChargeMs(car.curve, kw, unitKwh, step, B);
+      chargeTables.set(kw, t);
+    }
+    return t;
+  };
+  let maxStationKw = 0;
+  for (const s of stations) maxStationKw = Math.max(maxStationKw, s.maxPowerKw);
+  const minUnitMs =
+    N === 0 ? 0 : Math.floor((unitKwh / Math.min(car.curve.peakKw, maxStationKw)) * 3_600_000);
+  const h = (n: number, k: number): number => {
+    toDest(n);
+    const missing = (destUnitsOf[n] as number) + minDest - k;
+    return (hDriveOf[n] as number) + (missing > 0 ? missing * minUnitMs : 0);
+  };
+
+  const heap = new StateHeap();
+  let destTime = Infinity;
+  let destParent = -1;
+  let popped = 0;
+  let relaxed = 0;
+  let expanded = 0;
+
+  const relax = (y: number, a: number, t: number, parent: number) => {
+    relaxed++;
+    const sy = stateOf(y);
+    if ((sy.popBest[a] as number) <= t || t >= (sy.time[a] as number)) return;
+    const f = t + h(y, a);
+    if (f >= destTime) return;
+    sy.time[a] = t;
+    sy.parent[a] = parent;
+    heap.push(f, y * W + a, t);
+  };
+
+  if (s0 >= 0 && s0 <= B) {
+    const so = stateOf(ORIGIN);
+    so.time[s0] = q.departAt;
+    heap.push(q.departAt + h(ORIGIN, s0), ORIGIN * W + s0, q.departAt);
+  }
+  while (heap.pop()) {
+    const id = heap.topId;
+    if (id === DEST) break;
+    const t = heap.topTime;
+    const node = Math.floor(id / W);
+    const k = id - node * W;
+    const st = stateOf(node);
+    if (t !== st.time[k]) continue; // stale entry
+    if ((st.popBest[k] as number) <= t) continue; // dominated by a popped state with more charge
+    popped++;
+    if (st.popBest[0] === Infinity) expanded++;
+    for (let j = k; j >= 0 && (st.popBest[j] as number) > t; j--) st.popBest[j] = t;
+    // To the destination.
+    toDest(node);
+    if (k - (destUnitsOf[node] as number) >= minDest) {
+      const td = t + (destMsOf[node] as number);
+      if (td < destTime) {
+        destTime = td;
+        destParent = id;
+        heap.push(td, DEST, td);
+      }
+    }
+    // Charge one more unit here.
+    if (node !== ORIGIN && k < maxCharge)
+      relax(node, k + 1, t + (chargeTable(node)[k] as number), id);
+    // Drive to another station and stop there.
+    const hp = hops(node);
+    const n = hp.to.length;
+    for (let j = 0; j < n; j++) {
+      const a = k - (hp.units[j] as number);
+      if (a < minStop) break;
+      const y = hp.to[j] as number;
+      const arrival = t + (hp.ms[j] as number);
+      const w = waitAt(stations[y] as PlannerStation, arrival);
+      if (!(w >= 0) || w === Infinity) continue;
+      relax(y, a, arrival + Math.round(w) + overhead, id);
+    }
+  }
+
+  if (destParent < 0)
+    return explainInfeasible(q, { s0, minStop, minDest, maxCharge, unitKwh, dist, states, N });
+
+  // Rebuild: the states from the origin to the last one before the destination.
+  const path: number[] = [];
+  for (let id = destParent; id >= 0; ) {
+    path.push(id);
+    const node = Math.floor(id / W);
+    id = (stateOf(node).parent[id - node * W] as number) ?? -1;
+  }
+  path.reverse();
+  const stops: PlannedStop[] = [];
+  let prevNode = ORIGIN;
+  let prevTime = q.departAt;
+  let i = 1;
+  while (i < path.length) {
+    const id = path[i] as number;
+    const node = Math.floor(id / W);
+    const a = id - node * W;
+    let last = i;
+    while (last + 1 < path.length && Math.floor((path[last + 1] as number) / W) === node) last++;
+    const b = (path[last] as number) - node * W;
+    const st = stateOf(node);
+    const station = stations[node] as PlannerStation;
+    const km = dist.distanceKm(pos(prevNode), station.position);
+    const driveMs = legMs(km);
+    const arriveAt = prevTime + driveMs;
+    const chargeFrom = st.time[a] as number;
+    const departAt = st.time[b] as number;
+    stops.push({
+      station,
+      distanceKm: round2(km),
+      driveMs,
+      arriveAt,
+      arrivalSocPct: a * step,
+      waitMs: chargeFrom - overhead - arriveAt,
+      overheadMs: overhead,
+      chargeFrom,
+      chargeMs: departAt - chargeFrom,
+      departAt,
+      departureSocPct: b * step,
+      energyKwh: round2((b - a) * unitKwh),
+    });
+    prevNode = node;
+    prevTime = departAt;
+    i = last + 1;
+  }
+  const lastNode = Math.floor(destParent / W);
+  const lastK = destParent - lastNode * W;
+  toDest(lastNode);
+  const finalLeg = {
+    distanceKm: round2(destKm[lastNode] as number),
+    driveMs: destMsOf[lastNode] as number,
+  };
+  const sum = (f: (s: PlannedStop) => number) => stops.reduce((acc, s) => acc + f(s), 0);
+  return {
+    ok: true,
+    plan: {
+      stops,
+      finalLeg,
+      departAt: q.departAt,
+      arriveAt: destTime,
+      arrivalSocPct: (lastK - (destUnitsOf[lastNode] as number)) * step,
+      totalMs: destTime - q.departAt,
+      driveMs: sum((s) => s.driveMs) + finalLeg.driveMs,
+      waitMs: sum((s) => s.waitMs),
+      overheadMs: sum((s) => s.overheadMs),
+      chargeMs: sum((s) => s.chargeMs),
+      distanceKm: round2(sum((s) => s.distanceKm) + finalLeg.distanceKm),
+      stats: { popped, relaxed, stationsExpanded: expanded },
+    },
+  };
+}
+
+interface SearchFacts {
+  s0: number;
+  minStop: number;
+  minDest: number;
+  maxCharge: number;
+  unitKwh: number;
+  dist: DistanceProvider;
+  states: Array<NodeState | undefined>;
+  N: number;
+}
+
+/**
+ * Why no plan: from the origin nothing is reachable; or the stations that are reachable leave a
+ * gap no full battery crosses (the car is too small for this network); or one the car could
+ * cross with full charge but not keeping the minimum stop charge; or every station is reachable
+ * and the destination lies beyond a full charge (keeping the destination minimum) from each.
+ */
+function explainInfeasible(q: TripQuery, f: SearchFacts): TripPlanResult {
+  const { car } = q;
+  const km = (units: number) => round2((units * f.unitKwh) / car.consumptionKwhPerKm);
+  const kmRound = (n: number) => round2(n);
+  const reached: number[] = [];
+  for (let n = 0; n < f.N; n++)
+    if (f.states[n]?.popBest.some((t) => t !== Infinity)) reached.push(n);
+  const destinationKm = f.dist.distanceKm(q.origin, q.destination);
+  const fullRangeKm = round2(car.batteryKwh / car.consumptionKwhPerKm);
+  if (reached.length === 0) {
+    let nearest = Infinity;
+    for (const s of q.stations)
+      nearest = Math.min(nearest, f.dist.distanceKm(q.origin, s.position));
+    const reachKm = km(Math.max(0, f.s0 - f.minStop));
+    const inReachUnavailable = q.stations.filter(
+      (s) => f.dist.distanceKm(q.origin, s.position) <= reachKm,
+    ).length;
+    return {
+      ok: false,
+      code: 'GL_EV_TRIP_NO_STATION_IN_RANGE',
+      message:
+        f.N === 0
+          ? `no charging station to stop at, and the destination (${kmRound(destinationKm)} km) is beyond the car's reach at ${q.startSocPct} % arriving with ${q.minDestSocPct} %`
+          : inReachUnavailable > 0
+            ? `no station reachable from the origin: the ${inReachUnavailable} station(s) within ${reachKm} km (${q.startSocPct} % down to ${q.minStopSocPct} %) have no charging point available, and the destination (${kmRound(destinationKm)} km) needs ${q.minDestSocPct} % left on arrival`
+            : `no station reachable from the origin: ${q.startSocPct} % reaches ${reachKm} km arriving with ${q.minStopSocPct} %, the nearest station is ${kmRound(nearest)} km away and the destination ${kmRound(destinationKm)} km`,
+      details: {
+        from: 'origin',
+        reachKm,
+        nearestStationKm: Number.isFinite(nearest) ? kmRound(nearest) : null,
+        destinationKm: kmRound(destinationKm),
+        unavailableInReach: inReachUnavailable,
+      },
+    };
+  }
+  const reachedSet = new Set(reached);
+  // The shortest hop out of the reached set: to an unreached station, or to the destination.
+  let gapKm = Infinity;
+  let gapFrom = -1;
+  let gapTo: number | 'destination' = 'destination';
+  let destGapKm = Infinity;
+  let destGapFrom = -1;
+  for (const r of reached) {
+    const p = (q.stations[r] as PlannerStation).position;
+    const d = f.dist.distanceKm(p, q.destination);
+    if (d < destGapKm) {
+      destGapKm = d;
+      destGapFrom = r;
+    }
+    for (let u = 0; u < f.N; u++) {
+      if (reachedSet.has(u)) continue;
+      const du = f.dist.distanceKm(p, (q.stations[u] as PlannerStation).position);
+      if (du < gapKm) {
+        gapKm = du;
+        gapFrom = r;
+        gapTo = u;
+      }
+    }
+  }
+  const idOf = (n: number) => (q.stations[n] as PlannerStation).id;
+  const stopReachKm = km(f.maxCharge - f.minStop);
+  const destReachKm = km(f.maxCharge - f.minDest);
+  const hop = Math.min(gapKm, destGapKm);
+  if (hop > fullRangeKm) {
+    const toDest = destGapKm <= gapKm;
+    return {
+      ok: false,
+      code: 'GL_EV_TRIP_CAR_TOO_SMALL',
+      message: `the car's full range is ${fullRangeKm} km (${car.batteryKwh} kWh at ${car.consumptionKwhPerKm} kWh/km) and the shortest way on from the stations it can reach is ${kmRound(hop)} km (station ${idOf(toDest ? destGapFrom : gapFrom)} to ${toDest ? 'the destination' : `station ${idOf(gapTo as number)}`})`,
+      details: {
+        fullRangeKm,
+        gapKm: kmRound(hop),
+        fromStationId: idOf(toDest ? destGapFrom : gapFrom),
+        toStationId: toDest ? null : idOf(gapTo as number),
+      },
+    };
+  }
+  if (Number.isFinite(gapKm) && gapKm <= destGapKm) {
+    const unavailable = gapKm <= stopReachKm;
+    return {
+      ok: false,
+      code: 'GL_EV_TRIP_NO_STATION_IN_RANGE',
+      message: unavailable
+        ? `no station reachable from station ${idOf(gapFrom)}: those within ${stopReachKm} km have no charging point available, and the destination is ${kmRound(destGapKm)} km from the closest reachable station`
+        : `no station reachable from station ${idOf(gapFrom)}: the nearest one not yet reachable is ${kmRound(gapKm)} km away, beyond a full charge's ${stopReachKm} km arriving with ${q.minStopSocPct} %; the destination is ${kmRound(destGapKm)} km from the closest reachable station, beyond ${destReachKm} km arriving with ${q.minDestSocPct} %`,
+      details: {
+        from: idOf(gapFrom),
+        nextStationId: idOf(gapTo as number),
+        gapKm: kmRound(gapKm),
+        reachKm: stopReachKm,
+        destinationKm: kmRound(destGapKm),
+      },
+    };
+  }
+  return {
+    ok: false,
+    code: 'GL_EV_TRIP_DESTINATION_UNREACHABLE',
+    message: `the destination is ${kmRound(destGapKm)} km from the closest reachable station (${idOf(destGapFrom)}); a full charge there reaches ${destReachKm} km arriving with ${q.minDestSocPct} %`,
+    details: {
+      closestStationId: idOf(destGapFrom),
+      distanceKm: kmRound(destGapKm),
+      reachKm: destReachKm,
+      minDestSocPct: q.minDestSocPct,
+    },
+  };
+}
