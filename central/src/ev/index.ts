@@ -1,4 +1,29 @@
 /** The EV charging half of the central (docs/EV.md). */
+export {
+  type CarInput,
+  type CarLastState,
+  type CarModelSpec,
+  CarRegistry,
+  type CarStateView,
+  type CarView,
+  carStates,
+  createDriver,
+  type DriverScope,
+  type DriverView,
+  deleteCar,
+  driverDocument,
+  driverIdOf,
+  driverScope,
+  driverSignIn,
+  getCar,
+  getDriver,
+  issueCarCredential,
+  listCars,
+  listDrivers,
+  registerCar,
+  updateCar,
+  updateDriver,
+} from './cars/index.js';
 export { type EvConfig, evConfigSchema } from './config.js';
 export {
   type CarStatusEvent,
