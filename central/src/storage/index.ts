@@ -4,4 +4,4 @@ export {
   kyselyTransaction,
 } from './copy-session.js';
 export { type Database, openDatabase, type StorageOptions } from './database.js';
-export type { EvPointState, EvReservationState, Schema } from './schema.js';
+export type { EvPointState, EvReservationState, EvSessionState, Schema } from './schema.js';

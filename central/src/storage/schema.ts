@@ -442,6 +442,56 @@ export interface EvReservationTransitionsTable {
   at: ColumnType<Date, Date, Date>;
 }
 
+/** The states of a charging session (migration 0020). */
+export type EvSessionState = 'active' | 'finished' | 'priced' | 'void';
+
+type NullableInt8 = ColumnType<string | number | null, number | null | undefined, number | null>;
+
+/** A charging session of one point, plug-in to unplug, priced at the end (migration 0020). */
+export interface EvSessionsTable {
+  id: Int8Default;
+  point_id: Int8;
+  plate: string | null;
+  driver_id: NullableInt8;
+  reservation_id: NullableInt8;
+  state: EvSessionState;
+  started_at: ColumnType<Date, Date, Date>;
+  charging_started_at: NullableTimestamp;
+  charging_stopped_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  energy_start_wh: NullableInt8;
+  energy_end_wh: NullableInt8;
+  session_energy_wh: NullableInt8;
+  energy_wh: NullableInt8;
+  max_power_w: number | null;
+  samples: ColumnType<unknown, string | undefined, string>;
+  last_reading_at: ColumnType<Date, Date, Date>;
+  started_by: string;
+  stopped_by: string | null;
+  tariff: ColumnType<unknown, string, string>;
+  time_zone: string;
+  price: ColumnType<unknown | null, string | null | undefined, string | null>;
+  total_centavos: NullableInt8;
+  pix_txid: string | null;
+  pix_payload: string | null;
+  paid_at: NullableTimestamp;
+  end_reason: string | null;
+  created_at: ColumnType<Date, Date, Date>;
+  updated_at: ColumnType<Date, Date, Date>;
+}
+
+/** A remote start asked for a point, waiting for its session (migration 0020). */
+export interface EvSessionStartsTable {
+  point_id: Int8;
+  plate: string;
+  driver_id: NullableInt8;
+  reservation_id: NullableInt8;
+  requested_by: string;
+  requested_at: ColumnType<Date, Date, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
+  command_id: string | null;
+}
+
 export interface Schema {
   edges: EdgesTable;
   api_tokens: ApiTokensTable;
@@ -477,4 +527,6 @@ export interface Schema {
   ev_car_states: EvCarStatesTable;
   ev_reservations: EvReservationsTable;
   ev_reservation_transitions: EvReservationTransitionsTable;
+  ev_sessions: EvSessionsTable;
+  ev_session_starts: EvSessionStartsTable;
 }
