@@ -172,6 +172,14 @@ export const errorCatalog = {
     status: 409,
     summary: 'The charger device is bound to another charging point; unbind it there first.',
   },
+  GL_EV_POINT_UNBOUND: {
+    status: 409,
+    summary: 'The charging point has no charger bound: it cannot be started or stopped remotely.',
+  },
+  GL_EV_START_REFUSED: {
+    status: 409,
+    summary: 'A remote start was refused by the reservations (details.reason says why).',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
