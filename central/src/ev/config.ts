@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { carsConfigSchema } from './cars/cars-config.js';
+import { liveConfigSchema } from './live/live-config.js';
 
 /**
  * The `ev` section of the central's config (docs/CONFIG.md, docs/EV.md): one strict sub-object
@@ -7,6 +8,7 @@ import { carsConfigSchema } from './cars/cars-config.js';
  */
 export const evConfigSchema = z
   .object({
+    live: liveConfigSchema,
     cars: carsConfigSchema,
   })
   .strict()

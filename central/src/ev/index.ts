@@ -33,6 +33,12 @@ export {
   type PointTelemetryEvent,
   type ReservationEvent,
 } from './events.js';
+export {
+  type Availability,
+  type LiveActor,
+  LiveChargers,
+  type PointLive,
+} from './live/index.js';
 export { type EvDeps, type EvRuntime, startEv } from './start-ev.js';
 export {
   DEFAULT_TARIFF,

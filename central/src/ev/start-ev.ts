@@ -8,6 +8,7 @@ import type { Schema } from '../storage/index.js';
 import { CarRegistry } from './cars/index.js';
 import type { EvConfig } from './config.js';
 import { EvEvents } from './events.js';
+import { LiveChargers } from './live/index.js';
 
 /** What the EV modules are started with (central.ts builds it once). */
 export interface EvDeps {
@@ -31,6 +32,8 @@ export interface EvDeps {
  */
 export interface EvRuntime {
   readonly events: EvEvents;
+  /** Chargers bound to points, their live state, maintenance, availability (ev/live). */
+  readonly live: LiveChargers;
   /** Drivers' cars and their reports (ev/cars). */
   readonly cars: CarRegistry;
   close(): Promise<void>;
@@ -48,6 +51,17 @@ export async function startEv(deps: EvDeps): Promise<EvRuntime> {
   try {
     // Modules, in dependency order (each adds its start here and its field to EvRuntime):
     // ev/live (charger telemetry -> point state), ev/cars, ev/reservations, ev/sessions.
+    const live = new LiveChargers({
+      db: deps.db,
+      link: deps.link,
+      ingest: deps.ingest,
+      events,
+      logger: deps.logger.child({ module: 'live' }),
+      clock: deps.clock,
+      config: deps.config.live,
+    });
+    await live.start();
+    stops.push(() => live.close());
     const cars = await CarRegistry.start({
       db: deps.db,
       router: deps.router,
@@ -57,7 +71,7 @@ export async function startEv(deps: EvDeps): Promise<EvRuntime> {
       config: deps.config.cars,
     });
     stops.push(() => cars.close());
-    return { events, cars, close };
+    return { events, live, cars, close };
   } catch (err) {
     await close();
     throw err;

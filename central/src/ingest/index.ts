@@ -25,6 +25,8 @@ export {
 export { type BatchOutcome, storeBatch } from './store-batch.js';
 export type { ReadingCheck } from './telemetry-envelope.js';
 export {
+  type CommittedDeviceReadings,
+  type CommittedListener,
   TelemetryIngest,
   type TelemetryIngestOptions,
 } from './telemetry-ingest.js';

@@ -6,6 +6,7 @@ import {
   GridlinkError,
   isGridlinkError,
   parseEdgeTopic,
+  type Reading,
   type ReadingWindow,
   systemClock,
 } from '@gridlink/shared';
@@ -18,6 +19,7 @@ import { BatchDecoder } from './batch-decoder.js';
 import { coalesceBatches } from './coalesce.js';
 import type { DecodedBatch } from './decoded-batch.js';
 import { FirstBatchGate } from './first-batch-gate.js';
+import { jsonbText } from './jsonb-document.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
 import type { QuarantinedReading } from './quarantined-reading.js';
@@ -45,6 +47,20 @@ export interface TelemetryIngestOptions {
 }
 
 /**
+ * Readings of devices that are not meters (chargers…), as one committed transaction stored them:
+ * only the seqs above the mark (a redelivery's stored part is left out), in seq order.
+ */
+export interface CommittedDeviceReadings {
+  edgeId: string;
+  /** deviceId -> its `devices` row (the readings' `device_ref`), for the devices below. */
+  deviceRefs: ReadonlyMap<string, number>;
+  readings: readonly Reading[];
+}
+
+/** Told after commit; must not throw or block (queue the work and return). */
+export type CommittedListener = (committed: CommittedDeviceReadings) => void;
+
+/**
  * The central's side of the data path: validate, store exactly once, then acknowledge.
  * Batches of one edge are processed in order; a bad payload is logged with its code, counted,
  * and neither stored nor acknowledged; it never affects other edges. An invalid reading in a
@@ -65,6 +81,7 @@ export class TelemetryIngest {
   readonly #gate: FirstBatchGate | undefined;
   readonly #meters: MeterDirectory;
   readonly #clock: Clock;
+  readonly #committed = new Set<CommittedListener>();
   /**
    * The router's handler for `gl/v1/edges/+/telemetry`: takes the payload over (to the decode
    * thread) and returns at once.
@@ -98,6 +115,16 @@ export class TelemetryIngest {
    */
   inOrder(edgeId: string, task: () => Promise<void>): void {
     void this.#queue.run(edgeId, task);
+  }
+
+  /**
+   * Tells `listener` of every committed batch that stored readings of devices that are not
+   * meters (ev/live: charger telemetry), after the batch is acknowledged. Meter-only batches
+   * cost one size check. Returns the unsubscribe.
+   */
+  onCommitted(listener: CommittedListener): () => void {
+    this.#committed.add(listener);
+    return () => this.#committed.delete(listener);
   }
 
   /** Resolves once every message received so far is processed (tests, shutdown). */
@@ -207,6 +234,8 @@ export class TelemetryIngest {
       }
       // Only after commit (step 4): the mark is durable, so the edge may delete up to it.
       this.#ack(batch.edgeId, { epoch: batch.epoch, upTo: outcome.upTo });
+      if (outcome.kind === 'stored' && owners.devices.size > 0 && this.#committed.size > 0)
+        this.#tellCommitted(batch, owners.devices, outcome.stored, outcome.quarantined?.length);
     } catch (err) {
       metrics.ingestBatches.inc({ outcome: 'error' }, received);
       logger.error(
@@ -216,6 +245,32 @@ export class TelemetryIngest {
     } finally {
       timer();
       this.#release(batch.edgeId);
+    }
+  }
+
+  /**
+   * The stored part is the seqs above the old mark: the batch's last `stored + quarantined` seqs.
+   * Batches with devices that are not meters always go as JSON rows (store-batch.ts).
+   */
+  #tellCommitted(
+    batch: DecodedBatch,
+    deviceRefs: ReadonlyMap<string, number>,
+    stored: number,
+    quarantined = 0,
+  ): void {
+    if (batch.rows.kind !== 'json') return;
+    try {
+      const above = batch.lastSeq - stored - quarantined;
+      const all = JSON.parse(jsonbText(batch.rows.doc)) as Reading[];
+      const readings = all.filter((r) => r.seq > above && deviceRefs.has(r.deviceId));
+      if (readings.length === 0) return;
+      const committed = { edgeId: batch.edgeId, deviceRefs, readings };
+      for (const listener of this.#committed) listener(committed);
+    } catch (err) {
+      this.#o.logger.error(
+        { code: 'GL_INTERNAL', edgeId: batch.edgeId, err },
+        'a committed-batch listener failed',
+      );
     }
   }
 
