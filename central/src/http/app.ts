@@ -20,7 +20,9 @@ import { loginMetrics } from './login-metrics.js';
 import { openApiApp } from './openapi-app.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
+import { carRoutes } from './routes/cars.js';
 import { customerRoutes } from './routes/customers.js';
+import { driverAuthRoutes, driverRoutes } from './routes/drivers.js';
 import { edgeRoutes } from './routes/edges.js';
 import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
@@ -95,16 +97,17 @@ export function createApp(deps: AppDeps) {
   );
 
   // Mounted before the authenticated sub-app: sign-in is the one public /api/v1 route.
-  app.route(
-    '/api/v1/auth',
-    authRoutes(deps.db, {
-      now,
-      sessionTtlMs: deps.sessionTtlMs ?? 12 * 3_600_000,
-      throttle: new LoginThrottle(deps.db, deps.loginThrottle ?? DEFAULT_LOGIN_THROTTLE),
-      trustedProxies: new Set(deps.trustedProxies ?? []),
-      metrics: loginMetrics(deps.metrics),
-    }),
-  );
+  // One throttle and one set of sign-in counters for customers and drivers alike.
+  const signIn = {
+    now,
+    sessionTtlMs: deps.sessionTtlMs ?? 12 * 3_600_000,
+    throttle: new LoginThrottle(deps.db, deps.loginThrottle ?? DEFAULT_LOGIN_THROTTLE),
+    trustedProxies: new Set(deps.trustedProxies ?? []),
+    metrics: loginMetrics(deps.metrics),
+  };
+  app.route('/api/v1/auth', authRoutes(deps.db, signIn));
+  // Drivers sign in beside customers (docs/EV.md, "Cars"); also before the authenticated sub-app.
+  app.route('/api/v1/auth', driverAuthRoutes(deps.db, signIn));
 
   const api = openApiApp();
   api.use('*', bodyLimit({ maxSize: deps.maxBodyBytes ?? 1024 * 1024 }));
@@ -120,6 +123,9 @@ export function createApp(deps: AppDeps) {
   api.route('/alarms', alarmRoutes(deps.db, { now, publisher: deps.alarmPublisher }));
   api.route('/tokens', tokenRoutes(deps.db, { now }));
   api.route('/mqtt/credentials', mqttCredentialRoutes(deps.db, { now }));
+  // Drivers and cars need only the database: mounted with or without the EV runtime.
+  api.route('/drivers', driverRoutes(deps.db, signIn));
+  api.route('/cars', carRoutes(deps.db, { now }));
   api.route(
     '/webhooks',
     webhookRoutes(deps.db, { now, targets: deps.webhookTargets ?? { allowLoopback: false } }),

@@ -144,7 +144,9 @@ export async function registerCar(
   input: CarInput,
   now: Date,
 ): Promise<CarView> {
-  if (scope.kind === 'none') throw new GridlinkError('GL_FORBIDDEN', 'may not register cars');
+  // A driver token names its driver by id; one naming no (longer) existing driver owns nothing.
+  if (scope.kind === 'none')
+    throw new GridlinkError('GL_NOT_FOUND', 'this token acts for no driver');
   const plate = normalizePlate(input.plate);
   const spec = specOf(input);
   let driverId: number | null;
@@ -152,6 +154,12 @@ export async function registerCar(
     if (input.driverId !== undefined && input.driverId !== scope.driverId)
       throw new GridlinkError('GL_VALIDATION', 'driverId: a driver registers cars for itself');
     driverId = scope.driverId;
+    const me = await db
+      .selectFrom('ev_drivers')
+      .select('id')
+      .where('id', '=', driverId)
+      .executeTakeFirst();
+    if (!me) throw new GridlinkError('GL_NOT_FOUND', `driver ${driverId} not found`);
   } else {
     driverId = input.driverId ?? null;
     if (driverId !== null) await checkDriverExists(db, driverId);
