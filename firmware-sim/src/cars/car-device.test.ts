@@ -31,8 +31,8 @@ describe('car models (embedded from the seed)', () => {
 });
 
 describe('car as an MQTT client (SEEDS.md A)', () => {
-  it('logs in as its plate, publishes status and bateria at QoS 1 each interval; driving drains kWh/km', async () => {
-    broker = await startCredentialBroker({ RBA4E21: 'pw-RBA4E21' });
+  it('logs in as car@{plate} (the central username form), publishes status and bateria at QoS 1 each interval; driving drains kWh/km', async () => {
+    broker = await startCredentialBroker({ 'car@RBA4E21': 'pw-RBA4E21' });
     const log = await broker.monitor('carros/#');
     const clock = createManualClock(T0);
     const car = new CarDevice({
@@ -114,7 +114,7 @@ describe('car as an MQTT client (SEEDS.md A)', () => {
   });
 
   it('a car with the wrong password is refused by the broker (CONNACK 4) and counts it', async () => {
-    broker = await startCredentialBroker({ RBA4E21: 'right' });
+    broker = await startCredentialBroker({ 'car@RBA4E21': 'right' });
     const refusal = broker.nextRefusal();
     const car = new CarDevice({
       deviceId: 'car-1',
@@ -128,7 +128,7 @@ describe('car as an MQTT client (SEEDS.md A)', () => {
     });
     cars.push(car);
     const refusedOnCar = car.refused();
-    expect(await refusal).toBe('RBA4E21');
+    expect(await refusal).toBe('car@RBA4E21');
     await refusedOnCar;
     expect(car.truth()).toMatchObject({ connects: 0, authFailures: 1 });
   });

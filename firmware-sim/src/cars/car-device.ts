@@ -21,10 +21,16 @@ export interface ChargePoint {
 
 export interface CarDeviceOptions {
   deviceId: string;
-  /** Licence plate: the MQTT topic segment and the MQTT username. */
+  /** Licence plate: the MQTT topic segment (and, by default, in the MQTT username). */
   plate: string;
   model: CarModel;
-  /** MQTT password of this car (username = plate). */
+  /**
+   * MQTT username. Default `car@{plate}`, the GridLink central's form for a car credential
+   * (central/src/broker/principals.ts `usernameOf`); give the bare plate for a broker that keys
+   * cars by plate alone.
+   */
+  username?: string;
+  /** MQTT password of this car. */
   password: string;
   /** Broker URL, e.g. mqtt://127.0.0.1:1883. */
   brokerUrl: string;
@@ -68,6 +74,9 @@ export interface CarBatteryPayload extends CarStatusPayload {
   timestamp: string;
 }
 
+/** The MQTT username of a car at the GridLink central: `car@{plate}`. */
+export const carUsername = (plate: string) => `car@${plate}`;
+
 export const carTopics = (plate: string) => ({
   status: `carros/${plate}/status`,
   bateria: `carros/${plate}/bateria`,
@@ -83,7 +92,7 @@ const round = (v: number, digits: number) => {
  * A car as an MQTT client (SEEDS.md A). Its battery drains while it drives (the model's kWh/km)
  * and fills while a charger delivers (power × time, tapering above 80 %). Every interval it
  * publishes `carros/{plate}/status` and `carros/{plate}/bateria` at QoS 1, logged in with
- * username = plate and its own password. Publishing is driven by `advance`: each interval
+ * username `car@{plate}` (or `username`) and its own password. Publishing is driven by `advance`: each interval
  * boundary passed is one reading, computed at that boundary's time.
  */
 export class CarDevice implements SimDevice {
@@ -132,10 +141,13 @@ export class CarDevice implements SimDevice {
     this.nextDueMs = this.time + (options.phaseMs ?? this.intervalMs);
     this.faults = new DeviceFaults(options.clock, CAR_FAULTS);
     if (options.connect !== false) {
+      const username = options.username ?? carUsername(options.plate);
       const client = mqtt.connect(options.brokerUrl, {
-        username: options.plate,
+        username,
         password: options.password,
-        clientId: `gl-sim-car-${options.plate}`,
+        // Inside the username's client-id namespace (`{username}:{suffix}`), which the central's
+        // broker requires of a car (central/src/broker/client-ids.ts).
+        clientId: `${username}:sim`,
         reconnectPeriod: options.reconnectMs ?? 1000,
         connectTimeout: 10_000,
         clean: true,

@@ -6,6 +6,7 @@ export {
   type CarStatusPayload,
   type ChargePoint,
   carTopics,
+  carUsername,
 } from './car-device.js';
 export {
   type CarModel,

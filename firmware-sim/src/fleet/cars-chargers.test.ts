@@ -28,8 +28,10 @@ async function api(method: string, path: string, body?: unknown) {
 
 describe('fleet: 2 chargers over Modbus TCP and 3 cars over MQTT', () => {
   it('cars plug into chargers, drive and charge; the control API, Modbus and MQTT agree with the ground truth', async () => {
-    // Every car's password is "pw-" + its plate; the broker checks exactly that.
-    broker = await startCredentialBroker((user) => `pw-${user}`);
+    // Every car logs in as car@{plate} with password "pw-" + its plate; the broker checks exactly that.
+    broker = await startCredentialBroker((user) =>
+      user.startsWith('car@') ? `pw-${user.slice(4)}` : undefined,
+    );
     const statuses = await broker.monitor('carros/+/status');
     const clock = createManualClock(T0);
     fleet = await startFleet(
