@@ -212,6 +212,9 @@ describeEachStore('OpenAPI policy walk', (store) => {
         '/api/v1/alarms': ids.biaAlarm,
         // Any id: webhooks are staff-only (`all`), an absent one is a 404.
         '/api/v1/webhooks': 1,
+        // Any id: the network is read by all who may read it (`all`); an absent one is a 404.
+        '/api/v1/stations': 1,
+        '/api/v1/points': 1,
       };
       const values: Record<string, string> = {
         meterId: String(ids.biaMeter),
@@ -222,6 +225,8 @@ describeEachStore('OpenAPI policy walk', (store) => {
         kind: 'car',
         name: 'ABC1D23',
         key: 'udp-meter:52998224725:9',
+        companyId: 'feira',
+        connectorNo: '1',
       };
       return path.replace(/\{(\w+)\}/g, (_, p: string) => {
         const v = p === 'id' ? id[prefix] : values[p];
