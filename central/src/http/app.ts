@@ -21,6 +21,7 @@ import { openApiApp } from './openapi-app.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
 import { carRoutes } from './routes/cars.js';
+import { companyRoutes } from './routes/companies.js';
 import { customerRoutes } from './routes/customers.js';
 import { driverAuthRoutes, driverRoutes } from './routes/drivers.js';
 import { edgeRoutes } from './routes/edges.js';
@@ -28,6 +29,8 @@ import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
 import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
 import { pointLiveRoutes } from './routes/point-live.js';
+import { pointRoutes } from './routes/points.js';
+import { stationRoutes } from './routes/stations.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { securityHeaders } from './security-headers.js';
@@ -124,6 +127,10 @@ export function createApp(deps: AppDeps) {
   api.route('/alarms', alarmRoutes(deps.db, { now, publisher: deps.alarmPublisher }));
   api.route('/tokens', tokenRoutes(deps.db, { now }));
   api.route('/mqtt/credentials', mqttCredentialRoutes(deps.db, { now }));
+  // The charging network (ev/network) needs only the database: mounted with or without ev.
+  api.route('/companies', companyRoutes(deps.db, { now }));
+  api.route('/stations', stationRoutes(deps.db, { now }));
+  api.route('/points', pointRoutes(deps.db, { now }));
   // Drivers and cars need only the database: mounted with or without the EV runtime.
   api.route('/drivers', driverRoutes(deps.db, signIn));
   api.route('/cars', carRoutes(deps.db, { now }));
