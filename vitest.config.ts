@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const packages = ['shared', 'edge', 'central', 'firmware-sim'];
@@ -8,6 +10,11 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A new PGlite database (in memory, or in an empty folder) loads a migrated template from
+    // this cache instead of running initdb and every migration (central/src/storage/
+    // template-cache.ts); keyed by PGlite and the migrations, so never stale. Child processes
+    // the tests start inherit it.
+    env: { GRIDLINK_PGLITE_TEMPLATES: join(tmpdir(), 'gridlink-pglite-templates') },
     // expect.poll waits for an event; under CI's load (two workers on two cores, with PostgreSQL,
     // Mosquitto and child processes beside them) a second is too short a wait, not a threshold.
     expect: { poll: { timeout: 10_000 } },

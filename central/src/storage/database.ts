@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
@@ -10,10 +10,21 @@ import {
 import { migrationProvider } from './migrations/index.js';
 import { PGliteThread } from './pglite-thread.js';
 import type { Schema } from './schema.js';
+import { cachedTemplate, templateFolder } from './template-cache.js';
+import { currentTemplateSource, templateKey } from './template-key.js';
 
 export type StorageOptions =
   /** Embedded PostgreSQL in-process. No dataDir = in memory (tests). */
-  | { kind: 'pglite'; dataDir?: string }
+  | {
+      kind: 'pglite';
+      dataDir?: string;
+      /**
+       * Where migrated templates are cached (template-cache.ts): a new database (in memory, or an
+       * empty dataDir) is loaded from one instead of running initdb and every migration. Default:
+       * the GRIDLINK_PGLITE_TEMPLATES folder when set (tests), else none; false: none.
+       */
+      templates?: string | false;
+    }
   | { kind: 'postgres'; url: string; poolSize?: number; onPoolError?: (err: Error) => void };
 
 export interface Database {
@@ -30,8 +41,11 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
   let copyTransaction: CopyTransaction;
   if (options.kind === 'pglite') {
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+    const templates = options.templates ?? templateFolder();
+    const fresh = !options.dataDir || readdirSync(options.dataDir).length === 0;
+    const template = templates && fresh ? await migratedTemplate(templates) : undefined;
     // On a thread of its own (pglite-thread.ts), so statements do not hold up this one.
-    const pglite = await PGliteThread.open(options.dataDir);
+    const pglite = await PGliteThread.open(options.dataDir, template);
     db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
     copyTransaction = pgliteCopyTransaction(pglite);
   } else {
@@ -42,14 +56,46 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
     db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     copyTransaction = postgresCopyTransaction(pool);
   }
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return { db, kind: options.kind, copyTransaction, close: () => db.destroy() };
+}
+
+async function migrate(db: Kysely<Schema>): Promise<void> {
   const { error, results } = await new Migrator({
     db,
     provider: migrationProvider,
   }).migrateToLatest();
   if (error) {
-    await db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message}`);
   }
-  return { db, kind: options.kind, copyTransaction, close: () => db.destroy() };
+}
+
+let thisTemplateKey: Promise<string> | undefined;
+
+/**
+ * A freshly migrated in-memory database's tarball, from the cache in `folder` or built there
+ * once. Keyed by PGlite, its worker and every migration (template-key.ts): never stale.
+ */
+async function migratedTemplate(folder: string): Promise<Uint8Array> {
+  // Once per process, as its code is loaded once: files edited meanwhile are another process's.
+  thisTemplateKey ??= currentTemplateSource().then(templateKey);
+  thisTemplateKey.catch(() => {
+    thisTemplateKey = undefined;
+  });
+  return cachedTemplate(folder, await thisTemplateKey, async () => {
+    const pglite = await PGliteThread.open();
+    const db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
+    try {
+      await migrate(db);
+      return await pglite.dump();
+    } finally {
+      await db.destroy();
+    }
+  });
 }

@@ -16,10 +16,20 @@ export type PGliteOp =
     }
   | { op: 'begin' }
   | { op: 'end'; tx: number; commit: boolean }
+  /** The whole database as a gzipped tarball (PGlite's dumpDataDir): a template's bytes. */
+  | { op: 'dump' }
   | { op: 'close' };
 
 export type PGliteResponse =
-  | { id: number; ok: true; rows?: unknown[]; affectedRows?: number; tx?: number }
+  | {
+      id: number;
+      ok: true;
+      rows?: unknown[];
+      affectedRows?: number;
+      tx?: number;
+      /** A dump's tarball, moved (not copied) to the caller. */
+      bytes?: ArrayBuffer;
+    }
   | { id: number; ok: false; error: SerializedError };
 
 /** Sent once by the thread: PGlite is open, or it failed to open. */

@@ -100,10 +100,14 @@ export class PGliteThread {
     this.waitReady = started;
   }
 
-  /** Starts the thread and opens PGlite in `dataDir` (in memory without one). */
-  static async open(dataDir?: string): Promise<PGliteThread> {
+  /**
+   * Starts the thread and opens PGlite in `dataDir` (in memory without one). With a `template`
+   * (a tarball from `dump`) the new database is a copy of it instead of a fresh initdb; `dataDir`
+   * must then hold no database yet.
+   */
+  static async open(dataDir?: string, template?: Uint8Array): Promise<PGliteThread> {
     const worker = moduleWorker(import.meta.url, 'pglite-worker', {
-      workerData: { dataDir, assets: await pgliteAssets() },
+      workerData: { dataDir, assets: await pgliteAssets(), ...(template ? { template } : {}) },
     });
     const started = new Promise<void>((resolve, reject) => {
       const onStartup = (message: PGliteStartup) => {
@@ -164,6 +168,13 @@ export class PGliteThread {
     }
     await end(true);
     return result;
+  }
+
+  /** The whole database as a gzipped tarball, which `open` can start another one from. */
+  async dump(): Promise<Uint8Array> {
+    const { bytes } = await this.#request({ op: 'dump' });
+    if (!bytes) throw new Error('the PGlite thread sent no dump');
+    return new Uint8Array(bytes);
   }
 
   async close(): Promise<void> {

@@ -17,13 +17,19 @@ import type { PGliteAssets } from './pglite-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker runs as a worker thread');
-const { dataDir, assets } = workerData as { dataDir?: string; assets: PGliteAssets };
+const { dataDir, assets, template } = workerData as {
+  dataDir?: string;
+  assets: PGliteAssets;
+  /** A migrated database to start from instead of initdb (template-cache.ts). */
+  template?: Uint8Array;
+};
 
 const jsonb = types.serializers[types.JSONB] as (value: unknown) => string;
 let pglite: PGlite;
 try {
   pglite = await PGlite.create({
     dataDir,
+    ...(template ? { loadDataDir: new Blob([template]) } : {}),
     ...assets,
     extensions: { btree_gist },
     // Bytes given for a jsonb parameter are already jsonb's binary format (ingest/jsonb-document.ts):
@@ -91,6 +97,8 @@ async function run(
       await t.done;
       return {};
     }
+    case 'dump':
+      return { bytes: await (await pglite.dumpDataDir('gzip')).arrayBuffer() };
     case 'close':
       await pglite.close();
       return {};
@@ -99,7 +107,11 @@ async function run(
 
 port.on('message', (request: PGliteRequest) => {
   run(request).then(
-    (result) => port.postMessage({ id: request.id, ok: true, ...result } satisfies PGliteResponse),
+    (result) =>
+      port.postMessage(
+        { id: request.id, ok: true, ...result } satisfies PGliteResponse,
+        result.bytes ? [result.bytes] : [],
+      ),
     (err: unknown) =>
       port.postMessage({
         id: request.id,
