@@ -109,9 +109,9 @@ export function createApp(deps: AppDeps) {
     trustedProxies: new Set(deps.trustedProxies ?? []),
     metrics: loginMetrics(deps.metrics),
   };
-  app.route('/api/v1/auth', authRoutes(deps.db, signIn));
-  // Drivers sign in beside customers (docs/EV.md, "Cars"); also before the authenticated sub-app.
+  // Drivers sign in beside customers (docs/EV.md, "Cars"): mounted first (see driverAuthRoutes).
   app.route('/api/v1/auth', driverAuthRoutes(deps.db, signIn));
+  app.route('/api/v1/auth', authRoutes(deps.db, signIn));
 
   const api = openApiApp();
   api.use('*', bodyLimit({ maxSize: deps.maxBodyBytes ?? 1024 * 1024 }));

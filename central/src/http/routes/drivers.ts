@@ -98,9 +98,12 @@ const driverLoginRoute = policyRoute({
  */
 export function driverAuthRoutes(db: Kysely<Schema>, options: DriverAuthOptions) {
   const app = openApiApp();
-  app.use('*', bodyLimit({ maxSize: 4096 }));
-  app.use('*', storableUrl());
-  app.use('*', jsonBody());
+  // Scoped to its one path: this sub-app shares the `/api/v1/auth` prefix with the customers'
+  // (routes/auth.ts), whose `*` middleware must not run on top of these (a body is read once).
+  // Mounted before it, so the sign-in answers before that middleware is reached.
+  app.use('/driver-login', bodyLimit({ maxSize: 4096 }));
+  app.use('/driver-login', storableUrl());
+  app.use('/driver-login', jsonBody());
   app.openapi(driverLoginRoute, async (c) => {
     const { document, password } = c.req.valid('json');
     const now = options.now();
