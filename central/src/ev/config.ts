@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { carsConfigSchema } from './cars/cars-config.js';
 import { liveConfigSchema } from './live/live-config.js';
+import { reservationsConfigSchema } from './reservations/config.js';
 
 /**
  * The `ev` section of the central's config (docs/CONFIG.md, docs/EV.md): one strict sub-object
@@ -10,6 +11,7 @@ export const evConfigSchema = z
   .object({
     live: liveConfigSchema,
     cars: carsConfigSchema,
+    reservations: reservationsConfigSchema,
   })
   .strict()
   .prefault({});

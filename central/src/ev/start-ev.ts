@@ -9,6 +9,7 @@ import { CarRegistry } from './cars/index.js';
 import type { EvConfig } from './config.js';
 import { EvEvents } from './events.js';
 import { LiveChargers } from './live/index.js';
+import { type ReservationEngine, startReservations } from './reservations/index.js';
 
 /** What the EV modules are started with (central.ts builds it once). */
 export interface EvDeps {
@@ -36,6 +37,8 @@ export interface EvRuntime {
   readonly live: LiveChargers;
   /** Drivers' cars and their reports (ev/cars). */
   readonly cars: CarRegistry;
+  /** Bookings per point and slot, the monitor, chargers following bookings (ev/reservations). */
+  readonly reservations: ReservationEngine;
   close(): Promise<void>;
 }
 
@@ -71,7 +74,17 @@ export async function startEv(deps: EvDeps): Promise<EvRuntime> {
       config: deps.config.cars,
     });
     stops.push(() => cars.close());
-    return { events, live, cars, close };
+    const reservations = await startReservations({
+      db: deps.db,
+      clock: deps.clock,
+      config: deps.config.reservations,
+      events,
+      link: deps.link,
+      control: deps.control,
+      logger: deps.logger,
+    });
+    stops.push(() => reservations.stop());
+    return { events, live, cars, reservations: reservations.engine, close };
   } catch (err) {
     await close();
     throw err;

@@ -30,6 +30,7 @@ import { meterRoutes } from './routes/meters.js';
 import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
 import { pointLiveRoutes } from './routes/point-live.js';
 import { pointRoutes } from './routes/points.js';
+import { freeSlotRoutes, reservationRoutes } from './routes/reservations.js';
 import { stationRoutes } from './routes/stations.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -134,6 +135,11 @@ export function createApp(deps: AppDeps) {
   // Drivers and cars need only the database: mounted with or without the EV runtime.
   api.route('/drivers', driverRoutes(deps.db, signIn));
   api.route('/cars', carRoutes(deps.db, { now }));
+  if (deps.ev) {
+    // Reservations (ev/reservations); free slots beside the network's /points routes.
+    api.route('/reservations', reservationRoutes(deps.ev.reservations));
+    api.route('/points', freeSlotRoutes(deps.ev.reservations, { now }));
+  }
   // Live state, charger binding, maintenance, availability (ev/live): sub-paths of /points.
   if (deps.ev) api.route('/points', pointLiveRoutes(deps.ev.live));
   api.route(
