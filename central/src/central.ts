@@ -215,6 +215,7 @@ export async function startCentral(
       clock,
       config: config.ev,
       timeZone: config.timeZone,
+      ...(config.billing.pix ? { pix: config.billing.pix } : {}),
     });
     cleanup.push(() => ev.close());
 
