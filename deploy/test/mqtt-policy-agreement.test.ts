@@ -113,10 +113,12 @@ const CASES: Case[] = [
   sub('station', 'client/+/postos/response', false, 'client/st-2/postos/response'),
   sub('station', 'client/#', false, 'client/st-2/postos/response'),
   sub('station', 'server/postos/request', false), // other clients' requests
-  // An operator subscriber: alarms and availability, publishes nothing.
+  // An operator subscriber: alarms, availability and reservation status, publishes nothing.
   sub('operator', 'gl/v1/operators/alarms', true),
   sub('operator', 'gl/v1/customers/+/alarms', true, 'gl/v1/customers/5/alarms'),
   sub('operator', 'pontos/+/disponibilidade', true, 'pontos/7/disponibilidade'),
+  sub('operator', 'reservas/+/status', true, 'reservas/9/status'),
+  pub('operator', 'reservas/9/status', false),
   sub('operator', 'gl/v1/#', false, 'gl/v1/edges/site-7/commands'),
   sub('operator', 'gl/v1/customers/#', false, 'gl/v1/customers/5/invoices'),
   pub('operator', 'gl/v1/operators/alarms', false),

@@ -55,7 +55,10 @@ export const MQTT_POLICY: Readonly<Record<PrincipalKind, KindRules>> = Object.fr
     publish: ['server/postos/request', 'server/postos/reserva'],
     subscribe: ['client/{clientId}/#'],
   },
-  /** An operator's subscriber (a console, a pager bridge): alarms and availability, read-only. */
+  /**
+   * An operator's subscriber (a console, a pager bridge, a driver-notification bridge): alarms,
+   * availability and reservation status, read-only.
+   */
   operator: {
     placeholder: '{name}',
     publish: [],
@@ -63,6 +66,7 @@ export const MQTT_POLICY: Readonly<Record<PrincipalKind, KindRules>> = Object.fr
       `${TOPIC_ROOT}/operators/alarms`,
       `${TOPIC_ROOT}/customers/+/alarms`,
       'pontos/+/disponibilidade',
+      'reservas/+/status',
     ],
   },
   /** Another company's central: federation runs over HTTP; no MQTT rights yet. */
