@@ -16,6 +16,13 @@ export { type RunCentralOptions, runCentral } from './cli/index.js';
 export { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 export { upsertEdgeCredential, verifyEdgeCredential } from './edges/index.js';
 export {
+  carSpecFor,
+  greatCircleRoad,
+  type PlannerStation,
+  planTrip,
+  type TripQuery,
+} from './ev/trips/index.js';
+export {
   copyRows,
   decodeTelemetry,
   jsonbDocument,

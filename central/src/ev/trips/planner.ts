@@ -92,13 +92,6 @@ export type TripPlanResult =
       details: Record<string, number | string | null>;
     };
 
-interface NodeState {
-  time: Float64Array;
-  parent: Int32Array;
-  /** popBest[k]: the earliest time of a popped state of this node with SoC >= k. */
-  popBest: Float64Array;
-}
-
 interface Hops {
   to: Int32Array;
   units: Int32Array;
@@ -170,48 +163,62 @@ export function planTrip(q: TripQuery): TripPlanResult {
   };
   const hopsOf: Array<Hops | undefined> = new Array(N + 1);
   const reachUnits = (n: number) => (n === ORIGIN ? s0 : maxCharge) - minStop;
+  /** The stations reachable from n keeping the minimum stop charge, by units (counting sort). */
   const hops = (n: number): Hops => {
     const have = hopsOf[n];
     if (have) return have;
     const limit = reachUnits(n);
     const from = pos(n);
-    const cand: Array<[number, number, number]> = [];
+    const unitsOf = new Int32Array(N).fill(-1);
+    const msOf = new Int32Array(N);
+    const count = new Int32Array(Math.max(0, limit) + 2);
+    let total = 0;
     for (let y = 0; y < N; y++) {
       if (y === n) continue;
       const km = dist.distanceKm(from, (stations[y] as PlannerStation).position);
       const u = legUnits(km);
-      if (u <= limit) cand.push([y, u, legMs(km)]);
+      if (u > limit) continue;
+      unitsOf[y] = u;
+      msOf[y] = legMs(km);
+      (count[u + 1] as number)++;
+      total++;
     }
-    cand.sort((a, b) => a[1] - b[1]);
+    for (let u = 1; u < count.length; u++)
+      count[u] = (count[u] as number) + (count[u - 1] as number);
     const h: Hops = {
-      to: Int32Array.from(cand, (c) => c[0]),
-      units: Int32Array.from(cand, (c) => c[1]),
-      ms: Int32Array.from(cand, (c) => c[2]),
+      to: new Int32Array(total),
+      units: new Int32Array(total),
+      ms: new Int32Array(total),
     };
+    for (let y = 0; y < N; y++) {
+      const u = unitsOf[y] as number;
+      if (u < 0) continue;
+      const at = count[u] as number;
+      count[u] = at + 1;
+      h.to[at] = y;
+      h.units[at] = u;
+      h.ms[at] = msOf[y] as number;
+    }
     hopsOf[n] = h;
     return h;
   };
-  const states: Array<NodeState | undefined> = new Array(N + 1);
-  const stateOf = (n: number): NodeState => {
-    let s = states[n];
-    if (!s) {
-      s = {
-        time: new Float64Array(W).fill(Infinity),
-        parent: new Int32Array(W).fill(-1),
-        popBest: new Float64Array(W).fill(Infinity),
-      };
-      states[n] = s;
-    }
-    return s;
-  };
+  // Labels, flat over (node, unit): time, parent state, and popBest[k] = the earliest time of a
+  // popped state of the node with SoC >= k.
+  const time = new Float64Array((N + 1) * W).fill(Infinity);
+  const parentOf = new Int32Array((N + 1) * W).fill(-1);
+  const popBest = new Float64Array((N + 1) * W).fill(Infinity);
   const chargeTables = new Map<number, Int32Array>();
+  const chargeTableOf: Array<Int32Array | undefined> = new Array(N);
   const chargeTable = (n: number): Int32Array => {
+    const have = chargeTableOf[n];
+    if (have) return have;
     const kw = (stations[n] as PlannerStation).maxPowerKw;
     let t = chargeTables.get(kw);
     if (!t) {
       t = unitChargeMs(car.curve, kw, unitKwh, step, B);
       chargeTables.set(kw, t);
     }
+    chargeTableOf[n] = t;
     return t;
   };
   let maxStationKw = 0;
@@ -233,32 +240,31 @@ export function planTrip(q: TripQuery): TripPlanResult {
 
   const relax = (y: number, a: number, t: number, parent: number) => {
     relaxed++;
-    const sy = stateOf(y);
-    if ((sy.popBest[a] as number) <= t || t >= (sy.time[a] as number)) return;
+    const i = y * W + a;
+    if ((popBest[i] as number) <= t || t >= (time[i] as number)) return;
     const f = t + h(y, a);
     if (f >= destTime) return;
-    sy.time[a] = t;
-    sy.parent[a] = parent;
-    heap.push(f, y * W + a, t);
+    time[i] = t;
+    parentOf[i] = parent;
+    heap.push(f, i, t);
   };
 
   if (s0 >= 0 && s0 <= B) {
-    const so = stateOf(ORIGIN);
-    so.time[s0] = q.departAt;
+    time[ORIGIN * W + s0] = q.departAt;
     heap.push(q.departAt + h(ORIGIN, s0), ORIGIN * W + s0, q.departAt);
   }
   while (heap.pop()) {
     const id = heap.topId;
     if (id === DEST) break;
     const t = heap.topTime;
+    if (t !== time[id]) continue; // stale entry
+    if ((popBest[id] as number) <= t) continue; // dominated by a popped state with more charge
     const node = Math.floor(id / W);
     const k = id - node * W;
-    const st = stateOf(node);
-    if (t !== st.time[k]) continue; // stale entry
-    if ((st.popBest[k] as number) <= t) continue; // dominated by a popped state with more charge
+    const row = node * W;
     popped++;
-    if (st.popBest[0] === Infinity) expanded++;
-    for (let j = k; j >= 0 && (st.popBest[j] as number) > t; j--) st.popBest[j] = t;
+    if (popBest[row] === Infinity) expanded++;
+    for (let j = id; j >= row && (popBest[j] as number) > t; j--) popBest[j] = t;
     // To the destination.
     toDest(node);
     if (k - (destUnitsOf[node] as number) >= minDest) {
@@ -274,27 +280,42 @@ export function planTrip(q: TripQuery): TripPlanResult {
       relax(node, k + 1, t + (chargeTable(node)[k] as number), id);
     // Drive to another station and stop there.
     const hp = hops(node);
-    const n = hp.to.length;
+    const to = hp.to;
+    const units = hp.units;
+    const ms = hp.ms;
+    const n = to.length;
+    const most = k - minStop;
     for (let j = 0; j < n; j++) {
-      const a = k - (hp.units[j] as number);
-      if (a < minStop) break;
-      const y = hp.to[j] as number;
-      const arrival = t + (hp.ms[j] as number);
+      const u = units[j] as number;
+      if (u > most) break;
+      const y = to[j] as number;
+      const a = k - u;
+      const i = y * W + a;
+      const arrival = t + (ms[j] as number);
+      relaxed++;
+      // Cheap rejections before asking for the wait: the wait only adds.
+      if ((popBest[i] as number) <= arrival + overhead || arrival + overhead >= (time[i] as number))
+        continue;
       const w = waitAt(stations[y] as PlannerStation, arrival);
       if (!(w >= 0) || w === Infinity) continue;
-      relax(y, a, arrival + Math.round(w) + overhead, id);
+      const ty = arrival + Math.round(w) + overhead;
+      if ((popBest[i] as number) <= ty || ty >= (time[i] as number)) continue;
+      const f = ty + h(y, a);
+      if (f >= destTime) continue;
+      time[i] = ty;
+      parentOf[i] = id;
+      heap.push(f, i, ty);
     }
   }
 
   if (destParent < 0)
-    return explainInfeasible(q, { s0, minStop, minDest, maxCharge, unitKwh, dist, states, N });
+    return explainInfeasible(q, { s0, minStop, minDest, maxCharge, unitKwh, dist, popBest, W, N });
 
   // Rebuild: the states from the origin to the last one before the destination.
   const path: number[] = [];
   for (let id = destParent; id >= 0; ) {
     path.push(id);
-    const node = Math.floor(id / W);
-    id = (stateOf(node).parent[id - node * W] as number) ?? -1;
+    id = parentOf[id] as number;
   }
   path.reverse();
   const stops: PlannedStop[] = [];
@@ -308,13 +329,12 @@ export function planTrip(q: TripQuery): TripPlanResult {
     let last = i;
     while (last + 1 < path.length && Math.floor((path[last + 1] as number) / W) === node) last++;
     const b = (path[last] as number) - node * W;
-    const st = stateOf(node);
     const station = stations[node] as PlannerStation;
     const km = dist.distanceKm(pos(prevNode), station.position);
     const driveMs = legMs(km);
     const arriveAt = prevTime + driveMs;
-    const chargeFrom = st.time[a] as number;
-    const departAt = st.time[b] as number;
+    const chargeFrom = time[node * W + a] as number;
+    const departAt = time[node * W + b] as number;
     stops.push({
       station,
       distanceKm: round2(km),
@@ -367,7 +387,8 @@ interface SearchFacts {
   maxCharge: number;
   unitKwh: number;
   dist: DistanceProvider;
-  states: Array<NodeState | undefined>;
+  popBest: Float64Array;
+  W: number;
   N: number;
 }
 
@@ -382,8 +403,7 @@ function explainInfeasible(q: TripQuery, f: SearchFacts): TripPlanResult {
   const km = (units: number) => round2((units * f.unitKwh) / car.consumptionKwhPerKm);
   const kmRound = (n: number) => round2(n);
   const reached: number[] = [];
-  for (let n = 0; n < f.N; n++)
-    if (f.states[n]?.popBest.some((t) => t !== Infinity)) reached.push(n);
+  for (let n = 0; n < f.N; n++) if (f.popBest[n * f.W] !== Infinity) reached.push(n);
   const destinationKm = f.dist.distanceKm(q.origin, q.destination);
   const fullRangeKm = round2(car.batteryKwh / car.consumptionKwhPerKm);
   if (reached.length === 0) {
