@@ -492,6 +492,50 @@ export interface EvSessionStartsTable {
   command_id: string | null;
 }
 
+/** A trip plan (migration 0021): what was asked and the planner's answer. */
+export interface EvTripsTable {
+  id: Generated<Int8>;
+  driver_id: NullableInt8;
+  plate: string | null;
+  created_by: string;
+  replaces_id: NullableInt8;
+  depart_at: ColumnType<Date, Date, Date>;
+  arrive_at: ColumnType<Date, Date, Date>;
+  total_ms: Int8;
+  booked: ColumnType<boolean, boolean | undefined, boolean>;
+  request: ColumnType<unknown, string, string>;
+  plan: ColumnType<unknown, string, string>;
+  created_at: ColumnType<Date, Date, Date>;
+}
+
+/** One charging stop of a trip, with its booking when the trip was booked (migration 0021). */
+export interface EvTripStopsTable {
+  trip_id: Int8;
+  seq: number;
+  station_id: Int8;
+  arrive_at: ColumnType<Date, Date, Date>;
+  charge_from: ColumnType<Date, Date, Date>;
+  depart_at: ColumnType<Date, Date, Date>;
+  arrival_soc_pct: number;
+  departure_soc_pct: number;
+  point_id: NullableInt8;
+  reservation_id: NullableInt8;
+}
+
+/** "Tell me when it is free": a one-shot watch of a point or a station (migration 0021). */
+export interface EvAvailabilityWatchesTable {
+  id: Generated<Int8>;
+  driver_id: NullableInt8;
+  created_by: string;
+  plate: string | null;
+  point_id: NullableInt8;
+  station_id: NullableInt8;
+  created_at: ColumnType<Date, Date, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
+  notified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  notified_point_id: NullableInt8;
+}
+
 export interface Schema {
   edges: EdgesTable;
   api_tokens: ApiTokensTable;
@@ -529,4 +573,7 @@ export interface Schema {
   ev_reservation_transitions: EvReservationTransitionsTable;
   ev_sessions: EvSessionsTable;
   ev_session_starts: EvSessionStartsTable;
+  ev_trips: EvTripsTable;
+  ev_trip_stops: EvTripStopsTable;
+  ev_availability_watches: EvAvailabilityWatchesTable;
 }

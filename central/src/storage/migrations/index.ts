@@ -19,6 +19,7 @@ import * as m0017 from './0017-ev-network.js';
 import * as m0018 from './0018-ev-cars.js';
 import * as m0019 from './0019-ev-reservations.js';
 import * as m0020 from './0020-ev-sessions.js';
+import * as m0021 from './0021-ev-trips.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '0018-ev-cars': m0018,
   '0019-ev-reservations': m0019,
   '0020-ev-sessions': m0020,
+  '0021-ev-trips': m0021,
 };
 
 export const migrationProvider: MigrationProvider = {
