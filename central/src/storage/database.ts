@@ -39,6 +39,8 @@ export interface Database {
 export async function openDatabase(options: StorageOptions): Promise<Database> {
   let db: Kysely<Schema>;
   let copyTransaction: CopyTransaction;
+  /** Loaded from a template built by this very code: already migrated to the latest. */
+  let migrated = false;
   if (options.kind === 'pglite') {
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
     const templates = options.templates ?? templateFolder();
@@ -46,6 +48,7 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
     const template = templates && fresh ? await migratedTemplate(templates) : undefined;
     // On a thread of its own (pglite-thread.ts), so statements do not hold up this one.
     const pglite = await PGliteThread.open(options.dataDir, template);
+    migrated = template !== undefined;
     db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
     copyTransaction = pgliteCopyTransaction(pglite);
   } else {
@@ -57,7 +60,7 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
     copyTransaction = postgresCopyTransaction(pool);
   }
   try {
-    await migrate(db);
+    if (!migrated) await migrate(db);
   } catch (err) {
     await db.destroy();
     throw err;
