@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { carsConfigSchema } from './cars/cars-config.js';
 import { liveConfigSchema } from './live/live-config.js';
 import { reservationsConfigSchema } from './reservations/config.js';
+import { sessionsConfigSchema } from './sessions/config.js';
 
 /**
  * The `ev` section of the central's config (docs/CONFIG.md, docs/EV.md): one strict sub-object
@@ -12,6 +13,7 @@ export const evConfigSchema = z
     live: liveConfigSchema,
     cars: carsConfigSchema,
     reservations: reservationsConfigSchema,
+    sessions: sessionsConfigSchema,
   })
   .strict()
   .prefault({});

@@ -39,6 +39,15 @@ export {
   LiveChargers,
   type PointLive,
 } from './live/index.js';
+export {
+  ChargingSessions,
+  type Receipt,
+  type SessionActor,
+  type SessionScope,
+  type SessionView,
+  sessionActor,
+  sessionScope,
+} from './sessions/index.js';
 export { type EvDeps, type EvRuntime, startEv } from './start-ev.js';
 export {
   DEFAULT_TARIFF,

@@ -1,6 +1,7 @@
 import type { ClockAndTimers } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { PixSettings } from '../billing/index.js';
 import type { ControlPlane } from '../control/index.js';
 import type { TelemetryIngest } from '../ingest/index.js';
 import type { BrokerLink, TopicRouter } from '../mqtt-router/index.js';
@@ -10,6 +11,7 @@ import type { EvConfig } from './config.js';
 import { EvEvents } from './events.js';
 import { LiveChargers } from './live/index.js';
 import { type ReservationEngine, startReservations } from './reservations/index.js';
+import { ChargingSessions } from './sessions/index.js';
 
 /** What the EV modules are started with (central.ts builds it once). */
 export interface EvDeps {
@@ -25,6 +27,8 @@ export interface EvDeps {
   config: EvConfig;
   /** The central's default IANA time zone (stations have their own). */
   timeZone: string;
+  /** The Pix receiver of session receipts (config `billing.pix`); none = no Pix code. */
+  pix?: PixSettings;
 }
 
 /**
@@ -39,6 +43,8 @@ export interface EvRuntime {
   readonly cars: CarRegistry;
   /** Bookings per point and slot, the monitor, chargers following bookings (ev/reservations). */
   readonly reservations: ReservationEngine;
+  /** Charging sessions from the points' state, priced at unplug; remote start/stop (ev/sessions). */
+  readonly sessions: ChargingSessions;
   close(): Promise<void>;
 }
 
@@ -84,7 +90,19 @@ export async function startEv(deps: EvDeps): Promise<EvRuntime> {
       logger: deps.logger,
     });
     stops.push(() => reservations.stop());
-    return { events, live, cars, reservations: reservations.engine, close };
+    const sessions = await ChargingSessions.start({
+      db: deps.db,
+      events,
+      control: deps.control,
+      reservations: reservations.engine,
+      cars,
+      logger: deps.logger.child({ module: 'sessions' }),
+      clock: deps.clock,
+      config: deps.config.sessions,
+      ...(deps.pix ? { pix: deps.pix } : {}),
+    });
+    stops.push(() => sessions.close());
+    return { events, live, cars, reservations: reservations.engine, sessions, close };
   } catch (err) {
     await close();
     throw err;

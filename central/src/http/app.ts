@@ -31,6 +31,7 @@ import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
 import { pointLiveRoutes } from './routes/point-live.js';
 import { pointRoutes } from './routes/points.js';
 import { freeSlotRoutes, reservationRoutes } from './routes/reservations.js';
+import { pointSessionRoutes, sessionRoutes } from './routes/sessions.js';
 import { stationRoutes } from './routes/stations.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -142,6 +143,11 @@ export function createApp(deps: AppDeps) {
   }
   // Live state, charger binding, maintenance, availability (ev/live): sub-paths of /points.
   if (deps.ev) api.route('/points', pointLiveRoutes(deps.ev.live));
+  // Charging sessions and receipts (ev/sessions); remote start/stop as sub-paths of /points.
+  if (deps.ev) {
+    api.route('/sessions', sessionRoutes(deps.ev.sessions));
+    api.route('/points', pointSessionRoutes(deps.ev.sessions));
+  }
   api.route(
     '/webhooks',
     webhookRoutes(deps.db, { now, targets: deps.webhookTargets ?? { allowLoopback: false } }),
