@@ -110,10 +110,10 @@ reservation     customer  - - - - - -
 reservation     driver    O O O O - O
 reservation     service   - - - - - -
 reservation     peer      - - - - - -
-charging-session admin     A A - - - A
-charging-session operator  A A - - - A
+charging-session admin     A A A - - A
+charging-session operator  A A A - - A
 charging-session customer  - - - - - -
-charging-session driver    O O - - - -
+charging-session driver    O O O - - O
 charging-session service   - - - - - -
 charging-session peer      - - - - - -
 trip            admin     A A A - - -

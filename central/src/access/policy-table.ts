@@ -181,12 +181,12 @@ export const ACCESS: Readonly<Record<Resource, Readonly<Record<Role, Row>>>> = O
     service: NONE,
     peer: NONE,
   },
-  // act = stop a session remotely.
+  // create = start a session remotely (a driver: with its own car); act = stop one remotely.
   'charging-session': {
-    admin: /*              */ row('all', 'all', 'none', 'none', 'none', 'all'),
-    operator: /*           */ row('all', 'all', 'none', 'none', 'none', 'all'),
+    admin: /*              */ row('all', 'all', 'all', 'none', 'none', 'all'),
+    operator: /*           */ row('all', 'all', 'all', 'none', 'none', 'all'),
     customer: NONE,
-    driver: /*             */ row('own', 'own', 'none', 'none', 'none', 'none'),
+    driver: /*             */ row('own', 'own', 'own', 'none', 'none', 'own'),
     service: NONE,
     peer: NONE,
   },
