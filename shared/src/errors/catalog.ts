@@ -180,6 +180,20 @@ export const errorCatalog = {
     status: 409,
     summary: 'A remote start was refused by the reservations (details.reason says why).',
   },
+  GL_EV_TRIP_NO_STATION_IN_RANGE: {
+    status: 422,
+    summary:
+      'No charging station reachable from the origin or from a reachable station (details.from).',
+  },
+  GL_EV_TRIP_DESTINATION_UNREACHABLE: {
+    status: 422,
+    summary:
+      'The destination lies beyond a full charge (keeping its minimum) from every reachable station.',
+  },
+  GL_EV_TRIP_CAR_TOO_SMALL: {
+    status: 422,
+    summary: "The trip needs a hop longer than the car's full range.",
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
