@@ -3,6 +3,7 @@ import { carsConfigSchema } from './cars/cars-config.js';
 import { liveConfigSchema } from './live/live-config.js';
 import { reservationsConfigSchema } from './reservations/config.js';
 import { sessionsConfigSchema } from './sessions/config.js';
+import { tripsConfigSchema } from './trips/config.js';
 
 /**
  * The `ev` section of the central's config (docs/CONFIG.md, docs/EV.md): one strict sub-object
@@ -14,6 +15,7 @@ export const evConfigSchema = z
     cars: carsConfigSchema,
     reservations: reservationsConfigSchema,
     sessions: sessionsConfigSchema,
+    trips: tripsConfigSchema,
   })
   .strict()
   .prefault({});

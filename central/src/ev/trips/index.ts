@@ -1,4 +1,12 @@
 /** The trip planner and notify-when-free (docs/EV.md, "Trip planner", "Notify when free"). */
+
+export {
+  type Busy,
+  freeFrom,
+  type NetworkStation,
+  networkWaitAt,
+  type PointAvailability,
+} from './availability.js';
 export {
   type CarSpec,
   carSpecFor,
@@ -8,6 +16,7 @@ export {
   type PlannerCarModel,
 } from './car-spec.js';
 export { chargeSpanMs, unitChargeMs } from './charge-time.js';
+export { type TripsConfig, tripsConfigSchema } from './config.js';
 export {
   BYD_DOLPHIN,
   type ChargingCurve,
@@ -33,3 +42,17 @@ export {
   type TripQuery,
   type WaitAt,
 } from './planner.js';
+export {
+  type PlanRequest,
+  TripService,
+  type TripServiceDeps,
+  type TripStopView,
+  type TripView,
+} from './trip-service.js';
+export {
+  AvailabilityWatches,
+  noticeTopic,
+  type WatchesDeps,
+  type WatchRequest,
+  type WatchView,
+} from './watches.js';

@@ -1,0 +1,522 @@
+import { type ClockAndTimers, GridlinkError } from '@gridlink/shared';
+import { type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Schema } from '../../storage/index.js';
+import { normalizePlate } from '../cars/index.js';
+import type { ReservationActor, ReservationEngine } from '../reservations/index.js';
+import {
+  type Busy,
+  type NetworkStation,
+  networkWaitAt,
+  OCCUPIED,
+  pointUsable,
+} from './availability.js';
+import { type CarSpec, carSpecFor } from './car-spec.js';
+import type { TripsConfig } from './config.js';
+import { greatCircleRoad, type LatLon } from './geo.js';
+import { type PlannedStop, planTrip } from './planner.js';
+
+/** What a caller asks the planner (POST /api/v1/trips/plan). */
+export interface PlanRequest {
+  /** The car by plate: its model and numbers, and its live battery unless socPct is given. */
+  plate?: string;
+  /** Without a plate: a model name (known models carry their numbers and curve) ... */
+  model?: string;
+  /** ... or the numbers. */
+  batteryKwh?: number;
+  consumptionKwhPerKm?: number;
+  /** The charge now; default the car's last report. */
+  socPct?: number;
+  origin: LatLon;
+  destination: LatLon;
+  /** Default now. */
+  departAt?: Date;
+  minStopSocPct?: number;
+  minDestSocPct?: number;
+  maxChargeSocPct?: number;
+  stopOverheadMinutes?: number;
+  /** Book every stop at once (all or nothing). */
+  book?: boolean;
+}
+
+export interface TripStopView {
+  seq: number;
+  stationId: number;
+  stationName: string;
+  companyId: string;
+  position: LatLon;
+  distanceKm: number;
+  driveMinutes: number;
+  arriveAt: string;
+  arrivalSocPct: number;
+  waitMinutes: number;
+  chargeFrom: string;
+  chargeMinutes: number;
+  departAt: string;
+  departureSocPct: number;
+  energyKwh: number;
+  maxPowerKw: number;
+  /** Set when the trip was booked. */
+  pointId: number | null;
+  reservationId: number | null;
+}
+
+export interface TripView {
+  id: number;
+  driverId: number | null;
+  plate: string | null;
+  replacesId: number | null;
+  booked: boolean;
+  car: { model: string | null; batteryKwh: number; consumptionKwhPerKm: number; speedKmh: number };
+  /** Where the starting charge came from: the request, or the car's report (with its time). */
+  start: { socPct: number; source: 'request' | 'car'; reportedAt: string | null };
+  origin: LatLon;
+  destination: LatLon;
+  departAt: string;
+  arriveAt: string;
+  arrivalSocPct: number;
+  totalMinutes: number;
+  driveMinutes: number;
+  waitMinutes: number;
+  overheadMinutes: number;
+  chargeMinutes: number;
+  distanceKm: number;
+  stops: TripStopView[];
+  createdAt: string;
+}
+
+export interface TripServiceDeps {
+  db: Kysely<Schema>;
+  clock: ClockAndTimers;
+  config: TripsConfig;
+  reservations: ReservationEngine;
+  /** The reservation engine's shortest slot (ev.reservations.minSlotMinutes). */
+  minSlotMinutes: number;
+  logger: Logger;
+}
+
+const LIVE = ['PENDING', 'RESERVED', 'FULFILLED'] as const;
+const min = (ms: number) => Math.round((ms / 60_000) * 10) / 10;
+const driverOf = (who: ReservationActor) => (who.kind === 'driver' ? who.driverId : null);
+
+/**
+ * The trip service (docs/EV.md, "Trip planner"): plans over the stations in the database with
+ * availability at arrival from the points' live state and the live bookings, keeps each plan,
+ * books its stops through the reservation engine (all or nothing), re-plans from the car's live
+ * battery. Knows nothing of HTTP.
+ */
+export class TripService {
+  readonly #d: TripServiceDeps;
+
+  constructor(deps: TripServiceDeps) {
+    this.#d = deps;
+  }
+
+  async plan(req: PlanRequest, who: ReservationActor, replaces?: number): Promise<TripView> {
+    const { db, config, clock } = this.#d;
+    const now = clock.now();
+    const { spec, model, plate, soc } = await this.#car(req, who);
+    const departAt = req.departAt ? req.departAt.getTime() : now;
+    const network = await this.#network(now, departAt, plate);
+    const stopOverheadMs = (req.stopOverheadMinutes ?? config.stopOverheadMinutes) * 60_000;
+    const result = planTrip({
+      origin: req.origin,
+      destination: req.destination,
+      departAt,
+      car: spec,
+      startSocPct: soc.socPct,
+      minStopSocPct: req.minStopSocPct ?? config.minStopSocPct,
+      minDestSocPct: req.minDestSocPct ?? config.minDestSocPct,
+      maxChargeSocPct: req.maxChargeSocPct ?? 100,
+      stopOverheadMs,
+      stations: [...network.values()],
+      waitAt: networkWaitAt(network),
+      distance: greatCircleRoad(config.roadFactor),
+      socStepPct: config.socStepPct,
+    });
+    if (!result.ok) throw new GridlinkError(result.code, result.message, result.details);
+    const p = result.plan;
+    const stops: TripStopView[] = p.stops.map((s: PlannedStop, i) => {
+      const st = network.get(s.station.id) as NetworkStation;
+      return {
+        seq: i + 1,
+        stationId: st.id,
+        stationName: st.name,
+        companyId: st.companyId,
+        position: st.position,
+        distanceKm: s.distanceKm,
+        driveMinutes: min(s.driveMs),
+        arriveAt: new Date(s.arriveAt).toISOString(),
+        arrivalSocPct: s.arrivalSocPct,
+        waitMinutes: min(s.waitMs),
+        chargeFrom: new Date(s.chargeFrom).toISOString(),
+        chargeMinutes: min(s.chargeMs),
+        departAt: new Date(s.departAt).toISOString(),
+        departureSocPct: s.departureSocPct,
+        energyKwh: s.energyKwh,
+        maxPowerKw: st.maxPowerKw,
+        pointId: null,
+        reservationId: null,
+      };
+    });
+    const createdAt = new Date(now);
+    const view: Omit<TripView, 'id'> = {
+      driverId: driverOf(who),
+      plate,
+      replacesId: replaces ?? null,
+      booked: false,
+      car: {
+        model,
+        batteryKwh: spec.batteryKwh,
+        consumptionKwhPerKm: spec.consumptionKwhPerKm,
+        speedKmh: spec.speedKmh,
+      },
+      start: soc,
+      origin: req.origin,
+      destination: req.destination,
+      departAt: new Date(p.departAt).toISOString(),
+      arriveAt: new Date(p.arriveAt).toISOString(),
+      arrivalSocPct: p.arrivalSocPct,
+      totalMinutes: min(p.totalMs),
+      driveMinutes: min(p.driveMs),
+      waitMinutes: min(p.waitMs),
+      overheadMinutes: min(p.overheadMs),
+      chargeMinutes: min(p.chargeMs),
+      distanceKm: p.distanceKm,
+      stops,
+      createdAt: createdAt.toISOString(),
+    };
+    const request = { ...req, departAt: new Date(departAt).toISOString() };
+    const id = await db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('ev_trips')
+        .values({
+          driver_id: view.driverId,
+          plate,
+          created_by: who.label,
+          replaces_id: replaces ?? null,
+          depart_at: new Date(p.departAt),
+          arrive_at: new Date(p.arriveAt),
+          total_ms: p.totalMs,
+          request: JSON.stringify(request),
+          plan: JSON.stringify(view),
+          created_at: createdAt,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const tripId = Number(row.id);
+      if (p.stops.length)
+        await tx
+          .insertInto('ev_trip_stops')
+          .values(
+            p.stops.map((s, i) => ({
+              trip_id: tripId,
+              seq: i + 1,
+              station_id: s.station.id,
+              arrive_at: new Date(s.arriveAt),
+              charge_from: new Date(s.chargeFrom),
+              depart_at: new Date(s.departAt),
+              arrival_soc_pct: s.arrivalSocPct,
+              departure_soc_pct: s.departureSocPct,
+            })),
+          )
+          .execute();
+      return tripId;
+    });
+    const trip: TripView = { id, ...view };
+    if (req.book && stops.length) await this.#bookAll(trip, network, stopOverheadMs, who);
+    return trip;
+  }
+
+  /** Re-plans a trip from the car's live battery (or `socPct`), from `origin` (default the trip's). */
+  async replan(
+    id: number,
+    body: { origin?: LatLon; socPct?: number; book?: boolean },
+    who: ReservationActor,
+  ): Promise<TripView> {
+    const row = await this.#row(id, who);
+    if (!row) throw new GridlinkError('GL_NOT_FOUND', `trip ${id} not found`);
+    const before = row.request as PlanRequest & { departAt: string };
+    const old = await this.get(id, who);
+    const next: PlanRequest = {
+      ...before,
+      origin: body.origin ?? before.origin,
+      departAt: undefined,
+      book: body.book ?? false,
+    };
+    if (body.socPct !== undefined) next.socPct = body.socPct;
+    else if (before.plate) delete next.socPct;
+    const trip = await this.plan(next, who, id);
+    // The old bookings give way only once the new plan holds its own.
+    if (trip.booked && old)
+      for (const s of old.stops)
+        if (s.reservationId !== null)
+          await this.#d.reservations
+            .cancel(s.reservationId, 'TRAFFIC', who)
+            .catch((err) =>
+              this.#d.logger.warn(
+                { err, reservationId: s.reservationId },
+                'old trip booking not canceled',
+              ),
+            );
+    return trip;
+  }
+
+  async get(id: number, who: ReservationActor): Promise<TripView | null> {
+    const row = await this.#row(id, who);
+    if (!row) return null;
+    return this.#view(row);
+  }
+
+  async list(who: ReservationActor, limit = 50): Promise<TripView[]> {
+    const driverId = driverOf(who);
+    let q = this.#d.db.selectFrom('ev_trips').selectAll().orderBy('id', 'desc').limit(limit);
+    if (driverId !== null) q = q.where('driver_id', '=', driverId);
+    const rows = await q.execute();
+    return Promise.all(rows.map((r) => this.#view(r)));
+  }
+
+  async #row(id: number, who: ReservationActor) {
+    const driverId = driverOf(who);
+    let q = this.#d.db.selectFrom('ev_trips').selectAll().where('id', '=', id);
+    if (driverId !== null) q = q.where('driver_id', '=', driverId);
+    return q.executeTakeFirst();
+  }
+
+  async #view(row: { id: string | number; plan: unknown; booked: boolean }): Promise<TripView> {
+    const view = { ...(row.plan as TripView), id: Number(row.id), booked: row.booked };
+    const stops = await this.#d.db
+      .selectFrom('ev_trip_stops')
+      .select(['seq', 'point_id', 'reservation_id'])
+      .where('trip_id', '=', Number(row.id))
+      .execute();
+    const bySeq = new Map(stops.map((s) => [s.seq, s]));
+    view.stops = view.stops.map((s) => {
+      const r = bySeq.get(s.seq);
+      return {
+        ...s,
+        pointId: r?.point_id == null ? null : Number(r.point_id),
+        reservationId: r?.reservation_id == null ? null : Number(r.reservation_id),
+      };
+    });
+    return view;
+  }
+
+  /** The car: by plate (the driver's own), or a model / numbers; its starting charge. */
+  async #car(req: PlanRequest, who: ReservationActor) {
+    const { config } = this.#d;
+    let spec: CarSpec | null;
+    let model: string | null = req.model ?? null;
+    let plate: string | null = null;
+    let soc: TripView['start'];
+    if (req.plate !== undefined) {
+      plate = normalizePlate(req.plate);
+      const car = await this.#d.db
+        .selectFrom('ev_cars')
+        .selectAll()
+        .where('plate', '=', plate)
+        .executeTakeFirst();
+      const driverId = driverOf(who);
+      if (!car || (driverId !== null && Number(car.driver_id) !== driverId))
+        throw new GridlinkError('GL_NOT_FOUND', `car ${plate} not found`);
+      model = car.model;
+      spec = carSpecFor(
+        {
+          model: car.model,
+          batteryKwh: car.battery_kwh,
+          consumptionKwhPerKm: car.consumption_kwh_per_km,
+        },
+        config.roadSpeedKmh,
+      );
+      if (req.socPct !== undefined)
+        soc = { socPct: req.socPct, source: 'request', reportedAt: null };
+      else if (car.last_battery_pct !== null && car.last_at)
+        soc = {
+          socPct: car.last_battery_pct,
+          source: 'car',
+          reportedAt: new Date(car.last_at).toISOString(),
+        };
+      else
+        throw new GridlinkError(
+          'GL_VALIDATION',
+          `socPct: car ${plate} has not reported its battery; give socPct`,
+          [{ path: 'socPct', message: 'required: the car has not reported its battery' }],
+        );
+    } else {
+      spec = carSpecFor(
+        {
+          model: req.model ?? null,
+          batteryKwh: req.batteryKwh ?? null,
+          consumptionKwhPerKm: req.consumptionKwhPerKm ?? null,
+        },
+        config.roadSpeedKmh,
+      );
+      if (req.socPct === undefined)
+        throw new GridlinkError('GL_VALIDATION', 'socPct: required without a plate', [
+          { path: 'socPct', message: 'required without a plate' },
+        ]);
+      soc = { socPct: req.socPct, source: 'request', reportedAt: null };
+    }
+    if (!spec)
+      throw new GridlinkError(
+        'GL_VALIDATION',
+        `model: ${model ?? 'no model'} is not a known model; give batteryKwh and consumptionKwhPerKm`,
+        [{ path: 'model', message: 'unknown model without batteryKwh and consumptionKwhPerKm' }],
+      );
+    return { spec, model, plate, soc };
+  }
+
+  /** Stations with their points' availability: live state now, live bookings ahead. */
+  async #network(now: number, departAt: number, plate: string | null) {
+    const { db, config } = this.#d;
+    const rows = await db
+      .selectFrom('ev_points as p')
+      .innerJoin('ev_stations as s', 's.id', 'p.station_id')
+      .leftJoin('ev_connectors as c', 'c.point_id', 'p.id')
+      .select([
+        's.id as station_id',
+        's.name',
+        's.company_id',
+        's.latitude',
+        's.longitude',
+        'p.id as point_id',
+        'p.active',
+        'p.maintenance',
+        'p.state',
+        (eb) => eb.fn.max('c.max_power_w').as('max_w'),
+      ])
+      .groupBy(['s.id', 'p.id'])
+      .execute();
+    const from = new Date(Math.min(now, departAt));
+    const until = new Date(Math.max(now, departAt) + config.horizonHours * 3_600_000);
+    let bookings = db
+      .selectFrom('ev_reservations')
+      .select([
+        'point_id',
+        sql<Date>`lower(period)`.as('start'),
+        sql<Date>`upper(period)`.as('end'),
+      ])
+      .where('state', 'in', LIVE)
+      .where(sql<boolean>`period && tstzrange(${from}, ${until})`);
+    if (plate)
+      bookings = bookings.where((eb) => eb.or([eb('plate', 'is', null), eb('plate', '<>', plate)]));
+    const busyOf = new Map<number, Busy[]>();
+    for (const b of await bookings.execute()) {
+      const list = busyOf.get(Number(b.point_id)) ?? [];
+      list.push({ start: new Date(b.start).getTime(), end: new Date(b.end).getTime() });
+      busyOf.set(Number(b.point_id), list);
+    }
+    const network = new Map<number, NetworkStation>();
+    for (const r of rows) {
+      const id = Number(r.station_id);
+      let st = network.get(id);
+      if (!st) {
+        st = {
+          id,
+          name: r.name,
+          companyId: r.company_id,
+          position: { lat: r.latitude, lon: r.longitude },
+          maxPowerKw: 0,
+          points: [],
+        };
+        network.set(id, st);
+      }
+      const pointId = Number(r.point_id);
+      const busy = busyOf.get(pointId) ?? [];
+      if (OCCUPIED.has(r.state) && config.occupiedMinutes > 0)
+        busy.push({ start: now, end: now + config.occupiedMinutes * 60_000 });
+      busy.sort((a, b) => a.start - b.start);
+      const usable = pointUsable(r);
+      const powerKw = r.max_w == null ? config.defaultPointPowerKw : Number(r.max_w) / 1000;
+      st.points.push({ pointId, usable, powerKw, busy });
+      if (usable) st.maxPowerKw = Math.max(st.maxPowerKw, powerKw);
+    }
+    for (const [id, st] of network) if (st.maxPowerKw === 0) network.delete(id);
+    return network;
+  }
+
+  /**
+   * Books every stop (the slot from when the car gets the point to when it leaves, whole
+   * seconds, at least the engine's shortest slot) on the first point of the station that takes
+   * it; if a stop finds none, the bookings made are canceled and GL_EV_SLOT_TAKEN says which.
+   */
+  async #bookAll(
+    trip: TripView,
+    network: ReadonlyMap<number, NetworkStation>,
+    overheadMs: number,
+    who: ReservationActor,
+  ): Promise<void> {
+    const { reservations, minSlotMinutes, db } = this.#d;
+    const made: Array<{ seq: number; pointId: number; reservationId: number }> = [];
+    try {
+      for (const stop of trip.stops) {
+        const start = Math.floor((Date.parse(stop.chargeFrom) - overheadMs) / 1000) * 1000;
+        const end = Math.max(
+          Math.ceil(Date.parse(stop.departAt) / 1000) * 1000,
+          start + minSlotMinutes * 60_000,
+        );
+        const station = network.get(stop.stationId) as NetworkStation;
+        let booked: { pointId: number; reservationId: number } | null = null;
+        const refusals: string[] = [];
+        for (const p of station.points) {
+          if (!p.usable) continue;
+          try {
+            const view = await reservations.book(
+              {
+                pointId: p.pointId,
+                plate: trip.plate,
+                driverId: trip.driverId,
+                start: new Date(start),
+                end: new Date(end),
+                source: 'planner',
+                requestId: `trip-${trip.id}-stop-${stop.seq}`,
+              },
+              who,
+            );
+            booked = { pointId: p.pointId, reservationId: view.id };
+            break;
+          } catch (err) {
+            if (!(err instanceof GridlinkError)) throw err;
+            refusals.push(`point ${p.pointId}: ${err.code}`);
+          }
+        }
+        if (!booked)
+          throw new GridlinkError(
+            'GL_EV_SLOT_TAKEN',
+            `stop ${stop.seq} (station ${stop.stationId}): no point free from ${new Date(start).toISOString()} to ${new Date(end).toISOString()}; nothing was booked`,
+            { tripId: trip.id, seq: stop.seq, stationId: stop.stationId, refusals, nextFree: [] },
+          );
+        made.push({ seq: stop.seq, ...booked });
+      }
+    } catch (err) {
+      for (const m of made)
+        await reservations
+          .cancel(m.reservationId, 'USER', who)
+          .catch((e) =>
+            this.#d.logger.error(
+              { err: e, reservationId: m.reservationId },
+              'trip booking not undone',
+            ),
+          );
+      throw err;
+    }
+    await db.transaction().execute(async (tx) => {
+      for (const m of made)
+        await tx
+          .updateTable('ev_trip_stops')
+          .set({ point_id: m.pointId, reservation_id: m.reservationId })
+          .where('trip_id', '=', trip.id)
+          .where('seq', '=', m.seq)
+          .execute();
+      await tx.updateTable('ev_trips').set({ booked: true }).where('id', '=', trip.id).execute();
+    });
+    trip.booked = true;
+    for (const m of made) {
+      const s = trip.stops.find((x) => x.seq === m.seq);
+      if (s) {
+        s.pointId = m.pointId;
+        s.reservationId = m.reservationId;
+      }
+    }
+  }
+}
