@@ -12,6 +12,7 @@ import { EvEvents } from './events.js';
 import { LiveChargers } from './live/index.js';
 import { type ReservationEngine, startReservations } from './reservations/index.js';
 import { ChargingSessions } from './sessions/index.js';
+import { AvailabilityWatches, TripService } from './trips/index.js';
 
 /** What the EV modules are started with (central.ts builds it once). */
 export interface EvDeps {
@@ -45,6 +46,10 @@ export interface EvRuntime {
   readonly reservations: ReservationEngine;
   /** Charging sessions from the points' state, priced at unplug; remote start/stop (ev/sessions). */
   readonly sessions: ChargingSessions;
+  /** The trip planner over the network, bookings of its stops, re-plans (ev/trips). */
+  readonly trips: TripService;
+  /** "Tell me when it is free" (ev/trips). */
+  readonly watches: AvailabilityWatches;
   close(): Promise<void>;
 }
 
@@ -102,7 +107,33 @@ export async function startEv(deps: EvDeps): Promise<EvRuntime> {
       ...(deps.pix ? { pix: deps.pix } : {}),
     });
     stops.push(() => sessions.close());
-    return { events, live, cars, reservations: reservations.engine, sessions, close };
+    const trips = new TripService({
+      db: deps.db,
+      clock: deps.clock,
+      config: deps.config.trips,
+      reservations: reservations.engine,
+      minSlotMinutes: deps.config.reservations.minSlotMinutes,
+      logger: deps.logger.child({ module: 'trips' }),
+    });
+    const watches = await AvailabilityWatches.start({
+      db: deps.db,
+      clock: deps.clock,
+      config: deps.config.trips,
+      events,
+      link: deps.link,
+      logger: deps.logger.child({ module: 'watches' }),
+    });
+    stops.push(() => watches.close());
+    return {
+      events,
+      live,
+      cars,
+      reservations: reservations.engine,
+      sessions,
+      trips,
+      watches,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;
