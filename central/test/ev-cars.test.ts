@@ -1,7 +1,8 @@
 import { seededRandom } from '@gridlink/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/index.js';
-import { parseCarReport, recordCarReport } from '../src/ev/cars/index.js';
+import { nameProblem } from '../src/broker/index.js';
+import { isPlate, parseCarReport, recordCarReport } from '../src/ev/cars/index.js';
 import type { Database } from '../src/storage/index.js';
 import { CNPJ_C, CPF_A, CPF_B, testApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
@@ -73,6 +74,30 @@ describe('car reports (seed A carros/{placa}/status and /bateria), parsed purely
   ])('bad report %# on %s: refused with its code, nothing to store', (topic, payload, code) => {
     const payloadBytes = Buffer.isBuffer(payload) ? payload : bytes(payload);
     expect(parseCarReport(topic, payloadBytes, AT, LIMITS)).toMatchObject({ ok: false, code });
+  });
+
+  it('the plate rule agrees with the broker (a car principal is named by the same plates)', () => {
+    const random = seededRandom(5);
+    const alphabet = 'ABCXYZ0189-a ';
+    const samples = [
+      'ABC1234',
+      'ABC1D23',
+      'abc1d23',
+      'AB1234',
+      'ABCD123',
+      'ABC12345',
+      'ABC-1234',
+      '',
+    ];
+    for (let i = 0; i < 2000; i++)
+      samples.push(
+        Array.from({ length: 6 + Math.floor(random() * 3) }, () =>
+          alphabet.charAt(Math.floor(random() * alphabet.length)),
+        ).join(''),
+      );
+    for (const s of samples)
+      expect([s, isPlate(s)]).toEqual([s, nameProblem('car', s) === undefined]);
+    expect(samples.filter(isPlate).length).toBeGreaterThan(2);
   });
 
   it('500 mutated payloads: each is refused with a code or is a report within its ranges; none throws', () => {

@@ -17,7 +17,6 @@ export {
   driverSignIn,
   getCar,
   getDriver,
-  issueCarCredential,
   listCars,
   listDrivers,
   registerCar,

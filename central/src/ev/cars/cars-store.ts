@@ -1,6 +1,5 @@
 import { GridlinkError } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
-import { revokeMqttCredential, upsertMqttCredential, usernameOf } from '../../broker/index.js';
 import type { Schema } from '../../storage/index.js';
 import { SEED_CAR_MODELS } from './car-models.js';
 import type { CarReport } from './car-report.js';
@@ -20,8 +19,6 @@ export interface CarView {
   model: string | null;
   batteryKwh: number | null;
   consumptionKwhPerKm: number | null;
-  /** The MQTT username the car connects with (`car@{plate}`). */
-  mqttUsername: string;
   last: CarLastState | null;
   createdAt: string;
   updatedAt: string;
@@ -84,7 +81,6 @@ function view(r: CarRow): CarView {
     model: r.model,
     batteryKwh: r.battery_kwh,
     consumptionKwhPerKm: r.consumption_kwh_per_km,
-    mqttUsername: usernameOf('car', r.plate),
     last:
       r.last_at === null || r.last_battery_pct === null || r.last_charging === null
         ? null
@@ -248,9 +244,9 @@ export async function updateCar(
 }
 
 /**
- * Deletes a car within `scope`: its history and its MQTT credential go with it (its next
- * CONNECT is refused; a live connection keeps its session until it drops). False when out of
- * scope or absent.
+ * Deletes a car within `scope` with its history. Its MQTT credential is the broker's: the caller
+ * revokes it first (http/routes/cars.ts), so a deleted car cannot connect and come back unowned.
+ * False when out of scope or absent.
  */
 export async function deleteCar(
   db: Kysely<Schema>,
@@ -259,26 +255,8 @@ export async function deleteCar(
 ): Promise<boolean> {
   const current = await getCar(db, plateInput, scope);
   if (!current) return false;
-  return db.transaction().execute(async (trx) => {
-    const r = await trx.deleteFrom('ev_cars').where('plate', '=', current.plate).executeTakeFirst();
-    await revokeMqttCredential(trx, 'car', current.plate);
-    return Number(r.numDeletedRows) > 0;
-  });
-}
-
-/**
- * Creates or rotates the car's MQTT credential (username `car@{plate}`); the secret is returned
- * once and stored hashed (broker/credentials.ts). Undefined when the car is out of scope.
- */
-export async function issueCarCredential(
-  db: Kysely<Schema>,
-  plateInput: string,
-  scope: DriverScope,
-  now: Date,
-): Promise<{ username: string; secret: string; created: boolean } | undefined> {
-  const car = await getCar(db, plateInput, scope);
-  if (!car) return undefined;
-  return upsertMqttCredential(db, 'car', car.plate, now);
+  const r = await db.deleteFrom('ev_cars').where('plate', '=', current.plate).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
 }
 
 /** A car's reports in `[from, to)`, oldest first, at most `limit`; undefined when out of scope. */

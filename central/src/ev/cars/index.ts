@@ -12,7 +12,6 @@ export {
   carStates,
   deleteCar,
   getCar,
-  issueCarCredential,
   listCars,
   recordCarReport,
   registerCar,

@@ -1,11 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import type { Kysely } from 'kysely';
+import { revokeMqttCredential, upsertMqttCredential, usernameOf } from '../../broker/index.js';
 import {
+  type CarView,
   carStates,
   deleteCar,
   driverScope,
   getCar,
-  issueCarCredential,
   listCars,
   registerCar,
   updateCar,
@@ -211,45 +212,56 @@ const statesRoute = policyRoute({
   },
 });
 
+/** The view with the MQTT username the car connects with (`car@{plate}`). */
+const withUsername = (car: CarView) => ({ ...car, mqttUsername: usernameOf('car', car.plate) });
+
 /** `/api/v1/cars` (docs/EV.md, "Cars"): ownership through driverScope; others' cars are 404. */
 export function carRoutes(db: Kysely<Schema>, options: { now: () => Date }) {
   const app = openApiApp();
   const notFound = (plate: string) => httpError('GL_NOT_FOUND', `car ${plate} not found`);
   app.openapi(createRoute, async (c) => {
     const scope = driverScope(c.get('principal'), 'car', 'create');
-    return c.json(await registerCar(db, scope, c.req.valid('json'), options.now()), 201);
+    return c.json(
+      withUsername(await registerCar(db, scope, c.req.valid('json'), options.now())),
+      201,
+    );
   });
   app.openapi(listRoute, async (c) => {
     const { limit, cursor, driverId } = c.req.valid('query');
     const scope = driverScope(c.get('principal'), 'car', 'list');
-    return c.json(await listCars(db, scope, { limit, after: cursor, driverId }), 200);
+    const page = await listCars(db, scope, { limit, after: cursor, driverId });
+    return c.json({ items: page.items.map(withUsername), next: page.next }, 200);
   });
   app.openapi(getRoute, async (c) => {
     const { plate } = c.req.valid('param');
     const car = await getCar(db, plate, driverScope(c.get('principal'), 'car', 'read'));
     if (!car) throw notFound(plate);
-    return c.json(car, 200);
+    return c.json(withUsername(car), 200);
   });
   app.openapi(patchRoute, async (c) => {
     const { plate } = c.req.valid('param');
     const scope = driverScope(c.get('principal'), 'car', 'update');
     const car = await updateCar(db, plate, scope, c.req.valid('json'), options.now());
     if (!car) throw notFound(plate);
-    return c.json(car, 200);
+    return c.json(withUsername(car), 200);
   });
   app.openapi(deleteRoute, async (c) => {
     const { plate } = c.req.valid('param');
-    if (!(await deleteCar(db, plate, driverScope(c.get('principal'), 'car', 'delete'))))
-      throw notFound(plate);
+    const scope = driverScope(c.get('principal'), 'car', 'delete');
+    const car = await getCar(db, plate, scope);
+    if (!car) throw notFound(plate);
+    // The credential first: a car deleted but still able to connect would come back unowned.
+    await revokeMqttCredential(db, 'car', car.plate);
+    if (!(await deleteCar(db, car.plate, scope))) throw notFound(plate);
     return c.body(null, 204);
   });
   app.openapi(credentialRoute, async (c) => {
     const { plate } = c.req.valid('param');
-    const scope = driverScope(c.get('principal'), 'car', 'act');
-    const issued = await issueCarCredential(db, plate, scope, options.now());
-    if (!issued) throw notFound(plate);
-    const car = plate.toUpperCase().replace('-', '');
-    return c.json({ plate: car, ...issued }, 201);
+    const car = await getCar(db, plate, driverScope(c.get('principal'), 'car', 'act'));
+    if (!car) throw notFound(plate);
+    // Created or rotated; the secret is returned once and stored hashed (broker/credentials.ts).
+    const issued = await upsertMqttCredential(db, 'car', car.plate, options.now());
+    return c.json({ plate: car.plate, ...issued }, 201);
   });
   app.openapi(statesRoute, async (c) => {
     const { plate } = c.req.valid('param');
