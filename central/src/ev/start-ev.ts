@@ -100,7 +100,6 @@ export async function startEv(deps: EvDeps): Promise<EvRuntime> {
       events,
       control: deps.control,
       reservations: reservations.engine,
-      cars,
       logger: deps.logger.child({ module: 'sessions' }),
       clock: deps.clock,
       config: deps.config.sessions,

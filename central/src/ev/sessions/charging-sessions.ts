@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { PixSettings } from '../../billing/index.js';
 import type { EvPointState, Schema } from '../../storage/index.js';
-import { normalizePlate } from '../cars/index.js';
+import { getCar, normalizePlate } from '../cars/index.js';
 import type { EvEvents, PointStateEvent, PointTelemetryEvent } from '../events.js';
 import type { SessionsConfig } from './config.js';
 import { decide, type Reading } from './decide.js';
@@ -52,17 +52,11 @@ export interface StartAuthorizer {
   >;
 }
 
-/** Cars as sessions use them (ev/cars). */
-export interface CarOwners {
-  ownerOf(plate: string): Promise<number | null>;
-}
-
 export interface ChargingSessionsDeps {
   db: Kysely<Schema>;
   events: EvEvents;
   control: SessionCommands;
   reservations?: StartAuthorizer;
-  cars?: CarOwners;
   logger: Logger;
   clock: ClockAndTimers;
   config: SessionsConfig;
@@ -226,7 +220,7 @@ export class ChargingSessions {
     const { db, clock, config } = this.#d;
     const plate = normalizePlate(plateIn);
     const point = await this.#point(pointId, who.scope);
-    const owner = this.#d.cars ? await this.#d.cars.ownerOf(plate) : null;
+    const owner = (await getCar(db, plate, { kind: 'all' }))?.driverId ?? null;
     if (who.driverId !== null && owner !== who.driverId)
       throw new GridlinkError('GL_NOT_FOUND', `no car ${plate} of yours`);
     if (!point.edgeId || !point.deviceId)

@@ -1,6 +1,5 @@
 /** Charging sessions from the points' live state, priced at unplug, with Pix receipts (docs/EV.md). */
 export {
-  type CarOwners,
   ChargingSessions,
   type ChargingSessionsDeps,
   type SessionActor,
