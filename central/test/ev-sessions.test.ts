@@ -289,7 +289,7 @@ describeEachStore('ev charging sessions', (store) => {
     ]);
   });
 
-  it('refusals: unbound point, another driver`s car, a point booked for another car, a session already open', async () => {
+  it('refusals: unbound point, another driver`s car, a point booked for another car; a waiting car is attributed; a session under way', async () => {
     clock.set(T0 + 600 * MIN);
     const sent = commands.length;
     expect((await refusal(sessions.start(points[3] as number, 'ABC1D23', staff))).code).toBe(
@@ -309,11 +309,22 @@ describeEachStore('ev charging sessions', (store) => {
     });
     const reserved = await refusal(sessions.start(points[0] as number, 'ABC1D23', staff));
     expect(reserved.code).toBe('GL_EV_POINT_RESERVED');
-    await reading(points[1] as number, 'preparing', 601, 510_000, 0);
-    expect((await refusal(sessions.start(points[1] as number, 'ABC1D23', staff))).code).toBe(
-      'GL_CONFLICT',
-    );
     expect(commands.length).toBe(sent); // nothing was sent for any refusal
+    // A car plugged in and waiting is the one a start names: its session is attributed at once;
+    // a second start on a session that is someone's (or charging) is a conflict.
+    const p = points[1] as number;
+    await reading(p, 'preparing', 601, 510_000, 0);
+    await sessions.start(p, 'XYZ9A87', driver(1));
+    expect(commands.at(-1)?.body).toMatchObject({ deviceId: 'charger-2', command: 'start' });
+    const [waiting] = await sessions.list({ pointId: p, state: 'active' }, driver(1).scope);
+    expect(waiting).toMatchObject({
+      plate: 'XYZ9A87',
+      driverId: drivers[1],
+      startedAt: at(601).toISOString(),
+    });
+    expect((await refusal(sessions.start(p, 'ABC1D23', staff))).code).toBe('GL_CONFLICT');
+    await reading(p, 'charging', 602, 510_000, 0);
+    expect((await refusal(sessions.start(p, 'ABC1D23', staff))).code).toBe('GL_CONFLICT');
   });
 
   it('two centrals deciding the same plug-in at once open one session (one open per point)', async () => {

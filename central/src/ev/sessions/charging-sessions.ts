@@ -16,6 +16,7 @@ import { decide, type Reading } from './decide.js';
 import { buildReceipt, type Receipt } from './receipt.js';
 import type { SessionScope } from './scope.js';
 import {
+  attributeWaiting,
   dropStart,
   endSession,
   getSession,
@@ -214,7 +215,9 @@ export class ChargingSessions {
   /**
    * Remote start: `plate` on `pointId`. A driver only with its own car. Authorized by the
    * reservations (a point booked for another car refuses), then `start` goes to the bound
-   * charger; the intent is kept `startIntentMinutes` so the session that follows is attributed.
+   * charger. A car already plugged in and waiting (an open session that has not charged and is
+   * nobody's) is attributed at once; otherwise the intent is kept `startIntentMinutes` so the
+   * session that follows is attributed. A session already charging or someone's: GL_CONFLICT.
    */
   async start(pointId: number, plateIn: string, who: SessionActor): Promise<StartResult> {
     const { db, clock, config } = this.#d;
@@ -228,8 +231,11 @@ export class ChargingSessions {
         'GL_EV_POINT_UNBOUND',
         `point ${pointId} has no charger bound: it cannot be started remotely`,
       );
-    if (await openSessionOf(db, pointId))
-      throw new GridlinkError('GL_CONFLICT', `point ${pointId} already has a session open`);
+    // A car already plugged in and waiting (preparing, nobody's yet) is the one being started.
+    const open = await openSessionOf(db, pointId);
+    const busy = () =>
+      new GridlinkError('GL_CONFLICT', `point ${pointId} already has a session under way`);
+    if (open && open.chargingStartedAt !== null) throw busy();
     const now = new Date(clock.now());
     let reservationId: number | null = null;
     if (this.#d.reservations) {
@@ -245,7 +251,7 @@ export class ChargingSessions {
       reservationId = auth.reservationId;
     }
     const expiresAt = new Date(now.getTime() + config.startIntentMinutes * 60_000);
-    await putStart(db, {
+    const intent = {
       pointId,
       plate,
       driverId: owner,
@@ -253,7 +259,10 @@ export class ChargingSessions {
       requestedBy: who.by,
       requestedAt: now,
       expiresAt,
-    });
+    };
+    if (open) {
+      if (!(await attributeWaiting(db, open.id, intent))) throw busy();
+    } else await putStart(db, intent);
     let command: { id: string; state: string };
     try {
       command = await this.#d.control.sendCommand(
@@ -262,7 +271,7 @@ export class ChargingSessions {
         who.by,
       );
     } catch (err) {
-      await dropStart(db, pointId);
+      if (!open) await dropStart(db, pointId);
       throw err;
     }
     await setStartCommand(db, pointId, command.id);

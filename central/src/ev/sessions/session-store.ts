@@ -460,6 +460,35 @@ export async function putStart(
     .execute();
 }
 
+/** Attributes a waiting session (open, not charged, nobody's) to a start; false if it is not. */
+export async function attributeWaiting(
+  db: Db,
+  id: number,
+  s: {
+    plate: string;
+    driverId: number | null;
+    reservationId: number | null;
+    requestedBy: string;
+    requestedAt: Date;
+  },
+): Promise<boolean> {
+  const r = await db
+    .updateTable('ev_sessions')
+    .set({
+      plate: s.plate,
+      driver_id: s.driverId,
+      reservation_id: s.reservationId,
+      started_by: s.requestedBy,
+      updated_at: s.requestedAt,
+    })
+    .where('id', '=', id)
+    .where('state', '=', 'active')
+    .where('plate', 'is', null)
+    .where('charging_started_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
 export async function setStartCommand(db: Db, pointId: number, commandId: string) {
   await db
     .updateTable('ev_session_starts')
