@@ -48,6 +48,7 @@ export {
   sessionScope,
 } from './sessions/index.js';
 export { type EvDeps, type EvRuntime, startEv } from './start-ev.js';
+export { priceSession, type SessionPrice } from './tariffs/price-session.js';
 export {
   DEFAULT_TARIFF,
   energyPricePerKwh,
@@ -56,3 +57,18 @@ export {
   type TariffInput,
   tariffSchema,
 } from './tariffs/tariff-schema.js';
+export {
+  type Busy,
+  chargeSpanMs,
+  cruiseSpeedKmh,
+  freeFrom,
+  greatCircleKm,
+  type NetworkStation,
+  networkWaitAt,
+  OCCUPIED,
+  PLANNER_CAR_MODELS,
+  type PlannerCarModel,
+  pointUsable,
+  type TripsConfig,
+  unitChargeMs,
+} from './trips/index.js';

@@ -5,7 +5,9 @@ export {
   freeFrom,
   type NetworkStation,
   networkWaitAt,
+  OCCUPIED,
   type PointAvailability,
+  pointUsable,
 } from './availability.js';
 export {
   type CarSpec,
