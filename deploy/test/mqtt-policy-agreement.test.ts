@@ -100,6 +100,8 @@ const CASES: Case[] = [
   sub('car', 'pontos/+/disponibilidade', true, 'pontos/7/disponibilidade'),
   sub('car', 'carros/+/status', false, 'carros/XYZ9Z99/status'),
   sub('car', `carros/${PLATE}/+`, false, `carros/${PLATE}/bateria`),
+  sub('car', `carros/${PLATE}/avisos`, true, `carros/${PLATE}/avisos`), // its notices (ev/trips)
+  sub('car', 'carros/XYZ9Z99/avisos', false, 'carros/XYZ9Z99/avisos'), // not another car's
   sub('car', 'pontos/#', false, 'pontos/7/manutencao'),
   sub('car', '#', false, 'carros/XYZ9Z99/status'),
   // A station client (seed B): requests out, its own client/{id}/… subtree in.

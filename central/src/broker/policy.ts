@@ -43,11 +43,14 @@ export const MQTT_POLICY: Readonly<Record<PrincipalKind, KindRules>> = Object.fr
     publish: edgeUpstream.map((leaf) => `${edges}/${leaf}`),
     subscribe: edgeDownstream.map((leaf) => `${edges}/${leaf}`),
   },
-  /** A car (seed A): its own status and battery out; charging-point availability in. */
+  /**
+   * A car (seed A): its own status and battery out; charging-point availability in, and its own
+   * notices (`carros/{plate}/avisos`: a watched point became available, ev/trips).
+   */
   car: {
     placeholder: '{plate}',
     publish: ['carros/{plate}/status', 'carros/{plate}/bateria'],
-    subscribe: ['pontos/+/disponibilidade'],
+    subscribe: ['pontos/+/disponibilidade', 'carros/{plate}/avisos'],
   },
   /** A station client (seed B): requests to the servers out; answers under its own client id in. */
   station: {
