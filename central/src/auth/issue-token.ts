@@ -8,7 +8,7 @@ export const MAX_TOKEN_TTL_MS = 10 * 365 * 86_400_000;
 
 export interface IssueRequest {
   role: MintableRole;
-  /** The driver id, for a driver token (required there, refused elsewhere). */
+  /** The driver id, for a driver token (required there); a company id for an operator (optional). */
   subject?: string;
   label?: string;
   /** Lifetime; absent = until revoked. */
@@ -36,6 +36,22 @@ export async function issueToken(
         'GL_VALIDATION',
         'subject: a driver token needs the driver id (1-64 of A-Z a-z 0-9 . _ -)',
       );
+  } else if (role === 'operator') {
+    // An operator of one charging company (docs/EV.md, "Decisions"); none = every company.
+    if (subject !== undefined && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(subject))
+      throw new GridlinkError(
+        'GL_VALIDATION',
+        'subject: an operator token names a company id (1-63 of a-z 0-9 _ -) or nobody',
+      );
+    if (
+      subject !== undefined &&
+      !(await db
+        .selectFrom('ev_companies')
+        .select('id')
+        .where('id', '=', subject)
+        .executeTakeFirst())
+    )
+      throw new GridlinkError('GL_VALIDATION', `subject: no charging company ${subject}`);
   } else if (subject !== undefined)
     throw new GridlinkError('GL_VALIDATION', `subject: a ${role} token acts for nobody`);
   if (label !== undefined && (label.length < 1 || label.length > 100))

@@ -13,6 +13,7 @@ const HELP = `gridlink-central — GridLink central aggregator (HTTP API, MQTT b
 
 Usage: gridlink-central [options]
        gridlink-central token create|list|revoke …   API tokens (gridlink-central token --help)
+       gridlink-central import-stations …           a charging network CSV (import-stations --help)
 
 Options:
   --config FILE          JSON or YAML config file (flags below override it)

@@ -46,7 +46,8 @@ const CreateBody = z
   .object({
     role: z.enum(mintableRoles).openapi({ description: 'Customers get tokens by signing in' }),
     subject: z.string().optional().openapi({
-      description: 'The driver id of a driver token (required there, refused elsewhere)',
+      description:
+        'The driver id of a driver token (required there); the charging company of an operator token (optional: none = every company); refused elsewhere',
     }),
     label: z.string().min(1).max(100).optional().openapi({ example: 'billing exporter' }),
     expiresInSeconds: z
