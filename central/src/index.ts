@@ -1,4 +1,6 @@
 export { hashSecret, mintToken, type Role } from './auth/index.js';
+/** Pix BR Code checks, for tests and tools that read receipts and invoices. */
+export { decodePix, hasValidPixCrc } from './billing/index.js';
 export {
   listMqttCredentials,
   mqttAuthenticator,
