@@ -217,6 +217,8 @@ describeEachStore('OpenAPI policy walk', (store) => {
         '/api/v1/points': 1,
         // Any id: a walked driver token names no driver, so it owns none (404); staff see absent.
         '/api/v1/drivers': 1,
+        // Any id: a walked driver owns no booking (404); staff see an absent one (404).
+        '/api/v1/reservations': 1,
       };
       const values: Record<string, string> = {
         meterId: String(ids.biaMeter),
