@@ -116,10 +116,10 @@ charging-session customer  - - - - - -
 charging-session driver    O O O - - O
 charging-session service   - - - - - -
 charging-session peer      - - - - - -
-trip            admin     A A A - - -
-trip            operator  A A A - - -
+trip            admin     A A A - A -
+trip            operator  A A A - A -
 trip            customer  - - - - - -
-trip            driver    O O O - - -
+trip            driver    O O O - O -
 trip            service   - - - - - -
 trip            peer      - - - - - -
 self            admin     - - - - O -

@@ -190,12 +190,13 @@ export const ACCESS: Readonly<Record<Resource, Readonly<Record<Role, Row>>>> = O
     service: NONE,
     peer: NONE,
   },
-  // create = plan a trip (and optionally book its stops).
+  // create = plan a trip (and optionally book its stops), re-plan, watch a point or station
+  // (notify when free); delete = stop watching.
   trip: {
-    admin: /*              */ row('all', 'all', 'all', 'none', 'none', 'none'),
-    operator: /*           */ row('all', 'all', 'all', 'none', 'none', 'none'),
+    admin: /*              */ row('all', 'all', 'all', 'none', 'all', 'none'),
+    operator: /*           */ row('all', 'all', 'all', 'none', 'all', 'none'),
     customer: NONE,
-    driver: /*             */ row('own', 'own', 'own', 'none', 'none', 'none'),
+    driver: /*             */ row('own', 'own', 'own', 'none', 'own', 'none'),
     service: NONE,
     peer: NONE,
   },

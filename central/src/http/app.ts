@@ -34,6 +34,7 @@ import { freeSlotRoutes, reservationRoutes } from './routes/reservations.js';
 import { pointSessionRoutes, sessionRoutes } from './routes/sessions.js';
 import { stationRoutes } from './routes/stations.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { tripRoutes, watchRoutes } from './routes/trips.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { securityHeaders } from './security-headers.js';
 import { uiRoutes } from './ui-static.js';
@@ -147,6 +148,11 @@ export function createApp(deps: AppDeps) {
   if (deps.ev) {
     api.route('/sessions', sessionRoutes(deps.ev.sessions));
     api.route('/points', pointSessionRoutes(deps.ev.sessions));
+  }
+  // Trip planner and notify-when-free (ev/trips).
+  if (deps.ev) {
+    api.route('/trips', tripRoutes(deps.ev.trips));
+    api.route('/availability-watches', watchRoutes(deps.ev.watches));
   }
   api.route(
     '/webhooks',

@@ -494,7 +494,7 @@ export interface EvSessionStartsTable {
 
 /** A trip plan (migration 0021): what was asked and the planner's answer. */
 export interface EvTripsTable {
-  id: Generated<Int8>;
+  id: Int8Default;
   driver_id: NullableInt8;
   plate: string | null;
   created_by: string;
@@ -524,7 +524,7 @@ export interface EvTripStopsTable {
 
 /** "Tell me when it is free": a one-shot watch of a point or a station (migration 0021). */
 export interface EvAvailabilityWatchesTable {
-  id: Generated<Int8>;
+  id: Int8Default;
   driver_id: NullableInt8;
   created_by: string;
   plate: string | null;

@@ -114,6 +114,8 @@ export class TripService {
 
   async plan(req: PlanRequest, who: ReservationActor, replaces?: number): Promise<TripView> {
     const { db, config, clock } = this.#d;
+    if (who.kind === 'driver' && who.driverId === 0)
+      throw new GridlinkError('GL_NOT_FOUND', 'the token names no driver');
     const now = clock.now();
     const { spec, model, plate, soc } = await this.#car(req, who);
     const departAt = req.departAt ? req.departAt.getTime() : now;

@@ -63,7 +63,8 @@ export class AvailabilityWatches {
   #timer: ReturnType<ClockAndTimers['setInterval']> | null = null;
   #pending = new Set<Promise<unknown>>();
   readonly #onState = (e: PointStateEvent) => {
-    if (e.to !== 'available' || e.maintenance) return;
+    // The query decides availability (an unbound point is `unknown` yet available).
+    if (e.maintenance) return;
     this.#track(this.#check({ pointId: e.pointId }));
   };
 
@@ -81,6 +82,8 @@ export class AvailabilityWatches {
 
   async create(req: WatchRequest, who: ReservationActor): Promise<WatchView> {
     const { db, clock, config } = this.#d;
+    if (who.kind === 'driver' && who.driverId === 0)
+      throw new GridlinkError('GL_NOT_FOUND', 'the token names no driver');
     if ((req.pointId === undefined) === (req.stationId === undefined))
       throw new GridlinkError('GL_VALIDATION', 'give exactly one of pointId and stationId', [
         { path: 'pointId', message: 'exactly one of pointId and stationId' },
