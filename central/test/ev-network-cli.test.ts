@@ -8,7 +8,8 @@ import { openDatabase } from '../src/storage/index.js';
 import { requirePostgres, type ScratchDatabase, scratchPostgres } from '../src/testing/index.js';
 
 const bin = resolve(fileURLToPath(new URL('../bin/gridlink-central.js', import.meta.url)));
-const SEED = '/work/shared/data/seed';
+/** The seed network files, byte-exact copies kept with the demo (deploy/demo/seed/README.md). */
+const SEED = fileURLToPath(new URL('../../deploy/demo/seed', import.meta.url));
 const env = { ...process.env };
 delete env.GRIDLINK_DATABASE_URL;
 const run = (...args: string[]) =>

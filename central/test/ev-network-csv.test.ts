@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCsv, readNetworkRows } from '../src/ev/network/index.js';
 
-const SEED = '/work/shared/data/seed';
+/** The seed network files, byte-exact copies kept with the demo (deploy/demo/seed/README.md). */
+const SEED = fileURLToPath(new URL('../../deploy/demo/seed', import.meta.url));
 const seed = (name: string) => new Uint8Array(readFileSync(`${SEED}/${name}`));
 const bytes = (text: string) => new TextEncoder().encode(text);
 const FEIRA_HEAD = 'id;nomeDoPosto;endereço;latitude;longitude;quantidadeDeVeiculosSimultaneos';

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/index.js';
 import type { Database } from '../src/storage/index.js';
 import { testApi } from './helpers/api.js';
 import { describeEachStore } from './helpers/stores.js';
 
-const SEED = '/work/shared/data/seed';
+/** The seed network files, byte-exact copies kept with the demo (deploy/demo/seed/README.md). */
+const SEED = fileURLToPath(new URL('../../deploy/demo/seed', import.meta.url));
 const seed = (name: string) => readFileSync(`${SEED}/${name}`);
 
 describeEachStore('EV network: import and API', (store) => {

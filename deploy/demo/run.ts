@@ -20,6 +20,7 @@ import {
   seedMeterListeners,
   seedMeterScenario,
 } from './seed-meters.js';
+import { DEMO_COMPANY, importDemoNetwork } from './seed-network.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const dataDir = resolve(process.env.GRIDLINK_DATA_DIR ?? join(root, 'data'));
@@ -181,6 +182,8 @@ async function main(): Promise<void> {
   const httpUrl = central.httpUrl as string;
   const token = central.adminToken as string;
   for (const line of (central.moved as string[]) ?? []) say(`  note: ${line}`);
+  // The charging network: the Feira de Santana stations, imported again (unchanged) on restart.
+  const network = await importDemoNetwork(httpUrl, token);
 
   // Beside the Modbus meters, seed D (UDP) and seed E (TCP JSON) meters (deploy/demo/seed-meters.ts)
   // sending to the edge's listeners on free ports.
@@ -263,6 +266,10 @@ async function main(): Promise<void> {
   say(
     `  Seed meters  ${SEED_D_METERS} seed D (UDP ${seedPorts.udpPort}: bound from the edge's pending list), ${SEED_E_METERS} seed E (TCP JSON ${seedPorts.tcpPort}: provisioned); see ${httpUrl}/api/v1/edges/${EDGE_ID}/pending-devices`,
   );
+  say(
+    `  Charging     ${network.stations} Feira de Santana stations, ${network.points} points (company ${DEMO_COMPANY}${network.created === 0 ? ', already imported' : ''}): ${httpUrl}/api/v1/stations?company=${DEMO_COMPANY}`,
+  );
+  for (const warning of network.warnings) say(`               import note, ${warning}`);
   say(`  Admin token  ${token}`);
   say(
     `  Metrics      ${httpUrl}/metrics (operator or admin token), edge http://127.0.0.1:${metricsPort}/metrics`,

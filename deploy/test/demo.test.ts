@@ -62,6 +62,13 @@ describe.each([
     expect(out).toContain('/docs');
     expect(url && token).toBeTruthy();
 
+    // The charging network (deploy/demo/seed-network.ts): the Feira de Santana file, imported.
+    expect(out).toMatch(/Charging\s+100 Feira de Santana stations, 250 points \(company feira\)/);
+    const stations = await fetch(`${url}/api/v1/stations?company=feira&limit=500`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await stations.json()) as { items: unknown[] }).items).toHaveLength(100);
+
     // Readings become visible through the API (polled: the process gives no event to wait on).
     let items: unknown[] = [];
     while (items.length === 0) {
