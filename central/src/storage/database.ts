@@ -85,7 +85,7 @@ let thisTemplateKey: Promise<string> | undefined;
  * A freshly migrated in-memory database's tarball, from the cache in `folder` or built there
  * once. Keyed by PGlite, its worker and every migration (template-key.ts): never stale.
  */
-async function migratedTemplate(folder: string): Promise<Uint8Array> {
+export async function migratedTemplate(folder: string): Promise<Uint8Array> {
   // Once per process, as its code is loaded once: files edited meanwhile are another process's.
   thisTemplateKey ??= currentTemplateSource().then(templateKey);
   thisTemplateKey.catch(() => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from './database.js';
+import { type Database, migratedTemplate, openDatabase } from './database.js';
 import { PGliteThread } from './pglite-thread.js';
 import type { Schema } from './schema.js';
 import {
@@ -75,6 +75,9 @@ describe('migrated PGlite templates', () => {
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'gl-templates-'));
     fresh = await openDatabase({ kind: 'pglite', templates: false });
+  });
+  beforeAll(async () => {
+    await migratedTemplate(folder); // built here: an open, every migration and a dump
   });
   beforeAll(async () => {
     fromTemplate = await openDatabase({ kind: 'pglite', templates: folder });
