@@ -14,7 +14,12 @@ import { type Logger, pino } from 'pino';
 import { alarmRules, mqttAlarmPublisher } from './alarms/index.js';
 import { hashSecret, LoginThrottle } from './auth/index.js';
 import type { PixSettings } from './billing/index.js';
-import { type EmbeddedBroker, mqttAuthenticator, startEmbeddedBroker } from './broker/index.js';
+import {
+  anonymousStations,
+  type EmbeddedBroker,
+  mqttAuthenticator,
+  startEmbeddedBroker,
+} from './broker/index.js';
 import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from './config/index.js';
 import { CONTROL_FILTERS, ControlPlane, commandExpiryJob } from './control/index.js';
 import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
@@ -22,7 +27,12 @@ import { type EvRuntime, startEv } from './ev/index.js';
 import { createApp } from './http/index.js';
 import { TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
-import { ManualReadings, type SeedDTerminal, startSeedDTerminal } from './legacy/index.js';
+import {
+  ManualReadings,
+  SeedBResponder,
+  type SeedDTerminal,
+  startSeedDTerminal,
+} from './legacy/index.js';
 import { retentionJob } from './lifecycle/index.js';
 import { setMeteringSettings } from './metering/index.js';
 import { createCentralMetrics } from './metrics/index.js';
@@ -43,7 +53,7 @@ export interface Central {
   /** Device commands and desired configs (control/). */
   readonly control: ControlPlane;
   /** Interfaces of the replaced systems on their own ports (config `legacy`), when enabled. */
-  readonly legacy: { seedD?: SeedDTerminal };
+  readonly legacy: { seedD?: SeedDTerminal; seedB?: SeedBResponder };
   /** The EV charging half (ev/): network, live chargers, cars, reservations, sessions. */
   readonly ev: EvRuntime;
   readonly logger: Logger;
@@ -128,6 +138,10 @@ export async function startCentral(
         host: config.mqtt.host,
         fallback: config.mqtt.portFallback,
         authenticate,
+        // Seed B's station clients connect without credentials where the operator allows it.
+        ...(config.legacy.seedB.enabled && config.legacy.seedB.anonymous
+          ? { anonymous: anonymousStations(database.db) }
+          : {}),
         maxPayloadBytes: config.ingest.maxPayloadBytes * 2,
         limits: config.mqtt.limits,
         clock,
@@ -291,7 +305,7 @@ export async function startCentral(
       // jobs.stopTimeoutMs, stops at a safe point and hands its lease back (docs/JOBS.md).
       cleanup.push(() => jobs.stop());
     }
-    const legacy: { seedD?: SeedDTerminal } = {};
+    const legacy: { seedD?: SeedDTerminal; seedB?: SeedBResponder } = {};
     const seedD = config.legacy.seedD;
     if (seedD.enabled) {
       const terminal = await startSeedDTerminal({
@@ -323,6 +337,19 @@ export async function startCentral(
       });
       cleanup.push(() => terminal.close());
       legacy.seedD = terminal;
+    }
+    if (config.legacy.seedB.enabled) {
+      const seedB = await SeedBResponder.start({
+        db: database.db,
+        router,
+        link: router.link,
+        reservations: ev.reservations,
+        clock,
+        logger: logger.child({ component: 'seed-b' }),
+        config: config.legacy.seedB,
+      });
+      cleanup.push(() => seedB.close());
+      legacy.seedB = seedB;
     }
     const http = { ...bound, url: `http://${bound.host}:${bound.port}` };
     logger.info({ http: http.url, mqtt: mqttUrl, storage: database.kind }, 'central ready');

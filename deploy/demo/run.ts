@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   mkdirSync(join(dataDir, 'edge'), { recursive: true });
   // Seed D's terminal on (docs/LEGACY-SEED-D.md): its original client runs unchanged from this machine.
+  // Seed B on, anonymous (docs/LEGACY-SEED-B.md).
   const seedDConfig = join(dataDir, 'central-seed-d.json');
   writeFileSync(
     seedDConfig,
@@ -153,6 +154,9 @@ async function main(): Promise<void> {
             ],
           },
         },
+        // Seed B's station clients (docs/LEGACY-SEED-B.md): anonymous, as the original connects;
+        // server id `servidor-1` answers with company `feira` (import its network to list it).
+        seedB: { enabled: true, servers: { 'servidor-1': 'feira' }, anonymous: true },
       },
     }),
   );

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { verifySecret } from '../auth/index.js';
 import type { Schema } from '../storage/index.js';
 import { verifyMqttCredential } from './credentials.js';
-import { type MqttPrincipal, parseUsername, principalOf } from './principals.js';
+import { type MqttPrincipal, nameProblem, parseUsername, principalOf } from './principals.js';
 
 export interface AuthenticatorOptions {
   db: Kysely<Schema>;
@@ -33,5 +33,24 @@ export function mqttAuthenticator(options: AuthenticatorOptions) {
     return (await options.verifyEdge(username, password))
       ? { kind: 'edge', edgeId: username }
       : undefined;
+  };
+}
+
+/**
+ * Anonymous station clients (seed B, where the operator enables them): a client id that is a
+ * valid station name becomes the station principal of that name, confined like a station with
+ * credentials (policy.ts). A name that has a stored station credential stays that credential's:
+ * an anonymous client could otherwise take its session over (MQTT-3.1.4-2).
+ */
+export function anonymousStations(db: Kysely<Schema>) {
+  return async (clientId: string): Promise<MqttPrincipal | undefined> => {
+    if (nameProblem('station', clientId)) return undefined;
+    const stored = await db
+      .selectFrom('mqtt_credentials')
+      .select('name')
+      .where('kind', '=', 'station')
+      .where('name', '=', clientId)
+      .executeTakeFirst();
+    return stored ? undefined : principalOf('station', clientId);
   };
 }

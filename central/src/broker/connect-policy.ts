@@ -42,7 +42,15 @@ export interface ConnectRequest {
 export async function decideConnect(
   authenticate: (username: string, password: string) => Promise<MqttPrincipal | undefined>,
   request: ConnectRequest,
+  /**
+   * Where the operator serves anonymous station clients (seed B, config
+   * `legacy.seedB.anonymous`): the principal a CONNECT with neither username nor password becomes
+   * under its client id, or undefined to refuse it. Absent: every anonymous client is refused.
+   */
+  anonymous?: (clientId: string) => Promise<MqttPrincipal | undefined>,
 ): Promise<ConnectVerdict> {
+  if (anonymous && request.username === undefined && request.password === undefined)
+    return decideAnonymous(anonymous, request.clientId);
   if (!request.username || !request.password)
     return refuse(CONNACK.badUserNameOrPassword, 'GL_MQTT_AUTH_FAILED', 'anonymous client refused');
   let principal: MqttPrincipal | undefined;
@@ -67,6 +75,34 @@ export async function decideConnect(
       'GL_MQTT_CLIENT_ID_DENIED',
       "client id outside the principal's namespace",
       describePrincipal(principal),
+    );
+  return { ok: true, principal };
+}
+
+async function decideAnonymous(
+  anonymous: (clientId: string) => Promise<MqttPrincipal | undefined>,
+  clientId: string,
+): Promise<ConnectVerdict> {
+  let principal: MqttPrincipal | undefined;
+  try {
+    principal = await anonymous(clientId);
+  } catch (err) {
+    return {
+      ok: false,
+      refusal: {
+        returnCode: CONNACK.serverUnavailable,
+        code: 'GL_INTERNAL',
+        message: 'authentication unavailable',
+        err: err as Error,
+      },
+    };
+  }
+  // A client id no station may have (another principal's namespace, a stored station's name).
+  if (!principal || !clientIdAllowed(principal, clientId))
+    return refuse(
+      CONNACK.identifierRejected,
+      'GL_MQTT_CLIENT_ID_DENIED',
+      'anonymous client id refused',
     );
   return { ok: true, principal };
 }

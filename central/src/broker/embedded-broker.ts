@@ -9,7 +9,7 @@ import { type MqttLimits, mqttLimitsSchema } from '../config/index.js';
 import { CONNACK, decideConnect, type Refusal } from './connect-policy.js';
 import { ConnectRate } from './connect-rate.js';
 import { type Breach, ConnectionGuard } from './connection-guard.js';
-import { canPublish, canSubscribe } from './policy.js';
+import { canPublish, canSubscribe, stationRequestProblem } from './policy.js';
 import { describePrincipal, type MqttPrincipal } from './principals.js';
 import { EdgeSessions } from './sessions.js';
 
@@ -19,6 +19,12 @@ export interface EmbeddedBrokerOptions {
   fallback?: boolean;
   /** Resolves a CONNECT's username/password to a principal, or undefined to refuse. */
   authenticate: (username: string, password: string) => Promise<MqttPrincipal | undefined>;
+  /**
+   * Anonymous station clients (seed B), where the operator enables them: the principal a CONNECT
+   * without username and password becomes, by client id (authenticator.ts `anonymousStations`).
+   * Absent: anonymous clients are refused.
+   */
+  anonymous?: (clientId: string) => Promise<MqttPrincipal | undefined>;
   /** Hard cap on one PUBLISH payload; larger ones are refused at the broker. */
   maxPayloadBytes: number;
   /** Client-id, session, packet and connection-rate limits; absent keys take the config defaults. */
@@ -110,11 +116,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     // A frozen subscriber must not stall delivery to everyone else.
     drainTimeout: 10_000,
     authenticate: (client, username, password, done) => {
-      void decideConnect(options.authenticate, {
-        clientId: client.id,
-        username,
-        password: password ?? undefined,
-      }).then((verdict) => {
+      void decideConnect(
+        options.authenticate,
+        { clientId: client.id, username, password: password ?? undefined },
+        options.anonymous,
+      ).then((verdict) => {
         const refusal = verdict.ok ? admit(client, verdict.principal) : verdict.refusal;
         if (refusal) return refuse(client, refusal, (err) => done(err, false));
         if (verdict.ok) principals.set(client, verdict.principal);
@@ -131,6 +137,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
             code: 'GL_MQTT_PUBLISH_DENIED',
             who: principal && describePrincipal(principal),
             topic: packet.topic.slice(0, 200),
+          },
+          'publish denied',
+        );
+        return callback(new Error('publish denied'));
+      }
+      const mismatch = stationRequestProblem(principal, packet.topic, packet.payload);
+      if (mismatch) {
+        log.warn(
+          {
+            code: 'GL_MQTT_PUBLISH_DENIED',
+            who: describePrincipal(principal),
+            topic: packet.topic,
+            reason: mismatch,
           },
           'publish denied',
         );

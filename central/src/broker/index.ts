@@ -1,4 +1,8 @@
-export { type AuthenticatorOptions, mqttAuthenticator } from './authenticator.js';
+export {
+  type AuthenticatorOptions,
+  anonymousStations,
+  mqttAuthenticator,
+} from './authenticator.js';
 export { clientIdAllowed, edgeClientId } from './client-ids.js';
 export {
   listMqttCredentials,

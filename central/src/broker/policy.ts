@@ -121,3 +121,25 @@ export function canSubscribe(principal: MqttPrincipal, filter: string): boolean 
   if (!validTopicFilter(inner)) return false;
   return rulesOf(principal).subscribe.some((allowed) => filterCovers(allowed, inner));
 }
+
+/**
+ * Why a station client's request may not go out, or undefined: seed B's answer goes to the
+ * `client_id` its payload names, so a request must name the sender's own client id (its principal
+ * name). A payload that is not a JSON object with that `client_id` is refused. Other principals'
+ * publishes are not looked into. Only the embedded broker reads payloads; on Mosquitto the ACL
+ * confines what a station reads, not what its requests say (docs/LEGACY-SEED-B.md).
+ */
+export function stationRequestProblem(
+  principal: MqttPrincipal,
+  topic: string,
+  payload: Buffer | string,
+): string | undefined {
+  if (principal.kind !== 'station' || !topic.startsWith('server/postos/')) return undefined;
+  let clientId: unknown;
+  try {
+    clientId = (JSON.parse(payload.toString()) as { client_id?: unknown } | null)?.client_id;
+  } catch {
+    return 'payload is not JSON';
+  }
+  return clientId === principal.clientId ? undefined : 'client_id differs from the MQTT client id';
+}

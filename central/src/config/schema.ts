@@ -8,9 +8,9 @@ import { z } from 'zod';
 import { alarmsConfigSchema } from '../alarms/index.js';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
-import { DEFAULT_JOBS_RUNTIME } from '../jobs/index.js';
 import { evConfigSchema } from '../ev/index.js';
-import { SEED_D_ROUTES } from '../legacy/index.js';
+import { DEFAULT_JOBS_RUNTIME } from '../jobs/index.js';
+import { SEED_D_ROUTES, seedBConfigSchema } from '../legacy/index.js';
 import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../notifications/index.js';
 import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
@@ -329,6 +329,8 @@ export const centralConfigSchema = z
           })
           .strict()
           .prefault({}),
+        /** Seed B's station clients over MQTT (docs/LEGACY-SEED-B.md). Off by default. */
+        seedB: seedBConfigSchema,
       })
       .strict()
       .prefault({}),

@@ -11,3 +11,14 @@ export {
   startSeedDTerminal,
   TERMINAL_EPOCH,
 } from './seed-d/index.js';
+export {
+  type Posto,
+  SEED_B_LIST_TOPIC,
+  SEED_B_RESERVE_TOPIC,
+  type SeedBConfig,
+  type SeedBCounts,
+  SeedBResponder,
+  seedBConfigSchema,
+  seedBListAnswerTopic,
+  seedBReserveAnswerTopic,
+} from './seed-b/index.js';
