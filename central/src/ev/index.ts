@@ -34,6 +34,7 @@ export {
 } from './events.js';
 export {
   type Availability,
+  availabilityOf,
   type LiveActor,
   LiveChargers,
   type PointLive,

@@ -6,7 +6,7 @@ import {
   type LiveActor,
   type LiveChargers,
   type PointLive,
-} from '../../ev/live/index.js';
+} from '../../ev/index.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
