@@ -249,8 +249,8 @@ export class TripService {
     if (body.socPct !== undefined) next.socPct = body.socPct;
     else if (before.plate) delete next.socPct;
     const trip = await this.plan(next, who, id);
-    // The old bookings give way only once the new plan holds its own.
-    if (trip.booked && old)
+    // Asked to book: the old bookings give way once the new plan holds its own (or needs none).
+    if (next.book && old)
       for (const s of old.stops)
         if (s.reservationId !== null)
           await this.#d.reservations
