@@ -458,6 +458,48 @@ describe('ev/live: charger telemetry -> point state -> API and pontos/{id}/dispo
       .toEqual({ disponivel: true, em_manutencao: false });
   });
 
+  it("the ingest's after-commit hook gets only what a batch newly stored: none of a redelivery, the new part of one straddling the mark", async () => {
+    const told: number[][] = [];
+    const off = central.ingest.onCommitted((c) => told.push(c.readings.map((r) => r.seq)));
+    try {
+      const ts = Date.now() - 5_000;
+      const reading = (s: number, deviceId = 'cp-1') => ({
+        seq: s,
+        deviceId,
+        ts: ts + s,
+        quality: 'good',
+        values: { status: 0 },
+      });
+      const publish = async (firstSeq: number, readings: unknown[]) => {
+        const lastSeq = firstSeq + readings.length - 1;
+        const acked = new Promise<void>((resolve) => {
+          const on = (topic: string, payload: Buffer) => {
+            if (topic !== `gl/v1/edges/${EDGE}/ack`) return;
+            if ((JSON.parse(payload.toString()) as { upTo: number }).upTo < lastSeq) return;
+            edge.off('message', on);
+            resolve();
+          };
+          edge.on('message', on);
+        });
+        await edge.publishAsync(
+          `gl/v1/edges/${EDGE}/telemetry`,
+          JSON.stringify({ edgeId: EDGE, epoch, firstSeq, lastSeq, dropped: 0, readings }),
+          { qos: 1 },
+        );
+        await acked;
+      };
+      const a = seq + 1;
+      await publish(a, [reading(a), reading(a + 1, 'm-1')]);
+      await publish(a, [reading(a), reading(a + 1, 'm-1')]); // redelivered: a duplicate
+      await publish(a + 1, [reading(a + 1, 'm-1'), reading(a + 2), reading(a + 3)]); // straddles
+      seq = a + 3;
+      // The meter's readings are never handed over; the duplicate tells nothing.
+      expect(told).toEqual([[a], [a + 2, a + 3]]);
+    } finally {
+      off();
+    }
+  });
+
   it('a restarted central republishes every point retained (a fresh broker holds none)', async () => {
     await watcher.endAsync(true);
     await edge.endAsync(true);
