@@ -1,6 +1,11 @@
 import type { Kysely } from 'kysely';
-import { DEFAULT_TARIFF, energyPricePerKwh, type Tariff, tariffSchema } from '../../ev/index.js';
-import { isAvailable } from '../../ev/network/index.js';
+import {
+  DEFAULT_TARIFF,
+  energyPricePerKwh,
+  isAvailable,
+  type Tariff,
+  tariffSchema,
+} from '../../ev/index.js';
 import type { EvPointState, Schema } from '../../storage/index.js';
 import type { Posto } from './messages.js';
 
