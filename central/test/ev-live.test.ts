@@ -219,6 +219,36 @@ describe('ev/live: charger telemetry -> point state -> API and pontos/{id}/dispo
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it("documents its routes beside the network's /points routes, each with its policy", async () => {
+    const doc = (await (await fetch(`${central.http.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { 'x-gridlink-policy'?: unknown }>>;
+    };
+    const policy = (path: string, method: string) =>
+      doc.paths[path]?.[method]?.['x-gridlink-policy'];
+    expect(policy('/api/v1/points/{id}', 'get')).toMatchObject({
+      resource: 'station',
+      action: 'read',
+    });
+    expect(policy('/api/v1/points/{id}/live', 'get')).toMatchObject({
+      resource: 'station',
+      action: 'read',
+    });
+    expect(policy('/api/v1/points/{id}/availability', 'get')).toMatchObject({
+      resource: 'station',
+      action: 'read',
+    });
+    for (const [path, method] of [
+      ['/api/v1/points/{id}/binding', 'put'],
+      ['/api/v1/points/{id}/binding', 'delete'],
+      ['/api/v1/points/{id}/maintenance', 'put'],
+    ] as const)
+      expect(policy(path, method)).toMatchObject({
+        resource: 'station',
+        action: 'update',
+        roles: { admin: 'all', operator: 'all' },
+      });
+  });
+
   it('refuses bindings of unknown devices, non-chargers, foreign companies and drivers; nothing changes', async () => {
     await expect
       .poll(
