@@ -327,6 +327,27 @@ describeEachStore('ev charging sessions', (store) => {
     expect((await refusal(sessions.start(p, 'ABC1D23', staff))).code).toBe('GL_CONFLICT');
   });
 
+  it('a car plugging in on a point booked for it (no remote start): the session is the booking`s car and driver', async () => {
+    const p = points[3] as number;
+    clock.set(T0 + 800 * MIN);
+    const booking = await engine.book({
+      pointId: p,
+      plate: 'ABC1D23',
+      start: at(805),
+      end: at(865),
+    });
+    // Inside the booking's early-start window (default terms), before its slot.
+    await reading(p, 'preparing', 801, 3_000_000, 0);
+    await reading(p, 'charging', 806, 3_000_000, 0);
+    const [s] = await sessions.list({ pointId: p, state: 'active' }, driver(0).scope);
+    expect(s).toMatchObject({
+      plate: 'ABC1D23',
+      driverId: drivers[0],
+      reservationId: booking.id,
+      startedBy: 'charger',
+    });
+  });
+
   it('two centrals deciding the same plug-in at once open one session (one open per point)', async () => {
     const other = await ChargingSessions.start({
       db: database.db,

@@ -42,8 +42,20 @@ export interface SessionCommands {
   ): Promise<{ id: string; state: string }>;
 }
 
-/** Reservations as sessions use them (ev/reservations, `authorizeStart`). */
+/** A booking as sessions read it (ev/reservations `ReservationView`). */
+export interface BookingSeen {
+  id: number;
+  plate: string | null;
+  driverId: number | null;
+  state: string;
+  start: string;
+  end: string;
+  terms: { early_start_time: number };
+}
+
+/** Reservations as sessions use them (ev/reservations: `authorizeStart`, `list`). */
 export interface StartAuthorizer {
+  list(filter: { pointId: number; from: Date; to: Date; limit: number }): Promise<BookingSeen[]>;
   authorizeStart(
     pointId: number,
     plate: string,
@@ -169,7 +181,13 @@ export class ChargingSessions {
     const open = await openSessionOf(db, pointId);
     const d = decide(open, r, config.sampleEveryMinutes * 60_000);
     if (d.kind === 'open') {
-      const id = await insertSession(db, pointId, d, now);
+      const id = await insertSession(
+        db,
+        pointId,
+        d,
+        now,
+        await this.#bookingAt(pointId, d.startedAt),
+      );
       if (id !== null) logger.info({ pointId, sessionId: id }, 'charging session opened');
       return null;
     }
@@ -324,6 +342,30 @@ export class ChargingSessions {
     if (!session) return null;
     const pix = await sessionPix(this.#d.db, id, scope);
     return buildReceipt(session, pix?.pix_payload ?? null);
+  }
+
+  /**
+   * The booking that holds the point at `at` (RESERVED or FULFILLED, its slot begun or inside its
+   * early-start window): a session that opens without a remote start is its car's.
+   */
+  async #bookingAt(pointId: number, at: Date) {
+    if (!this.#d.reservations) return null;
+    const horizon = new Date(at.getTime() + 24 * 60 * 60_000);
+    const live = await this.#d.reservations.list({ pointId, from: at, to: horizon, limit: 20 });
+    const holds = live.find(
+      (b) =>
+        (b.state === 'RESERVED' || b.state === 'FULFILLED') &&
+        Date.parse(b.start) - b.terms.early_start_time * 60_000 <= at.getTime() &&
+        Date.parse(b.end) > at.getTime(),
+    );
+    if (!holds) return null;
+    // A booking by plate alone is still its car owner's session.
+    const owner =
+      holds.driverId ??
+      (holds.plate
+        ? ((await getCar(this.#d.db, holds.plate, { kind: 'all' }))?.driverId ?? null)
+        : null);
+    return { plate: holds.plate, driverId: owner, reservationId: holds.id };
   }
 
   async #point(pointId: number, scope: SessionScope) {

@@ -1,5 +1,6 @@
 /** Charging sessions from the points' live state, priced at unplug, with Pix receipts (docs/EV.md). */
 export {
+  type BookingSeen,
   ChargingSessions,
   type ChargingSessionsDeps,
   type SessionActor,

@@ -180,7 +180,7 @@ async function tariffOf(db: Db, pointId: number): Promise<{ tariff: Tariff; time
 
 /**
  * Opens a session (decision `open`), attributed to the remote start waiting on the point if one
- * has not expired (taken in the same transaction). Resolves null when another session opened
+ * has not expired (taken in the same transaction), else to the booking holding the point. Resolves null when another session opened
  * first (the one-open-per-point index).
  */
 export async function insertSession(
@@ -188,6 +188,7 @@ export async function insertSession(
   pointId: number,
   d: Extract<Decision, { kind: 'open' }>,
   now: Date,
+  booking: { plate: string | null; driverId: number | null; reservationId: number } | null = null,
 ): Promise<number | null> {
   try {
     return await db.transaction().execute(async (tx) => {
@@ -196,7 +197,16 @@ export async function insertSession(
         .where('point_id', '=', pointId)
         .returning(['plate', 'driver_id', 'reservation_id', 'requested_by', 'expires_at'])
         .executeTakeFirst();
-      const intent = start && start.expires_at.getTime() >= d.startedAt.getTime() ? start : null;
+      const started = start && start.expires_at.getTime() >= d.startedAt.getTime() ? start : null;
+      // A remote start names the car; else the booking holding the point, if any.
+      const intent =
+        started ??
+        (booking && {
+          plate: booking.plate,
+          driver_id: booking.driverId,
+          reservation_id: booking.reservationId,
+          requested_by: 'charger',
+        });
       const { tariff, timeZone } = await tariffOf(tx, pointId);
       const row = await tx
         .insertInto('ev_sessions')
