@@ -40,6 +40,16 @@ export {
   type PointLive,
 } from './live/index.js';
 export {
+  type BookRequest,
+  type CancelReason,
+  cancelReasons,
+  LIVE_STATES as LIVE_RESERVATION_STATES,
+  type ReservationActor,
+  ReservationEngine,
+  type ReservationView,
+  type StartAuthorization,
+} from './reservations/index.js';
+export {
   ChargingSessions,
   type Receipt,
   type SessionActor,

@@ -2,17 +2,17 @@ import { z } from '@hono/zod-openapi';
 import type { Principal } from '../../access/index.js';
 import {
   cancelReasons,
-  LIVE_STATES,
+  LIVE_RESERVATION_STATES,
   type ReservationActor,
   type ReservationEngine,
-} from '../../ev/reservations/index.js';
+} from '../../ev/index.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
 import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
 
 const states = [
-  ...LIVE_STATES,
+  ...LIVE_RESERVATION_STATES,
   'COMPLETED',
   'CANCELED',
   'NO_SHOW',
