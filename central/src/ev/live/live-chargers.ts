@@ -160,7 +160,7 @@ export class LiveChargers {
   async #change(pointId: number, write: () => Promise<PointChange>): Promise<PointLive> {
     return this.#chain.run(`p${pointId}`, async () => {
       const change = await write();
-      this.#after(change, [], change.after.stateAt ?? this.#now());
+      this.#after(change, [], this.#now());
       return change.after;
     });
   }
