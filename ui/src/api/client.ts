@@ -17,6 +17,8 @@ export interface Session {
   token: string;
   customerId: number;
   expiresAt: string;
+  /** Whose pages the navigation shows; absent = a customer's (routes.tsx `area`). */
+  area?: 'customer' | 'driver' | 'operator';
 }
 
 const SESSION_KEY = 'gridlink.session';

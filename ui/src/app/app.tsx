@@ -10,7 +10,7 @@ import {
   useI18n,
 } from '../i18n/index.js';
 import { navigate, onLinkClick, useLocation } from './router.js';
-import { ROUTES } from './routes.js';
+import { ROUTES, SIGN_IN_OF } from './routes.js';
 
 /** The customer's zone for dates: the browser's until the API says otherwise. */
 const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -43,18 +43,23 @@ function Shell() {
   const session = loadSession();
   useEffect(() => {
     setUnauthorizedHandler(() => {
+      const signIn = SIGN_IN_OF[loadSession()?.area ?? 'customer'];
       saveSession(null);
-      navigate(`/signin?expired=1&next=${encodeURIComponent(location.pathname)}`, {
+      navigate(`${signIn}?expired=1&next=${encodeURIComponent(location.pathname)}`, {
         replace: true,
       });
     });
   }, []);
   const route = ROUTES.find((r) => r.path === url.pathname);
-  const firstPage = ROUTES.find((r) => r.nav)?.path ?? '/signin';
+  const area = session?.area ?? 'customer';
+  const navRoutes = ROUTES.filter((r) => r.nav && (r.area ?? 'customer') === area);
+  const firstPage = navRoutes[0]?.path ?? '/signin';
   useEffect(() => {
     if (url.pathname === '/') navigate(session ? firstPage : '/signin', { replace: true });
     else if (route && !route.public && !session)
-      navigate(`/signin?next=${encodeURIComponent(url.pathname)}`, { replace: true });
+      navigate(`${SIGN_IN_OF[route.area ?? 'customer']}?next=${encodeURIComponent(url.pathname)}`, {
+        replace: true,
+      });
   });
   useEffect(() => {
     document.title = `${route ? t(route.title) : t('notfound.title')} · ${t('app.name')}`;
@@ -69,7 +74,7 @@ function Shell() {
         {session && (
           <nav aria-label={t('nav.main')}>
             <ul>
-              {ROUTES.filter((r) => r.nav).map((r) => (
+              {navRoutes.map((r) => (
                 <li key={r.path}>
                   <a href={r.path} aria-current={r.path === url.pathname ? 'page' : undefined}>
                     {t(r.title)}
@@ -112,9 +117,10 @@ function SignOut() {
       type="button"
       class="link"
       onClick={async () => {
+        const signIn = SIGN_IN_OF[loadSession()?.area ?? 'customer'];
         await postJson('/auth/logout', undefined).catch(() => undefined);
         saveSession(null);
-        navigate('/signin');
+        navigate(signIn);
       }}
     >
       {t('nav.signout')}

@@ -14,7 +14,16 @@ export interface PageRoute {
   nav?: boolean;
   /** Pages anyone may see; the rest send a signed-out visitor to /signin. */
   public?: boolean;
+  /** Whose navigation lists the page (the session's `area`); absent = the customer's. */
+  area?: 'customer' | 'driver' | 'operator';
 }
+
+/** Where a signed-out visitor of an area signs in. */
+export const SIGN_IN_OF: Record<NonNullable<PageRoute['area']>, string> = {
+  customer: '/signin',
+  driver: '/signin',
+  operator: '/operator/signin',
+};
 
 /**
  * The route table. `/` goes to the first page of the navigation (see app.tsx). Driver and
