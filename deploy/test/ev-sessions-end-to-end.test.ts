@@ -244,6 +244,16 @@ describe('charging sessions end to end: plug-in, remote start, unplug, priced wi
       key: PIX.key,
     });
     expect(receipt.body.pix.qrPngDataUrl).toMatch(/^data:image\/png;base64,/);
+    // The printable page: the lines, the total and the same Pix code with its QR.
+    const page = await fetch(`${central.http.url}/api/v1/sessions/${session.id}/receipt/html`, {
+      headers: { authorization: `Bearer ${driver}` },
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const text = await page.text();
+    expect(text).toContain(`Total: ${receipt.body.total}`);
+    expect(text).toContain(payload);
+    expect(text).toContain('<svg');
     // The other driver sees neither the session nor its receipt.
     expect((await api('GET', `/sessions/${session.id}`, otherDriver)).status).toBe(404);
     expect((await api('GET', `/sessions/${session.id}/receipt`, otherDriver)).status).toBe(404);

@@ -7,13 +7,14 @@ import {
 } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { PixSettings } from '../../billing/index.js';
+import { type PixSettings, pixQrSvg } from '../../billing/index.js';
 import type { EvPointState, Schema } from '../../storage/index.js';
 import { getCar, normalizePlate } from '../cars/index.js';
 import type { EvEvents, PointStateEvent, PointTelemetryEvent } from '../events.js';
 import type { SessionsConfig } from './config.js';
 import { decide, type Reading } from './decide.js';
 import { buildReceipt, type Receipt } from './receipt.js';
+import { renderReceiptHtml } from './receipt-html.js';
 import type { SessionScope } from './scope.js';
 import {
   attributeWaiting,
@@ -366,6 +367,13 @@ export class ChargingSessions {
         ? ((await getCar(this.#d.db, holds.plate, { kind: 'all' }))?.driverId ?? null)
         : null);
     return { plate: holds.plate, driverId: owner, reservationId: holds.id };
+  }
+
+  /** The printable receipt page (pt-BR, Pix QR as inline SVG); null: absent or not yours. */
+  async receiptHtml(id: number, scope: SessionScope): Promise<string | null> {
+    const r = await this.receipt(id, scope);
+    if (!r) return null;
+    return renderReceiptHtml(r, r.pix ? await pixQrSvg(r.pix.payload) : null);
   }
 
   async #point(pointId: number, scope: SessionScope) {

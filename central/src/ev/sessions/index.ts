@@ -11,5 +11,6 @@ export {
 export { type SessionsConfig, sessionsConfigSchema } from './config.js';
 export { type Decision, decide, isOccupied, type OpenSession, type Reading } from './decide.js';
 export { buildReceipt, type Receipt } from './receipt.js';
+export { renderReceiptHtml } from './receipt-html.js';
 export { type SessionScope, sessionActor, sessionScope } from './scope.js';
 export { type SessionFilter, type SessionView, sessionTxid } from './session-store.js';

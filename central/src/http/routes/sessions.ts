@@ -4,6 +4,7 @@ import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
 import { errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
+import { inlineHashes, pageCsp } from '../security-headers.js';
 
 const states = ['active', 'finished', 'priced', 'void'] as const;
 
@@ -191,6 +192,21 @@ const receiptRoute = policyRoute({
   responses: { 200: json(Receipt, 'The receipt'), ...errorResponses, ...conflict },
 });
 
+const receiptHtmlRoute = policyRoute({
+  method: 'get',
+  path: '/{id}/receipt/html',
+  tags: ['sessions'],
+  summary: 'The printable receipt (pt-BR HTML with the Pix QR code)',
+  security,
+  policy: { resource: 'charging-session', action: 'read' },
+  request: { params: IdParam },
+  responses: {
+    200: { description: 'HTML', content: { 'text/html': { schema: z.string() } } },
+    ...errorResponses,
+    ...conflict,
+  },
+});
+
 /** `POST /api/v1/points/{id}/start` and `/stop` (docs/EV.md, "Sessions and pricing"). */
 export function pointSessionRoutes(sessions: ChargingSessions) {
   const app = openApiApp();
@@ -231,6 +247,16 @@ export function sessionRoutes(sessions: ChargingSessions) {
     const receipt = await sessions.receipt(id, sessionScope(c.get('principal'), 'read'));
     if (!receipt) throw httpError('GL_NOT_FOUND', `session ${id} not found`);
     return c.json(receipt, 200);
+  });
+  app.openapi(receiptHtmlRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const page = await sessions.receiptHtml(id, sessionScope(c.get('principal'), 'read'));
+    if (!page) throw httpError('GL_NOT_FOUND', `session ${id} not found`);
+    // The page's own stylesheet by its hash; the QR code is inline SVG: nothing else loads.
+    return c.html(page, 200, {
+      'content-security-policy': pageCsp({ style: inlineHashes(page, 'style') }),
+      'content-language': 'pt-BR',
+    });
   });
   return app;
 }
