@@ -330,6 +330,68 @@ describe('priceSession: restrictions', () => {
   });
 });
 
+describe('priceSession: steps across two prices, and DST', () => {
+  it('the round-up of a step is billed at the lowest price among the dimension`s lines', () => {
+    // Peak 18:00-21:00 R$ 3.00 (step 1000 Wh), else R$ 1.00 (step 1000 Wh). Charging 20:30-21:30
+    // local, 1,500 Wh evenly: 750 Wh peak, 750 Wh off-peak; total 1,500 → 2,000 Wh billed: the
+    // 500 Wh round-up at R$ 1.00. 750 × 3.00 + 1,250 × 1.00 = 2.25 + 1.25 = 3.50
+    const tr = tariff({
+      elements: [
+        {
+          price_components: [{ type: 'ENERGY', price: '3.00', step_size: 1000 }],
+          restrictions: { start_time: '18:00', end_time: '21:00' },
+        },
+        { price_components: [{ type: 'ENERGY', price: '1.00', step_size: 1000 }] },
+      ],
+    });
+    const priced = priceSession(
+      tr,
+      facts({
+        startedAt: t('2026-03-02T23:30:00Z'),
+        chargingStartedAt: t('2026-03-02T23:30:00Z'),
+        chargingStoppedAt: t('2026-03-03T00:30:00Z'),
+        endedAt: t('2026-03-03T00:30:00Z'),
+        energyWh: 1_500,
+      }),
+    );
+    expect(priced.lines.map((l) => [l.price, l.quantity, l.amountCentavos])).toEqual([
+      ['3.00', '0.750', 225],
+      ['1.00', '1.250', 125],
+    ]);
+  });
+
+  it('a time-of-day boundary on a DST day is cut at the zone`s own wall time', () => {
+    // America/New_York, 2026-03-08: clocks go 02:00 EST → 03:00 EDT. 06:00 local is 10:00Z (EDT),
+    // not 11:00Z. Charging 04:00-08:00 local = 08:00Z-12:00Z, 4,000 Wh evenly; from 06:00 R$ 2.00,
+    // before R$ 1.00: 2,000 × 1.00 + 2,000 × 2.00 = 6.00
+    const tr = tariff({
+      elements: [
+        {
+          price_components: [{ type: 'ENERGY', price: '2.00' }],
+          restrictions: { start_time: '06:00' },
+        },
+        { price_components: [{ type: 'ENERGY', price: '1.00' }] },
+      ],
+    });
+    const priced = priceSession(
+      tr,
+      facts({
+        startedAt: t('2026-03-08T08:00:00Z'),
+        chargingStartedAt: t('2026-03-08T08:00:00Z'),
+        chargingStoppedAt: t('2026-03-08T12:00:00Z'),
+        endedAt: t('2026-03-08T12:00:00Z'),
+        energyWh: 4_000,
+        timeZone: 'America/New_York',
+      }),
+    );
+    expect(priced.lines.map((l) => [l.price, l.from])).toEqual([
+      ['1.00', '2026-03-08T08:00:00.000Z'],
+      ['2.00', '2026-03-08T10:00:00.000Z'],
+    ]);
+    expect(priced.totalCentavos).toBe(600);
+  });
+});
+
 describe('priceSession: min and max price', () => {
   const bounded = tariff({
     elements: [{ price_components: [{ type: 'ENERGY', price: '2.00' }] }],
