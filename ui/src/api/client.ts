@@ -62,7 +62,8 @@ async function request(
   } catch {
     // not a JSON error body: keep the status
   }
-  if (res.status === 401 && token) onUnauthorized();
+  // A token given explicitly (a sign-in form trying it) is not the session's: no redirect.
+  if (res.status === 401 && token && options.token === undefined) onUnauthorized();
   throw new ApiError(
     res.status,
     error.code ?? `HTTP_${res.status}`,
@@ -71,8 +72,12 @@ async function request(
   );
 }
 
-export async function getJson<T>(path: string): Promise<T> {
-  return (await (await request('GET', path)).json()) as T;
+export async function getJson<T>(path: string, token?: string | null): Promise<T> {
+  return (await (await request('GET', path, { token })).json()) as T;
+}
+
+export async function putJson<T>(path: string, body: unknown): Promise<T> {
+  return (await (await request('PUT', path, { body })).json()) as T;
 }
 
 export async function postJson<T>(path: string, body: unknown, token?: string | null): Promise<T> {

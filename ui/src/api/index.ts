@@ -4,6 +4,7 @@ export {
   getText,
   loadSession,
   postJson,
+  putJson,
   type Session,
   saveSession,
   setUnauthorizedHandler,

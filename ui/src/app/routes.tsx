@@ -3,6 +3,12 @@ import type { MessageKey } from '../i18n/index.js';
 import { AlarmsPage } from '../pages/alarms.js';
 import { HistoryPage } from '../pages/history.js';
 import { InvoicePage } from '../pages/invoice.js';
+import { OperatorAlarmsPage } from '../pages/operator/alarms.js';
+import { OperatorCustomersPage } from '../pages/operator/customers.js';
+import { OperatorEdgePage } from '../pages/operator/edge.js';
+import { OperatorEdgesPage } from '../pages/operator/edges.js';
+import { OperatorSignInPage } from '../pages/operator/signin.js';
+import { OperatorStationsPage } from '../pages/operator/stations.js';
 import { SignInPage } from '../pages/signin.js';
 import type { PagePath } from './paths.js';
 
@@ -34,4 +40,35 @@ export const ROUTES: readonly PageRoute[] = [
   { path: '/history', page: HistoryPage, title: 'nav.history', nav: true },
   { path: '/invoice', page: InvoicePage, title: 'nav.invoice', nav: true },
   { path: '/alarms', page: AlarmsPage, title: 'nav.alarms', nav: true },
+  // operator console
+  { path: '/operator/signin', page: OperatorSignInPage, title: 'op.signin.title', public: true },
+  {
+    path: '/operator',
+    page: OperatorEdgesPage,
+    title: 'op.nav.edges',
+    nav: true,
+    area: 'operator',
+  },
+  { path: '/operator/edge', page: OperatorEdgePage, title: 'op.nav.edge', area: 'operator' },
+  {
+    path: '/operator/alarms',
+    page: OperatorAlarmsPage,
+    title: 'op.nav.alarms',
+    nav: true,
+    area: 'operator',
+  },
+  {
+    path: '/operator/stations',
+    page: OperatorStationsPage,
+    title: 'op.nav.stations',
+    nav: true,
+    area: 'operator',
+  },
+  {
+    path: '/operator/customers',
+    page: OperatorCustomersPage,
+    title: 'op.nav.customers',
+    nav: true,
+    area: 'operator',
+  },
 ];

@@ -1,6 +1,9 @@
 /** Every text of the UI, in pt-BR and English. A page adds its keys to both (a test compares them). */
+import { operatorMessages } from './messages-operator.js';
+
 export const messages = {
   'pt-BR': {
+    ...operatorMessages['pt-BR'],
     'app.name': 'GridLink',
     'nav.history': 'Consumo',
     'nav.invoice': 'Fatura',
@@ -90,6 +93,7 @@ export const messages = {
     'notfound.title': 'Página não encontrada',
   },
   en: {
+    ...operatorMessages.en,
     'app.name': 'GridLink',
     'nav.history': 'Consumption',
     'nav.invoice': 'Invoice',
