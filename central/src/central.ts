@@ -262,6 +262,7 @@ export async function startCentral(
       webhookTargets: config.notifications.webhooks,
       control,
       ev,
+      seedA: config.legacy.seedA,
       now: nowDate,
       timeZone: config.timeZone,
     });

@@ -10,7 +10,7 @@ import {
   importFormats,
   importNetwork,
   parseConnectorText,
-} from '../ev/network/index.js';
+} from '../ev/index.js';
 import { openDatabase } from '../storage/index.js';
 import { fail, obj, readConfigFile } from './config-file.js';
 

@@ -10,7 +10,7 @@ import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
 import { evConfigSchema } from '../ev/index.js';
 import { DEFAULT_JOBS_RUNTIME } from '../jobs/index.js';
-import { SEED_D_ROUTES, seedBConfigSchema } from '../legacy/index.js';
+import { SEED_D_ROUTES, seedAConfigSchema, seedBConfigSchema } from '../legacy/index.js';
 import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../notifications/index.js';
 import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
@@ -285,6 +285,8 @@ export const centralConfigSchema = z
     /** Interfaces of the systems GridLink replaces, each on its own port (docs/LEGACY-SEED-D.md). */
     legacy: z
       .object({
+        /** Seed A's REST face on the HTTP server (docs/EV.md, "Seed A"). Off by default. */
+        seedA: seedAConfigSchema,
         /** Seed D's terminal interface (`/cadCliente` … `/getAlarme`, HTTP/1.1 JSON). Off by default. */
         seedD: z
           .object({

@@ -8,6 +8,7 @@ import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from 
 import type { PixSettings } from '../billing/index.js';
 import type { ControlPlane } from '../control/index.js';
 import type { EvRuntime } from '../ev/index.js';
+import type { SeedAConfig } from '../legacy/index.js';
 import { httpRequestHistogram } from '../metrics/index.js';
 import type { TargetPolicy } from '../notifications/index.js';
 import type { Schema } from '../storage/index.js';
@@ -31,6 +32,7 @@ import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
 import { pointLiveRoutes } from './routes/point-live.js';
 import { pointRoutes } from './routes/points.js';
 import { freeSlotRoutes, reservationRoutes } from './routes/reservations.js';
+import { seedARoutes } from './routes/seed-a.js';
 import { pointSessionRoutes, sessionRoutes } from './routes/sessions.js';
 import { stationRoutes } from './routes/stations.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -68,6 +70,8 @@ export interface AppDeps {
   control?: ControlPlane;
   /** The EV half (ev/); its routes are mounted when given. */
   ev?: EvRuntime;
+  /** Seed A's REST face (`/status`, `/pontos`, `/reservas`), mounted when enabled and `ev` is given. */
+  seedA?: SeedAConfig;
   /** Which webhook targets are refused (loopback, link-local); default all of those. */
   webhookTargets?: TargetPolicy;
   /** The built web UI (ui/dist); default the repo's, see ui-static.ts. */
@@ -174,6 +178,19 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.route('/docs', docsRoutes());
+  // Seed A's original paths at the root, before the UI's pages (docs/EV.md, "Seed A").
+  if (deps.ev && deps.seedA?.enabled)
+    app.route(
+      '/',
+      seedARoutes({
+        db: deps.db,
+        reservations: deps.ev.reservations,
+        config: deps.seedA,
+        now,
+        trustedProxies: new Set(deps.trustedProxies ?? []),
+        maxBodyBytes: deps.maxBodyBytes ?? 1024 * 1024,
+      }),
+    );
   // The web UI last: its page paths and /assets/ only (docs/UI.md).
   app.route('/', uiRoutes(deps.uiDir));
   return app;

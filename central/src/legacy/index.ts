@@ -3,6 +3,13 @@
  * domain (docs/LEGACY-SEED-D.md).
  */
 export {
+  pontoOf,
+  reservaOf,
+  type SeedAConfig,
+  type StationPlace,
+  seedAConfigSchema,
+} from './seed-a/index.js';
+export {
   ManualReadings,
   ROUTES as SEED_D_ROUTES,
   type SeedDTerminal,

@@ -31,6 +31,7 @@ export {
   addConnector,
   addPoint,
   getPoint,
+  listPoints,
   type NewPoint,
   type PointPatch,
   updateConnector,

@@ -275,3 +275,19 @@ export async function updateConnector(
     throw new GridlinkError('GL_NOT_FOUND', `point ${pointId} has no connector ${connectorNo}`);
   return { connectorNo, ...spec };
 }
+
+/** Every point the scope may see, in id order (keyset pages), with connectors. */
+export async function listPoints(
+  db: Kysely<Schema>,
+  scope: NetworkScope,
+  page: { limit: number; after?: number },
+): Promise<PointView[]> {
+  let q = scopedPoints(db, scope).orderBy('p.id').limit(page.limit);
+  if (page.after !== undefined) q = q.where('p.id', '>', page.after);
+  const rows = await q.execute();
+  const connectors = await connectorsOf(
+    db,
+    rows.map((r) => Number(r.id)),
+  );
+  return rows.map((r) => pointView(r, connectors.get(Number(r.id)) ?? []));
+}

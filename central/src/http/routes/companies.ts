@@ -8,7 +8,7 @@ import {
   listCompanies,
   networkScope,
   parseConnectorText,
-} from '../../ev/network/index.js';
+} from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';

@@ -6,7 +6,7 @@ import {
   networkScope,
   updateConnector,
   updatePoint,
-} from '../../ev/network/index.js';
+} from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
