@@ -144,7 +144,7 @@ export async function insertBooking(
       FROM ev_points p
       WHERE p.id = ${b.pointId} AND p.active AND NOT p.maintenance
         AND p.state NOT IN ('faulted', 'unavailable')
-      ON CONFLICT (source, request_id) DO NOTHING
+      ${b.requestId === null ? sql`` : sql`ON CONFLICT (source, request_id) DO NOTHING`}
       RETURNING *
     ), audit AS (
       INSERT INTO ev_reservation_transitions (reservation_id, from_state, to_state, reason, who, at)
