@@ -204,9 +204,14 @@ export function planTrip(q: TripQuery): TripPlanResult {
   };
   // Labels, flat over (node, unit): time, parent state, and popBest[k] = the earliest time of a
   // popped state of the node with SoC >= k.
-  const time = new Float64Array((N + 1) * W).fill(Infinity);
-  const parentOf = new Int32Array((N + 1) * W).fill(-1);
-  const popBest = new Float64Array((N + 1) * W).fill(Infinity);
+  const ws = workspace(N + 1, W);
+  const { time, parentOf, popBest } = ws;
+  const touch = (n: number) => {
+    if (ws.touched[n] === 0) {
+      ws.touched[n] = 1;
+      ws.rows.push(n);
+    }
+  };
   const chargeTables = new Map<number, Int32Array>();
   const chargeTableOf: Array<Int32Array | undefined> = new Array(N);
   const chargeTable = (n: number): Int32Array => {
@@ -246,11 +251,13 @@ export function planTrip(q: TripQuery): TripPlanResult {
     if (f >= destTime) return;
     time[i] = t;
     parentOf[i] = parent;
+    touch(y);
     heap.push(f, i, t);
   };
 
   if (s0 >= 0 && s0 <= B) {
     time[ORIGIN * W + s0] = q.departAt;
+    touch(ORIGIN);
     heap.push(q.departAt + h(ORIGIN, s0), ORIGIN * W + s0, q.departAt);
   }
   while (heap.pop()) {
@@ -304,6 +311,7 @@ export function planTrip(q: TripQuery): TripPlanResult {
       if (f >= destTime) continue;
       time[i] = ty;
       parentOf[i] = id;
+      touch(y);
       heap.push(f, i, ty);
     }
   }
@@ -378,6 +386,48 @@ export function planTrip(q: TripQuery): TripPlanResult {
       stats: { popped, relaxed, stationsExpanded: expanded },
     },
   };
+}
+
+/**
+ * The label arrays, kept between calls (planTrip is synchronous, so one workspace serves every
+ * call): allocating and filling (stations x units) arrays per plan cost more than the search on
+ * large networks (GC). Only the rows a plan touched are reset, at the start of the next one.
+ */
+interface Workspace {
+  time: Float64Array;
+  parentOf: Int32Array;
+  popBest: Float64Array;
+  touched: Uint8Array;
+  rows: number[];
+  width: number;
+}
+let shared: Workspace | null = null;
+
+function workspace(nodes: number, width: number): Workspace {
+  const size = nodes * width;
+  if (shared && shared.time.length >= size && shared.touched.length >= nodes) {
+    const w = shared;
+    for (const n of w.rows) {
+      const from = n * w.width;
+      w.time.fill(Infinity, from, from + w.width);
+      w.popBest.fill(Infinity, from, from + w.width);
+      w.parentOf.fill(-1, from, from + w.width);
+      w.touched[n] = 0;
+    }
+    w.rows.length = 0;
+    w.width = width;
+    return w;
+  }
+  const cap = Math.max(size, shared?.time.length ?? 0);
+  shared = {
+    time: new Float64Array(cap).fill(Infinity),
+    parentOf: new Int32Array(cap).fill(-1),
+    popBest: new Float64Array(cap).fill(Infinity),
+    touched: new Uint8Array(Math.max(nodes, shared?.touched.length ?? 0)),
+    rows: [],
+    width,
+  };
+  return shared;
 }
 
 interface SearchFacts {
