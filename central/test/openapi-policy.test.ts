@@ -219,6 +219,9 @@ describeEachStore('OpenAPI policy walk', (store) => {
         '/api/v1/drivers': 1,
         // Any id: a walked driver owns no booking (404); staff see an absent one (404).
         '/api/v1/reservations': 1,
+        // Any id: a walked driver owns no trip or watch (404); staff see an absent one (404).
+        '/api/v1/trips': 1,
+        '/api/v1/availability-watches': 1,
       };
       const values: Record<string, string> = {
         meterId: String(ids.biaMeter),
