@@ -6,6 +6,8 @@ export interface ListenOptions {
   host?: string;
   /** When the port is taken: move to a free one (true) or fail with GL_PORT_IN_USE (false). */
   fallback?: boolean;
+  /** The accept queue's length (the kernel caps it at net.core.somaxconn); Node's default 511. */
+  backlog?: number;
 }
 
 export interface Bound {
@@ -15,7 +17,12 @@ export interface Bound {
   movedFrom?: number;
 }
 
-function tryListen(server: NetServer, port: number, host: string): Promise<number> {
+function tryListen(
+  server: NetServer,
+  port: number,
+  host: string,
+  backlog?: number,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
       server.off('listening', onListening);
@@ -28,7 +35,8 @@ function tryListen(server: NetServer, port: number, host: string): Promise<numbe
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(port, host);
+    if (backlog === undefined) server.listen(port, host);
+    else server.listen({ port, host, backlog });
   });
 }
 
@@ -36,12 +44,16 @@ function tryListen(server: NetServer, port: number, host: string): Promise<numbe
 export async function listen(server: NetServer, options: ListenOptions): Promise<Bound> {
   const host = options.host ?? '127.0.0.1';
   try {
-    return { port: await tryListen(server, options.port, host), host };
+    return { port: await tryListen(server, options.port, host, options.backlog), host };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     if (!options.fallback) {
       throw new GridlinkError('GL_PORT_IN_USE', `port ${options.port} on ${host} is in use`);
     }
-    return { port: await tryListen(server, 0, host), host, movedFrom: options.port };
+    return {
+      port: await tryListen(server, 0, host, options.backlog),
+      host,
+      movedFrom: options.port,
+    };
   }
 }
