@@ -127,4 +127,46 @@ describeEachStore('ev reservations under 1,000 concurrent bookings', (store) => 
     }>`SELECT count(*) AS n FROM ev_reservation_transitions`.execute(database.db);
     expect(Number(audited.rows[0]?.n)).toBe(booked.length);
   }, 300_000);
+  it('two centrals on one database tick at once: every due booking moves once, is audited once and announced by one of them', async () => {
+    const clock = new FakeClock(T0);
+    const announced: number[] = [];
+    const engines = [0, 1].map(() => {
+      const events = new EvEvents();
+      events.on('reservation.status', (e) => {
+        if (e.to === 'NO_SHOW') announced.push(e.reservationId);
+      });
+      return new ReservationEngine({
+        db: database.db,
+        clock,
+        config: reservationsConfigSchema.parse({}),
+        events,
+        link: aedesLink(broker.aedes),
+        logger: pino({ level: 'silent' }),
+      });
+    });
+    // 40 bookings on a day the first test left free, 30 minutes each.
+    const day = T0 + 2 * 86_400_000;
+    const ids: number[] = [];
+    for (let n = 0; n < 40; n++) {
+      const start = new Date(day + n * 30 * MIN);
+      const v = await (engines[n % 2] as ReservationEngine).book({
+        pointId: points[n % points.length] as number,
+        plate: 'ABC1D23',
+        start,
+        end: new Date(start.getTime() + 30 * MIN),
+      });
+      ids.push(v.id);
+    }
+    clock.set(day + 40 * 30 * MIN);
+    await Promise.all([...engines.map((e) => e.tick()), ...engines.map((e) => e.tick())]);
+    // The first test's bookings are due too: each booking is announced once, ours among them.
+    expect(new Set(announced).size).toBe(announced.length);
+    expect(announced.filter((id) => ids.includes(id)).sort((a, b) => a - b)).toEqual(ids);
+    const moves = await sql<{
+      n: string | number;
+    }>`SELECT count(*) AS n FROM ev_reservation_transitions
+      WHERE to_state = 'NO_SHOW' AND reservation_id IN (${sql.join(ids)})`.execute(database.db);
+    expect(Number(moves.rows[0]?.n)).toBe(ids.length);
+    for (const e of engines) await e.idle();
+  }, 120_000);
 });
