@@ -1,8 +1,14 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const packages = ['shared', 'edge', 'central', 'firmware-sim'];
+
+// Migrated PGlite templates (central/src/storage/template-cache.ts): here for the global setup,
+// which runs in this process; `env` below hands it to the test processes.
+const pgliteTemplates = join(tmpdir(), 'gridlink-pglite-templates');
+process.env.GRIDLINK_PGLITE_TEMPLATES ??= pgliteTemplates;
 
 export default defineConfig({
   test: {
@@ -14,7 +20,11 @@ export default defineConfig({
     // this cache instead of running initdb and every migration (central/src/storage/
     // template-cache.ts); keyed by PGlite and the migrations, so never stale. Child processes
     // the tests start inherit it.
-    env: { GRIDLINK_PGLITE_TEMPLATES: join(tmpdir(), 'gridlink-pglite-templates') },
+    env: { GRIDLINK_PGLITE_TEMPLATES: pgliteTemplates },
+    // Builds it once before any file starts (or finds it cached), instead of in a test's hook.
+    globalSetup: [
+      fileURLToPath(new URL('./central/src/testing/pglite-template-setup.ts', import.meta.url)),
+    ],
     // expect.poll waits for an event; under CI's load (two workers on two cores, with PostgreSQL,
     // Mosquitto and child processes beside them) a second is too short a wait, not a threshold.
     expect: { poll: { timeout: 10_000 } },

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { moduleWorker } from '../threads/index.js';
@@ -22,9 +24,20 @@ const { WebAssembly: wasm } = globalThis as unknown as {
 
 let assets: Promise<PGliteAssets> | undefined;
 
+/**
+ * PGlite's dist folder (its wasm, data and package.json beside it). By require's resolution:
+ * import.meta.resolve is missing where vitest runs its global setup.
+ */
+export function pgliteDist(): URL {
+  return new URL(
+    '.',
+    pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')),
+  );
+}
+
 function pgliteAssets(): Promise<PGliteAssets> {
   assets ??= (async () => {
-    const dist = new URL('.', import.meta.resolve('@electric-sql/pglite'));
+    const dist = pgliteDist();
     const [pglite, initdb, bundle] = await Promise.all(
       ['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((f) => readFile(new URL(f, dist))),
     );

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import type { Migration } from 'kysely/migration';
 import { migrationProvider } from './migrations/index.js';
+import { pgliteDist } from './pglite-thread.js';
 
 /** Everything a migrated PGlite template is made of (template-cache.ts). */
 export interface TemplateSource {
@@ -39,7 +40,7 @@ export function templateKey(source: TemplateSource): string {
 
 /** The template source of this checkout (source or build): the migrations it would run. */
 export async function currentTemplateSource(): Promise<TemplateSource> {
-  const pglitePackage = new URL('../package.json', import.meta.resolve('@electric-sql/pglite'));
+  const pglitePackage = new URL('../package.json', pgliteDist());
   const { version } = JSON.parse(await readFile(pglitePackage, 'utf8')) as { version: string };
   const here = new URL('.', import.meta.url);
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
