@@ -30,7 +30,9 @@ import { type Scheduler, startJobs } from './jobs/index.js';
 import {
   ManualReadings,
   SeedBResponder,
+  type SeedCServer,
   type SeedDTerminal,
+  startSeedC,
   startSeedDTerminal,
 } from './legacy/index.js';
 import { retentionJob } from './lifecycle/index.js';
@@ -53,7 +55,7 @@ export interface Central {
   /** Device commands and desired configs (control/). */
   readonly control: ControlPlane;
   /** Interfaces of the replaced systems on their own ports (config `legacy`), when enabled. */
-  readonly legacy: { seedD?: SeedDTerminal; seedB?: SeedBResponder };
+  readonly legacy: { seedD?: SeedDTerminal; seedB?: SeedBResponder; seedC?: SeedCServer };
   /** The EV charging half (ev/): network, live chargers, cars, reservations, sessions. */
   readonly ev: EvRuntime;
   readonly logger: Logger;
@@ -306,7 +308,7 @@ export async function startCentral(
       // jobs.stopTimeoutMs, stops at a safe point and hands its lease back (docs/JOBS.md).
       cleanup.push(() => jobs.stop());
     }
-    const legacy: { seedD?: SeedDTerminal; seedB?: SeedBResponder } = {};
+    const legacy: { seedD?: SeedDTerminal; seedB?: SeedBResponder; seedC?: SeedCServer } = {};
     const seedD = config.legacy.seedD;
     if (seedD.enabled) {
       const terminal = await startSeedDTerminal({
@@ -351,6 +353,18 @@ export async function startCentral(
       });
       cleanup.push(() => seedB.close());
       legacy.seedB = seedB;
+    }
+    if (config.legacy.seedC.enabled) {
+      const seedC = await startSeedC({
+        db: database.db,
+        ev,
+        evConfig: config.ev,
+        config: config.legacy.seedC,
+        clock,
+        logger: logger.child({ component: 'seed-c' }),
+      });
+      cleanup.push(() => seedC.close());
+      legacy.seedC = seedC;
     }
     const http = { ...bound, url: `http://${bound.host}:${bound.port}` };
     logger.info({ http: http.url, mqtt: mqttUrl, storage: database.kind }, 'central ready');

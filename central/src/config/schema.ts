@@ -10,7 +10,12 @@ import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
 import { evConfigSchema } from '../ev/index.js';
 import { DEFAULT_JOBS_RUNTIME } from '../jobs/index.js';
-import { SEED_D_ROUTES, seedAConfigSchema, seedBConfigSchema } from '../legacy/index.js';
+import {
+  SEED_D_ROUTES,
+  seedAConfigSchema,
+  seedBConfigSchema,
+  seedCConfigSchema,
+} from '../legacy/index.js';
 import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../notifications/index.js';
 import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
@@ -333,6 +338,8 @@ export const centralConfigSchema = z
           .prefault({}),
         /** Seed B's station clients over MQTT (docs/LEGACY-SEED-B.md). Off by default. */
         seedB: seedBConfigSchema,
+        /** Seed C's journey clients over TCP (docs/LEGACY-SEED-C.md). Off by default. */
+        seedC: seedCConfigSchema,
       })
       .strict()
       .prefault({}),

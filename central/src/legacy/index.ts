@@ -10,15 +10,6 @@ export {
   seedAConfigSchema,
 } from './seed-a/index.js';
 export {
-  ManualReadings,
-  ROUTES as SEED_D_ROUTES,
-  type SeedDTerminal,
-  type SeedDTerminalOptions,
-  seedTariff,
-  startSeedDTerminal,
-  TERMINAL_EPOCH,
-} from './seed-d/index.js';
-export {
   type Posto,
   SEED_B_LIST_TOPIC,
   SEED_B_RESERVE_TOPIC,
@@ -29,3 +20,18 @@ export {
   seedBListAnswerTopic,
   seedBReserveAnswerTopic,
 } from './seed-b/index.js';
+export {
+  type SeedCConfig,
+  type SeedCServer,
+  seedCConfigSchema,
+  startSeedC,
+} from './seed-c/index.js';
+export {
+  ManualReadings,
+  ROUTES as SEED_D_ROUTES,
+  type SeedDTerminal,
+  type SeedDTerminalOptions,
+  seedTariff,
+  startSeedDTerminal,
+  TERMINAL_EPOCH,
+} from './seed-d/index.js';
