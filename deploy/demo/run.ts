@@ -157,6 +157,8 @@ async function main(): Promise<void> {
         // Seed B's station clients (docs/LEGACY-SEED-B.md): anonymous, as the original connects;
         // server id `servidor-1` answers with company `feira` (import its network to list it).
         seedB: { enabled: true, servers: { 'servidor-1': 'feira' }, anonymous: true },
+        // Seed A's REST face (docs/EV.md, "Seed A"): anonymous from this machine, as the original.
+        seedA: { enabled: true, anonymous: true },
       },
     }),
   );

@@ -226,7 +226,10 @@ export function seedARoutes(deps: SeedADeps) {
         : actorOf(who);
       if (actor.kind === 'driver' && actor.driverId === 0)
         throw httpError('GL_NOT_FOUND', 'the token names no driver');
-      const start = body.inicio ? new Date(body.inicio) : deps.now();
+      // "Now" in whole seconds (bookings are second-granular), the next second when mid-second.
+      const start = body.inicio
+        ? new Date(body.inicio)
+        : new Date(Math.ceil(deps.now().getTime() / 1000) * 1000);
       const end = body.fim
         ? new Date(body.fim)
         : new Date(start.getTime() + (body.duracao_minutos ?? deps.config.defaultMinutes) * 60_000);
