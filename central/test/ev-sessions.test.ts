@@ -348,6 +348,33 @@ describeEachStore('ev charging sessions', (store) => {
     });
   });
 
+  it('energy samples taken while charging price a session split at a time-of-day boundary', async () => {
+    // R$ 3.00/kWh from 18:00 local (21:00Z), R$ 1.00 before. Next day: 18:00 local is minute 1980.
+    const peak = {
+      elements: [
+        {
+          price_components: [{ type: 'ENERGY', price: '3.00' }],
+          restrictions: { start_time: '18:00', end_time: '21:00' },
+        },
+        { price_components: [{ type: 'ENERGY', price: '1.00' }] },
+      ],
+    };
+    const p = points[2] as number;
+    await sql`UPDATE ev_points SET tariff = ${JSON.stringify(peak)}::jsonb WHERE id = ${p}`.execute(
+      database.db,
+    );
+    await reading(p, 'preparing', 1970, 4_000_000, 0);
+    await reading(p, 'charging', 1971, 4_000_000, 0);
+    await reading(p, 'charging', 1980, 4_001_000, 1_000); // 18:00: a sample (>= 5 min since)
+    await reading(p, 'charging', 1990, 4_001_100, 1_100);
+    await reading(p, 'finishing', 1991, 4_001_100, 1_100);
+    await reading(p, 'available', 1992, 4_001_100, 1_100);
+    const [s] = await sessions.list({ pointId: p }, { kind: 'all' });
+    // 1,000 Wh before 18:00 × 1.00 + 100 Wh after × 3.00 = 1.00 + 0.30 (spread evenly over the
+    // 20 min of charging it would be 495 Wh × 1.00 + 605 Wh × 3.00 = 0.495 + 1.815 = 2.31)
+    expect(s).toMatchObject({ state: 'priced', energyWh: 1_100, totalCentavos: 130 });
+  });
+
   it('two centrals deciding the same plug-in at once open one session (one open per point)', async () => {
     const other = await ChargingSessions.start({
       db: database.db,
