@@ -223,10 +223,17 @@ describeEachStore('ev reservations engine', (store) => {
       { pointId: p1, plate: 'ABC1D23', start: at(700), end: at(760), hold: true },
       ana,
     );
+    const lapsing2 = await engine.book(
+      { pointId: p2, plate: 'ABC1D23', start: at(700), end: at(760), hold: true },
+      ana,
+    );
     clock.set(T0 + 10 * MIN - 1000);
     await engine.tick();
     expect((await engine.get(lapsing.id))?.state).toBe('PENDING');
     clock.set(T0 + 10 * MIN);
+    // A confirm after the lapse, before any tick: refused, and the hold expires there and then.
+    const lapsed = await refusal(engine.confirm(lapsing2.id, ana));
+    expect(lapsed.details).toEqual({ state: 'EXPIRED', to: 'RESERVED' });
     await engine.tick();
     expect((await engine.get(lapsing.id))?.state).toBe('EXPIRED');
     const late = await refusal(engine.confirm(lapsing.id, ana));

@@ -216,7 +216,17 @@ export class ReservationEngine {
       this.#announce(moved);
       return toView(moved[0].row);
     }
-    await this.tick(); // a lapsed hold expires now, so what the caller reads is current
+    // A lapsed hold expires now (not at the next tick), so what the caller reads is current.
+    this.#announce(
+      await transition(this.#o.db, {
+        where: sql`id = ${id} AND state = 'PENDING'
+          AND hold_expires_at <= ${now.toISOString()}::timestamptz`,
+        to: 'EXPIRED',
+        reason: 'hold lapsed',
+        who: 'system:monitor',
+        at: now,
+      }),
+    );
     throw await this.#refusal(id, who, 'RESERVED');
   }
 
