@@ -235,7 +235,7 @@ function Config({ id }: { id: string }) {
   return (
     <>
       <h2>{t('op.edge.config')}</h2>
-      <p>
+      <p data-testid="op-config-state">
         {c?.desired
           ? t('op.edge.configDesired', {
               version: c.desired.version,
@@ -256,7 +256,9 @@ function Config({ id }: { id: string }) {
         <textarea id="op-config" name="config" rows={10} cols={70}>
           {JSON.stringify(c?.desired?.config ?? {}, null, 2)}
         </textarea>
-        <p role="status">{outcome}</p>
+        <p role="status" data-testid="op-config-outcome">
+          {outcome}
+        </p>
         <button type="submit">{t('op.edge.configSave')}</button>
       </form>
     </>

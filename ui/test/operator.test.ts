@@ -1,0 +1,306 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  axeViolations,
+  buildUiOnce,
+  keepScreenshot,
+  launchChromium,
+  requireChromium,
+} from './helpers/browser.js';
+import { connectEdge, startPortalCentral } from './helpers/portal.js';
+
+/**
+ * Issue #20, operator console: a real central (PGlite, embedded broker) serving the built UI; an
+ * edge publishes a meter's register over MQTT, the alarm sweep (fired as cron would) raises the
+ * customer's consumption.limit alarm; a charging company, station and points, a driver and car
+ * and a reservation are made through the API. A real Chromium signs in with an operator token
+ * minted by the admin (POST /tokens), acknowledges the alarm and reads who did it, puts a point
+ * in maintenance and reads its state, and finds the reservation on the day's timeline; axe-core
+ * on every page, both languages.
+ *
+ * FakeClock and browser clock: 16 Nov 2026 12:00 in America/Bahia (UTC−3), the browser's zone.
+ */
+const NOW = Date.parse('2026-11-16T15:00:00Z');
+const local = (day: string) => `${day}T03:00:00Z`;
+const PLATE = 'RIO2A18';
+
+const run = requireChromium('ui operator console (browser)');
+
+describe.skipIf(!run)('operator console in Chromium against a real central', () => {
+  let t: Awaited<ReturnType<typeof startPortalCentral>>;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let operator: { id: string; token: string };
+  let pointId: number;
+  let reservationId: number;
+  let driverToken: string;
+  const cspErrors: string[] = [];
+  const url = (path: string) => `${t.central.http.url}${path}`;
+
+  beforeAll(async () => {
+    buildUiOnce();
+    t = await startPortalCentral(NOW);
+    // The alarm, the real way: readings over MQTT past the customer's monthly limit, then the sweep.
+    const customer = await t.api('POST', '/customers', {
+      document: '52998224725',
+      name: 'Ana Alarme',
+      timeZone: 'America/Bahia',
+      monthlyLimitKwh: '20',
+    });
+    expect(customer.status, JSON.stringify(customer.body)).toBe(201);
+    const edge = await connectEdge(t.central, 'edge-op');
+    const bound = await t.api('POST', `/customers/${customer.body.id}/meters`, {
+      edgeId: 'edge-op',
+      deviceId: 'meter-op',
+    });
+    expect(bound.status, JSON.stringify(bound.body)).toBeLessThan(300);
+    const reg = (at: string, kwh: number) => ({
+      deviceId: 'meter-op',
+      at,
+      values: { energy_import: kwh },
+    });
+    await edge.send([reg(local('2026-11-01'), 1000), reg(local('2026-11-04'), 1025)]);
+    await edge.send([
+      {
+        deviceId: 'meter-op',
+        at: new Date(NOW - 60_000).toISOString(),
+        values: { power_total: 1800 },
+      },
+    ]);
+    await edge.close();
+    await t.runJob('alarms.sweep');
+    const alarms = await t.api('GET', '/alarms?state=ACTIVE_UNACK');
+    expect(alarms.body.items.map((a: { type: string }) => a.type)).toEqual(['consumption.limit']);
+
+    // The network and a booking, through the API.
+    expect((await t.api('POST', '/companies', { id: 'feira', name: 'Feira Energia' })).status).toBe(
+      201,
+    );
+    const station = await t.api('POST', '/stations', {
+      companyId: 'feira',
+      name: 'Posto Centro',
+      latitude: -12.25,
+      longitude: -38.96,
+      timeZone: 'America/Bahia',
+      points: [{ name: 'P1' }, { name: 'P2' }],
+    });
+    expect(station.status, JSON.stringify(station.body)).toBe(201);
+    pointId = station.body.pointList[1].id;
+    const driver = await t.api('POST', '/drivers', {
+      document: '111.444.777-35',
+      name: 'Bruno Motorista',
+      password: 'motorista-1',
+    });
+    expect(driver.status, JSON.stringify(driver.body)).toBe(201);
+    const minted0 = await t.api('POST', '/tokens', {
+      role: 'driver',
+      subject: String(driver.body.id),
+    });
+    expect(minted0.status, JSON.stringify(minted0.body)).toBe(201);
+    driverToken = minted0.body.token;
+    const car = await t.api('POST', '/cars', { plate: PLATE, model: 'BYD Dolphin' }, driverToken);
+    expect(car.status, JSON.stringify(car.body)).toBe(201);
+    const booked = await t.api(
+      'POST',
+      '/reservations',
+      { pointId, plate: PLATE, start: '2026-11-16T17:00:00Z', end: '2026-11-16T18:30:00Z' },
+      driverToken,
+    );
+    expect(booked.status, JSON.stringify(booked.body)).toBe(201);
+    reservationId = booked.body.id;
+
+    const minted = await t.api('POST', '/tokens', { role: 'operator', label: 'Olga (turno A)' });
+    expect(minted.status, JSON.stringify(minted.body)).toBe(201);
+    operator = { id: minted.body.id, token: minted.body.token };
+
+    browser = await launchChromium();
+    context = await browser.newContext({
+      locale: 'pt-BR',
+      timezoneId: 'America/Bahia',
+      viewport: { width: 1200, height: 900 },
+    });
+    page = await context.newPage();
+    await page.clock.setFixedTime(NOW);
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.error(`page console: ${m.text()}`);
+      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('a console page sends a signed-out visitor to the token sign-in, which refuses a bad or non-staff token', async () => {
+    await page.goto(url('/operator/alarms'));
+    await page.waitForURL(/\/operator\/signin\?next=%2Foperator%2Falarms$/);
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-signin-pt-BR');
+    await page
+      .getByLabel('Token de acesso (operador ou administrador)')
+      .fill('glt_0000000000000000_nope');
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe('Token inválido ou revogado.');
+    await page.getByLabel('Token de acesso (operador ou administrador)').fill(driverToken);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe('Este token não é de operador nem de administrador.');
+    expect(await page.evaluate(() => sessionStorage.getItem('gridlink.session'))).toBeNull();
+  });
+
+  it('the operator signs in with the token and acknowledges the alarm in bulk, and sees who acknowledged it', async () => {
+    await page.getByLabel('Token de acesso (operador ou administrador)').fill(operator.token);
+    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.waitForURL(/\/operator\/alarms$/);
+    const nav = page.getByRole('navigation', { name: 'Navegação principal' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Gateways',
+      'Alarmes',
+      'Estações',
+      'Clientes',
+    ]);
+    await expect
+      .poll(() => page.getByTestId('op-alarms-live').textContent())
+      .toBe('1 alarme(s) ativo(s) sem reconhecimento');
+    expect(await page.getByTestId('op-alarms-live').getAttribute('aria-live')).toBe('polite');
+    expect(await page.getByLabel('Mostrar').inputValue()).toBe('active-unack');
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-alarms-pt-BR');
+
+    await page.getByRole('checkbox', { name: 'Selecionar todos' }).check();
+    await page.getByRole('button', { name: 'Reconhecer selecionados (1)' }).click();
+    await expect
+      .poll(() => page.getByTestId('op-alarms-outcome').textContent())
+      .toBe('1 alarme(s) reconhecido(s).');
+    await expect
+      .poll(() => page.getByTestId('op-alarms-live').textContent())
+      .toBe('0 alarme(s) ativo(s) sem reconhecimento');
+    await page.getByLabel('Mostrar').selectOption('all');
+    const row = page.getByTestId('op-alarms-table').locator('tbody tr');
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.locator('th').textContent()).toBe('consumption.limit');
+    expect(await row.locator('td').nth(3).textContent()).toBe('Ativo, reconhecido');
+    const acked = await row.getByTestId('acked').textContent();
+    expect(acked).toMatch(new RegExp(`^operator:${operator.id} em 16/11/2026,? 12:00$`));
+    // The API agrees: the same principal, at the central's clock.
+    const stored = await t.api('GET', '/alarms');
+    expect(stored.body.items[0]).toMatchObject({
+      state: 'ACTIVE_ACK',
+      ackedBy: `operator:${operator.id}`,
+      ackedAt: new Date(NOW).toISOString(),
+    });
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('toggles a point into maintenance and sees its state; the reservation made through the API is on the timeline', async () => {
+    await page.getByRole('link', { name: 'Estações' }).click();
+    await page.waitForURL(/\/operator\/stations$/);
+    const p2 = page.locator(`tr[data-point="${pointId}"]`);
+    await expect.poll(() => p2.getByTestId('point-maintenance').textContent()).toBe('Não');
+    expect(await p2.getByTestId('point-state').textContent()).toMatch(/^Disponível/);
+
+    // The booking: a rectangle on P2's row spanning 14:00–15:30 local, and the table row.
+    const rect = page.locator(
+      `[data-testid="op-timeline"] rect[data-reservation="${reservationId}"]`,
+    );
+    await expect.poll(() => rect.count()).toBe(1);
+    expect(await rect.locator('title').textContent()).toBe(`${PLATE} 14:00–15:30 RESERVED`);
+    expect(await page.getByTestId('op-timeline').getAttribute('aria-label')).toBe(
+      'Linha do tempo das reservas de 16/11/2026: 1 reserva(s)',
+    );
+    expect(
+      await page.getByTestId('op-reservations').locator('tbody tr').first().textContent(),
+    ).toBe(`P2${PLATE}14:00–15:30RESERVED`);
+    // An x of 14:00 in a 720-wide view with a 120 label column: 120 + 14/24 * 600 = 470.
+    expect(Number(await rect.getAttribute('x'))).toBeCloseTo(470, 5);
+    expect(Number(await rect.getAttribute('width'))).toBeCloseTo(37.5, 5);
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-stations-pt-BR');
+
+    await page.getByLabel('Motivo da manutenção de P2').fill('troca de cabo');
+    await page.getByRole('button', { name: 'Pôr P2 em manutenção' }).click();
+    await expect
+      .poll(() => p2.getByTestId('point-maintenance').textContent())
+      .toMatch(
+        new RegExp(
+          `^Em manutenção desde 16/11/2026,? 12:00, por operator:${operator.id} \\(troca de cabo\\)$`,
+        ),
+      );
+    expect(await p2.getByTestId('point-state').textContent()).toMatch(/^Indisponível/);
+    const live = await t.api('GET', `/points/${pointId}/live`);
+    expect(live.body).toMatchObject({
+      maintenance: { on: true, reason: 'troca de cabo' },
+      disponivel: false,
+    });
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-stations-maintenance-pt-BR');
+
+    await page.getByRole('button', { name: 'Tirar P2 da manutenção' }).click();
+    await expect.poll(() => p2.getByTestId('point-maintenance').textContent()).toBe('Não');
+    expect((await t.api('GET', `/points/${pointId}/live`)).body.maintenance.on).toBe(false);
+  });
+
+  it('edges, an edge and customers pages show what the edge and the API hold, without axe violations', async () => {
+    await page.getByRole('link', { name: 'Gateways' }).click();
+    await page.waitForURL(/\/operator$/);
+    const edgeRow = page.getByTestId('op-edges').locator('tbody tr', { hasText: 'edge-op' });
+    await expect.poll(() => edgeRow.count()).toBe(1);
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-edges-pt-BR');
+
+    await edgeRow.getByRole('link', { name: 'edge-op' }).click();
+    await page.waitForURL(/\/operator\/edge\?id=edge-op$/);
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+      .toBe('Gateway edge-op');
+    await expect.poll(() => page.getByText('Nenhuma configuração definida.').count()).toBe(1);
+    await page.getByLabel('Configuração (JSON)').fill('{"statusIntervalMs": 30000}');
+    await page.getByRole('button', { name: 'Salvar como nova versão' }).click();
+    await expect
+      .poll(() => page.getByTestId('op-config-outcome').textContent())
+      .toBe('Configuração salva.');
+    await expect
+      .poll(() => page.getByTestId('op-config-state').textContent())
+      .toMatch(new RegExp(`^Versão 1, por ${operator.id} em 16/11/2026,? 12:00\\. `));
+    expect((await t.api('GET', '/edges/edge-op/config')).body.desired).toMatchObject({
+      version: 1,
+      config: { statusIntervalMs: 30000 },
+    });
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-edge-pt-BR');
+
+    await page.getByRole('link', { name: 'Clientes' }).click();
+    await page.waitForURL(/\/operator\/customers$/);
+    await expect.poll(() => page.getByTestId('op-month-kwh').textContent()).toBe('25,000 kWh');
+    const meter = page.getByTestId('op-meters').locator('tbody tr');
+    await expect
+      .poll(() => meter.locator('td').textContent())
+      .toBe('16/11/2026, 11:59: power_total 1800');
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-customers-pt-BR');
+  });
+
+  it('in English: the alarms page, the stations page and the timeline', async () => {
+    await page.getByLabel('Idioma').selectOption('en');
+    await page.getByRole('link', { name: 'Alarms' }).click();
+    await expect
+      .poll(() => page.getByTestId('op-alarms-live').textContent())
+      .toBe('0 active unacknowledged alarm(s)');
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-alarms-en');
+    await page.getByRole('link', { name: 'Stations' }).click();
+    await expect
+      .poll(() => page.getByTestId('op-timeline').getAttribute('aria-label'))
+      .toMatch(/^Reservations timeline of .*: 1 reservation\(s\)$/);
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-stations-en');
+    expect(cspErrors).toEqual([]);
+  });
+});
