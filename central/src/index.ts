@@ -23,7 +23,7 @@ export {
   type PlannerStation,
   planTrip,
   type TripQuery,
-} from './ev/trips/index.js';
+} from './ev/index.js';
 export {
   copyRows,
   decodeTelemetry,

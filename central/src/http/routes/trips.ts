@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { AvailabilityWatches, TripService } from '../../ev/trips/index.js';
+import type { AvailabilityWatches, TripService } from '../../ev/index.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
