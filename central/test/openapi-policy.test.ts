@@ -264,9 +264,10 @@ describeEachStore('OpenAPI policy walk', (store) => {
   it('each role gets 401/403/404 exactly where the policy says, never 500', async () => {
     const { failures, requests } = await walk(doc, fixture());
     expect(failures).toEqual([]);
-    // A public operation (customer and driver sign-in) is asked once, without a token.
+    // A public operation (customer and driver sign-in, the public availability page) is asked
+    // once, without a token.
     const publicOps = operationsOf(doc).filter((o) => o.policy && 'public' in o.policy).length;
-    expect(publicOps).toBe(2);
+    expect(publicOps).toBe(3);
     expect(requests).toBe(
       operationsOf(doc).length * (WALK_ROLES.length + 1) - publicOps * WALK_ROLES.length,
     );

@@ -31,6 +31,7 @@ import { meterRoutes } from './routes/meters.js';
 import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
 import { pointLiveRoutes } from './routes/point-live.js';
 import { pointRoutes } from './routes/points.js';
+import { publicRoutes } from './routes/public-availability.js';
 import { freeSlotRoutes, reservationRoutes } from './routes/reservations.js';
 import { seedARoutes } from './routes/seed-a.js';
 import { pointSessionRoutes, sessionRoutes } from './routes/sessions.js';
@@ -119,6 +120,8 @@ export function createApp(deps: AppDeps) {
   // Drivers sign in beside customers (docs/EV.md, "Cars"): mounted first (see driverAuthRoutes).
   app.route('/api/v1/auth', driverAuthRoutes(deps.db, signIn));
   app.route('/api/v1/auth', authRoutes(deps.db, signIn));
+  // The public availability page's read (issue #20): no token, non-personal data only.
+  app.route('/api/v1/public', publicRoutes(deps.db));
 
   const api = openApiApp();
   api.use('*', bodyLimit({ maxSize: deps.maxBodyBytes ?? 1024 * 1024 }));

@@ -37,6 +37,14 @@ export {
   updateConnector,
   updatePoint,
 } from './points.js';
+export {
+  type PublicAvailability,
+  type PublicPointStatus,
+  type PublicPointView,
+  type PublicStationView,
+  publicAvailability,
+  publicPointStatus,
+} from './public-availability.js';
 export { ALL_COMPANIES, inScope, type NetworkScope, networkScope } from './scope.js';
 export {
   createStation,
