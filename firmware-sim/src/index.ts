@@ -46,6 +46,15 @@ export {
   startSimulator,
 } from './fleet/index.js';
 export {
+  JourneyClients,
+  JourneyConnection,
+  type JourneyOutcome,
+  type JourneyResult,
+  type JourneySettings,
+  type JourneySummary,
+  type SeedCAnswer,
+} from './journeys/index.js';
+export {
   MeterModel,
   type MeterModelOptions,
   ProfileRegisterBank,

@@ -38,6 +38,9 @@ Options:
   --car-password TPL   each car's MQTT password, {plate} replaced by its plate (username =
                        plate; required with --cars)
   --car-interval-ms MS how often cars publish (default 5000)
+  --journey-clients N  N seed C journey users over TCP, each running START, LOGIN, NAVIGATION,
+                       SELECTION_STATION, PAYMENT once at start (user name = a seeded plate)
+  --journey-target H:P the seed C journey server (required with --journey-clients)
   --scenario FILE      start the fleet a YAML scenario describes (see docs/SIMULATOR.md);
                        excludes the device flags above (--meters, --modbus-meters,
                        --udp-meters, --json-meters, --chargers, --keba-chargers, --cars)
@@ -98,6 +101,8 @@ export interface CliOptions {
   carBroker?: { host: string; port: number };
   carPassword?: string;
   carIntervalMs?: number;
+  journeyClients?: number;
+  journeyTarget?: { host: string; port: number };
 }
 
 export type CliCommand = { kind: 'help' } | { kind: 'run'; options: CliOptions };
@@ -156,6 +161,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'car-broker': { type: 'string' },
         'car-password': { type: 'string' },
         'car-interval-ms': { type: 'string' },
+        'journey-clients': { type: 'string' },
+        'journey-target': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -210,7 +217,12 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     carBroker: target('--car-broker', values['car-broker']),
     carPassword: nonEmpty('--car-password', values['car-password']),
     carIntervalMs: optional('--car-interval-ms', values['car-interval-ms'], 1, 86_400_000),
+    journeyClients: optional('--journey-clients', values['journey-clients'], 1, 100_000),
+    journeyTarget: target('--journey-target', values['journey-target']),
   };
+  if (extra.journeyClients !== undefined && !extra.journeyTarget) {
+    throw new UsageError('--journey-clients needs --journey-target HOST:PORT');
+  }
   if (extra.cars !== undefined && (!extra.carBroker || extra.carPassword === undefined)) {
     throw new UsageError('--cars needs --car-broker HOST:PORT and --car-password TEMPLATE');
   }
@@ -229,6 +241,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       'chargers',
       'keba-chargers',
       'cars',
+      'journey-clients',
     ] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--scenario excludes --${flag}`);
     }

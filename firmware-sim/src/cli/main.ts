@@ -85,6 +85,9 @@ function scenarioOf(options: CliOptions): Scenario {
           },
         }
       : {}),
+    ...(options.journeyClients && options.journeyTarget
+      ? { journeyClients: { count: options.journeyClients, target: options.journeyTarget } }
+      : {}),
     ...(options.controlPort === undefined ? {} : { control: { port: options.controlPort } }),
   });
 }

@@ -106,6 +106,17 @@ export interface Scenario {
     /** State of charge at start, %; null = seeded in 20..90. */
     batteryPct: number | null;
   } | null;
+  /**
+   * Seed C's journey users over TCP (SEEDS.md C): each runs START -> LOGIN -> NAVIGATION ->
+   * SELECTION_STATION -> PAYMENT against `target` at start (and again every `repeatMs`).
+   */
+  journeyClients: {
+    count: number;
+    target: { host: string; port: number };
+    repeatMs: number;
+    stationsPerJourney: number;
+    timeoutMs: number;
+  } | null;
   /** Cars plugged in at start: car id → charger id. */
   plugs: Record<string, string>;
   /** Cars driving at start: car id → speed, km/h. */
@@ -215,6 +226,7 @@ export function parseScenario(input: unknown): Scenario {
     'chargers',
     'kebaChargers',
     'cars',
+    'journeyClients',
     'plugs',
     'driving',
     'faults',
@@ -230,6 +242,7 @@ export function parseScenario(input: unknown): Scenario {
     chargers: null,
     kebaChargers: null,
     cars: null,
+    journeyClients: null,
     plugs: {},
     driving: {},
     faults: {},
@@ -342,6 +355,23 @@ export function parseScenario(input: unknown): Scenario {
   if (root.chargers !== undefined) scenario.chargers = parseChargers(root.chargers);
   if (root.kebaChargers !== undefined) scenario.kebaChargers = parseKebaChargers(root.kebaChargers);
   if (root.cars !== undefined) scenario.cars = parseCars(root.cars);
+  if (root.journeyClients !== undefined) {
+    const p = 'journeyClients';
+    const j = obj(root.journeyClients, p, [
+      'count',
+      'target',
+      'repeatMs',
+      'stationsPerJourney',
+      'timeoutMs',
+    ]);
+    scenario.journeyClients = {
+      count: int(j, 'count', p, 1, MAX_DEVICES),
+      target: target(j, p),
+      repeatMs: int(j, 'repeatMs', p, 0, 86_400_000, 0),
+      stationsPerJourney: int(j, 'stationsPerJourney', p, 1, 1_000, 5),
+      timeoutMs: int(j, 'timeoutMs', p, 1, 600_000, 10_000),
+    };
+  }
   for (const key of ['plugs', 'driving'] as const) {
     if (root[key] === undefined) continue;
     const f = obj(root[key], key, Object.keys(root[key] as Obj));

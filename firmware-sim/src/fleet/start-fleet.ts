@@ -21,6 +21,7 @@ import {
   TcpJsonMeterDevice,
   UdpMeterDevice,
 } from '../devices/index.js';
+import { JourneyClients } from '../journeys/index.js';
 import { MeterModel, SimulatedMeter } from '../meters/index.js';
 import {
   type ModbusRtuServer,
@@ -70,6 +71,8 @@ export interface Fleet {
   }>;
   readonly control: { host: string; port: number; url: string } | undefined;
   readonly devices: ReadonlyMap<string, SimDevice>;
+  /** Seed C's journey users (scenario `journeyClients`), when the scenario has them. */
+  readonly journeys: JourneyClients | null;
   /** Advances every device to the clock's now; push devices send what is due. */
   tick(): void;
   /**
@@ -121,6 +124,7 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
   }> = [];
   const pacer = new PushPacer();
   let control: ControlServer | undefined;
+  let journeys: JourneyClients | null = null;
 
   const close = async () => {
     for (const fn of closers.splice(0).reverse()) {
@@ -377,6 +381,17 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
       d.setFault(spec);
     }
 
+    if (scenario.journeyClients) {
+      const j = new JourneyClients(
+        scenario.journeyClients,
+        scenario.seed,
+        clock,
+        root.child({ component: 'journeys' }),
+      );
+      journeys = j;
+      closers.push(() => j.close());
+    }
+
     if (scenario.control) {
       const c = await startControlServer({
         devices: { list: () => devices.values(), get: (id) => devices.get(id) },
@@ -424,6 +439,7 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
     keba: kebaOut,
     control: control && { host: control.host, port: control.port, url: control.url },
     devices,
+    journeys,
     tick,
     pace,
     truth: () => Array.from(devices.values(), (d) => d.truth()),
@@ -437,6 +453,12 @@ export async function startFleet(scenario: Scenario, options: FleetOptions = {})
       let faulted = 0;
       for (const d of devices.values()) if (d.faults.active) faulted++;
       out.faulted = faulted;
+      if (journeys) {
+        const j = journeys.summary();
+        out.journeys = j.journeys;
+        out.journeysReserved = j.reserved;
+        out.journeysFailed = j.failed;
+      }
       if (scenario.chargers || scenario.kebaChargers) {
         let charging = 0;
         for (const d of devices.values()) {
