@@ -16,6 +16,13 @@ export const PAGE_PATHS = [
   '/operator/alarms',
   '/operator/stations',
   '/operator/customers',
+  // driver pages (ui/src/pages/driver) and the public availability page (ui/src/pages/public)
+  '/driver/signin',
+  '/driver',
+  '/driver/trip',
+  '/driver/reservations',
+  '/driver/receipts',
+  '/public/availability',
 ] as const;
 
 export type PagePath = (typeof PAGE_PATHS)[number];

@@ -1,6 +1,11 @@
 import type { ComponentType } from 'preact';
 import type { MessageKey } from '../i18n/index.js';
 import { AlarmsPage } from '../pages/alarms.js';
+import { DriverCarsPage } from '../pages/driver/cars.js';
+import { DriverReceiptsPage } from '../pages/driver/receipts.js';
+import { DriverReservationsPage } from '../pages/driver/reservations.js';
+import { DriverSignInPage } from '../pages/driver/signin.js';
+import { DriverTripPage } from '../pages/driver/trip.js';
 import { HistoryPage } from '../pages/history.js';
 import { InvoicePage } from '../pages/invoice.js';
 import { OperatorAlarmsPage } from '../pages/operator/alarms.js';
@@ -9,6 +14,7 @@ import { OperatorEdgePage } from '../pages/operator/edge.js';
 import { OperatorEdgesPage } from '../pages/operator/edges.js';
 import { OperatorSignInPage } from '../pages/operator/signin.js';
 import { OperatorStationsPage } from '../pages/operator/stations.js';
+import { PublicAvailabilityPage } from '../pages/public/availability.js';
 import { SignInPage } from '../pages/signin.js';
 import type { PagePath } from './paths.js';
 
@@ -27,7 +33,7 @@ export interface PageRoute {
 /** Where a signed-out visitor of an area signs in. */
 export const SIGN_IN_OF: Record<NonNullable<PageRoute['area']>, string> = {
   customer: '/signin',
-  driver: '/signin',
+  driver: '/driver/signin',
   operator: '/operator/signin',
 };
 
@@ -71,4 +77,24 @@ export const ROUTES: readonly PageRoute[] = [
     nav: true,
     area: 'operator',
   },
+  // driver pages
+  { path: '/driver/signin', page: DriverSignInPage, title: 'dr.signin.title', public: true },
+  { path: '/driver', page: DriverCarsPage, title: 'dr.nav.cars', nav: true, area: 'driver' },
+  { path: '/driver/trip', page: DriverTripPage, title: 'dr.nav.trip', nav: true, area: 'driver' },
+  {
+    path: '/driver/reservations',
+    page: DriverReservationsPage,
+    title: 'dr.nav.reservations',
+    nav: true,
+    area: 'driver',
+  },
+  {
+    path: '/driver/receipts',
+    page: DriverReceiptsPage,
+    title: 'dr.nav.receipts',
+    nav: true,
+    area: 'driver',
+  },
+  // anyone, no sign-in
+  { path: '/public/availability', page: PublicAvailabilityPage, title: 'pub.title', public: true },
 ];

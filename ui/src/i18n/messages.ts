@@ -1,9 +1,11 @@
 /** Every text of the UI, in pt-BR and English. A page adds its keys to both (a test compares them). */
+import { driverMessages } from './messages-driver.js';
 import { operatorMessages } from './messages-operator.js';
 
 export const messages = {
   'pt-BR': {
     ...operatorMessages['pt-BR'],
+    ...driverMessages['pt-BR'],
     'app.name': 'GridLink',
     'nav.history': 'Consumo',
     'nav.invoice': 'Fatura',
@@ -94,6 +96,7 @@ export const messages = {
   },
   en: {
     ...operatorMessages.en,
+    ...driverMessages.en,
     'app.name': 'GridLink',
     'nav.history': 'Consumption',
     'nav.invoice': 'Invoice',
