@@ -1,3 +1,6 @@
+import { upsertEdgeCredential } from '@gridlink/central';
+import { edgeTopic } from '@gridlink/shared';
+import mqtt from 'mqtt';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -35,6 +38,7 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
   let pointId: number;
   let reservationId: number;
   let driverToken: string;
+  let customerId: number;
   const cspErrors: string[] = [];
   const url = (path: string) => `${t.central.http.url}${path}`;
 
@@ -49,6 +53,7 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
       monthlyLimitKwh: '20',
     });
     expect(customer.status, JSON.stringify(customer.body)).toBe(201);
+    customerId = customer.body.id;
     const edge = await connectEdge(t.central, 'edge-op');
     const bound = await t.api('POST', `/customers/${customer.body.id}/meters`, {
       edgeId: 'edge-op',
@@ -69,6 +74,55 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
       },
     ]);
     await edge.close();
+    // The edge's status over its wire: backlog, drops, a device's counters, a pending push meter.
+    const status = await mqtt.connectAsync(t.central.mqttUrl, {
+      username: 'edge-op',
+      password: await upsertEdgeCredential(t.central.database.db, 'edge-op'),
+      clientId: 'edge-edge-op',
+      reconnectPeriod: 0,
+    });
+    await status.publishAsync(
+      edgeTopic('edge-op', 'status'),
+      JSON.stringify({
+        edgeId: 'edge-op',
+        online: true,
+        at: NOW - 30_000,
+        log: { epoch: 'epoch-ui-0001', lastSeq: 45, ackedUpTo: 3, pending: 42, dropped: 5 },
+        devices: [
+          {
+            deviceId: 'meter-op',
+            online: true,
+            lastOkAt: NOW - 60_000,
+            consecutiveFailures: 0,
+            polls: 100,
+            failures: 3,
+            overruns: 0,
+            lastError: 'timeout',
+          },
+        ],
+        pending: [
+          {
+            key: 'udp-meter:9001',
+            driver: 'udp-meter',
+            cpf: '52998224725',
+            meterId: '9001',
+            firstSeenAt: NOW - 3_600_000,
+            lastSeenAt: NOW - 60_000,
+            buffered: 7,
+            dropped: 0,
+          },
+        ],
+      }),
+      { qos: 1 },
+    );
+    await status.endAsync();
+    // The status is stored in the background: wait for it through the API.
+    for (let i = 0; ; i++) {
+      const held = await t.api('GET', '/edges/edge-op/pending-devices');
+      if (held.body.items.length === 1) break;
+      if (i > 200) throw new Error(`status not stored: ${JSON.stringify(held.body)}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     await t.runJob('alarms.sweep');
     const alarms = await t.api('GET', '/alarms?state=ACTIVE_UNACK');
     expect(alarms.body.items.map((a: { type: string }) => a.type)).toEqual(['consumption.limit']);
@@ -252,6 +306,15 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
     await page.waitForURL(/\/operator$/);
     const edgeRow = page.getByTestId('op-edges').locator('tbody tr', { hasText: 'edge-op' });
     await expect.poll(() => edgeRow.count()).toBe(1);
+    // online, last seen, devices online, read failures, backlog, dropped, quarantined
+    expect((await edgeRow.locator('td').allTextContents()).slice(0, 1)).toEqual(['sim']);
+    expect((await edgeRow.locator('td').allTextContents()).slice(2)).toEqual([
+      '1 de 1',
+      '3',
+      '42',
+      '5',
+      '0',
+    ]);
     expect(await axeViolations(page)).toEqual([]);
     await keepScreenshot(page, 'operator-edges-pt-BR');
 
@@ -273,13 +336,32 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
       version: 1,
       config: { statusIntervalMs: 30000 },
     });
+    const device = page.getByTestId('op-devices').locator('tbody tr');
+    expect(await device.locator('td').allTextContents()).toEqual([
+      'meter',
+      'sim',
+      '16/11/2026, 11:59',
+      '3 / 100',
+      'timeout',
+    ]);
+    // The pending push meter, bound to the customer from here.
+    await page.getByLabel('Nº do cliente').fill(String(customerId));
+    await page.getByRole('button', { name: 'Vincular 9001' }).click();
+    await expect
+      .poll(() => page.getByTestId('op-pending-outcome').textContent())
+      .toBe('Medidor udp-meter:9001 vinculado.');
+    const pending = await t.api('GET', '/edges/edge-op/pending-devices');
+    expect(pending.body.items[0].boundAs, JSON.stringify(pending.body)).toBeTruthy();
     expect(await axeViolations(page)).toEqual([]);
     await keepScreenshot(page, 'operator-edge-pt-BR');
 
     await page.getByRole('link', { name: 'Clientes' }).click();
     await page.waitForURL(/\/operator\/customers$/);
     await expect.poll(() => page.getByTestId('op-month-kwh').textContent()).toBe('25,000 kWh');
-    const meter = page.getByTestId('op-meters').locator('tbody tr');
+    // Two meters now: meter-op and the push meter bound on the edge page (no reading yet).
+    const rows = page.getByTestId('op-meters').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    const meter = rows.filter({ hasText: 'edge-op / meter-op' });
     await expect
       .poll(() => meter.locator('td').textContent())
       .toBe('16/11/2026, 11:59: power_total 1800');

@@ -95,7 +95,9 @@ function Pending({ id }: { id: string }) {
   return (
     <>
       <h2>{t('op.edge.pending')}</h2>
-      <p role="status">{outcome}</p>
+      <p role="status" data-testid="op-pending-outcome">
+        {outcome}
+      </p>
       {pending.data?.items.length === 0 && <p>{t('op.edge.pendingNone')}</p>}
       {pending.data && pending.data.items.length > 0 && (
         <ul class="plain">

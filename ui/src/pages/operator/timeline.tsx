@@ -38,8 +38,8 @@ export function ReservationTimeline({ points, day }: { points: ChargingPoint[]; 
         class="timeline"
         role="img"
         aria-label={t('op.timeline.label', { day: f.date(day), count: rows.length })}
-        viewBox={`0 0 ${WIDTH} ${height}`}
-        width={WIDTH}
+        viewBox={`0 0 ${WIDTH + 20} ${height}`}
+        width={WIDTH + 20}
         height={height}
         data-testid="op-timeline"
       >
