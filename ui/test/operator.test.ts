@@ -265,13 +265,13 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
       `[data-testid="op-timeline"] rect[data-reservation="${reservationId}"]`,
     );
     await expect.poll(() => rect.count()).toBe(1);
-    expect(await rect.locator('title').textContent()).toBe(`${PLATE} 14:00–15:30 RESERVED`);
+    expect(await rect.locator('title').textContent()).toBe(`${PLATE} 14:00–15:30 reservada`);
     expect(await page.getByTestId('op-timeline').getAttribute('aria-label')).toBe(
       'Linha do tempo das reservas de 16/11/2026: 1 reserva(s)',
     );
     expect(
       await page.getByTestId('op-reservations').locator('tbody tr').first().textContent(),
-    ).toBe(`P2${PLATE}14:00–15:30RESERVED`);
+    ).toBe(`P2${PLATE}14:00–15:30reservada`);
     // An x of 14:00 in a 720-wide view with a 120 label column: 120 + 14/24 * 600 = 470.
     expect(Number(await rect.getAttribute('x'))).toBeCloseTo(470, 5);
     expect(Number(await rect.getAttribute('width'))).toBeCloseTo(37.5, 5);
@@ -338,7 +338,7 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
     });
     const device = page.getByTestId('op-devices').locator('tbody tr');
     expect(await device.locator('td').allTextContents()).toEqual([
-      'meter',
+      'medidor',
       'sim',
       '16/11/2026, 11:59',
       '3 / 100',

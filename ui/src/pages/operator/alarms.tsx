@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getJson, postJson } from '../../api/index.js';
 import { type MessageKey, useI18n } from '../../i18n/index.js';
+import { useEnumText } from './format.js';
 import type { AlarmState, ListPage, StaffAlarm } from './types.js';
 
 const POLL_MS = 15_000;
@@ -27,6 +28,7 @@ const STATE_TEXT: Record<AlarmState, MessageKey> = {
  */
 export function OperatorAlarmsPage() {
   const { t, f } = useI18n();
+  const say = useEnumText();
   const [filter, setFilter] = useState('active-unack');
   const [alarms, setAlarms] = useState<StaffAlarm[] | null>(null);
   const [unacked, setUnacked] = useState<number | null>(null);
@@ -160,7 +162,7 @@ export function OperatorAlarmsPage() {
                 </td>
                 <th scope="row">{a.type}</th>
                 <td>{a.source}</td>
-                <td>{a.severity}</td>
+                <td>{say('severity', a.severity)}</td>
                 <td>{t(STATE_TEXT[a.state])}</td>
                 <td>{f.dateTime(a.raisedAt)}</td>
                 <td data-testid="acked">

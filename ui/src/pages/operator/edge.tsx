@@ -3,7 +3,7 @@ import { getJson, postJson, putJson } from '../../api/index.js';
 import { useLocation } from '../../app/router.js';
 import { useApi } from '../../app/use-api.js';
 import { useI18n } from '../../i18n/index.js';
-import { useCount } from './format.js';
+import { useCount, useEnumText } from './format.js';
 import type { Device, DeviceCommand, Edge, EdgeConfig, ListPage, PendingDevice } from './types.js';
 
 /**
@@ -28,6 +28,7 @@ export function OperatorEdgePage() {
 
 function Devices({ id }: { id: string }) {
   const { t, f } = useI18n();
+  const say = useEnumText();
   const count = useCount();
   const e = encodeURIComponent(id);
   const devices = useApi(() => getJson<{ items: Device[] }>(`/edges/${e}/devices`), [id]);
@@ -55,7 +56,7 @@ function Devices({ id }: { id: string }) {
               return (
                 <tr key={d.deviceId}>
                   <th scope="row">{d.deviceId}</th>
-                  <td>{d.kind}</td>
+                  <td>{say('kind', d.kind)}</td>
                   <td>{d.online === null ? '—' : d.online ? t('op.yes') : t('op.no')}</td>
                   <td>{d.lastOkAt ? f.dateTime(d.lastOkAt) : '—'}</td>
                   <td class="n">{h ? `${count(h.failures)} / ${count(h.polls)}` : '—'}</td>
@@ -125,6 +126,7 @@ function Pending({ id }: { id: string }) {
 
 function Commands({ id }: { id: string }) {
   const { t, f } = useI18n();
+  const say = useEnumText();
   const e = encodeURIComponent(id);
   const [tick, setTick] = useState(0);
   const [outcome, setOutcome] = useState('');
@@ -185,7 +187,7 @@ function Commands({ id }: { id: string }) {
                   {c.command}
                   {c.value === null ? '' : ` = ${c.value}`}
                 </td>
-                <td>{c.state}</td>
+                <td>{say('cmdState', c.state)}</td>
                 <td>
                   {t('op.alarms.byAt', { who: c.requestedBy, at: f.dateTime(c.requestedAt) })}
                 </td>

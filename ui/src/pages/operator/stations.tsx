@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { getJson, putJson } from '../../api/index.js';
 import { useApi } from '../../app/use-api.js';
 import { useI18n } from '../../i18n/index.js';
+import { useEnumText } from './format.js';
 import { ReservationTimeline } from './timeline.js';
 import type { ChargingPoint, ListPage, Station, StationDetail } from './types.js';
 
@@ -98,6 +99,7 @@ function StationView({ id, day }: { id: number; day: string }) {
 
 function PointRow({ point, onChanged }: { point: ChargingPoint; onChanged: () => void }) {
   const { t, f } = useI18n();
+  const say = useEnumText();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [reason, setReason] = useState('');
@@ -122,7 +124,8 @@ function PointRow({ point, onChanged }: { point: ChargingPoint; onChanged: () =>
     <tr data-point={point.id}>
       <th scope="row">{point.name}</th>
       <td data-testid="point-state">
-        {point.available ? t('op.point.available') : t('op.point.unavailable')} · {point.state}
+        {point.available ? t('op.point.available') : t('op.point.unavailable')} ·{' '}
+        {say('pointState', point.state)}
         {point.stateAt && <span class="muted"> ({f.dateTime(point.stateAt)})</span>}
       </td>
       <td>

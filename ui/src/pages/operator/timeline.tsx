@@ -1,6 +1,7 @@
 import { getJson } from '../../api/index.js';
 import { useApi } from '../../app/use-api.js';
 import { useI18n } from '../../i18n/index.js';
+import { useEnumText } from './format.js';
 import type { ChargingPoint, ListPage, Reservation } from './types.js';
 
 const WIDTH = 720;
@@ -16,6 +17,7 @@ const LIVE = new Set(['PENDING', 'RESERVED', 'FULFILLED']);
  */
 export function ReservationTimeline({ points, day }: { points: ChargingPoint[]; day: string }) {
   const { t, f } = useI18n();
+  const say = useEnumText();
   const start = new Date(`${day}T00:00:00`).getTime();
   const end = start + DAY_MS;
   const ids = new Set(points.map((p) => p.id));
@@ -85,7 +87,7 @@ export function ReservationTimeline({ points, day }: { points: ChargingPoint[]; 
                     rx={3}
                     fill={LIVE.has(r.state) ? '#1f6feb' : '#9aa0a6'}
                   >
-                    <title>{`${r.plate ?? '—'} ${f.time(r.start)}–${f.time(r.end)} ${r.state}`}</title>
+                    <title>{`${r.plate ?? '—'} ${f.time(r.start)}–${f.time(r.end)} ${say('resState', r.state)}`}</title>
                   </rect>
                 );
               })}
@@ -111,7 +113,7 @@ export function ReservationTimeline({ points, day }: { points: ChargingPoint[]; 
                 <th scope="row">{points.find((p) => p.id === r.pointId)?.name}</th>
                 <td>{r.plate ?? '—'}</td>
                 <td>{`${f.time(r.start)}–${f.time(r.end)}`}</td>
-                <td>{r.state}</td>
+                <td>{say('resState', r.state)}</td>
               </tr>
             ))}
           </tbody>
