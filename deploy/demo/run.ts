@@ -10,6 +10,16 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readUnitEnvironment, readUnitScript } from '../systemd/unit-env.js';
 import {
+  chargerDevices,
+  DEMO_CARS,
+  DEMO_CHARGERS,
+  DEMO_DRIVER,
+  DEMO_PIX,
+  type DemoEv,
+  evScenario,
+  setUpDemoEv,
+} from './seed-ev.js';
+import {
   bindPendingSeedDMeters,
   demoApi,
   freePort,
@@ -160,6 +170,8 @@ async function main(): Promise<void> {
         // Seed A's REST face (docs/EV.md, "Seed A"): anonymous from this machine, as the original.
         seedA: { enabled: true, anonymous: true },
       },
+      // The Pix receiver on invoices and charging receipts (deploy/demo/seed-ev.ts).
+      billing: { pix: DEMO_PIX },
     }),
   );
   say(
@@ -207,6 +219,8 @@ async function main(): Promise<void> {
       },
       // At most one reading a second: the meters' wall-clock times have whole seconds.
       ...seedMeterScenario({ ...seedPorts, intervalMs: Math.max(1000, pollMs) }),
+      // GridLink chargers (Modbus TCP) and cars (MQTT), with the control API (deploy/demo/seed-ev.ts).
+      ...evScenario({ mqttUrl: central.mqttUrl as string }),
     }),
   );
   const sim = await start('sim', 'firmware-sim/bin/gridlink-sim.js', [
@@ -221,6 +235,10 @@ async function main(): Promise<void> {
   if (Number(modbusPort) !== 0 && modbus.port !== Number(modbusPort))
     say(`  note: Modbus TCP port ${modbusPort} was taken; using ${modbus.port}`);
   const devices = sim.devices as Array<{ deviceId: string; unitId: number; profile: string }>;
+  const simFleet = sim.fleet as {
+    chargers: Array<{ host: string; port: number; chargers: number }>;
+    control: { url: string } | null;
+  };
 
   // Provision the edge as an operator would: register it and take its MQTT secret from the API.
   const res = await fetch(`${httpUrl}/api/v1/edges/${EDGE_ID}/credential`, {
@@ -241,15 +259,17 @@ async function main(): Promise<void> {
     // On, as an installed edge would have it: Prometheus scrapes it (deploy/grafana).
     metrics: { enabled: true, host: '127.0.0.1', port: metricsPort },
     ...seedMeterListeners(seedPorts),
-    devices: devices.map((d) => ({
-      id: d.deviceId,
-      profile: d.profile,
-      driver: 'modbus-tcp',
-      host: modbus.host,
-      port: modbus.port,
-      unitId: d.unitId,
-      intervalMs: pollMs,
-    })),
+    devices: devices
+      .map((d) => ({
+        id: d.deviceId,
+        profile: d.profile,
+        driver: 'modbus-tcp',
+        host: modbus.host,
+        port: modbus.port,
+        unitId: d.unitId,
+        intervalMs: pollMs,
+      }))
+      .concat(chargerDevices(simFleet.chargers, Math.min(pollMs, 1000)) as never[]),
   };
   const configPath = join(dataDir, 'edge', 'edge.json');
   writeFileSync(configPath, JSON.stringify(edgeConfig, null, 2), { mode: 0o600 });
@@ -261,6 +281,16 @@ async function main(): Promise<void> {
     ['--config', configPath, '--log-file', join(dataDir, 'logs', 'edge.log')],
     edgeProgram.env,
   );
+
+  // The chargers bound, the driver and its cars with their credentials, through the API.
+  const ev: DemoEv = await setUpDemoEv({
+    httpUrl,
+    token,
+    edgeId: EDGE_ID,
+    company: DEMO_COMPANY,
+    controlUrl: simFleet.control?.url as string,
+  });
+  const mqttHostPort = new URL(central.mqttUrl as string);
 
   say('');
   say(`  Web API      ${httpUrl}/api/v1/meters`);
@@ -276,6 +306,22 @@ async function main(): Promise<void> {
     `  Charging     ${network.stations} Feira de Santana stations, ${network.points} points (company ${DEMO_COMPANY}${network.created === 0 ? ', already imported' : ''}): ${httpUrl}/api/v1/stations?company=${DEMO_COMPANY}`,
   );
   for (const warning of network.warnings) say(`               import note, ${warning}`);
+  say(
+    `  Chargers     ${DEMO_CHARGERS} GridLink chargers (Modbus TCP ${simFleet.chargers.map((c) => `${c.host}:${c.port}`).join(', ')}) bound to ${ev.stationName} (station ${ev.stationId}): ${ev.bindings.map((b) => `${b.deviceId} → point ${b.pointId}`).join(', ')}`,
+  );
+  say(
+    `  Cars         ${DEMO_CARS} simulated cars over MQTT, plates ${ev.cars.map((c) => `${c.plate} (${c.deviceId})`).join(', ')}, credentials issued by the central`,
+  );
+  say(
+    `  Driver       document ${DEMO_DRIVER.document}, password ${DEMO_DRIVER.password} (driver ${ev.driverId}): POST ${httpUrl}/api/v1/auth/driver-login`,
+  );
+  say(
+    `  Sim control  ${simFleet.control?.url}/devices   (plug a car: PUT /devices/car-1/plug {"chargerId":"charger-1"})`,
+  );
+  say(
+    `  Watch        mosquitto_sub -h ${mqttHostPort.hostname} -p ${mqttHostPort.port} -u ${ev.watcher.username} -P ${ev.watcher.secret} -i ${ev.watcher.username}:sub -v -t 'pontos/${ev.bindings[0]?.pointId}/disponibilidade' -t 'reservas/+/status'`,
+  );
+  say(`  Demo path    README.md, "Demo: book, charge, pay"`);
   say(`  Admin token  ${token}`);
   say(
     `  Metrics      ${httpUrl}/metrics (operator or admin token), edge http://127.0.0.1:${metricsPort}/metrics`,

@@ -174,6 +174,17 @@ export class CarDevice implements SimDevice {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
+  /**
+   * A new MQTT password (a credential the central issued or rotated): used from the next
+   * connection attempt; a connected car reconnects with it at once.
+   */
+  setPassword(password: string): void {
+    const client = this.client;
+    if (!client) return;
+    client.options.password = password;
+    if (client.connected) client.reconnect();
+  }
+
   /** Resolves the next time the broker refuses this car's credentials. */
   refused(): Promise<void> {
     return new Promise((resolve) => this.refusedWaiters.push(resolve));

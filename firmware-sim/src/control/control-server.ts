@@ -42,6 +42,7 @@ export const CONTROL_API_HELP = `Control API (JSON over HTTP, 127.0.0.1 unless -
   PUT    /devices/{car}/plug       body {chargerId}: plug a parked car into a charger
   DELETE /devices/{car}/plug       take the car off its charger
   PUT    /devices/{car}/driving    body {speedKmh}: drive (battery drains), 0 parks
+  PUT    /devices/{car}/credential body {password}: the car's MQTT password from now on
   PUT    /devices/{charger}/availability  body {available: boolean}: unavailable (6) or back
   PUT    /devices/{keba}/vehicle   body {plugged: boolean}: a vehicle that takes the whole
                                    offer is plugged into a KEBA station, or taken away
@@ -160,6 +161,13 @@ export async function startControlServer(options: ControlServerOptions): Promise
         c.unplug();
         log.info({ deviceId: id, chargerId: from }, 'car unplugged');
         return send(res, 200, { deviceId: id, chargerId: null });
+      }
+      if (what === 'credential' && method === 'PUT') {
+        const c = car(id);
+        c.setPassword(await body(req, 'password', 'string'));
+        // Never the password itself.
+        log.info({ deviceId: id }, 'car credential set');
+        return send(res, 200, { deviceId: id, plate: c.plate });
       }
       if (what === 'driving' && method === 'PUT') {
         const c = car(id);
