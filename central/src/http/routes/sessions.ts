@@ -116,6 +116,8 @@ const startRoute = policyRoute({
             .strict(),
         },
       },
+      // Without it a request with no body reached the engine with no plate (500).
+      required: true,
     },
   },
   responses: {
