@@ -1,4 +1,6 @@
+import { FakeClock } from '@gridlink/shared';
 import { createRoute, z } from '@hono/zod-openapi';
+import { Aedes } from 'aedes';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { actions, grantsFor, type Role, resources } from '../src/access/index.js';
@@ -7,12 +9,16 @@ import { mintToken } from '../src/auth/index.js';
 import { closeBillingPeriod } from '../src/billing/index.js';
 import { ControlPlane } from '../src/control/index.js';
 import { bindMeter, createCustomer } from '../src/customers/index.js';
+import { type EvRuntime, evConfigSchema, startEv } from '../src/ev/index.js';
 import { requireAuth } from '../src/http/auth.js';
 import { onError } from '../src/http/errors.js';
 import { createApp } from '../src/http/index.js';
 import { openApiApp } from '../src/http/openapi-app.js';
 import { POLICY_EXTENSION, policyRoute } from '../src/http/route-policy.js';
+import { TelemetryIngest } from '../src/ingest/index.js';
+import { seedAConfigSchema } from '../src/legacy/index.js';
 import { createCentralMetrics } from '../src/metrics/index.js';
+import { aedesLink, TopicRouter } from '../src/mqtt-router/index.js';
 import type { Database } from '../src/storage/index.js';
 import { CPF_A, CPF_B } from './helpers/api.js';
 import { readingFeeder } from './helpers/readings.js';
@@ -66,6 +72,10 @@ function policyGaps(doc: Doc): string[] {
   return gaps;
 }
 
+const NOW = Date.parse('2024-02-20T12:00:00Z');
+/** The control plane's topics: a command or desired config the walk must never send. */
+const COMMAND_TOPIC = /^gl\/v1\/edges\/[^/]+\/(commands|config)$/;
+
 const WALK_ROLES = ['admin', 'operator', 'customer', 'driver', 'service'] as const satisfies Role[];
 /** Path parameters that name an object someone owns: an `own` grant sees 404 for another's. */
 const OWNED_PARAMS = /\{(id|meterId|tokenId)\}/;
@@ -75,6 +85,12 @@ interface WalkFixture {
   /** A fresh token per request: sign-out and revocations in the walk cannot spoil the next one. */
   tokenFor: (role: (typeof WALK_ROLES)[number]) => Promise<string>;
   fill: (path: string) => string;
+  /**
+   * A valid body for an operation (`POST /path/{id}/…`) walked with an `own` grant on another's
+   * object: validation of a missing body must not hide the ownership check (404). Every other
+   * request goes without a body.
+   */
+  bodyFor?: (operation: string) => unknown;
 }
 
 /**
@@ -88,11 +104,14 @@ async function walk(doc: Doc, fx: WalkFixture): Promise<{ failures: string[]; re
   for (const { method, path, policy } of operationsOf(doc)) {
     const url = fx.fill(path);
     const name = `${method.toUpperCase()} ${path}`;
-    const ask = async (token: string | undefined) => {
+    const ask = async (token: string | undefined, body?: unknown) => {
       requests += 1;
+      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+      if (body !== undefined) headers['content-type'] = 'application/json';
       const res = await fx.request(url, {
         method: method.toUpperCase(),
-        headers: token ? { authorization: `Bearer ${token}` } : {},
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
       let code: unknown;
@@ -113,10 +132,11 @@ async function walk(doc: Doc, fx: WalkFixture): Promise<{ failures: string[]; re
     } else expectIt('nobody', anonymous, 401);
     if (isPublic) continue;
     for (const role of WALK_ROLES) {
-      const got = await ask(await fx.tokenFor(role));
       const grant = policy?.roles[role] ?? 'none';
+      const owned = grant === 'own' && OWNED_PARAMS.test(path);
+      const got = await ask(await fx.tokenFor(role), owned ? fx.bodyFor?.(name) : undefined);
       if (grant === 'none') expectIt(role, got, 403);
-      else if (grant === 'own' && OWNED_PARAMS.test(path)) expectIt(role, got, 404);
+      else if (owned) expectIt(role, got, 404);
       else if ([401, 403, 500].includes(got.status))
         failures.push(`${name} as ${role} (${grant}): ${got.status}`);
       if (got.status === 403 && got.code !== 'GL_FORBIDDEN')
@@ -129,29 +149,59 @@ async function walk(doc: Doc, fx: WalkFixture): Promise<{ failures: string[]; re
 describeEachStore('OpenAPI policy walk', (store) => {
   let database: Database & { dispose(): Promise<void> };
   let app: ReturnType<typeof createApp>;
+  let ev: EvRuntime;
+  let broker: Aedes;
+  /** Every topic published on the broker after the central started (the walk's requests). */
+  const published: string[] = [];
   let doc: Doc;
   const ids = { ana: 0, bia: 0, biaMeter: 0, biaInvoice: 0, biaAlarm: 0, biaToken: '' };
 
   beforeAll(async () => {
     database = await store.open();
     const db = database.db;
-    const control = new ControlPlane({
-      db,
-      // The walk sends no valid command or config: nothing may reach the broker link.
-      link: {
-        publish: async () => {
-          throw new Error('the policy walk published something');
-        },
-      },
-      logger: pino({ level: 'silent' }),
-      now: () => new Date('2024-02-20T12:00:00Z'),
+    const logger = pino({ level: 'silent' });
+    const now = () => new Date(NOW);
+    // A real in-process broker under the whole central: the EV modules publish retained
+    // availability as they start; what the walk's requests publish is recorded and checked.
+    broker = await Aedes.createBroker();
+    broker.on('publish', (packet) => {
+      if (!packet.topic.startsWith('$SYS/')) published.push(packet.topic);
     });
+    const metrics = createCentralMetrics();
+    const router = new TopicRouter({
+      link: aedesLink(broker),
+      logger,
+      unrouted: metrics.mqttUnrouted,
+    });
+    const ingest = new TelemetryIngest({
+      db,
+      link: router.link,
+      logger,
+      metrics,
+      maxPayloadBytes: 1 << 20,
+    });
+    const control = new ControlPlane({ db, link: router.link, logger, now });
+    ev = await startEv({
+      db,
+      router,
+      link: router.link,
+      control,
+      ingest,
+      logger,
+      clock: new FakeClock(NOW),
+      config: evConfigSchema.parse({}),
+      timeZone: 'America/Bahia',
+    });
+    await router.start();
     app = createApp({
       db,
-      logger: pino({ level: 'silent' }),
-      metrics: createCentralMetrics().registry,
-      now: () => new Date('2024-02-20T12:00:00Z'),
+      logger,
+      metrics: metrics.registry,
+      now,
       control,
+      ev,
+      // Seed A's face with its policies (anonymous off: its routes are walked like /api/v1's).
+      seedA: seedAConfigSchema.parse({ enabled: true }),
     });
     const meters = await readingFeeder(
       db,
@@ -168,7 +218,7 @@ describeEachStore('OpenAPI policy walk', (store) => {
     await bindMeter(db, bia.id, { meterId: meters.get('m2') as number });
     const closed = await closeBillingPeriod(db, {
       period: '2024-01',
-      now: new Date('2024-02-20T12:00:00Z'),
+      now: new Date(NOW),
     });
     const { alarm } = await raiseAlarm(
       db,
@@ -179,7 +229,7 @@ describeEachStore('OpenAPI policy walk', (store) => {
         customerId: bia.id,
         details: {},
       },
-      new Date('2024-02-20T12:00:00Z'),
+      new Date(NOW),
     );
     const biaToken = await mintToken(db, { role: 'customer', subject: String(bia.id) });
     Object.assign(ids, {
@@ -194,10 +244,20 @@ describeEachStore('OpenAPI policy walk', (store) => {
     ids.biaInvoice = invoices.find((i) => i.customer_id === bia.id)?.id ?? 0;
     doc = (await (await app.request('/openapi.json')).json()) as Doc;
   });
-  afterAll(async () => database?.dispose());
+  afterAll(async () => {
+    await ev?.close();
+    await new Promise<void>((resolve) => (broker ? broker.close(() => resolve()) : resolve()));
+    await database?.dispose();
+  });
 
   const fixture = (): WalkFixture => ({
     request: (path, init) => app.request(path, init),
+    bodyFor: (operation) =>
+      ({
+        'POST /api/v1/reservations/{id}/cancel': { reason: 'USER' },
+        // Nobody's car on an absent point: 404 whoever asks, and no command is sent.
+        'POST /api/v1/points/{id}/start': { plate: 'ABC1234' },
+      })[operation],
     tokenFor: (role) =>
       mintToken(database.db, {
         role,
@@ -222,6 +282,8 @@ describeEachStore('OpenAPI policy walk', (store) => {
         // Any id: a walked driver owns no trip or watch (404); staff see an absent one (404).
         '/api/v1/trips': 1,
         '/api/v1/availability-watches': 1,
+        // Any id: a walked driver owns no session (404); staff see an absent one (404).
+        '/api/v1/sessions': 1,
       };
       const values: Record<string, string> = {
         meterId: String(ids.biaMeter),
@@ -255,8 +317,20 @@ describeEachStore('OpenAPI policy walk', (store) => {
   it('every operation of /openapi.json declares a policy that agrees with the access table', () => {
     const ops = operationsOf(doc);
     expect(ops.length).toBeGreaterThanOrEqual(30);
-    expect(ops.map((o) => `${o.method} ${o.path}`)).toContain(
-      'post /api/v1/edges/{edgeId}/devices/{deviceId}/commands',
+    // The control plane, the EV runtime's routes and seed A's face are all mounted and walked.
+    expect(ops.map((o) => `${o.method} ${o.path}`)).toEqual(
+      expect.arrayContaining([
+        'post /api/v1/edges/{edgeId}/devices/{deviceId}/commands',
+        'get /api/v1/points/{id}/live',
+        'post /api/v1/reservations/{id}/cancel',
+        'get /api/v1/points/{id}/free-slots',
+        'post /api/v1/points/{id}/start',
+        'get /api/v1/sessions/{id}/receipt',
+        'post /api/v1/trips/plan',
+        'delete /api/v1/availability-watches/{id}',
+        'get /pontos',
+        'post /reservas',
+      ]),
     );
     expect(policyGaps(doc)).toEqual([]);
   });
@@ -264,12 +338,20 @@ describeEachStore('OpenAPI policy walk', (store) => {
   it('each role gets 401/403/404 exactly where the policy says, never 500', async () => {
     const { failures, requests } = await walk(doc, fixture());
     expect(failures).toEqual([]);
+    expect(published.filter((t) => COMMAND_TOPIC.test(t))).toEqual([]);
     // A public operation (customer and driver sign-in, the public availability page) is asked
     // once, without a token.
-    const publicOps = operationsOf(doc).filter((o) => o.policy && 'public' in o.policy).length;
-    expect(publicOps).toBe(3);
+    const publicOps = operationsOf(doc)
+      .filter((o) => o.policy && 'public' in o.policy)
+      .map((o) => `${o.method} ${o.path}`);
+    // Seed A's face is walked with anonymous off: its routes are not public.
+    expect(publicOps).toEqual([
+      'post /api/v1/auth/driver-login',
+      'post /api/v1/auth/login',
+      'get /api/v1/public/companies/{companyId}/availability',
+    ]);
     expect(requests).toBe(
-      operationsOf(doc).length * (WALK_ROLES.length + 1) - publicOps * WALK_ROLES.length,
+      operationsOf(doc).length * (WALK_ROLES.length + 1) - publicOps.length * WALK_ROLES.length,
     );
   });
 
