@@ -99,6 +99,18 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
             overruns: 0,
             lastError: 'timeout',
           },
+          {
+            deviceId: 'charger-1',
+            kind: 'charger',
+            profile: 'gridlink-charger',
+            online: true,
+            lastOkAt: NOW - 30_000,
+            consecutiveFailures: 0,
+            polls: 50,
+            failures: 0,
+            overruns: 0,
+            lastError: null,
+          },
         ],
         pending: [
           {
@@ -309,7 +321,7 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
     // online, last seen, devices online, read failures, backlog, dropped, quarantined
     expect((await edgeRow.locator('td').allTextContents()).slice(0, 1)).toEqual(['sim']);
     expect((await edgeRow.locator('td').allTextContents()).slice(2)).toEqual([
-      '1 de 1',
+      '2 de 2',
       '3',
       '42',
       '5',
@@ -317,6 +329,35 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
     ]);
     expect(await axeViolations(page)).toEqual([]);
     await keepScreenshot(page, 'operator-edges-pt-BR');
+
+    // The edge on its wire answers the command and applies the config the console sends.
+    const wire = await mqtt.connectAsync(t.central.mqttUrl, {
+      username: 'edge-op',
+      password: await upsertEdgeCredential(t.central.database.db, 'edge-op'),
+      clientId: 'edge-edge-op',
+      reconnectPeriod: 0,
+    });
+    const received: Array<Record<string, unknown>> = [];
+    wire.on('message', (topic, payload) => {
+      const body = JSON.parse(payload.toString()) as Record<string, unknown>;
+      if (topic === edgeTopic('edge-op', 'commands')) {
+        received.push(body);
+        void wire.publishAsync(
+          edgeTopic('edge-op', 'commands/result'),
+          JSON.stringify({ id: body.id, ok: true, at: NOW }),
+          { qos: 1 },
+        );
+      } else if (topic === edgeTopic('edge-op', 'config')) {
+        void wire.publishAsync(
+          edgeTopic('edge-op', 'config/applied'),
+          JSON.stringify({ version: body.version, ok: true, running: body.version, at: NOW }),
+          { qos: 1 },
+        );
+      }
+    });
+    await wire.subscribeAsync([edgeTopic('edge-op', 'commands'), edgeTopic('edge-op', 'config')], {
+      qos: 1,
+    });
 
     await edgeRow.getByRole('link', { name: 'edge-op' }).click();
     await page.waitForURL(/\/operator\/edge\?id=edge-op$/);
@@ -332,11 +373,14 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
     await expect
       .poll(() => page.getByTestId('op-config-state').textContent())
       .toMatch(new RegExp(`^Versão 1, por ${operator.id} em 16/11/2026,? 12:00\\. `));
+    await expect
+      .poll(() => page.getByTestId('op-config-state').textContent())
+      .toMatch(/O gateway aplicou a versão 1\. Em dia\.$/);
     expect((await t.api('GET', '/edges/edge-op/config')).body.desired).toMatchObject({
       version: 1,
       config: { statusIntervalMs: 30000 },
     });
-    const device = page.getByTestId('op-devices').locator('tbody tr');
+    const device = page.getByTestId('op-devices').locator('tbody tr', { hasText: 'meter-op' });
     expect(await device.locator('td').allTextContents()).toEqual([
       'medidor',
       'sim',
@@ -344,6 +388,19 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
       '3 / 100',
       'timeout',
     ]);
+    // A device command from the console reaches the edge, and its answer comes back.
+    await page.getByLabel('Dispositivo').fill('charger-1');
+    await page.getByLabel('Comando').fill('stop');
+    await page.getByRole('button', { name: 'Enviar comando' }).click();
+    await expect.poll(() => received.length).toBe(1);
+    expect(received[0]).toMatchObject({ deviceId: 'charger-1', command: 'stop' });
+    const command = page.getByTestId('op-commands').locator('tbody tr');
+    await expect.poll(() => command.locator('td').nth(1).textContent()).toBe('executado');
+    expect(await command.locator('td').nth(2).textContent()).toMatch(
+      new RegExp(`^${operator.id} em 16/11/2026,? 12:00$`),
+    );
+    await wire.endAsync();
+
     // The pending push meter, bound to the customer from here.
     await page.getByLabel('Nº do cliente').fill(String(customerId));
     await page.getByRole('button', { name: 'Vincular 9001' }).click();

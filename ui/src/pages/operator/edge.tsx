@@ -1,10 +1,22 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { getJson, postJson, putJson } from '../../api/index.js';
 import { useLocation } from '../../app/router.js';
 import { useApi } from '../../app/use-api.js';
 import { useI18n } from '../../i18n/index.js';
 import { useCount, useEnumText } from './format.js';
 import type { Device, DeviceCommand, Edge, EdgeConfig, ListPage, PendingDevice } from './types.js';
+
+/** While a command or the config waits for the edge's answer, the page asks again this often. */
+const SETTLE_POLL_MS = 2_000;
+
+/** Bumps a counter every SETTLE_POLL_MS while `waiting`: the loads that depend on it run again. */
+function useRefreshWhile(waiting: boolean, refresh: () => void) {
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setInterval(refresh, SETTLE_POLL_MS);
+    return () => clearInterval(timer);
+  }, [waiting]);
+}
 
 /**
  * One edge (`?id=`): its devices with their health counters, the push meters it holds as
@@ -134,6 +146,9 @@ function Commands({ id }: { id: string }) {
     () => getJson<ListPage<DeviceCommand>>(`/edges/${e}/commands?limit=50`),
     [id, tick],
   );
+  useRefreshWhile(!!list.data?.items.some((c) => c.state === 'pending' || c.state === 'sent'), () =>
+    setTick((n) => n + 1),
+  );
   const send = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
@@ -169,7 +184,7 @@ function Commands({ id }: { id: string }) {
       </form>
       <p role="status">{outcome}</p>
       {list.data && list.data.items.length > 0 && (
-        <table data-testid="op-commands">
+        <table data-testid="op-commands" aria-live="polite">
           <thead>
             <tr>
               <th scope="col">{t('op.edge.col.device')}</th>
@@ -213,6 +228,7 @@ function Config({ id }: { id: string }) {
       return null; // none set yet
     }
   }, [id, tick]);
+  useRefreshWhile(!!config.data?.desired && !config.data.inSync, () => setTick((n) => n + 1));
   const save = async (event: Event) => {
     event.preventDefault();
     const text = String(new FormData(event.currentTarget as HTMLFormElement).get('config'));
