@@ -160,6 +160,9 @@ export async function runCentral(argv: string[], options: RunCentralOptions = {}
     central.broker?.bound.movedFrom !== undefined
       ? `MQTT port ${central.broker.bound.movedFrom} was taken; using ${central.broker.bound.port}`
       : '',
+    central.legacy.seedC?.movedFrom !== undefined
+      ? `seed C port ${central.legacy.seedC.movedFrom} was taken; using ${central.legacy.seedC.port}`
+      : '',
   ].filter(Boolean);
   for (const line of moved) process.stderr.write(`gridlink-central: ${line}\n`);
   // Human lines on stderr: stdout carries only the JSON log (docs/OBSERVABILITY.md).
@@ -176,6 +179,10 @@ export async function runCentral(argv: string[], options: RunCentralOptions = {}
     mqttUrl: central.mqttUrl,
     adminToken,
     moved,
+    // Seed C's journey server, when on (docs/LEGACY-SEED-C.md): the demo points journeys at it.
+    seedC: central.legacy.seedC
+      ? { host: central.legacy.seedC.host, port: central.legacy.seedC.port }
+      : null,
   });
 
   const signal = await stopping;

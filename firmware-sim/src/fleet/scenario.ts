@@ -116,6 +116,8 @@ export interface Scenario {
     repeatMs: number;
     stationsPerJourney: number;
     timeoutMs: number;
+    /** Station ids journeys never list (the demo keeps its chargers' station free). */
+    avoidStations: number[];
   } | null;
   /** Cars plugged in at start: car id → charger id. */
   plugs: Record<string, string>;
@@ -363,13 +365,18 @@ export function parseScenario(input: unknown): Scenario {
       'repeatMs',
       'stationsPerJourney',
       'timeoutMs',
+      'avoidStations',
     ]);
+    const avoid = j.avoidStations ?? [];
+    if (!Array.isArray(avoid) || avoid.some((v) => !Number.isSafeInteger(v) || v < 1))
+      invalid(`${p}.avoidStations`, 'must be a list of station ids');
     scenario.journeyClients = {
       count: int(j, 'count', p, 1, MAX_DEVICES),
       target: target(j, p),
       repeatMs: int(j, 'repeatMs', p, 0, 86_400_000, 0),
       stationsPerJourney: int(j, 'stationsPerJourney', p, 1, 1_000, 5),
       timeoutMs: int(j, 'timeoutMs', p, 1, 600_000, 10_000),
+      avoidStations: avoid as number[],
     };
   }
   for (const key of ['plugs', 'driving'] as const) {

@@ -14,6 +14,8 @@ export interface JourneySettings {
   stationsPerJourney: number;
   /** Each request's time-out (the original client waited 10 s). */
   timeoutMs: number;
+  /** Station ids never listed. */
+  avoidStations?: readonly number[];
 }
 
 /** How a journey ended. */
@@ -113,7 +115,10 @@ export class JourneyClients {
       if (!start) return result;
       const models = Object.keys(start.data?.car_models ?? {});
       const model = (models.length ? models : MODELS_FALLBACK)[(n - 1) % (models.length || 3)];
-      const stations: Array<{ id: number }> = start.data?.stations ?? [];
+      const avoid = new Set(this.#s.avoidStations ?? []);
+      const stations = ((start.data?.stations ?? []) as Array<{ id: number }>).filter(
+        (s) => !avoid.has(s.id),
+      );
       const login = await ask('LOGIN', {
         user_name: userName,
         selected_car: model,
