@@ -177,15 +177,22 @@ export async function seedBBench({ log }: BenchContext): Promise<Figure[]> {
     clients = await spawnClients(central.mqttUrl);
     log(`${CLIENTS} station clients connected in ${round(clients.connectMs)} ms`);
     const c = clients;
-    const run = (kind: RoundKind, serverId: string, tag: string, requests: number) =>
-      c.round({
-        kind,
-        serverId,
-        requests,
-        tag,
-        giveUpMs: kind === 'list' ? LIST_GIVE_UP_MS : RESERVE_GIVE_UP_MS,
-        postoIds: stationIds,
-      });
+    const responder = central.legacy.seedB;
+    if (!responder) throw new Error('seed B is not running');
+    /**
+     * One round; then the central's queue is drained (requests whose client gave up are still
+     * answered) so no round inherits another's backlog. A lost request counts at its time-out
+     * in the percentiles (a lower bound), so losses cannot make the figures look better.
+     */
+    const run = async (kind: RoundKind, serverId: string, tag: string, requests: number) => {
+      const giveUpMs = kind === 'list' ? LIST_GIVE_UP_MS : RESERVE_GIVE_UP_MS;
+      const done = await c.round({ kind, serverId, requests, tag, giveUpMs, postoIds: stationIds });
+      const t = performance.now();
+      await responder.idle();
+      const drainMs = performance.now() - t;
+      if (drainMs > 100) log(`  ${tag}: the central drained its backlog in ${round(drainMs)} ms`);
+      return { ...done, all: [...done.ms, ...Array<number>(done.lost).fill(giveUpMs)] };
+    };
 
     // Warm-up (JIT, PGlite, aedes' per-client structures), one request per client each.
     await run('list', ECHO, 'warm-echo', 1);
@@ -196,14 +203,14 @@ export async function seedBBench({ log }: BenchContext): Promise<Figure[]> {
     for (let r = 0; r < ROUNDS; r++) {
       const e = await run('list', ECHO, `e${r}`, REQUESTS);
       const b = await run('list', SERVER, `b${r}`, REQUESTS);
-      list.echo.push(...e.ms);
-      list.seedB.push(...b.ms);
+      list.echo.push(...e.all);
+      list.seedB.push(...b.all);
       list.lostEcho += e.lost;
       list.lostB += b.lost;
       sizes.echo = e.answerBytes;
       sizes.seedB = b.answerBytes;
       log(
-        `round ${r + 1}: list p50/p99 seed B ${round(percentile(b.ms, 50))}/${round(percentile(b.ms, 99))} ms, echo ${round(percentile(e.ms, 50))}/${round(percentile(e.ms, 99))} ms; lost ${b.lost}/${e.lost}; answers ${JSON.stringify(b.answers)}`,
+        `round ${r + 1}: list p50/p99 seed B ${round(percentile(b.all, 50))}/${round(percentile(b.all, 99))} ms, echo ${round(percentile(e.all, 50))}/${round(percentile(e.all, 99))} ms; lost ${b.lost}/${e.lost}; answers ${JSON.stringify(b.answers)}`,
       );
     }
     log(`answer sizes: seed B ${sizes.seedB} bytes, echo ${sizes.echo} bytes`);
@@ -211,8 +218,9 @@ export async function seedBBench({ log }: BenchContext): Promise<Figure[]> {
     const reserveEcho = await run('reserve', ECHO, 'rese', 1);
     const reserveB = await run('reserve', SERVER, 'resb', 1);
     log(
-      `reserve p50/p99 seed B ${round(percentile(reserveB.ms, 50))}/${round(percentile(reserveB.ms, 99))} ms (${JSON.stringify(reserveB.answers)}, lost ${reserveB.lost}), echo ${round(percentile(reserveEcho.ms, 50))}/${round(percentile(reserveEcho.ms, 99))} ms (lost ${reserveEcho.lost})`,
+      `reserve p50/p99 seed B ${round(percentile(reserveB.all, 50))}/${round(percentile(reserveB.all, 99))} ms (${JSON.stringify(reserveB.answers)}, lost ${reserveB.lost}), echo ${round(percentile(reserveEcho.all, 50))}/${round(percentile(reserveEcho.all, 99))} ms (lost ${reserveEcho.lost})`,
     );
+    log(`responder counts: ${JSON.stringify(responder.counts())}`);
     const booked = await sql<{ n: string | number }>`SELECT count(*) AS n FROM ev_reservations
       WHERE source = 'seed-b'`.execute(db);
     const overlaps = await sql<{ n: string | number }>`SELECT count(*) AS n FROM ev_reservations a
@@ -221,15 +229,16 @@ export async function seedBBench({ log }: BenchContext): Promise<Figure[]> {
       db,
     );
     if (Number(overlaps.rows[0]?.n) !== 0) throw new Error('overlapping bookings after the bench');
-    if (Number(booked.rows[0]?.n) !== (reserveB.answers.sucesso ?? 0))
+    // Every sucesso the central sent (answered in time or not) is one stored booking.
+    if (Number(booked.rows[0]?.n) !== responder.counts().reserved)
       throw new Error(
-        `${booked.rows[0]?.n} seed B bookings stored, ${reserveB.answers.sucesso ?? 0} answered sucesso`,
+        `${booked.rows[0]?.n} seed B bookings stored, ${responder.counts().reserved} answered sucesso`,
       );
     if (list.lostEcho + reserveEcho.lost > 0) log('WARNING: the echo lost requests');
 
     const pairs: Array<[string, number[], number[]]> = [
       ['list', list.seedB, list.echo],
-      ['reserve', reserveB.ms, reserveEcho.ms],
+      ['reserve', reserveB.all, reserveEcho.all],
     ];
     const figures: Figure[] = [];
     for (const [kind, b, e] of pairs)
@@ -237,7 +246,7 @@ export async function seedBBench({ log }: BenchContext): Promise<Figure[]> {
         figures.push({
           metric: `seed_b_${kind}_p${p}_c${CLIENTS}`,
           value: round(percentile(b, p), 2),
-          unit: 'ms',
+          unit: 'ms (lost at time-out)',
           baseline: round(percentile(e, p), 2),
         });
     figures.push(
