@@ -175,14 +175,14 @@ export class CarDevice implements SimDevice {
   }
 
   /**
-   * A new MQTT password (a credential the central issued or rotated): used from the next
-   * connection attempt; a connected car reconnects with it at once.
+   * A new MQTT password (a credential the central issued or rotated): the car connects again
+   * with it at once (mqtt.js does not retry after a refused CONNACK by itself).
    */
   setPassword(password: string): void {
     const client = this.client;
     if (!client) return;
     client.options.password = password;
-    if (client.connected) client.reconnect();
+    client.reconnect();
   }
 
   /** Resolves the next time the broker refuses this car's credentials. */
