@@ -16,7 +16,11 @@ import type { Benchmark, Figure } from './lib/figure.js';
 import { round } from './lib/figure.js';
 
 const SEED = 20261206;
-const SIZES = [100, 1_000, 10_000] as const;
+const ALL_SIZES = [100, 1_000, 10_000];
+/** PLANNER_SIZES=1000 (comma-separated) runs only those sizes (profiling). */
+const SIZES = process.env.PLANNER_SIZES
+  ? process.env.PLANNER_SIZES.split(',').map(Number)
+  : ALL_SIZES;
 const QUERIES: Record<number, number> = { 100: 300, 1000: 300, 10000: 60 };
 const MODELS = [
   'Tesla Model 3',

@@ -12,10 +12,22 @@ export interface LatLon {
  */
 export interface DistanceProvider {
   distanceKm(from: LatLon, to: LatLon): number;
+  /**
+   * When set, `distanceKm(a, b) >= greatCircleKm(a, b) x greatCircleFactor` for every a, b: the
+   * planner's station index then skips stations whose great circle alone is out of reach (a road
+   * is never shorter than the great circle, so 1 is right for any road graph). Unset: the index
+   * measures every pair it needs.
+   */
+  readonly greatCircleFactor?: number;
+  /**
+   * Providers with the same id give the same distances: the planner reuses one station index
+   * (its measured station-to-station distances) across calls with either.
+   */
+  readonly id?: string;
 }
 
 /** Mean Earth radius (IUGG), km. */
-const EARTH_RADIUS_KM = 6371.0088;
+export const EARTH_RADIUS_KM = 6371.0088;
 const RAD = Math.PI / 180;
 
 /** Great-circle distance (haversine), km. */
@@ -40,5 +52,9 @@ export const DEFAULT_ROAD_FACTOR = 1.3;
 /** Great-circle distance times a road factor (docs/EV.md, "Trip planner"). */
 export function greatCircleRoad(roadFactor = DEFAULT_ROAD_FACTOR): DistanceProvider {
   if (!(roadFactor >= 1)) throw new RangeError(`roadFactor must be >= 1, got ${roadFactor}`);
-  return { distanceKm: (a, b) => greatCircleKm(a, b) * roadFactor };
+  return {
+    distanceKm: (a, b) => greatCircleKm(a, b) * roadFactor,
+    greatCircleFactor: roadFactor,
+    id: `great-circle x ${roadFactor}`,
+  };
 }

@@ -2,6 +2,7 @@ import type { CarSpec } from './car-spec.js';
 import { unitChargeMs } from './charge-time.js';
 import { type DistanceProvider, greatCircleRoad, type LatLon } from './geo.js';
 import { StateHeap } from './heap.js';
+import { type Neighbours, stationIndexFor } from './planner-index.js';
 
 /** A charging station as the planner sees it. */
 export interface PlannerStation {
@@ -92,13 +93,8 @@ export type TripPlanResult =
       details: Record<string, number | string | null>;
     };
 
-interface Hops {
-  to: Int32Array;
-  units: Int32Array;
-  ms: Int32Array;
-}
-
 const EPS = 1e-9;
+const DEFAULT_DISTANCE = greatCircleRoad();
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
@@ -133,7 +129,7 @@ export function planTrip(q: TripQuery): TripPlanResult {
   const minDest = up(q.minDestSocPct);
   const maxCharge = down(q.maxChargeSocPct ?? 100);
   const overhead = Math.round(q.stopOverheadMs);
-  const dist = q.distance ?? greatCircleRoad();
+  const dist = q.distance ?? DEFAULT_DISTANCE;
   const waitAt: WaitAt = q.waitAt ?? (() => 0);
   const msPerKm = 3_600_000 / car.speedKmh;
   const legUnits = (km: number) => Math.ceil((km * car.consumptionKwhPerKm) / unitKwh - EPS);
@@ -148,7 +144,7 @@ export function planTrip(q: TripQuery): TripPlanResult {
     n === ORIGIN ? q.origin : (stations[n] as PlannerStation).position;
 
   // Per node, lazily: distance to the destination (km), its units and drive ms, the exact drive
-  // ms (the A* bound), the hops to other stations sorted by units, the node's states.
+  // ms (the A* bound).
   const destKm = new Float64Array(N + 1).fill(-1);
   const destUnitsOf = new Int32Array(N + 1);
   const destMsOf = new Float64Array(N + 1);
@@ -161,46 +157,19 @@ export function planTrip(q: TripQuery): TripPlanResult {
     destMsOf[n] = legMs(km);
     hDriveOf[n] = km * msPerKm;
   };
-  const hopsOf: Array<Hops | undefined> = new Array(N + 1);
-  const reachUnits = (n: number) => (n === ORIGIN ? s0 : maxCharge) - minStop;
-  /** The stations reachable from n keeping the minimum stop charge, by units (counting sort). */
-  const hops = (n: number): Hops => {
-    const have = hopsOf[n];
-    if (have) return have;
-    const limit = reachUnits(n);
-    const from = pos(n);
-    const unitsOf = new Int32Array(N).fill(-1);
-    const msOf = new Int32Array(N);
-    const count = new Int32Array(Math.max(0, limit) + 2);
-    let total = 0;
-    for (let y = 0; y < N; y++) {
-      if (y === n) continue;
-      const km = dist.distanceKm(from, (stations[y] as PlannerStation).position);
-      const u = legUnits(km);
-      if (u > limit) continue;
-      unitsOf[y] = u;
-      msOf[y] = legMs(km);
-      (count[u + 1] as number)++;
-      total++;
-    }
-    for (let u = 1; u < count.length; u++)
-      count[u] = (count[u] as number) + (count[u - 1] as number);
-    const h: Hops = {
-      to: new Int32Array(total),
-      units: new Int32Array(total),
-      ms: new Int32Array(total),
-    };
-    for (let y = 0; y < N; y++) {
-      const u = unitsOf[y] as number;
-      if (u < 0) continue;
-      const at = count[u] as number;
-      count[u] = at + 1;
-      h.to[at] = y;
-      h.units[at] = u;
-      h.ms[at] = msOf[y] as number;
-    }
-    hopsOf[n] = h;
-    return h;
+  // Where the car can go from a node keeping the minimum stop charge: the station index's
+  // neighbours (measured once per station set, kept across plans) within the reach of a full
+  // charge (from the origin: of the start charge); the loop below stops at the first band out of
+  // the state's own reach.
+  const index = stationIndexFor(stations, dist);
+  const kmPerUnit = unitKwh / car.consumptionKwhPerKm;
+  const reachKm = (units: number) => (units + 1) * kmPerUnit;
+  let originNb: Neighbours | null = null;
+  const stationReachKm = reachKm(maxCharge - minStop);
+  const neighbours = (n: number): Neighbours => {
+    if (n !== ORIGIN) return index.around(n, stationReachKm);
+    originNb ??= index.aroundPoint(q.origin, reachKm(s0 - minStop));
+    return originNb;
   };
   // Labels, flat over (node, unit): time, parent state, and popBest[k] = the earliest time of a
   // popped state of the node with SoC >= k.
@@ -212,28 +181,48 @@ export function planTrip(q: TripQuery): TripPlanResult {
       ws.rows.push(n);
     }
   };
-  const chargeTables = new Map<number, Int32Array>();
-  const chargeTableOf: Array<Int32Array | undefined> = new Array(N);
-  const chargeTable = (n: number): Int32Array => {
-    const have = chargeTableOf[n];
+  // Per station power: the unit charge times and their prefix sums (charge from a to b costs
+  // sums[b] - sums[a]).
+  const chargeTables = new Map<number, { table: Int32Array; sums: Float64Array }>();
+  const chargeOf: Array<{ table: Int32Array; sums: Float64Array } | undefined> = new Array(N);
+  const charging = (n: number) => {
+    const have = chargeOf[n];
     if (have) return have;
     const kw = (stations[n] as PlannerStation).maxPowerKw;
-    let t = chargeTables.get(kw);
-    if (!t) {
-      t = unitChargeMs(car.curve, kw, unitKwh, step, B);
-      chargeTables.set(kw, t);
+    let c = chargeTables.get(kw);
+    if (!c) {
+      const table = unitChargeMs(car.curve, kw, unitKwh, step, B);
+      const sums = new Float64Array(B + 1);
+      for (let u = 0; u < B; u++) sums[u + 1] = (sums[u] as number) + (table[u] as number);
+      c = { table, sums };
+      chargeTables.set(kw, c);
     }
-    chargeTableOf[n] = t;
-    return t;
+    chargeOf[n] = c;
+    return c;
   };
+  const chargeTable = (n: number): Int32Array => charging(n).table;
   let maxStationKw = 0;
   for (const s of stations) maxStationKw = Math.max(maxStationKw, s.maxPowerKw);
   const minUnitMs =
     N === 0 ? 0 : Math.floor((unitKwh / Math.min(car.curve.peakKw, maxStationKw)) * 3_600_000);
+  // The most one further stop adds (arrive with the minimum, leave with the most).
+  const perStop = maxCharge - minStop;
   const h = (n: number, k: number): number => {
     toDest(n);
-    const missing = (destUnitsOf[n] as number) + minDest - k;
-    return (hDriveOf[n] as number) + (missing > 0 ? missing * minUnitMs : 0);
+    const need = (destUnitsOf[n] as number) + minDest;
+    const drive = hDriveOf[n] as number;
+    const missing = need - k;
+    if (missing <= 0) return drive;
+    // Units no charge here can give (none at the origin) need further stops.
+    const beyond = n === ORIGIN ? missing : need - Math.max(k, maxCharge);
+    if (beyond > 0) {
+      if (perStop <= 0) return Infinity;
+      return drive + missing * minUnitMs + Math.ceil(beyond / perStop) * overhead;
+    }
+    // All of it can be charged here: at this station's rates, or at the fastest after a stop.
+    const sums = charging(n).sums;
+    const here = (sums[k + missing] as number) - (sums[k] as number);
+    return drive + Math.min(here, overhead + missing * minUnitMs);
   };
 
   const heap = new StateHeap();
@@ -286,19 +275,26 @@ export function planTrip(q: TripQuery): TripPlanResult {
     if (node !== ORIGIN && k < maxCharge)
       relax(node, k + 1, t + (chargeTable(node)[k] as number), id);
     // Drive to another station and stop there.
-    const hp = hops(node);
-    const to = hp.to;
-    const units = hp.units;
-    const ms = hp.ms;
-    const n = to.length;
     const most = k - minStop;
+    if (most < 0) continue;
+    const nb = neighbours(node);
+    const to = nb.to;
+    const kms = nb.km;
+    const n = nb.size;
+    // Listed by whole km: the first station out of reach ends the scan one band on.
+    let stopKm = Infinity;
     for (let j = 0; j < n; j++) {
-      const u = units[j] as number;
-      if (u > most) break;
+      const km = kms[j] as number;
+      if (km >= stopKm) break;
+      const u = legUnits(km);
+      if (u > most) {
+        if (stopKm === Infinity) stopKm = Math.floor(km) + 1;
+        continue;
+      }
       const y = to[j] as number;
       const a = k - u;
       const i = y * W + a;
-      const arrival = t + (ms[j] as number);
+      const arrival = t + legMs(km);
       relaxed++;
       // Cheap rejections before asking for the wait: the wait only adds.
       if ((popBest[i] as number) <= arrival + overhead || arrival + overhead >= (time[i] as number))
