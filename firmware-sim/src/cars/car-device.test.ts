@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CredentialBroker, startCredentialBroker } from '../../test/helpers/mqtt-broker.js';
 import { createManualClock } from '../clock/index.js';
+import { startControlServer } from '../control/index.js';
 import { CarDevice } from './car-device.js';
 import { carModels, fullRangeKm, getCarModel, parseCarModels } from './car-models.js';
 
@@ -131,5 +132,43 @@ describe('car as an MQTT client (SEEDS.md A)', () => {
     expect(await refusal).toBe('car@RBA4E21');
     await refusedOnCar;
     expect(car.truth()).toMatchObject({ connects: 0, authFailures: 1 });
+  });
+
+  it('a refused car connects at once with the password handed over the control API (PUT /devices/{car}/credential)', async () => {
+    broker = await startCredentialBroker({ 'car@RBA4E21': 'issued-secret' });
+    const car = new CarDevice({
+      deviceId: 'car-1',
+      plate: 'RBA4E21',
+      model: getCarModel('Nissan Leaf'),
+      password: 'not-issued-yet',
+      brokerUrl: broker.url,
+      clock: createManualClock(T0),
+      initialSoc: 0.5,
+      // No retry of its own within the test: the new password must cause the reconnect.
+      reconnectMs: 600_000,
+    });
+    cars.push(car);
+    await car.refused();
+    const control = await startControlServer({
+      devices: { list: () => [car], get: (id) => (id === 'car-1' ? car : undefined) },
+    });
+    try {
+      const put = (path: string, body: unknown) =>
+        fetch(`${control.url}${path}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const bad = await put('/devices/car-1/credential', { password: '' });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('GL_VALIDATION');
+      const ok = await put('/devices/car-1/credential', { password: 'issued-secret' });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ deviceId: 'car-1', plate: 'RBA4E21' });
+      await car.ready();
+      expect(car.truth()).toMatchObject({ connects: 1, authFailures: 1 });
+    } finally {
+      await control.close();
+    }
   });
 });
