@@ -16,9 +16,9 @@ import { seedCConfigSchema, startSeedCServer } from '../src/legacy/seed-c/index.
 const run = promisify(execFile);
 const FEIRA = '/work/shared/data/seed/feira_de_santana_stations.csv';
 
-// biome-ignore lint/suspicious/noExplicitAny: the seed's JSON envelopes
 type Envelope = {
   type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the seed's JSON envelopes
   data: any;
   status: { code: number; message: string };
   timestamp: string;

@@ -82,6 +82,14 @@ describe('parseCliArgs', () => {
     }
   });
 
+  it('reads the journey client flags', () => {
+    const cmd = parseCliArgs(['--journey-clients', '150', '--journey-target', '127.0.0.1:8889']);
+    expect(cmd).toMatchObject({
+      kind: 'run',
+      options: { journeyClients: 150, journeyTarget: { host: '127.0.0.1', port: 8889 } },
+    });
+  });
+
   it('reads the KEBA flags', () => {
     const argv = ['--keba-chargers', '2', '--keba-transport', 'modbus-tcp', '--keba-port', '7090'];
     expect(parseCliArgs([...argv, '--keba-vehicle'])).toMatchObject({
@@ -98,6 +106,11 @@ describe('parseCliArgs', () => {
     [['--scenario', 'f.yaml', '--keba-chargers', '1'], /--scenario excludes --keba-chargers/],
     [['--cars', '2'], /--cars needs --car-broker HOST:PORT and --car-password/],
     [['--cars', '2', '--car-broker', '127.0.0.1:1883'], /--cars needs/],
+    [['--journey-clients', '5'], /--journey-clients needs --journey-target HOST:PORT/],
+    [
+      ['--scenario', 'f.yaml', '--journey-clients', '1', '--journey-target', 'h:1'],
+      /--scenario excludes --journey-clients/,
+    ],
     [['--chargers', '0'], /--chargers must be an integer 1-100000/],
     [['--scenario', 'f.yaml', '--chargers', '1'], /--scenario excludes --chargers/],
     [['--meters', '0'], /--meters must be an integer 1-247, got "0"/],

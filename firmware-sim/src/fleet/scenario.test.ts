@@ -38,6 +38,20 @@ udpMeters: { count: 4, target: { port: 8080 } }
     expect(old).toMatchObject({ chargers: null, cars: null, plugs: {}, driving: {} });
   });
 
+  it('journey clients (seed C): defaults and the target', () => {
+    expect(
+      parseScenario({ journeyClients: { count: 150, target: { port: 8889 } } }).journeyClients,
+    ).toEqual({
+      count: 150,
+      target: { host: '127.0.0.1', port: 8889 },
+      repeatMs: 0,
+      stationsPerJourney: 5,
+      timeoutMs: 10_000,
+      avoidStations: [],
+    });
+    expect(parseScenario({}).journeyClients).toBeNull();
+  });
+
   it('KEBA stations: UDP by default, 3 × 230 V, 32 A hardware, no vehicle', () => {
     expect(parseScenario({ kebaChargers: { count: 2 } }).kebaChargers).toEqual({
       transport: 'udp',
@@ -97,6 +111,15 @@ udpMeters: { count: 4, target: { port: 8080 } }
     [
       { cars: { count: 1, password: 'x', broker: { port: 1 }, batteryPct: 101 } },
       'cars.batteryPct: must be a number 0..100, got 101',
+    ],
+    [{ journeyClients: { count: 1 } }, 'journeyClients.target: must be a mapping'],
+    [
+      { journeyClients: { count: 0, target: { port: 8888 } } },
+      'journeyClients.count: must be an integer 1..100000, got 0',
+    ],
+    [
+      { journeyClients: { count: 1, target: { port: 8888 }, avoidStations: ['x'] } },
+      'journeyClients.avoidStations: must be a list of station ids',
     ],
     [{ plugs: { 'car-1': 5 } }, 'plugs.car-1: must be a non-empty string'],
     [{ driving: { 'car-1': -5 } }, 'driving.car-1: must be a number ≥ 0, got -5'],
