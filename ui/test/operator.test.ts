@@ -27,6 +27,50 @@ const NOW = Date.parse('2026-11-16T15:00:00Z');
 const local = (day: string) => `${day}T03:00:00Z`;
 const PLATE = 'RIO2A18';
 
+/** The edge's status message (docs/WIRE.md): backlog, drops, two devices, a pending push meter. */
+const edgeStatus = (chargerOnline: boolean) => ({
+  edgeId: 'edge-op',
+  online: true,
+  at: NOW - 30_000,
+  log: { epoch: 'epoch-ui-0001', lastSeq: 45, ackedUpTo: 3, pending: 42, dropped: 5 },
+  devices: [
+    {
+      deviceId: 'meter-op',
+      online: true,
+      lastOkAt: NOW - 60_000,
+      consecutiveFailures: 0,
+      polls: 100,
+      failures: 3,
+      overruns: 0,
+      lastError: 'timeout',
+    },
+    {
+      deviceId: 'charger-1',
+      kind: 'charger',
+      profile: 'gridlink-charger',
+      online: chargerOnline,
+      lastOkAt: NOW - 30_000,
+      consecutiveFailures: 0,
+      polls: 50,
+      failures: 0,
+      overruns: 0,
+      lastError: null,
+    },
+  ],
+  pending: [
+    {
+      key: 'udp-meter:9001',
+      driver: 'udp-meter',
+      cpf: '52998224725',
+      meterId: '9001',
+      firstSeenAt: NOW - 3_600_000,
+      lastSeenAt: NOW - 60_000,
+      buffered: 7,
+      dropped: 0,
+    },
+  ],
+});
+
 const run = requireChromium('ui operator console (browser)');
 
 describe.skipIf(!run)('operator console in Chromium against a real central', () => {
@@ -81,52 +125,9 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
       clientId: 'edge-edge-op',
       reconnectPeriod: 0,
     });
-    await status.publishAsync(
-      edgeTopic('edge-op', 'status'),
-      JSON.stringify({
-        edgeId: 'edge-op',
-        online: true,
-        at: NOW - 30_000,
-        log: { epoch: 'epoch-ui-0001', lastSeq: 45, ackedUpTo: 3, pending: 42, dropped: 5 },
-        devices: [
-          {
-            deviceId: 'meter-op',
-            online: true,
-            lastOkAt: NOW - 60_000,
-            consecutiveFailures: 0,
-            polls: 100,
-            failures: 3,
-            overruns: 0,
-            lastError: 'timeout',
-          },
-          {
-            deviceId: 'charger-1',
-            kind: 'charger',
-            profile: 'gridlink-charger',
-            online: true,
-            lastOkAt: NOW - 30_000,
-            consecutiveFailures: 0,
-            polls: 50,
-            failures: 0,
-            overruns: 0,
-            lastError: null,
-          },
-        ],
-        pending: [
-          {
-            key: 'udp-meter:9001',
-            driver: 'udp-meter',
-            cpf: '52998224725',
-            meterId: '9001',
-            firstSeenAt: NOW - 3_600_000,
-            lastSeenAt: NOW - 60_000,
-            buffered: 7,
-            dropped: 0,
-          },
-        ],
-      }),
-      { qos: 1 },
-    );
+    await status.publishAsync(edgeTopic('edge-op', 'status'), JSON.stringify(edgeStatus(true)), {
+      qos: 1,
+    });
     await status.endAsync();
     // The status is stored in the background: wait for it through the API.
     for (let i = 0; ; i++) {
@@ -440,6 +441,45 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
       .toMatch(/^Reservations timeline of .*: 1 reservation\(s\)$/);
     expect(await axeViolations(page)).toEqual([]);
     await keepScreenshot(page, 'operator-stations-en');
-    expect(cspErrors).toEqual([]);
   });
+
+  it('an alarm raised while the console is open is announced in its live region', async () => {
+    await page.getByRole('link', { name: 'Alarms' }).click();
+    await expect
+      .poll(() => page.getByTestId('op-alarms-live').textContent())
+      .toBe('0 active unacknowledged alarm(s)');
+    // The edge reports its charger offline; the sweep (as cron fires it) raises device.offline.
+    const wire = await mqtt.connectAsync(t.central.mqttUrl, {
+      username: 'edge-op',
+      password: await upsertEdgeCredential(t.central.database.db, 'edge-op'),
+      clientId: 'edge-edge-op',
+      reconnectPeriod: 0,
+    });
+    await wire.publishAsync(edgeTopic('edge-op', 'status'), JSON.stringify(edgeStatus(false)), {
+      qos: 1,
+    });
+    await wire.endAsync();
+    await expect
+      .poll(async () => {
+        const edges = await t.api('GET', '/edges');
+        const edge = edges.body.items.find((e: { id: string }) => e.id === 'edge-op');
+        return edge.status.devices.find((d: { deviceId: string }) => d.deviceId === 'charger-1')
+          .online;
+      })
+      .toBe(false);
+    t.clock.advance(60_000); // the next minute's sweep: one run per cron instant
+    await t.runJob('alarms.sweep');
+    const raised = await t.api('GET', '/alarms?state=ACTIVE_UNACK');
+    expect(raised.body.items.map((a: { type: string }) => a.type)).toEqual(['device.offline']);
+    // The page asks every 5 s; the wait allows a few rounds.
+    await expect
+      .poll(() => page.getByTestId('op-alarms-live').textContent(), { timeout: 20_000 })
+      .toBe('1 active unacknowledged alarm(s)');
+    expect(await page.getByTestId('op-alarms-table').locator('tbody th').allTextContents()).toEqual(
+      ['device.offline'],
+    );
+    expect(await axeViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'operator-alarms-live-en');
+    expect(cspErrors).toEqual([]);
+  }, 60_000);
 });

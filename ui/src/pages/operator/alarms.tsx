@@ -4,7 +4,7 @@ import { type MessageKey, useI18n } from '../../i18n/index.js';
 import { useEnumText } from './format.js';
 import type { AlarmState, ListPage, StaffAlarm } from './types.js';
 
-const POLL_MS = 15_000;
+const POLL_MS = 5_000;
 
 /** The filters: the states each shows (`GET /alarms?state=…`). */
 const FILTERS: Record<string, { label: MessageKey; query: string }> = {
