@@ -287,9 +287,7 @@ export async function startEdge(
     if (client.connected)
       client.publish(statusTopic, JSON.stringify(status()), { qos: 1, retain: true });
   };
-  // Before the uplink's resend (its listener is older): the central learns the devices' kinds
-  // from the status, and a charger first named by telemetry would be registered as a meter.
-  client.prependListener('connect', publishStatus);
+  client.on('connect', publishStatus);
   publishSoon = publishStatus;
   let statusTimer = clock.setInterval(publishStatus, config.statusIntervalMs);
   statusTimer.unref();
