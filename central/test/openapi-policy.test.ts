@@ -20,6 +20,7 @@ import { seedAConfigSchema } from '../src/legacy/index.js';
 import { createCentralMetrics } from '../src/metrics/index.js';
 import { aedesLink, TopicRouter } from '../src/mqtt-router/index.js';
 import type { Database } from '../src/storage/index.js';
+import { seedNetwork } from './ev-reservations-fixture.js';
 import { CPF_A, CPF_B } from './helpers/api.js';
 import { readingFeeder } from './helpers/readings.js';
 import { describeEachStore } from './helpers/stores.js';
@@ -76,9 +77,19 @@ const NOW = Date.parse('2024-02-20T12:00:00Z');
 /** The control plane's topics: a command or desired config the walk must never send. */
 const COMMAND_TOPIC = /^gl\/v1\/edges\/[^/]+\/(commands|config)$/;
 
-const WALK_ROLES = ['admin', 'operator', 'customer', 'driver', 'service'] as const satisfies Role[];
+/**
+ * The roles walked, those with `own` grants first: they ask about another's object before staff
+ * (with `all`) may have deleted or revoked it, so their 404 is the ownership check's.
+ */
+const WALK_ROLES = ['customer', 'driver', 'admin', 'operator', 'service'] as const satisfies Role[];
 /** Path parameters that name an object someone owns: an `own` grant sees 404 for another's. */
-const OWNED_PARAMS = /\{(id|meterId|tokenId)\}/;
+const OWNED_PARAMS = /\{(id|meterId|tokenId|plate)\}/;
+/**
+ * Where an `own` grant on another's object answers other than 404: the {id} of a remote stop
+ * names a point, which is nobody's; a driver with no session of its own open there is refused
+ * with 409 (docs/EV.md, "Remote start and stop"; another driver's session: ev-sessions-http).
+ */
+const OWN_ANSWER: Record<string, number> = { 'POST /api/v1/points/{id}/stop': 409 };
 
 interface WalkFixture {
   request: (path: string, init: RequestInit) => Response | Promise<Response>;
@@ -101,7 +112,11 @@ interface WalkFixture {
 async function walk(doc: Doc, fx: WalkFixture): Promise<{ failures: string[]; requests: number }> {
   const failures: string[] = [];
   let requests = 0;
-  for (const { method, path, policy } of operationsOf(doc)) {
+  // Deletions last: every other operation finds the objects (bob's car, a token) still there.
+  const ordered = [...operationsOf(doc)].sort(
+    (a, b) => Number(a.method === 'delete') - Number(b.method === 'delete'),
+  );
+  for (const { method, path, policy } of ordered) {
     const url = fx.fill(path);
     const name = `${method.toUpperCase()} ${path}`;
     const ask = async (token: string | undefined, body?: unknown) => {
@@ -136,7 +151,7 @@ async function walk(doc: Doc, fx: WalkFixture): Promise<{ failures: string[]; re
       const owned = grant === 'own' && OWNED_PARAMS.test(path);
       const got = await ask(await fx.tokenFor(role), owned ? fx.bodyFor?.(name) : undefined);
       if (grant === 'none') expectIt(role, got, 403);
-      else if (owned) expectIt(role, got, 404);
+      else if (owned) expectIt(role, got, OWN_ANSWER[name] ?? 404);
       else if ([401, 403, 500].includes(got.status))
         failures.push(`${name} as ${role} (${grant}): ${got.status}`);
       if (got.status === 403 && got.code !== 'GL_FORBIDDEN')
@@ -155,6 +170,8 @@ describeEachStore('OpenAPI policy walk', (store) => {
   const published: string[] = [];
   let doc: Doc;
   const ids = { ana: 0, bia: 0, biaMeter: 0, biaInvoice: 0, biaAlarm: 0, biaToken: '' };
+  /** The walked driver (ana) and what another driver (bob) owns: the walk asks for bob's. */
+  const evIds = { ana: 0, bob: 0, bobBooking: 0, bobWatch: 0, station: 0, point: 0 };
 
   beforeAll(async () => {
     database = await store.open();
@@ -242,6 +259,30 @@ describeEachStore('OpenAPI policy walk', (store) => {
     });
     const invoices = await db.selectFrom('invoices').select(['id', 'customer_id']).execute();
     ids.biaInvoice = invoices.find((i) => i.customer_id === bia.id)?.id ?? 0;
+    // The EV side: company feira, a station with two points, drivers ana (ABC1D23, the walked
+    // driver) and bob (XYZ9A87) with bob's booking and watch.
+    const net = await seedNetwork(database, 2);
+    const [anaDriver, bob] = net.drivers as [number, number];
+    const bobActs = { kind: 'driver', driverId: bob, label: `driver:${bob}` } as const;
+    const booking = await ev.reservations.book(
+      {
+        pointId: net.pointIds[0] as number,
+        driverId: bob,
+        plate: 'XYZ9A87',
+        start: new Date(NOW + 3_600_000),
+        end: new Date(NOW + 7_200_000),
+      },
+      bobActs,
+    );
+    const watch = await ev.watches.create({ pointId: net.pointIds[1] as number }, bobActs);
+    Object.assign(evIds, {
+      ana: anaDriver,
+      bob,
+      bobBooking: booking.id,
+      bobWatch: watch.id,
+      station: net.stationId,
+      point: net.pointIds[0],
+    });
     doc = (await (await app.request('/openapi.json')).json()) as Doc;
   });
   afterAll(async () => {
@@ -255,13 +296,14 @@ describeEachStore('OpenAPI policy walk', (store) => {
     bodyFor: (operation) =>
       ({
         'POST /api/v1/reservations/{id}/cancel': { reason: 'USER' },
-        // Nobody's car on an absent point: 404 whoever asks, and no command is sent.
-        'POST /api/v1/points/{id}/start': { plate: 'ABC1234' },
+        // Bob's car: another's car is 404 to ana, and no command is sent.
+        'POST /api/v1/points/{id}/start': { plate: 'XYZ9A87' },
       })[operation],
     tokenFor: (role) =>
       mintToken(database.db, {
         role,
-        subject: role === 'customer' ? String(ids.ana) : role === 'driver' ? 'driver-1' : null,
+        subject:
+          role === 'customer' ? String(ids.ana) : role === 'driver' ? String(evIds.ana) : null,
       }),
     fill: (path) => {
       const prefix = path.split('/').slice(0, 4).join('/');
@@ -272,17 +314,15 @@ describeEachStore('OpenAPI policy walk', (store) => {
         '/api/v1/alarms': ids.biaAlarm,
         // Any id: webhooks are staff-only (`all`), an absent one is a 404.
         '/api/v1/webhooks': 1,
-        // Any id: the network is read by all who may read it (`all`); an absent one is a 404.
-        '/api/v1/stations': 1,
-        '/api/v1/points': 1,
-        // Any id: a walked driver token names no driver, so it owns none (404); staff see absent.
-        '/api/v1/drivers': 1,
-        // Any id: a walked driver owns no booking (404); staff see an absent one (404).
-        '/api/v1/reservations': 1,
-        // Any id: a walked driver owns no trip or watch (404); staff see an absent one (404).
+        // The network is read by all who may read it (`all`).
+        '/api/v1/stations': evIds.station,
+        '/api/v1/points': evIds.point,
+        // Bob and what he owns: ana (the walked driver) sees none of it (404).
+        '/api/v1/drivers': evIds.bob,
+        '/api/v1/reservations': evIds.bobBooking,
+        '/api/v1/availability-watches': evIds.bobWatch,
+        // Any id: a walked driver owns no trip or session (404); staff see an absent one (404).
         '/api/v1/trips': 1,
-        '/api/v1/availability-watches': 1,
-        // Any id: a walked driver owns no session (404); staff see an absent one (404).
         '/api/v1/sessions': 1,
       };
       const values: Record<string, string> = {
@@ -296,8 +336,8 @@ describeEachStore('OpenAPI policy walk', (store) => {
         key: 'udp-meter:52998224725:9',
         companyId: 'feira',
         connectorNo: '1',
-        // Nobody's car: ownership of plates is walked route by route in ev-cars.test.ts.
-        plate: 'ABC1234',
+        // Bob's car.
+        plate: 'XYZ9A87',
       };
       return path.replace(/\{(\w+)\}/g, (_, p: string) => {
         const v = p === 'id' ? id[prefix] : values[p];
@@ -308,8 +348,11 @@ describeEachStore('OpenAPI policy walk', (store) => {
     },
   });
 
-  it('the fixtures exist: another customer owns the meter, invoice and alarm the walk asks for', () => {
+  it('the fixtures exist: another customer owns the meter, invoice and alarm, another driver the car, booking and watch the walk asks for', () => {
     expect(ids.biaInvoice).toBeGreaterThan(0);
+    expect(evIds.bobBooking).toBeGreaterThan(0);
+    expect(evIds.bobWatch).toBeGreaterThan(0);
+    expect(evIds.ana).not.toBe(evIds.bob);
     expect(ids.biaAlarm).toBeGreaterThan(0);
     expect(ids.biaToken).toMatch(/^[a-f0-9]{16}$/);
   });
