@@ -22,6 +22,7 @@ export {
   greatCircleRoad,
   type PlannerStation,
   planTrip,
+  stationIndexFor,
   type TripQuery,
 } from './ev/index.js';
 export {

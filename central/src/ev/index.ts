@@ -124,6 +124,7 @@ export {
   type PlanRequest,
   planTrip,
   pointUsable,
+  stationIndexFor,
   type TripQuery,
   TripService,
   type TripsConfig,

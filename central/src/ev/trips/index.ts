@@ -44,6 +44,7 @@ export {
   type TripQuery,
   type WaitAt,
 } from './planner.js';
+export { type Neighbours, StationIndex, stationIndexFor } from './planner-index.js';
 export {
   type PlanRequest,
   TripService,
