@@ -253,7 +253,7 @@ describe('seed C journey server', () => {
     expect(no.data.reserved).toBe(false);
   });
 
-  it('declines PAYMENT when no point of the station is free at arrival', async () => {
+  it('PAYMENT books after a booking that holds the point, and declines when no point is usable', async () => {
     const c = await open();
     const id = await stationIdByName('Recarga Rápida Brasília');
     const login = await c.ask('LOGIN', {
@@ -280,15 +280,37 @@ describe('seed C journey server', () => {
       start: from,
       end: new Date(from.getTime() + 4 * 3_600_000),
     });
-    // The station read at PAYMENT sees the booking: the slot moves past it... unless horizon ends.
+    // PAYMENT reads the station again: the slot moves to when the point is free.
     const pay = await c.ask('PAYMENT', { user_id: userId, id_station: id, confirmation: true });
-    // The wait puts the slot after the other booking: a later slot, never an overlap.
-    if (pay.status.code === 200) {
-      const r = await http('GET', `/reservations/${pay.data.reservation_id}`);
-      expect(Date.parse(r.body.start)).toBeGreaterThanOrEqual(from.getTime() + 4 * 3_600_000);
-    } else {
-      expect(pay.status.code).toBe(409);
-      expect(pay.data.reserved).toBe(false);
+    expect(pay.status.code).toBe(200);
+    const r = await http('GET', `/reservations/${pay.data.reservation_id}`);
+    expect(Date.parse(r.body.start)).toBe(from.getTime() + 4 * 3_600_000);
+
+    // Another user, and the only point goes into maintenance before it pays: declined, 409.
+    const other = await c.ask('LOGIN', {
+      user_name: 'QWE9877',
+      selected_car: 'Tesla Model 3',
+      battery_car: 50,
+    });
+    await c.ask('SELECTION_STATION', {
+      user_id: other.data.user_id,
+      list_stations: { [id]: { distance_origin_position: 0 } },
+    });
+    await sql`UPDATE ev_points SET maintenance = true WHERE id = ${point as number}`.execute(
+      central.database.db,
+    );
+    try {
+      const declined = await c.ask('PAYMENT', {
+        user_id: other.data.user_id,
+        id_station: id,
+        confirmation: true,
+      });
+      expect(declined.status.code).toBe(409);
+      expect(declined.data.reserved).toBe(false);
+    } finally {
+      await sql`UPDATE ev_points SET maintenance = false WHERE id = ${point as number}`.execute(
+        central.database.db,
+      );
     }
   });
 
@@ -491,6 +513,12 @@ describe('seed C journey server', () => {
     expect(reply.type).toBe('LOGIN');
     expect(reply.status.code).toBe(200);
     expect(Number.isSafeInteger(reply.data.user_id)).toBe(true);
+    // A last line without its newline, then end of input: still answered.
+    const bare = await run('sh', [
+      '-c',
+      `printf '%s' '{"type":"START","data":{},"status":{"code":0,"message":""},"timestamp":"x"}' | socat -t 5 - TCP:127.0.0.1:${port}`,
+    ]);
+    expect(JSON.parse(bare.stdout.trim()).status.code).toBe(200);
   });
 
   it('serves 2,000 concurrent connections; a flooding, an idle and an oversized client block nobody', async () => {

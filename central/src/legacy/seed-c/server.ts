@@ -135,10 +135,18 @@ export async function startSeedCServer(o: SeedCServerOptions): Promise<SeedCServ
       if (queue.length >= config.maxInFlightPerConnection || !drained) socket.pause();
       else if (!closing) socket.resume();
     };
-    socket.on('drain', () => {
+    /** Resolves when the client has read what was written (or the socket is gone). */
+    let onDrained: (() => void) | null = null;
+    const settle = () => {
       drained = true;
+      onDrained?.();
+      onDrained = null;
+    };
+    socket.on('drain', () => {
+      settle();
       flowControl();
     });
+    socket.on('close', settle);
     const pump = async () => {
       if (working) return;
       working = true;
@@ -150,7 +158,15 @@ export async function startSeedCServer(o: SeedCServerOptions): Promise<SeedCServ
           return formatReply('ERROR', fail(500, 'internal error'), new Date(o.now()));
         });
         if (socket.destroyed) break;
-        if (!socket.write(out)) drained = false;
+        if (!socket.write(out)) {
+          // A client that does not read its answers gets no more of them buffered here: the
+          // next answer waits for this one to be read (or for the idle time-out).
+          drained = false;
+          flowControl();
+          await new Promise<void>((resolve) => {
+            onDrained = resolve;
+          });
+        }
         flowControl();
       }
       working = false;
@@ -192,6 +208,9 @@ export async function startSeedCServer(o: SeedCServerOptions): Promise<SeedCServ
       void pump();
     });
     socket.on('end', () => {
+      // A last line without its newline (a client that wrote and shut down) is still a request.
+      if (!closing && pending.trim() !== '') queue.push(pending.replace(/\r$/, ''));
+      pending = '';
       closing = true;
       void pump();
     });
