@@ -14,6 +14,7 @@ export function driverFormat(locale: Locale) {
     currency: 'BRL',
     maximumFractionDigits: 4,
   });
+  const money = new Intl.NumberFormat(locale, { style: 'currency', currency: 'BRL' });
   const hours = new Intl.NumberFormat(locale, { style: 'unit', unit: 'hour' });
   const minutes = new Intl.NumberFormat(locale, {
     style: 'unit',
@@ -25,6 +26,8 @@ export function driverFormat(locale: Locale) {
     pct: (value: number) => pct.format(value / 100),
     km: (value: number) => km.format(value),
     kwh: (value: number) => `${kwh.format(value)} kWh`,
+    /** An amount in reais as decimal text (`10.00`, a booking's fee): `R$ 10,00`. */
+    reais: (text: string) => money.format(text as unknown as number),
     /** A tariff price, decimal text in reais (`1.95`), per unit: `R$ 1,95/kWh` (exact: Intl reads the text). */
     price: (text: string, unit: 'kWh' | 'min' | 'session') => {
       const amount = price.format(text as unknown as number);

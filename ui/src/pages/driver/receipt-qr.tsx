@@ -16,9 +16,11 @@ export function ReceiptQr(props: { sessionId: number; label: string }) {
     getText(`/sessions/${props.sessionId}/receipt/html`, 'text/html').then((text) => {
       const el = box.current;
       if (!current || !el) return;
-      const doc = new DOMParser().parseFromString(text, 'text/html');
-      const svg = doc.querySelector('.pix svg') ?? doc.querySelector('svg');
-      if (!svg) return;
+      // Only the SVG is parsed: the page's own <style> would be an inline style under our CSP.
+      const source = /<svg[\s\S]*?<\/svg>/.exec(text)?.[0];
+      if (!source) return;
+      const svg = new DOMParser().parseFromString(source, 'image/svg+xml').documentElement;
+      if (svg.localName !== 'svg') return;
       const safe = [svg, ...svg.querySelectorAll('*')].every(
         (n) =>
           ALLOWED.has(n.localName) && [...n.attributes].every((a) => !/^on|href$/i.test(a.name)),

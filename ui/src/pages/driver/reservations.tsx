@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson, type Page, postJson } from '../../api/index.js';
 import { type MessageKey, useI18n } from '../../i18n/index.js';
+import { driverFormat } from './format.js';
 import {
   DRIVER_CANCEL_REASONS,
   LIVE_STATES,
@@ -18,7 +19,8 @@ const stateKey = (s: ReservationState) => `dr.res.state.${s}` as MessageKey;
  * live region; a live booking can be canceled with a reason (POST /reservations/{id}/cancel).
  */
 export function DriverReservationsPage() {
-  const { t, f } = useI18n();
+  const { t, f, locale } = useI18n();
+  const d = driverFormat(locale);
   const list = usePoll(() => getJson<Page<Reservation>>('/reservations?limit=100'), POLL_MS);
   const items = list.data?.items;
   const seen = useRef(new Map<number, ReservationState>());
@@ -96,7 +98,7 @@ export function DriverReservationsPage() {
                   {r.flagged && (
                     <span class="muted"> {t('dr.res.flagged', { reason: r.flagged.reason })}</span>
                   )}
-                  {r.fee && <span class="muted"> {t('dr.res.fee', { fee: r.fee })}</span>}
+                  {r.fee && <span class="muted"> {t('dr.res.fee', { fee: d.reais(r.fee) })}</span>}
                 </td>
                 <td>
                   {LIVE_STATES.includes(r.state) && r.state !== 'FULFILLED' && (
