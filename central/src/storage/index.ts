@@ -3,5 +3,11 @@ export {
   type CopyTransaction,
   kyselyTransaction,
 } from './copy-session.js';
-export { type Database, openDatabase, type StorageOptions } from './database.js';
+export {
+  type Database,
+  migratedTemplate,
+  openDatabase,
+  type StorageOptions,
+} from './database.js';
 export type { EvPointState, EvReservationState, EvSessionState, Schema } from './schema.js';
+export { templateFolder } from './template-cache.js';

@@ -4,8 +4,7 @@
  * starting at once do not both build it. A failure here only warns: the first test that opens a
  * database builds it again, and fails there with its own message.
  */
-import { migratedTemplate } from '../storage/database.js';
-import { templateFolder } from '../storage/template-cache.js';
+import { migratedTemplate, templateFolder } from '../storage/index.js';
 
 export async function setup(): Promise<void> {
   const folder = templateFolder();
