@@ -40,6 +40,8 @@ const modbusPort = process.env.GRIDLINK_MODBUS_PORT ?? '5020';
 const meters = process.env.GRIDLINK_DEMO_METERS ?? '3';
 const pollMs = Number(process.env.GRIDLINK_DEMO_POLL_MS ?? '2000');
 const EDGE_ID = 'demo-edge';
+/** Seed C journeys the simulator runs against the central at start-up (docs/LEGACY-SEED-C.md). */
+const DEMO_JOURNEYS = 20;
 /** The edge's Prometheus endpoint (metrics.port): 9464, Prometheus' usual exporter port. */
 const edgeMetricsWanted = Number(process.env.GRIDLINK_EDGE_METRICS_PORT ?? '9464');
 
@@ -169,6 +171,8 @@ async function main(): Promise<void> {
         seedB: { enabled: true, servers: { 'servidor-1': 'feira' }, anonymous: true },
         // Seed A's REST face (docs/EV.md, "Seed A"): anonymous from this machine, as the original.
         seedA: { enabled: true, anonymous: true },
+        // Seed C's journey server: port 8889, not the original 8888 that seed D's terminal has.
+        seedC: { enabled: true, port: 8889, portFallback: true, anonymous: { enabled: true } },
       },
       // The Pix receiver on invoices and charging receipts (deploy/demo/seed-ev.ts).
       billing: { pix: DEMO_PIX },
@@ -207,6 +211,14 @@ async function main(): Promise<void> {
   // sending to the edge's listeners on free ports.
   const seedPorts = { udpPort: await freePort('udp'), tcpPort: await freePort('tcp') };
   const scenarioPath = join(dataDir, 'sim-scenario.json');
+  // Seed C journeys book anywhere but the station the demo's chargers serve (row 1 of the file).
+  const seedC = central.seedC as { host: string; port: number } | null;
+  const listed = await fetch(`${httpUrl}/api/v1/stations?company=${DEMO_COMPANY}&limit=500`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const chargersStation = (
+    (await listed.json()) as { items: Array<{ id: number; externalId: string }> }
+  ).items.find((st) => st.externalId === '1');
   writeFileSync(
     scenarioPath,
     JSON.stringify({
@@ -221,6 +233,15 @@ async function main(): Promise<void> {
       ...seedMeterScenario({ ...seedPorts, intervalMs: Math.max(1000, pollMs) }),
       // GridLink chargers (Modbus TCP) and cars (MQTT), with the control API (deploy/demo/seed-ev.ts).
       ...evScenario({ mqttUrl: central.mqttUrl as string }),
+      ...(seedC
+        ? {
+            journeyClients: {
+              count: DEMO_JOURNEYS,
+              target: seedC,
+              avoidStations: chargersStation ? [chargersStation.id] : [],
+            },
+          }
+        : {}),
     }),
   );
   const sim = await start('sim', 'firmware-sim/bin/gridlink-sim.js', [
@@ -312,6 +333,10 @@ async function main(): Promise<void> {
   say(
     `  Cars         ${DEMO_CARS} simulated cars over MQTT, plates ${ev.cars.map((c) => `${c.plate} (${c.deviceId})`).join(', ')}, credentials issued by the central`,
   );
+  if (seedC)
+    say(
+      `  Seed C       TCP ${seedC.host}:${seedC.port} (journey envelopes, anonymous from this machine; ${DEMO_JOURNEYS} simulated journeys at start-up)`,
+    );
   say(
     `  Driver       document ${DEMO_DRIVER.document}, password ${DEMO_DRIVER.password} (driver ${ev.driverId}): POST ${httpUrl}/api/v1/auth/driver-login`,
   );
