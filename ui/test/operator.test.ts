@@ -422,9 +422,41 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
     const meter = rows.filter({ hasText: 'edge-op / meter-op' });
     await expect
       .poll(() => meter.locator('td').textContent())
-      .toBe('16/11/2026, 11:59: power_total 1800');
+      .toBe('16/11/2026, 11:59: power_total 1.800');
     expect(await axeViolations(page)).toEqual([]);
     await keepScreenshot(page, 'operator-customers-pt-BR');
+
+    // Seed D's terminal: register a customer, bind a meter of the edge, see its month.
+    await page.getByText('Novo cliente').click();
+    await page.getByLabel('CPF ou CNPJ').fill('111.444.777-35');
+    await page.getByLabel('Nome', { exact: true }).fill('Carlos Console');
+    await page.getByLabel('Limite mensal (kWh, opcional)').fill('150');
+    await page.getByRole('button', { name: 'Cadastrar cliente' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toMatch(/^Cliente Carlos Console cadastrado \(nº \d+\)\.$/);
+    const created = (await t.api('GET', '/customers')).body.items.find(
+      (c: { name: string }) => c.name === 'Carlos Console',
+    );
+    expect(created).toMatchObject({ document: '11144477735', monthlyLimitKwh: '150.000' });
+    expect(await page.getByRole('status').first().textContent()).toBe(
+      `Cliente Carlos Console cadastrado (nº ${created.id}).`,
+    );
+    expect(await page.getByRole('combobox', { name: /^Cliente/ }).inputValue()).toBe(
+      String(created.id),
+    );
+    await expect.poll(() => page.getByText('Nenhum medidor vinculado.').count()).toBe(1);
+    await page.getByLabel('Gateway', { exact: true }).fill('edge-op');
+    await page.getByLabel('Dispositivo', { exact: true }).fill('meter-c2');
+    await page.getByRole('button', { name: 'Vincular medidor' }).click();
+    await expect
+      .poll(() => page.getByTestId('op-meters').locator('tbody th').allTextContents())
+      .toEqual(['edge-op / meter-c2']);
+    expect((await t.api('GET', `/customers/${created.id}/meters`)).body.items).toMatchObject([
+      { edgeId: 'edge-op', deviceId: 'meter-c2', customerId: created.id },
+    ]);
+    expect(await page.getByTestId('op-month-kwh').textContent()).toBe('0,000 kWh');
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it('in English: the alarms page, the stations page and the timeline', async () => {

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { getJson, postJson } from '../../api/index.js';
 import { useApi } from '../../app/use-api.js';
 import { useI18n } from '../../i18n/index.js';
+import { useMeasure } from './format.js';
 import type { ListPage, Reading, StaffCustomer, StaffMeter } from './types.js';
 
 const LIVE_MS = 15 * 60_000;
@@ -150,6 +151,7 @@ function CustomerView({ id }: { id: number }) {
 /** The meter's newest reading of the last 15 minutes, polled. */
 function LatestReading({ meterId }: { meterId: number }) {
   const { t, f } = useI18n();
+  const measure = useMeasure();
   const [reading, setReading] = useState<Reading | null | undefined>(undefined);
   useEffect(() => {
     let stopped = false;
@@ -177,7 +179,7 @@ function LatestReading({ meterId }: { meterId: number }) {
     <>
       {f.dateTime(reading.ts)}:{' '}
       {Object.entries(reading.values)
-        .map(([k, v]) => `${k} ${v}`)
+        .map(([k, v]) => `${k} ${measure(v)}`)
         .join(', ')}
     </>
   );

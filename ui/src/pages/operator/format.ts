@@ -18,3 +18,12 @@ export function useEnumText(): (group: string, value: string) => string {
     return key in messages[locale] ? t(key as MessageKey) : value;
   };
 }
+
+/** A measured value in the UI's language, up to 3 decimals (`1.800`, `230,5`). */
+export function useMeasure(): (n: number) => string {
+  const { locale } = useI18n();
+  return useMemo(() => {
+    const format = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
+    return (n: number) => format.format(n);
+  }, [locale]);
+}
