@@ -112,6 +112,7 @@ describe.skipIf(!run)(
     let sessionId: number;
     let bookedReservation: number;
     let bookedStation: number;
+    let maintained: number;
     let liveAfter = -1;
     const stationIds: number[] = [];
     const cspErrors: string[] = [];
@@ -146,14 +147,14 @@ describe.skipIf(!run)(
       buildUiOnce();
       t = await startDriverCentral(S);
       // The network, through the API: two stations on the BR-324 between Feira and Salvador, and
-      // one in Feira whose point has a charger on an edge.
+      // one far off the route whose point has a charger on an edge.
       expect(
         (await t.api('POST', '/companies', { id: COMPANY, name: 'Bahia Recarga' })).status,
       ).toBe(201);
       for (const [name, latitude, longitude] of [
         ['Posto Amélia Rodrigues', -12.39, -38.76],
         ['Posto Simões Filho', -12.78, -38.4],
-        ['Posto Centro Feira', -12.255, -38.955],
+        ['Posto Vitória da Conquista', -14.86, -40.84],
       ] as const) {
         const s = await t.api('POST', '/stations', {
           companyId: COMPANY,
@@ -167,6 +168,16 @@ describe.skipIf(!run)(
         stationIds.push(s.body.id);
         chargerPoint = s.body.pointList[0].id;
       }
+      // A point in maintenance, with a note that is nobody else's business.
+      maintained = (await t.api('GET', `/stations/${stationIds[0]}`)).body.pointList[1].id;
+      expect(
+        (
+          await t.api('PUT', `/points/${maintained}/maintenance`, {
+            on: true,
+            reason: 'cabo trocado por João',
+          })
+        ).status,
+      ).toBe(200);
       // The driver (staff create it), signs in over the API for the set-up, registers its car.
       expect(
         (
@@ -312,7 +323,7 @@ describe.skipIf(!run)(
       expect(body.company).toEqual({ id: COMPANY, name: 'Bahia Recarga' });
       expect(body.items.map((s) => s.id)).toEqual(stationIds);
       const text = JSON.stringify(body);
-      for (const secret of [PLATE, EDGE, 'charger-dr', 'Bruno', DOC])
+      for (const secret of [PLATE, EDGE, 'charger-dr', 'Bruno', DOC, 'João'])
         expect(text).not.toContain(secret);
       expect(Object.keys(body.items[0]?.pointList[0] ?? {}).sort()).toEqual([
         'connectors',
@@ -596,6 +607,10 @@ describe.skipIf(!run)(
         expect(await p.locator(`tr[data-point="${chargerPoint}"] td`).first().textContent()).toBe(
           'Livre',
         );
+        expect(await p.locator(`tr[data-point="${maintained}"] td`).first().textContent()).toBe(
+          'Fora de serviço',
+        );
+        expect(await p.locator('main').textContent()).not.toContain('João');
         const free = api.items.reduce((n, s) => n + s.availablePoints, 0);
         expect(await p.getByTestId('pub-summary').textContent()).toMatch(
           new RegExp(

@@ -19,7 +19,7 @@ export function DriverCarsPage() {
       {!items && !cars.error && <p>{t('loading')}</p>}
       {items && items.length === 0 && <p>{t('dr.cars.none')}</p>}
       {/* One live region: a new battery report is read out without moving the focus. */}
-      <div role="status" aria-live="polite" data-testid="cars-live">
+      <div role="status" aria-live="polite" data-testid="cars-live" class="stack">
         {items?.map((car) => (
           <article key={car.plate} class="card" data-plate={car.plate}>
             <h2>{car.plate}</h2>

@@ -34,7 +34,8 @@ export function TripMap(props: { trip: Trip }) {
     <svg
       class="trip-map"
       viewBox={`0 0 ${W} ${H}`}
-      width="100%"
+      width={W}
+      height={H}
       role="img"
       aria-label={t('dr.trip.map', { stops: trip.stops.length })}
       data-testid="trip-map"
@@ -47,6 +48,10 @@ export function TripMap(props: { trip: Trip }) {
         stroke-width="3"
         stroke-linejoin="round"
       />
+      <circle cx={pts[0]?.x} cy={pts[0]?.y} r="8" fill="#1b1f24" />
+      <text x={(pts[0]?.x ?? 0) + 12} y={(pts[0]?.y ?? 0) - 8} font-size="14" fill="#1b1f24">
+        {t('dr.trip.mapOrigin')}
+      </text>
       {trip.stops.map((s, i) => {
         const p = pts[i + 1] as { x: number; y: number };
         return (
@@ -65,10 +70,6 @@ export function TripMap(props: { trip: Trip }) {
           </g>
         );
       })}
-      <circle cx={pts[0]?.x} cy={pts[0]?.y} r="8" fill="#1b1f24" />
-      <text x={(pts[0]?.x ?? 0) + 12} y={(pts[0]?.y ?? 0) - 8} font-size="14" fill="#1b1f24">
-        {t('dr.trip.mapOrigin')}
-      </text>
       <rect
         x={(pts[last]?.x ?? 0) - 8}
         y={(pts[last]?.y ?? 0) - 8}

@@ -95,43 +95,45 @@ export function PublicAvailabilityPage() {
         </p>
       )}
       {data && stations.length === 0 && <p>{t('pub.none')}</p>}
-      {stations.map((s) => (
-        <article key={s.id} class="card" data-station={s.id} aria-labelledby={`station-${s.id}`}>
-          <h2 id={`station-${s.id}`}>{s.name}</h2>
-          {s.address && <p class="muted">{s.address}</p>}
-          <p>
-            <strong>
-              {t('pub.station.free', { available: s.availablePoints, points: s.points })}
-            </strong>
-          </p>
-          <table>
-            <caption class="visually-hidden">{s.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('pub.col.point')}</th>
-                <th scope="col">{t('pub.col.status')}</th>
-                <th scope="col">{t('pub.col.connectors')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {s.pointList.map((p) => (
-                <tr key={p.id} data-point={p.id} data-status={p.status}>
-                  <th scope="row">{p.name}</th>
-                  <td>{t(`pub.status.${p.status}` as MessageKey)}</td>
-                  <td>
-                    {p.connectors
-                      .map(
-                        (c) =>
-                          `${c.standard.toUpperCase()} ${c.powerType.toUpperCase()} ${kw.format(c.maxPowerW / 1000)} kW`,
-                      )
-                      .join(', ')}
-                  </td>
+      <div class="stack">
+        {stations.map((s) => (
+          <article key={s.id} class="card" data-station={s.id} aria-labelledby={`station-${s.id}`}>
+            <h2 id={`station-${s.id}`}>{s.name}</h2>
+            {s.address && <p class="muted">{s.address}</p>}
+            <p>
+              <strong>
+                {t('pub.station.free', { available: s.availablePoints, points: s.points })}
+              </strong>
+            </p>
+            <table>
+              <caption class="visually-hidden">{s.name}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('pub.col.point')}</th>
+                  <th scope="col">{t('pub.col.status')}</th>
+                  <th scope="col">{t('pub.col.connectors')}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </article>
-      ))}
+              </thead>
+              <tbody>
+                {s.pointList.map((p) => (
+                  <tr key={p.id} data-point={p.id} data-status={p.status}>
+                    <th scope="row">{p.name}</th>
+                    <td>{t(`pub.status.${p.status}` as MessageKey)}</td>
+                    <td>
+                      {p.connectors
+                        .map(
+                          (c) =>
+                            `${c.standard.toUpperCase()} ${c.powerType.toUpperCase()} ${kw.format(c.maxPowerW / 1000)} kW`,
+                        )
+                        .join(', ')}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </article>
+        ))}
+      </div>
       {next && (
         <button type="button" onClick={more}>
           {t('pub.more')}
