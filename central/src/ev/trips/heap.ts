@@ -21,11 +21,13 @@ export class StateHeap {
     this.times[i] = time;
   }
 
-  /** Removes the minimum; its id and time are then in `topId` and `topTime`. */
+  /** Removes the minimum; its key, id and time are then in `topKey`, `topId` and `topTime`. */
+  topKey = 0;
   topId = 0;
   topTime = 0;
   pop(): boolean {
     if (this.size === 0) return false;
+    this.topKey = this.keys[0] as number;
     this.topId = this.ids[0] as number;
     this.topTime = this.times[0] as number;
     const n = --this.size;

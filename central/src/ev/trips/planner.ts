@@ -95,6 +95,17 @@ export type TripPlanResult =
 
 const EPS = 1e-9;
 const DEFAULT_DISTANCE = greatCircleRoad();
+/** Detour bands of the partial expansion: a minute wide, the last one open-ended. */
+const BAND_MS = 60_000;
+const BANDS = 128;
+
+/** A node's neighbours ordered by detour band: order[start[b]..start[b+1]) index into nb. */
+interface Fan {
+  nb: Neighbours;
+  order: Int32Array;
+  start: Int32Array;
+  direct: number;
+}
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
@@ -140,6 +151,8 @@ export function planTrip(q: TripQuery): TripPlanResult {
   const ORIGIN = N;
   const W = B + 1;
   const DEST = (N + 1) * W;
+  /** Heap ids above DEST: CONT + state, the rest of that state's drive edges. */
+  const CONT = DEST + 1;
   const pos = (n: number): LatLon =>
     n === ORIGIN ? q.origin : (stations[n] as PlannerStation).position;
 
@@ -174,7 +187,7 @@ export function planTrip(q: TripQuery): TripPlanResult {
   // Labels, flat over (node, unit): time, parent state, and popBest[k] = the earliest time of a
   // popped state of the node with SoC >= k.
   const ws = workspace(N + 1, W);
-  const { time, parentOf, popBest } = ws;
+  const { time, parentOf, popBest, resume } = ws;
   const touch = (n: number) => {
     if (ws.touched[n] === 0) {
       ws.touched[n] = 1;
@@ -244,6 +257,93 @@ export function planTrip(q: TripQuery): TripPlanResult {
     heap.push(f, i, t);
   };
 
+  // Partial expansion: a node's neighbours in bands of detour (drive via the neighbour to the
+  // destination, less the direct drive), BAND_MS wide. A state relaxes the bands whose bound
+  // (t + overhead + direct drive + band start) is within its key, and goes back on the heap keyed
+  // at the next band's bound; every neighbour's f is at least its band's bound, so A* still sees
+  // each edge before any state past it, and the bands past the optimum are never relaxed.
+  const fans: Array<Fan | undefined> = new Array(N + 1);
+  const fan = (n: number): Fan => {
+    const have = fans[n];
+    if (have) return have;
+    const nb = neighbours(n);
+    toDest(n);
+    const direct = hDriveOf[n] as number;
+    const band = new Uint8Array(nb.size);
+    const start = new Int32Array(BANDS + 1);
+    for (let j = 0; j < nb.size; j++) {
+      const y = nb.to[j] as number;
+      toDest(y);
+      const detour = (nb.km[j] as number) * msPerKm + (hDriveOf[y] as number) - direct;
+      const b = detour <= 0 ? 0 : Math.min(BANDS - 1, Math.floor(detour / BAND_MS));
+      band[j] = b;
+      (start[b + 1] as number)++;
+    }
+    for (let b = 1; b <= BANDS; b++) start[b] = (start[b] as number) + (start[b - 1] as number);
+    const fill = start.slice(0, BANDS);
+    const order = new Int32Array(nb.size);
+    for (let j = 0; j < nb.size; j++) {
+      const b = band[j] as number;
+      order[fill[b] as number] = j;
+      fill[b] = (fill[b] as number) + 1;
+    }
+    const f: Fan = { nb, order, start, direct };
+    fans[n] = f;
+    return f;
+  };
+  const drive = (id: number, node: number, k: number, t: number, from: number, key: number) => {
+    const { nb, order, start, direct } = fan(node);
+    const to = nb.to;
+    const kms = nb.km;
+    const most = k - minStop;
+    // Every neighbour still misses at least this state's missing units, and needs all the
+    // further stops but this one: its bound h has at least those, on top of the drive.
+    const need = (destUnitsOf[node] as number) + minDest;
+    const missing = Math.max(0, need - k);
+    const beyond = node === ORIGIN ? missing : need - Math.max(k, maxCharge);
+    const stopsAfter = perStop > 0 && beyond > 0 ? Math.ceil(beyond / perStop) - 1 : 0;
+    // 1 ms under the bound: rounding in the real-valued drive times never orders an edge late.
+    const base = t + overhead + direct + missing * minUnitMs + stopsAfter * overhead - 1;
+    let b = from;
+    for (; b < BANDS; b++) {
+      if (base + b * BAND_MS > key) break;
+      const end = start[b + 1] as number;
+      for (let e = start[b] as number; e < end; e++) {
+        const j = order[e] as number;
+        const km = kms[j] as number;
+        const u = legUnits(km);
+        if (u > most) continue;
+        const y = to[j] as number;
+        const a = k - u;
+        const i = y * W + a;
+        const arrival = t + legMs(km);
+        relaxed++;
+        // Cheap rejections before asking for the wait: the wait only adds.
+        if (
+          (popBest[i] as number) <= arrival + overhead ||
+          arrival + overhead >= (time[i] as number)
+        )
+          continue;
+        const w = waitAt(stations[y] as PlannerStation, arrival);
+        if (!(w >= 0) || w === Infinity) continue;
+        const ty = arrival + Math.round(w) + overhead;
+        if ((popBest[i] as number) <= ty || ty >= (time[i] as number)) continue;
+        const f = ty + h(y, a);
+        if (f >= destTime) continue;
+        time[i] = ty;
+        parentOf[i] = id;
+        touch(y);
+        heap.push(f, i, ty);
+      }
+    }
+    // Skip empty bands; come back for the next non-empty one if it can still beat the best.
+    while (b < BANDS && start[b] === start[b + 1]) b++;
+    if (b < BANDS && base + b * BAND_MS < destTime) {
+      resume[id] = b;
+      heap.push(base + b * BAND_MS, CONT + id, t);
+    }
+  };
+
   if (s0 >= 0 && s0 <= B) {
     time[ORIGIN * W + s0] = q.departAt;
     touch(ORIGIN);
@@ -253,6 +353,14 @@ export function planTrip(q: TripQuery): TripPlanResult {
     const id = heap.topId;
     if (id === DEST) break;
     const t = heap.topTime;
+    if (id > DEST) {
+      // The rest of a state's drive edges, from the band it stopped at.
+      const at = id - CONT;
+      if (t !== time[at] || (popBest[at] as number) < t) continue; // improved or dominated since
+      const node = Math.floor(at / W);
+      drive(at, node, at - node * W, t, resume[at] as number, heap.topKey);
+      continue;
+    }
     if (t !== time[id]) continue; // stale entry
     if ((popBest[id] as number) <= t) continue; // dominated by a popped state with more charge
     const node = Math.floor(id / W);
@@ -274,42 +382,8 @@ export function planTrip(q: TripQuery): TripPlanResult {
     // Charge one more unit here.
     if (node !== ORIGIN && k < maxCharge)
       relax(node, k + 1, t + (chargeTable(node)[k] as number), id);
-    // Drive to another station and stop there.
-    const most = k - minStop;
-    if (most < 0) continue;
-    const nb = neighbours(node);
-    const to = nb.to;
-    const kms = nb.km;
-    const n = nb.size;
-    // Listed by whole km: the first station out of reach ends the scan one band on.
-    let stopKm = Infinity;
-    for (let j = 0; j < n; j++) {
-      const km = kms[j] as number;
-      if (km >= stopKm) break;
-      const u = legUnits(km);
-      if (u > most) {
-        if (stopKm === Infinity) stopKm = Math.floor(km) + 1;
-        continue;
-      }
-      const y = to[j] as number;
-      const a = k - u;
-      const i = y * W + a;
-      const arrival = t + legMs(km);
-      relaxed++;
-      // Cheap rejections before asking for the wait: the wait only adds.
-      if ((popBest[i] as number) <= arrival + overhead || arrival + overhead >= (time[i] as number))
-        continue;
-      const w = waitAt(stations[y] as PlannerStation, arrival);
-      if (!(w >= 0) || w === Infinity) continue;
-      const ty = arrival + Math.round(w) + overhead;
-      if ((popBest[i] as number) <= ty || ty >= (time[i] as number)) continue;
-      const f = ty + h(y, a);
-      if (f >= destTime) continue;
-      time[i] = ty;
-      parentOf[i] = id;
-      touch(y);
-      heap.push(f, i, ty);
-    }
+    // Drive to another station and stop there: the nearest-detour bands now, the rest later.
+    if (k - minStop >= 0) drive(id, node, k, t, 0, heap.topKey);
   }
 
   if (destParent < 0)
@@ -393,6 +467,8 @@ interface Workspace {
   time: Float64Array;
   parentOf: Int32Array;
   popBest: Float64Array;
+  /** Per state, the detour band its drive edges resume at (written before each use). */
+  resume: Uint8Array;
   touched: Uint8Array;
   rows: number[];
   width: number;
@@ -419,6 +495,7 @@ function workspace(nodes: number, width: number): Workspace {
     time: new Float64Array(cap).fill(Infinity),
     parentOf: new Int32Array(cap).fill(-1),
     popBest: new Float64Array(cap).fill(Infinity),
+    resume: new Uint8Array(cap),
     touched: new Uint8Array(Math.max(nodes, shared?.touched.length ?? 0)),
     rows: [],
     width,
