@@ -82,6 +82,8 @@ export class ReservationEngine {
   readonly #o: ReservationEngineOptions;
   #published: Promise<void> = Promise.resolve();
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** The default terms, checked once (see #terms). */
+  #defaultTerms: BookingTerms | undefined;
 
   constructor(options: ReservationEngineOptions) {
     this.#o = options;
@@ -113,12 +115,7 @@ export class ReservationEngine {
       throw invalid('start', 'in the past');
     if (end.getTime() > now.getTime() + config.horizonDays * 1440 * MINUTE)
       throw invalid('end', `more than ${config.horizonDays} days ahead`);
-    const termsIn = { ...config.defaultTerms, ...(req.terms ?? {}) };
-    const parsedTerms = bookingTermsSchema.safeParse(termsIn);
-    if (!parsedTerms.success) {
-      const issue = parsedTerms.error.issues[0];
-      throw invalid(`terms.${issue?.path.join('.') ?? ''}`, issue?.message ?? 'invalid');
-    }
+    const terms = this.#terms(req.terms);
     const plate = req.plate ? normalizePlate(req.plate) : null;
     let driverId = req.driverId ?? null;
     if (by.kind === 'driver') {
@@ -147,7 +144,7 @@ export class ReservationEngine {
         end,
         state: hold ? 'PENDING' : 'RESERVED',
         holdExpiresAt: hold ? new Date(now.getTime() + config.holdMinutes * MINUTE) : null,
-        terms: parsedTerms.data,
+        terms,
         requestId,
         source,
         who: by.label,
@@ -198,6 +195,21 @@ export class ReservationEngine {
     throw new GridlinkError('GL_EV_POINT_NOT_BOOKABLE', `point ${req.pointId} is ${why}`, {
       pointId: req.pointId,
     });
+  }
+
+  /**
+   * A booking's terms: the config's defaults overridden by the request's, checked. The defaults
+   * alone (most bookings) are checked once and shared: a booking never changes its terms object.
+   */
+  #terms(given: Partial<BookingTerms> | undefined): BookingTerms {
+    if (given === undefined && this.#defaultTerms) return this.#defaultTerms;
+    const parsed = bookingTermsSchema.safeParse({ ...this.#o.config.defaultTerms, ...given });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw invalid(`terms.${issue?.path.join('.') ?? ''}`, issue?.message ?? 'invalid');
+    }
+    if (given === undefined) this.#defaultTerms = Object.freeze(parsed.data);
+    return parsed.data;
   }
 
   /** Confirms a held booking (PENDING → RESERVED) before its hold lapses. */

@@ -127,12 +127,16 @@ export interface NewBooking {
  * point is active and not in maintenance. Resolves null when it is not bookable, or (with a
  * request id) when that request already made one; throws the database's exclusion violation
  * (SQLSTATE 23P01) when the period overlaps a live booking of the point.
+ *
+ * Only the new id comes back: every other column of the new row is what was sent (the rest are
+ * NULL), so the row is built here instead of parsed back (21 columns, 9 of them timestamps, were
+ * most of a booking's client-side cost under load; docs/BENCHMARKS.md "reservations").
  */
 export async function insertBooking(
   db: Kysely<Schema>,
   b: NewBooking,
 ): Promise<ReservationRow | null> {
-  const { rows } = await sql<RawRow>`
+  const { rows } = await sql<{ id: string | number }>`
     WITH ins AS (
       INSERT INTO ev_reservations (point_id, plate, driver_id, period, state, hold_expires_at,
         terms, request_id, source, created_at, updated_at)
@@ -145,13 +149,37 @@ export async function insertBooking(
       WHERE p.id = ${b.pointId} AND p.active AND NOT p.maintenance
         AND p.state NOT IN ('faulted', 'unavailable')
       ${b.requestId === null ? sql`` : sql`ON CONFLICT (source, request_id) DO NOTHING`}
-      RETURNING *
+      RETURNING id, state
     ), audit AS (
       INSERT INTO ev_reservation_transitions (reservation_id, from_state, to_state, reason, who, at)
       SELECT id, NULL, state, NULL, ${b.who}, ${iso(b.at)}::timestamptz FROM ins
     )
-    SELECT ${COLUMNS} FROM ins`.execute(db);
-  return rows[0] ? toRow(rows[0]) : null;
+    SELECT id FROM ins`.execute(db);
+  const inserted = rows[0];
+  if (!inserted) return null;
+  return {
+    id: Number(inserted.id),
+    pointId: b.pointId,
+    plate: b.plate,
+    driverId: b.driverId,
+    start: b.start,
+    end: b.end,
+    state: b.state,
+    holdExpiresAt: b.holdExpiresAt,
+    terms: b.terms,
+    cancelReason: null,
+    canceledBy: null,
+    flaggedReason: null,
+    flaggedAt: null,
+    fee: null,
+    authorizedAt: null,
+    chargerReservedAt: null,
+    chargerReleasedAt: null,
+    requestId: b.requestId,
+    source: b.source,
+    createdAt: b.at,
+    updatedAt: b.at,
+  };
 }
 
 /** A raw insert into the same constrained table (the bench's baseline): no checks, no audit. */
