@@ -331,6 +331,17 @@ describe.skipIf(!run)(
         'name',
         'status',
       ]);
+      // Keyset pages in id order: two, then the rest from the cursor.
+      const first = (await (
+        await fetch(url(`/api/v1/public/companies/${COMPANY}/availability?limit=2`))
+      ).json()) as { items: Array<{ id: number }>; next: string | null };
+      expect(first.items.map((s) => s.id)).toEqual(stationIds.slice(0, 2));
+      const rest = (await (
+        await fetch(
+          url(`/api/v1/public/companies/${COMPANY}/availability?limit=2&cursor=${first.next}`),
+        )
+      ).json()) as { items: Array<{ id: number }>; next: string | null };
+      expect(rest).toMatchObject({ items: [{ id: stationIds[2] }], next: null });
       const missing = await fetch(url('/api/v1/public/companies/nobody/availability'));
       expect(missing.status).toBe(404);
       expect(((await missing.json()) as { error: { code: string } }).error.code).toBe(
