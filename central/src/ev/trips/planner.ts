@@ -99,10 +99,14 @@ const DEFAULT_DISTANCE = greatCircleRoad();
 const BAND_MS = 60_000;
 const BANDS = 128;
 
-/** A node's neighbours ordered by detour band: order[start[b]..start[b+1]) index into nb. */
+/**
+ * A node's neighbours for one query, ordered by detour band (entries start[b]..start[b+1]):
+ * the station, the leg's units and drive ms.
+ */
 interface Fan {
-  nb: Neighbours;
-  order: Int32Array;
+  to: Int32Array;
+  units: Int32Array;
+  ms: Float64Array;
   start: Int32Array;
   direct: number;
 }
@@ -281,20 +285,24 @@ export function planTrip(q: TripQuery): TripPlanResult {
     }
     for (let b = 1; b <= BANDS; b++) start[b] = (start[b] as number) + (start[b - 1] as number);
     const fill = start.slice(0, BANDS);
-    const order = new Int32Array(nb.size);
+    const to = new Int32Array(nb.size);
+    const units = new Int32Array(nb.size);
+    const ms = new Float64Array(nb.size);
     for (let j = 0; j < nb.size; j++) {
       const b = band[j] as number;
-      order[fill[b] as number] = j;
-      fill[b] = (fill[b] as number) + 1;
+      const at = fill[b] as number;
+      fill[b] = at + 1;
+      const km = nb.km[j] as number;
+      to[at] = nb.to[j] as number;
+      units[at] = legUnits(km);
+      ms[at] = legMs(km);
     }
-    const f: Fan = { nb, order, start, direct };
+    const f: Fan = { to, units, ms, start, direct };
     fans[n] = f;
     return f;
   };
   const drive = (id: number, node: number, k: number, t: number, from: number, key: number) => {
-    const { nb, order, start, direct } = fan(node);
-    const to = nb.to;
-    const kms = nb.km;
+    const { to, units, ms, start, direct } = fan(node);
     const most = k - minStop;
     // Every neighbour still misses at least this state's missing units, and needs all the
     // further stops but this one: its bound h has at least those, on top of the drive.
@@ -309,14 +317,12 @@ export function planTrip(q: TripQuery): TripPlanResult {
       if (base + b * BAND_MS > key) break;
       const end = start[b + 1] as number;
       for (let e = start[b] as number; e < end; e++) {
-        const j = order[e] as number;
-        const km = kms[j] as number;
-        const u = legUnits(km);
+        const u = units[e] as number;
         if (u > most) continue;
-        const y = to[j] as number;
+        const y = to[e] as number;
         const a = k - u;
         const i = y * W + a;
-        const arrival = t + legMs(km);
+        const arrival = t + (ms[e] as number);
         relaxed++;
         // Cheap rejections before asking for the wait: the wait only adds.
         if (
