@@ -382,13 +382,9 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
       config: { statusIntervalMs: 30000 },
     });
     const device = page.getByTestId('op-devices').locator('tbody tr', { hasText: 'meter-op' });
-    expect(await device.locator('td').allTextContents()).toEqual([
-      'medidor',
-      'sim',
-      '16/11/2026, 11:59',
-      '3 / 100',
-      'timeout',
-    ]);
+    await expect
+      .poll(() => device.locator('td').allTextContents())
+      .toEqual(['medidor', 'sim', '16/11/2026, 11:59', '3 / 100', 'timeout']);
     // A device command from the console reaches the edge, and its answer comes back.
     await page.getByLabel('Dispositivo').fill('charger-1');
     await page.getByLabel('Comando').fill('stop');
@@ -442,9 +438,10 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
     expect(await page.getByRole('status').first().textContent()).toBe(
       `Cliente Carlos Console cadastrado (nº ${created.id}).`,
     );
-    expect(await page.getByRole('combobox', { name: /^Cliente/ }).inputValue()).toBe(
-      String(created.id),
-    );
+    // The list reloads with the new customer, chosen.
+    await expect
+      .poll(() => page.getByRole('combobox', { name: /^Cliente/ }).inputValue())
+      .toBe(String(created.id));
     await expect.poll(() => page.getByText('Nenhum medidor vinculado.').count()).toBe(1);
     await page.getByLabel('Gateway', { exact: true }).fill('edge-op');
     await page.getByLabel('Dispositivo', { exact: true }).fill('meter-c2');
@@ -455,7 +452,7 @@ describe.skipIf(!run)('operator console in Chromium against a real central', () 
     expect((await t.api('GET', `/customers/${created.id}/meters`)).body.items).toMatchObject([
       { edgeId: 'edge-op', deviceId: 'meter-c2', customerId: created.id },
     ]);
-    expect(await page.getByTestId('op-month-kwh').textContent()).toBe('0,000 kWh');
+    await expect.poll(() => page.getByTestId('op-month-kwh').textContent()).toBe('0,000 kWh');
     expect(await axeViolations(page)).toEqual([]);
   });
 

@@ -3,6 +3,9 @@ import { useApi } from '../../app/use-api.js';
 import { useI18n } from '../../i18n/index.js';
 import { useCount } from './format.js';
 import type { Edge } from './types.js';
+import { useTick } from './use-tick.js';
+
+const POLL_MS = 15_000;
 
 /**
  * Every edge's health from `GET /edges`: online (its last status), last seen, the store-and-forward
@@ -12,7 +15,8 @@ import type { Edge } from './types.js';
 export function OperatorEdgesPage() {
   const { t, f } = useI18n();
   const count = useCount();
-  const edges = useApi(() => getJson<{ items: Edge[] }>('/edges'), []);
+  const tick = useTick(POLL_MS);
+  const edges = useApi(() => getJson<{ items: Edge[] }>('/edges'), [tick]);
   return (
     <section>
       <h1>{t('op.edges.title')}</h1>

@@ -5,6 +5,10 @@ import { useI18n } from '../../i18n/index.js';
 import { useEnumText } from './format.js';
 import { ReservationTimeline } from './timeline.js';
 import type { ChargingPoint, ListPage, Station, StationDetail } from './types.js';
+import { useTick } from './use-tick.js';
+
+/** Point states are asked again this often. */
+const POLL_MS = 15_000;
 
 /** `YYYY-MM-DD` of the browser's today. */
 function today(): string {
@@ -63,7 +67,8 @@ export function OperatorStationsPage() {
 function StationView({ id, day }: { id: number; day: string }) {
   const { t } = useI18n();
   const [tick, setTick] = useState(0);
-  const station = useApi(() => getJson<StationDetail>(`/stations/${id}`), [id, tick]);
+  const live = useTick(POLL_MS);
+  const station = useApi(() => getJson<StationDetail>(`/stations/${id}`), [id, tick, live]);
   if (station.error)
     return <p role="alert">{t('error.generic', { message: station.error.message })}</p>;
   if (!station.data) return <p>{t('loading')}</p>;
