@@ -373,6 +373,7 @@ describe.skipIf(!run)(
         'Planejar viagem',
         'Reservas',
         'Recibos',
+        'Disponibilidade',
       ]);
       await nav.getByRole('link', { name: 'Meus carros' }).click();
       await page.waitForURL(/\/driver$/);
@@ -598,7 +599,16 @@ describe.skipIf(!run)(
       });
       try {
         const p = await newPage(visitor);
-        await p.goto(url(`/public/availability?company=${COMPANY}`));
+        // From the driver sign-in page's link, the company typed in.
+        await p.goto(url('/driver/signin'));
+        await p
+          .getByRole('link', { name: 'Ver a disponibilidade das estações (sem entrar)' })
+          .click();
+        await p.waitForURL(/\/public\/availability$/);
+        expect(await p.locator('h1').textContent()).toBe('Disponibilidade das estações');
+        await p.getByLabel('Empresa (código)').fill(COMPANY);
+        await p.getByRole('button', { name: 'Mostrar' }).click();
+        await p.waitForURL(new RegExp(`/public/availability\\?company=${COMPANY}$`));
         await expect.poll(() => p.locator('h1').textContent()).toBe('Estações de Bahia Recarga');
         expect(await p.evaluate(() => sessionStorage.getItem('gridlink.session'))).toBeNull();
         const api = (await (

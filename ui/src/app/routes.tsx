@@ -95,6 +95,13 @@ export const ROUTES: readonly PageRoute[] = [
     nav: true,
     area: 'driver',
   },
-  // anyone, no sign-in
-  { path: '/public/availability', page: PublicAvailabilityPage, title: 'pub.title', public: true },
+  // anyone, no sign-in (and in the drivers' navigation)
+  {
+    path: '/public/availability',
+    page: PublicAvailabilityPage,
+    title: 'pub.nav',
+    public: true,
+    nav: true,
+    area: 'driver',
+  },
 ];

@@ -73,6 +73,9 @@ export function DriverSignInPage() {
       <p>
         <a href="/signin">{t('dr.signin.customer')}</a>
       </p>
+      <p>
+        <a href="/public/availability">{t('pub.link')}</a>
+      </p>
     </section>
   );
 }
