@@ -14,10 +14,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     /** CPF (11 digits) or CNPJ (14), normalized (shared/src/documents). */
     .addColumn('document', 'text', (c) =>
-      c
-        .notNull()
-        .unique()
-        .check(sql`document ~ '^([0-9]{11}|[0-9]{14})$'`),
+      c.notNull().unique().check(sql`document ~ '^([0-9]{11}|[0-9]{14})$'`),
     )
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('email', 'text')
