@@ -283,8 +283,6 @@ describe.skipIf(!run)(
           },
         ]);
       }
-      await edge.close();
-      await status.endAsync(true);
       const sessions = await until(
         () => t.api('GET', '/sessions', undefined, driverToken),
         (r) => r.body.items?.[0]?.state === 'priced',
@@ -292,7 +290,22 @@ describe.skipIf(!run)(
       );
       sessionId = sessions.body.items[0].id;
 
+      // Now someone else's car is plugged in there: the point is occupied.
       t.clock.set(NOW);
+      await edge.send([
+        {
+          deviceId: 'charger-dr',
+          at: new Date(NOW).toISOString(),
+          values: { status: 1, power: 0, energy_total: 1012.345 },
+        },
+      ]);
+      await edge.close();
+      await status.endAsync(true);
+      await until(
+        () => t.api('GET', `/points/${chargerPoint}/live`),
+        (r) => r.body.state === 'preparing',
+        'the charger point preparing',
+      );
       await report(45);
 
       browser = await launchChromium();
@@ -626,7 +639,7 @@ describe.skipIf(!run)(
             point.status,
           );
         expect(await p.locator(`tr[data-point="${chargerPoint}"] td`).first().textContent()).toBe(
-          'Livre',
+          'Ocupado',
         );
         expect(await p.locator(`tr[data-point="${maintained}"] td`).first().textContent()).toBe(
           'Fora de serviço',
@@ -651,7 +664,10 @@ describe.skipIf(!run)(
         await p.getByRole('button', { name: 'Show' }).click();
         await expect.poll(() => p.locator('h1').textContent()).toBe('Stations of Bahia Recarga');
         expect(await p.locator(`tr[data-point="${chargerPoint}"] td`).first().textContent()).toBe(
-          'Free',
+          'Occupied',
+        );
+        expect(await p.locator(`tr[data-point="${maintained}"] td`).first().textContent()).toBe(
+          'Out of service',
         );
         expect(await axeViolations(p)).toEqual([]);
         await keepScreenshot(p, 'public-availability-en');
