@@ -231,7 +231,7 @@ export async function startCentral(
       clock,
       config: config.ev,
       timeZone: config.timeZone,
-      ...(config.billing.pix ? { pix: config.billing.pix } : {}),
+      ...(billing.pix ? { pix: billing.pix } : {}),
     });
     cleanup.push(() => ev.close());
 
