@@ -7,6 +7,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson, startCentralWithManualJobs } from './helpers/central-harness.js';
+import { signUpDriver } from './helpers/ev-charger-rig.js';
 
 /**
  * Cars over seed A's MQTT topics with real parts (docs/EV.md, "Cars"): a driver made over HTTP
@@ -34,23 +35,12 @@ describe('cars over MQTT, from the simulated car to the API', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gl-ev-cars-'));
     ({ central, admin } = await startCentralWithManualJobs(join(dir, 'central'), silent));
-    const made = await api('POST', '/drivers', admin, {
-      document: '529.982.247-25',
-      name: 'Ana',
-      password: 'ana-password-1',
-    });
-    expect(made.status).toBe(201);
-    const login = await requestJson(
-      central.http.url,
-      'POST',
-      '/api/v1/auth/driver-login',
-      undefined,
-      {
-        document: '52998224725',
-        password: 'ana-password-1',
-      },
+    driver = await signUpDriver(
+      central,
+      admin,
+      { document: '529.982.247-25', name: 'Ana', password: 'ana-password-1' },
+      '52998224725',
     );
-    driver = login.body.token;
     expect(
       (await api('POST', '/cars', driver, { plate: PLATE, model: 'Nissan Leaf' })).status,
     ).toBe(201);

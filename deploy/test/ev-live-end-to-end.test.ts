@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Central } from '@gridlink/central';
-import { type EdgeAgent, startEdge } from '@gridlink/edge';
+import type { EdgeAgent } from '@gridlink/edge';
 import { type Fleet, parseScenario, startFleet } from '@gridlink/firmware-sim';
-import { sql } from 'kysely';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { controlJson, requestJson, startCentralWithManualJobs } from './helpers/central-harness.js';
+import { insertEvNetwork, type RigCharger, startChargerEdge } from './helpers/ev-charger-rig.js';
 
 /**
  * Live charger state with real parts (docs/EV.md, "Live state"): the simulator's GridLink charger
@@ -72,50 +72,30 @@ describe('ev/live end to end: simulator charger → edge → central → API and
       }),
       { logger: silent },
     );
-    const gl = fleet.chargers[0] as { host: string; port: number };
-    const keba = fleet.keba[0] as { host: string; port: number };
-    const cred = await api('PUT', `/edges/${EDGE}/credential`, admin);
-    expect(cred.status).toBe(200);
-    edge = await startEdge(
-      {
-        edgeId: EDGE,
-        dataDir: join(dir, 'edge'),
-        mqtt: { url: central.mqttUrl, password: cred.body.secret },
-        statusIntervalMs: 2000,
-        devices: [
-          {
-            id: 'charger-1',
-            driver: 'modbus-tcp',
-            host: gl.host,
-            port: gl.port,
-            unitId: 1,
-            profile: 'gridlink-charger',
-            intervalMs: 250,
-            timeoutMs: 2000,
-          },
-          {
-            id: 'keba-1',
-            driver: 'modbus-tcp',
-            host: keba.host,
-            port: keba.port,
-            unitId: 255,
-            profile: 'keba-p30',
-            intervalMs: 250,
-            timeoutMs: 2000,
-          },
-        ],
-      },
-      { logger: silent },
-    );
-    const db = central.database.db;
-    await sql`INSERT INTO ev_companies (id, name) VALUES ('feira', 'Feira')`.execute(db);
-    await sql`INSERT INTO ev_stations (company_id, external_id, name, latitude, longitude)
-      VALUES ('feira', 's1', 'Centro', -12.25, -38.95)`.execute(db);
-    const p = await sql<{ id: string | number; external_id: string }>`
-      INSERT INTO ev_points (station_id, external_id, name)
-      SELECT id, x, upper(x) FROM ev_stations, unnest(ARRAY['gl', 'keba']) AS x
-      RETURNING id, external_id`.execute(db);
-    for (const r of p.rows) points[r.external_id as keyof typeof points] = Number(r.id);
+    edge = await startChargerEdge({
+      central,
+      admin,
+      edgeId: EDGE,
+      dataDir: join(dir, 'edge'),
+      statusIntervalMs: 2000,
+      chargers: [
+        { id: 'charger-1', at: fleet.chargers[0] as RigCharger['at'] },
+        {
+          id: 'keba-1',
+          at: fleet.keba[0] as RigCharger['at'],
+          profile: 'keba-p30',
+          unitId: 255,
+        },
+      ],
+      intervalMs: 250,
+      logger: silent,
+    });
+    const ids = await insertEvNetwork(central, [
+      { externalId: 'gl', name: 'GL' },
+      { externalId: 'keba', name: 'KEBA' },
+    ]);
+    points.gl = ids.gl as number;
+    points.keba = ids.keba as number;
     watcher = await watch();
     // The edge's status names both devices as chargers before they can be bound.
     await vi.waitFor(

@@ -2,13 +2,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Central } from '@gridlink/central';
-import { type EdgeAgent, startEdge } from '@gridlink/edge';
+import type { EdgeAgent } from '@gridlink/edge';
 import { type ChargerDevice, type Fleet, parseScenario, startFleet } from '@gridlink/firmware-sim';
-import { sql } from 'kysely';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requestJson, startCentralWithManualJobs } from './helpers/central-harness.js';
+import {
+  insertEvNetwork,
+  type RigCharger,
+  signUpDriver,
+  startChargerEdge,
+} from './helpers/ev-charger-rig.js';
 
 /**
  * Reservations with real parts (docs/EV.md, "Reservations"): a driver books over HTTP; at the
@@ -44,40 +49,17 @@ describe('reservations end to end: chargers follow bookings, faults reach the dr
     fleet = await startFleet(parseScenario({ seed: 5, chargers: { port: 0, count: 1 } }), {
       logger: silent,
     });
-    const at = fleet.chargers[0] as { host: string; port: number };
-    const cred = await api('PUT', `/edges/${EDGE}/credential`, admin);
-    expect(cred.status).toBe(200);
-    edge = await startEdge(
-      {
-        edgeId: EDGE,
-        dataDir: join(dir, 'edge'),
-        mqtt: { url: central.mqttUrl, password: cred.body.secret },
-        devices: [
-          {
-            id: 'charger-1',
-            driver: 'modbus-tcp',
-            host: at.host,
-            port: at.port,
-            unitId: 1,
-            profile: 'gridlink-charger',
-            intervalMs: 500,
-            timeoutMs: 2000,
-          },
-        ],
-      },
-      { logger: silent },
-    );
-    await edge.commands.subscribed;
+    edge = await startChargerEdge({
+      central,
+      admin,
+      edgeId: EDGE,
+      dataDir: join(dir, 'edge'),
+      chargers: [{ id: 'charger-1', at: fleet.chargers[0] as RigCharger['at'] }],
+      intervalMs: 500,
+      logger: silent,
+    });
     // The network (imported by helper N's API elsewhere; here three rows) and the binding.
-    const db = central.database.db;
-    await sql`INSERT INTO ev_companies (id, name) VALUES ('feira', 'Feira')`.execute(db);
-    await sql`INSERT INTO ev_stations (company_id, external_id, name, latitude, longitude)
-      VALUES ('feira', 's1', 'Centro', -12.25, -38.95)`.execute(db);
-    const p = await sql<{
-      id: string | number;
-    }>`INSERT INTO ev_points (station_id, external_id, name)
-      SELECT id, 'p1', 'P1' FROM ev_stations RETURNING id`.execute(db);
-    pointId = Number(p.rows[0]?.id);
+    pointId = (await insertEvNetwork(central, [{ externalId: 'p1', name: 'P1' }])).p1 as number;
     const bound = await api('PUT', `/points/${pointId}/binding`, admin, {
       edgeId: EDGE,
       deviceId: 'charger-1',
@@ -92,26 +74,12 @@ describe('reservations end to end: chargers follow bookings, faults reach the dr
       { timeout: 30_000, interval: 100 },
     );
     // A driver and its car, over the API.
-    expect(
-      (
-        await api('POST', '/drivers', admin, {
-          document: '529.982.247-25',
-          name: 'Ana',
-          password: 'ana-password-1',
-        })
-      ).status,
-    ).toBe(201);
-    const login = await requestJson(
-      central.http.url,
-      'POST',
-      '/api/v1/auth/driver-login',
-      undefined,
-      {
-        document: '52998224725',
-        password: 'ana-password-1',
-      },
+    driver = await signUpDriver(
+      central,
+      admin,
+      { document: '529.982.247-25', name: 'Ana', password: 'ana-password-1' },
+      '52998224725',
     );
-    driver = login.body.token;
     expect((await api('POST', '/cars', driver, { plate: 'RBA4E21' })).status).toBe(201);
     // The operator's notification bridge: a real MQTT client with an operator credential.
     const op = await api('PUT', '/mqtt/credentials/operator/notify', admin);

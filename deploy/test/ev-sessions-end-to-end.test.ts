@@ -9,12 +9,17 @@ import {
   mintToken,
   startCentral,
 } from '@gridlink/central';
-import { type EdgeAgent, startEdge } from '@gridlink/edge';
+import type { EdgeAgent } from '@gridlink/edge';
 import { type ChargerDevice, type Fleet, parseScenario, startFleet } from '@gridlink/firmware-sim';
-import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { controlJson, requestJson } from './helpers/central-harness.js';
+import {
+  insertEvNetwork,
+  type RigCharger,
+  signUpDriver,
+  startChargerEdge,
+} from './helpers/ev-charger-rig.js';
 
 /**
  * Charging sessions with real parts (docs/EV.md, "Sessions and pricing"): a simulated car is
@@ -70,13 +75,8 @@ describe('charging sessions end to end: plug-in, remote start, unplug, priced wi
     controlJson<Record<string, unknown>>(fleet.control?.url as string, method, path, body);
   const charger = () => fleet.devices.get('charger-1') as ChargerDevice;
 
-  async function signUp(document: string, name: string): Promise<string> {
-    const password = `${name}-password-1`;
-    expect((await api('POST', '/drivers', admin, { document, name, password })).status).toBe(201);
-    const login = await api('POST', '/auth/driver-login', undefined, { document, password });
-    expect(login.status).toBe(200);
-    return login.body.token;
-  }
+  const signUp = (document: string, name: string) =>
+    signUpDriver(central, admin, { document, name, password: `${name}-password-1` });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gl-ev-ses-'));
@@ -105,41 +105,18 @@ describe('charging sessions end to end: plug-in, remote start, unplug, priced wi
       }),
       { logger: silent },
     );
-    const at = fleet.chargers[0] as { host: string; port: number };
-    const cred = await api('PUT', `/edges/${EDGE}/credential`, admin);
-    expect(cred.status).toBe(200);
-    edge = await startEdge(
-      {
-        edgeId: EDGE,
-        dataDir: join(dir, 'edge'),
-        mqtt: { url: central.mqttUrl, password: cred.body.secret },
-        devices: [
-          {
-            id: 'charger-1',
-            driver: 'modbus-tcp',
-            host: at.host,
-            port: at.port,
-            unitId: 1,
-            profile: 'gridlink-charger',
-            intervalMs: 500,
-            timeoutMs: 2000,
-          },
-        ],
-      },
-      { logger: silent },
-    );
-    await edge.commands.subscribed;
+    edge = await startChargerEdge({
+      central,
+      admin,
+      edgeId: EDGE,
+      dataDir: join(dir, 'edge'),
+      chargers: [{ id: 'charger-1', at: fleet.chargers[0] as RigCharger['at'] }],
+      intervalMs: 500,
+      logger: silent,
+    });
     // The network (helper N's import elsewhere; three rows here), the point's tariff, the binding.
-    const db = central.database.db;
-    await sql`INSERT INTO ev_companies (id, name) VALUES ('feira', 'Feira')`.execute(db);
-    await sql`INSERT INTO ev_stations (company_id, external_id, name, latitude, longitude)
-      VALUES ('feira', 's1', 'Centro', -12.25, -38.95)`.execute(db);
-    const p = await sql<{ id: string | number }>`INSERT INTO ev_points
-      (station_id, external_id, name, tariff)
-      SELECT id, 'p1', 'P1', ${JSON.stringify(TARIFF)}::jsonb FROM ev_stations RETURNING id`.execute(
-      db,
-    );
-    pointId = Number(p.rows[0]?.id);
+    pointId = (await insertEvNetwork(central, [{ externalId: 'p1', name: 'P1', tariff: TARIFF }]))
+      .p1 as number;
     // expect.poll only runs inside a test: vi.waitFor here.
     await vi.waitFor(
       async () =>
