@@ -59,6 +59,12 @@ const getRoute = policyRoute({
   responses: { 200: json(StationDetail, 'The station'), ...errorResponses },
 });
 
+/** The 409 of a create whose external id the company already uses. */
+const externalIdTaken = json(
+  z.object({ error: z.object({ code: z.string() }) }),
+  'The external id is taken',
+);
+
 const createRoute = policyRoute({
   method: 'post',
   path: '/',
@@ -89,7 +95,7 @@ const createRoute = policyRoute({
   },
   responses: {
     201: json(StationDetail, 'Created'),
-    409: json(z.object({ error: z.object({ code: z.string() }) }), 'The external id is taken'),
+    409: externalIdTaken,
     ...errorResponses,
   },
 });
@@ -136,7 +142,7 @@ const addPointRoute = policyRoute({
   },
   responses: {
     201: json(Point, 'Added'),
-    409: json(z.object({ error: z.object({ code: z.string() }) }), 'The external id is taken'),
+    409: externalIdTaken,
     ...errorResponses,
   },
 });
