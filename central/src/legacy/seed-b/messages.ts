@@ -114,7 +114,18 @@ export interface Posto {
 }
 
 export function listAnswer(requestIdValue: RequestHeader['request_id'], postos: Posto[]): string {
-  return JSON.stringify({ request_id: requestIdValue, postos });
+  return listAnswerWith(requestIdValue, JSON.stringify(postos));
+}
+
+/**
+ * The list answer around `postos` already serialized (`JSON.stringify(Posto[])`): the same text
+ * as `JSON.stringify({request_id, postos})`, the array serialized once for many answers.
+ */
+export function listAnswerWith(
+  requestIdValue: RequestHeader['request_id'],
+  postosJson: string,
+): string {
+  return `{"request_id":${JSON.stringify(requestIdValue)},"postos":${postosJson}}`;
 }
 
 export function reserveAnswer(

@@ -7,9 +7,8 @@ import type { Schema } from '../../storage/index.js';
 import type { SeedBConfig } from './config.js';
 import {
   LIST_TOPIC,
-  listAnswer,
   listAnswerTopic,
-  type Posto,
+  listAnswerWith,
   parseHeader,
   parseReserve,
   RESERVE_TOPIC,
@@ -46,7 +45,17 @@ export interface SeedBCounts {
   failed: number;
 }
 
-type Job = { kind: 'list' | 'reserve'; header: RequestHeader; payload: Buffer };
+type Job =
+  /** Every list request waiting for the company's next query (`#lists`). */
+  { kind: 'list'; companyId: string } | { kind: 'reserve'; header: RequestHeader; payload: Buffer };
+
+/** The list requests of one company: those waiting for its next query, and whether it runs. */
+interface CompanyLists {
+  waiting: RequestHeader[];
+  /** A `list` job for the company is in the queue (the waiting join it when it runs). */
+  queued: boolean;
+  running: boolean;
+}
 
 /** One warn line per code a minute; the rest are counted. */
 const LOG_INTERVAL_MS = 60_000;
@@ -56,13 +65,17 @@ const LOG_INTERVAL_MS = 60_000;
  * the company the request's `server_id` names, and `server/postos/reserva` through the reservation
  * engine, on the client's own `client/{client_id}/…` topics. The router's handler only parses the
  * header, checks the server and the client's rate and queues; `concurrency` requests are worked
- * on at once. List requests for one company arriving while its query runs share that query.
+ * on at once. List requests for one company wait together for its next station query: one
+ * query per company at a time, started after every request it answers arrived (so the list is
+ * never older than the request), its `postos` serialized once and spliced into every answer.
  */
 export class SeedBResponder {
   readonly #d: SeedBDeps;
   readonly #rate: TokenBuckets;
   readonly #queue: Job[] = [];
-  readonly #listing = new Map<string, Promise<Posto[]>>();
+  readonly #lists = new Map<string, CompanyLists>();
+  /** List requests waiting for their company's next query (counted against `maxQueued`). */
+  #waitingLists = 0;
   readonly #loggedAt = new Map<string, number>();
   #running = 0;
   #closed = false;
@@ -135,17 +148,37 @@ export class SeedBResponder {
       );
       return;
     }
-    if (this.#queue.length >= this.#d.config.maxQueued) {
+    if (this.#queue.length + this.#waitingLists >= this.#d.config.maxQueued) {
       this.#counts.dropped++;
       this.#warn(
         'GL_RATE_LIMITED',
-        { queued: this.#queue.length },
+        { queued: this.#queue.length + this.#waitingLists },
         'seed B request dropped: queue full',
       );
       return;
     }
-    this.#queue.push({ kind, header, payload });
+    if (kind === 'list') this.#waitList(header);
+    else this.#queue.push({ kind, header, payload });
     this.#pump();
+  }
+
+  /** Joins the company's next query; queues one when none is queued or running. */
+  #waitList(header: RequestHeader): void {
+    const companyId = this.#d.config.servers[header.server_id] as string;
+    let lists = this.#lists.get(companyId);
+    if (!lists) {
+      lists = { waiting: [], queued: false, running: false };
+      this.#lists.set(companyId, lists);
+    }
+    lists.waiting.push(header);
+    this.#waitingLists++;
+    this.#queueList(companyId, lists);
+  }
+
+  #queueList(companyId: string, lists: CompanyLists): void {
+    if (lists.queued || lists.running || lists.waiting.length === 0) return;
+    lists.queued = true;
+    this.#queue.push({ kind: 'list', companyId });
   }
 
   #pump(): void {
@@ -156,7 +189,13 @@ export class SeedBResponder {
         .catch((err) => {
           this.#counts.failed++;
           this.#d.logger.error(
-            { err, code: 'GL_INTERNAL', clientId: job.header.client_id },
+            {
+              err,
+              code: 'GL_INTERNAL',
+              ...(job.kind === 'list'
+                ? { companyId: job.companyId }
+                : { clientId: job.header.client_id }),
+            },
             'seed B request failed',
           );
         })
@@ -170,16 +209,8 @@ export class SeedBResponder {
   }
 
   async #work(job: Job): Promise<void> {
+    if (job.kind === 'list') return this.#list(job.companyId);
     const companyId = this.#d.config.servers[job.header.server_id] as string;
-    if (job.kind === 'list') {
-      const postos = await this.#postos(companyId);
-      await this.#d.link.publish(
-        listAnswerTopic(job.header.client_id),
-        listAnswer(job.header.request_id, postos),
-      );
-      this.#counts.listed++;
-      return;
-    }
     const parsed = parseReserve(job.payload);
     const outcome = parsed.ok
       ? await reserve(
@@ -201,15 +232,49 @@ export class SeedBResponder {
     else this.#counts.refusedReservations++;
   }
 
-  /** The company's stations now; requests arriving while a query runs share it. */
-  #postos(companyId: string): Promise<Posto[]> {
-    let running = this.#listing.get(companyId);
-    if (!running) {
-      running = stationFacts(this.#d.db, companyId)
-        .then((stations) => stations.map(toPosto))
-        .finally(() => this.#listing.delete(companyId));
-      this.#listing.set(companyId, running);
+  /**
+   * One station query for every list request waiting for the company; `postos` is serialized
+   * once. Requests arriving meanwhile wait for the next query (queued when this one ends).
+   */
+  async #list(companyId: string): Promise<void> {
+    const lists = this.#lists.get(companyId) as CompanyLists;
+    lists.queued = false;
+    lists.running = true;
+    const batch = lists.waiting.splice(0);
+    this.#waitingLists -= batch.length;
+    try {
+      let postos: string;
+      try {
+        postos = JSON.stringify((await stationFacts(this.#d.db, companyId)).map(toPosto));
+      } catch (err) {
+        this.#counts.failed += batch.length - 1; // the job's own failure counts the last one
+        throw err;
+      }
+      const sent = await Promise.allSettled(
+        batch.map((header) =>
+          this.#d.link.publish(
+            listAnswerTopic(header.client_id),
+            listAnswerWith(header.request_id, postos),
+          ),
+        ),
+      );
+      let failed: unknown;
+      for (const outcome of sent) {
+        if (outcome.status === 'fulfilled') this.#counts.listed++;
+        else {
+          this.#counts.failed++;
+          failed ??= outcome.reason;
+        }
+      }
+      if (failed !== undefined)
+        this.#d.logger.error(
+          { err: failed, code: 'GL_INTERNAL', companyId },
+          'seed B list answers failed',
+        );
+    } finally {
+      lists.running = false;
+      if (lists.waiting.length === 0) this.#lists.delete(companyId);
+      else this.#queueList(companyId, lists);
     }
-    return running;
   }
 }
