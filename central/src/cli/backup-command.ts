@@ -1,10 +1,6 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatZodIssues } from '@gridlink/shared';
-import { centralConfigSchema } from '../config/index.js';
-import { openDatabase } from '../storage/index.js';
 import { backupToFile, RestoreRefused, restoreFromFile } from './backup-format.js';
-import { fail, obj, readConfigFile } from './config-file.js';
+import { cliConfig, fail, openCliDatabase } from './config-file.js';
 
 export const BACKUP_HELP = `gridlink-central backup | restore — a logical backup of the central's database
 
@@ -46,20 +42,8 @@ export async function runBackupCommand(action: 'backup' | 'restore', argv: strin
   const file = action === 'backup' ? values.out : values.in;
   if (typeof file !== 'string' || file === '')
     fail(2, `${action} needs ${action === 'backup' ? '--out' : '--in'} FILE`);
-  const fromFile = obj(typeof values.config === 'string' ? readConfigFile(values.config) : {});
-  const checked = centralConfigSchema.safeParse({
-    ...fromFile,
-    dataDir: values['data-dir'] ?? fromFile.dataDir,
-    databaseUrl:
-      values['database-url'] ?? fromFile.databaseUrl ?? process.env.GRIDLINK_DATABASE_URL,
-  });
-  if (!checked.success) fail(2, `GL_CONFIG_INVALID: ${formatZodIssues(checked.error)}`);
-  const config = checked.data;
-  const database = await openDatabase(
-    config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
-      : { kind: 'pglite', dataDir: join(config.dataDir, 'db') },
-  );
+  const config = cliConfig(values);
+  const database = await openCliDatabase(config);
   try {
     const done =
       action === 'backup'

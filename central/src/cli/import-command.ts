@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatZodIssues, isGridlinkError } from '@gridlink/shared';
-import { centralConfigSchema } from '../config/index.js';
+import { isGridlinkError } from '@gridlink/shared';
 import {
   ALL_COMPANIES,
   type ConnectorSpec,
@@ -11,8 +9,7 @@ import {
   importNetwork,
   parseConnectorText,
 } from '../ev/index.js';
-import { openDatabase } from '../storage/index.js';
-import { fail, obj, readConfigFile } from './config-file.js';
+import { cliConfig, fail, openCliDatabase } from './config-file.js';
 
 export const IMPORT_HELP = `gridlink-central import-stations — load a charging network CSV into the central's database
 
@@ -84,20 +81,9 @@ export async function runImportCommand(argv: string[]): Promise<void> {
     );
   }
 
-  const file = obj(values.config ? readConfigFile(values.config) : {});
-  const checked = centralConfigSchema.safeParse({
-    ...file,
-    dataDir: values['data-dir'] ?? file.dataDir,
-    databaseUrl: values['database-url'] ?? file.databaseUrl ?? process.env.GRIDLINK_DATABASE_URL,
-  });
-  if (!checked.success) fail(2, `GL_CONFIG_INVALID: ${formatZodIssues(checked.error)}`);
-  const config = checked.data;
+  const config = cliConfig(values);
 
-  const database = await openDatabase(
-    config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
-      : { kind: 'pglite', dataDir: join(config.dataDir, 'db') },
-  );
+  const database = await openCliDatabase(config);
   try {
     // The CLI acts as an operator of every company: whoever can open the database owns it.
     const report = await importNetwork(

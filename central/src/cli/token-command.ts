@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatZodIssues, isGridlinkError } from '@gridlink/shared';
+import { isGridlinkError } from '@gridlink/shared';
 import {
   issueToken,
   listTokens,
@@ -9,9 +8,7 @@ import {
   type Principal,
   revokeToken,
 } from '../auth/index.js';
-import { centralConfigSchema } from '../config/index.js';
-import { openDatabase } from '../storage/index.js';
-import { fail, obj, readConfigFile } from './config-file.js';
+import { cliConfig, fail, openCliDatabase } from './config-file.js';
 
 export const TOKEN_HELP = `gridlink-central token — API tokens, straight in the central's database
 
@@ -76,14 +73,7 @@ export async function runTokenCommand(argv: string[]): Promise<void> {
   if (action === 'revoke' ? rest.length !== 1 : rest.length !== 0)
     fail(2, action === 'revoke' ? 'revoke takes one token id' : `${action} takes no arguments`);
 
-  const file = obj(values.config ? readConfigFile(values.config) : {});
-  const checked = centralConfigSchema.safeParse({
-    ...file,
-    dataDir: values['data-dir'] ?? file.dataDir,
-    databaseUrl: values['database-url'] ?? file.databaseUrl ?? process.env.GRIDLINK_DATABASE_URL,
-  });
-  if (!checked.success) fail(2, `GL_CONFIG_INVALID: ${formatZodIssues(checked.error)}`);
-  const config = checked.data;
+  const config = cliConfig(values);
 
   let role: MintableRole | undefined;
   if (action === 'create') {
@@ -94,11 +84,7 @@ export async function runTokenCommand(argv: string[]): Promise<void> {
   }
   const ttlMs = values['expires-in'] === undefined ? undefined : duration(values['expires-in']);
 
-  const database = await openDatabase(
-    config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl }
-      : { kind: 'pglite', dataDir: join(config.dataDir, 'db') },
-  );
+  const database = await openCliDatabase(config);
   try {
     const now = new Date();
     if (action === 'create') {
