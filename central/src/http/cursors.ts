@@ -19,6 +19,28 @@ export const idCursor = () =>
     .optional()
     .openapi({ description: 'The `next` value of the previous page' });
 
+/**
+ * Keyset pages over a text key (companies): `k.` + the key in base64url. A value that is not one
+ * (a bare id, a number) is a 400, as for the other kinds; `key` checks the decoded key.
+ */
+export const keyCursor = (key: z.ZodType<string>) =>
+  z
+    .string()
+    .regex(/^k\.[A-Za-z0-9_-]{1,200}$/, NOT_OURS)
+    .transform((text, ctx) => {
+      const decoded = key.safeParse(Buffer.from(text.slice(2), 'base64url').toString('utf8'));
+      if (decoded.success) return decoded.data;
+      ctx.addIssue({ code: 'custom', message: NOT_OURS });
+      return z.NEVER;
+    })
+    .optional()
+    .openapi({ description: 'The `next` value of the previous page' });
+
+/** The `next` of a page over a text key (keyCursor's inverse). */
+export function encodeKeyCursor(key: string | null): string | null {
+  return key === null ? null : `k.${Buffer.from(key, 'utf8').toString('base64url')}`;
+}
+
 const INT8_MAX = 2n ** 63n - 1n;
 /** 9999-12-31T23:59:59.999999Z in µs since the epoch: the newest instant a reading can carry. */
 const MAX_TS_MICROS = BigInt(Date.UTC(9999, 11, 31, 23, 59, 59, 999)) * 1000n + 999n;

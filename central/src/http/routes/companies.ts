@@ -10,6 +10,7 @@ import {
   parseConnectorText,
 } from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
+import { encodeKeyCursor, keyCursor } from '../cursors.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
@@ -35,9 +36,7 @@ const listRoute = policyRoute({
   request: {
     query: z.object({
       limit: z.coerce.number().int().min(1).max(500).default(50),
-      cursor: companyId()
-        .optional()
-        .openapi({ description: 'The `next` value of the previous page' }),
+      cursor: keyCursor(companyId()),
     }),
   },
   responses: {
@@ -134,7 +133,7 @@ export function companyRoutes(db: Kysely<Schema>, options: { now: () => Date }) 
       limit,
       after: cursor,
     });
-    return c.json(page, 200);
+    return c.json({ items: page.items, next: encodeKeyCursor(page.next) }, 200);
   });
 
   app.openapi(createRoute, async (c) => {
