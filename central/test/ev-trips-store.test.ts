@@ -218,6 +218,8 @@ describeEachStore('ev trips: service and watches', (store) => {
     await sql`UPDATE ev_points SET maintenance = true WHERE id = ${point.jequie}`.execute(db);
     const late = await watches.create({ pointId: point.jequie as number, ttlMinutes: 10 }, ana);
     clock.advance(11 * 60_000);
+    // The tick the clock just ran expires it; let it finish before the point frees up.
+    await watches.idle();
     await sql`UPDATE ev_points SET maintenance = false WHERE id = ${point.jequie}`.execute(db);
     clock.advance(60_000);
     await watches.idle();
