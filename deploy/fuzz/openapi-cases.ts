@@ -222,6 +222,8 @@ function sampleString(rng: Rng, s: Schema, name: string, ids: KnownIds, nowMs: n
       return `${rng.int(1000)}.${rng.int(10)}`;
   }
   const lower = name.toLowerCase();
+  if (lower === 'companyid' && rng.chance(0.7)) return 'feira';
+  if (lower === 'plate' && rng.chance(0.7)) return 'ABC1D23';
   if (lower === 'document') return rng.pick(CPFS);
   if (lower.includes('timezone')) return rng.pick(['America/Bahia', 'America/Sao_Paulo', 'UTC']);
   if (lower.includes('password')) return 'correct-horse-battery';

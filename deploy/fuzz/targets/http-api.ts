@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Central, mintToken, startCentral, upsertEdgeCredential } from '@gridlink/central';
 import { edgeTopic, errorCodes } from '@gridlink/shared';
 import mqtt from 'mqtt';
@@ -243,6 +244,28 @@ async function seed(central: Central, token: string): Promise<KnownIds> {
   const meterId = meters.items?.[0]?.id;
   if (meterId === undefined) throw new Error('seeding: the telemetry made no meter');
   await call('POST', `/api/v1/customers/${customer.id}/meters`, { meterId });
+  // The charging network (the Feira de Santana stations: ids 1.. for stations and points, as
+  // the meter's), a driver and a car, so the EV operations' valid requests find rows too.
+  await call('POST', '/api/v1/companies', { id: 'feira', name: 'Feira' });
+  const csv = await readFile(
+    fileURLToPath(new URL('../../demo/seed/feira_de_santana_stations.csv', import.meta.url)),
+  );
+  const imported = await fetch(`${base}/api/v1/companies/feira/imports?format=feira`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+    body: csv,
+  });
+  if (!imported.ok) throw new Error(`seeding the network: ${imported.status}`);
+  const driver = await call('POST', '/api/v1/drivers', {
+    document: '11144477735',
+    name: 'Fuzz Driver',
+    password: 'correct-horse-battery',
+  });
+  await call('POST', '/api/v1/cars', {
+    plate: 'ABC1D23',
+    model: 'Nissan Leaf',
+    driverId: driver.id,
+  });
   const period = new Date(Date.now() - 31 * 86_400_000).toISOString().slice(0, 7);
   await call('POST', '/api/v1/billing/close', { period });
   const invoices = (await call('GET', '/api/v1/invoices')) as { items?: Array<{ id: number }> };
