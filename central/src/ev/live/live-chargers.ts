@@ -1,10 +1,11 @@
-import { type ClockAndTimers, GridlinkError, type TimerHandle } from '@gridlink/shared';
+import { type ClockAndTimers, GridlinkError } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { CommittedDeviceReadings, TelemetryIngest } from '../../ingest/index.js';
 import type { BrokerLink } from '../../mqtt-router/index.js';
 import type { Schema } from '../../storage/index.js';
 import type { EvEventMap, EvEvents } from '../events.js';
+import { Ticker } from '../ticker.js';
 import { type Availability, availabilityOf, availabilityTopic } from './availability.js';
 import type { LiveConfig } from './live-config.js';
 import {
@@ -78,7 +79,7 @@ export class LiveChargers {
   readonly #published = new Map<number, string>();
   readonly #publishing = new Set<Promise<void>>();
   #unsubscribe: (() => void) | undefined;
-  #timer: TimerHandle | undefined;
+  #ticker: Ticker | undefined;
   #ticking: Promise<void> | undefined;
 
   constructor(deps: LiveChargersDeps) {
@@ -89,12 +90,17 @@ export class LiveChargers {
   async start(): Promise<void> {
     this.#unsubscribe = this.#d.ingest.onCommitted((c) => this.#committed(c));
     await this.#reconcile(true);
-    this.#timer = this.#d.clock.setInterval(() => this.tick(), this.#d.config.reconcileMs);
+    this.#ticker = new Ticker(
+      this.#d.clock,
+      this.#d.config.reconcileMs,
+      () => this.tick(),
+      () => undefined,
+    ).start();
   }
 
   async close(): Promise<void> {
     this.#unsubscribe?.();
-    this.#d.clock.clearInterval(this.#timer);
+    await this.#ticker?.stop();
     await this.idle();
   }
 

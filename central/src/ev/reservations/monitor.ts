@@ -1,5 +1,6 @@
-import type { ClockAndTimers, TimerHandle } from '@gridlink/shared';
+import type { ClockAndTimers } from '@gridlink/shared';
 import type { Logger } from 'pino';
+import { Ticker } from '../ticker.js';
 import type { ReservationEngine } from './engine.js';
 
 /**
@@ -12,7 +13,7 @@ export class ReservationMonitor {
   readonly #clock: ClockAndTimers;
   readonly #logger: Logger;
   readonly #periodMs: number;
-  #timer: TimerHandle | undefined;
+  #ticker: Ticker | undefined;
   #running: Promise<void> | null = null;
 
   constructor(o: {
@@ -29,8 +30,12 @@ export class ReservationMonitor {
 
   async start(): Promise<void> {
     await this.pass();
-    this.#timer = this.#clock.setInterval(() => void this.pass(), this.#periodMs);
-    this.#timer.unref();
+    this.#ticker = new Ticker(
+      this.#clock,
+      this.#periodMs,
+      () => this.pass(),
+      () => undefined,
+    ).start();
   }
 
   /** One pass now (or the one already running); never throws. */
@@ -46,8 +51,8 @@ export class ReservationMonitor {
   }
 
   async stop(): Promise<void> {
-    this.#clock.clearInterval(this.#timer);
-    this.#timer = undefined;
+    await this.#ticker?.stop();
+    this.#ticker = undefined;
     await this.#running;
     await this.#engine.idle();
   }

@@ -1,16 +1,11 @@
-import {
-  type ClockAndTimers,
-  type ErrorCode,
-  errorCatalog,
-  GridlinkError,
-  type TimerHandle,
-} from '@gridlink/shared';
+import { type ClockAndTimers, type ErrorCode, errorCatalog, GridlinkError } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type PixSettings, pixQrSvg } from '../../billing/index.js';
 import type { EvPointState, Schema } from '../../storage/index.js';
 import { getCar, normalizePlate } from '../cars/index.js';
 import type { EvEvents, PointStateEvent, PointTelemetryEvent } from '../events.js';
+import { Ticker } from '../ticker.js';
 import type { SessionsConfig } from './config.js';
 import { decide, type Reading } from './decide.js';
 import { buildReceipt, type Receipt } from './receipt.js';
@@ -106,7 +101,7 @@ export class ChargingSessions {
   readonly #d: ChargingSessionsDeps;
   /** One decision at a time per point, in arrival order. */
   readonly #chains = new Map<number, Promise<void>>();
-  #timer: TimerHandle | undefined;
+  #ticker: Ticker | undefined;
   #closed = false;
 
   private constructor(deps: ChargingSessionsDeps) {
@@ -118,10 +113,12 @@ export class ChargingSessions {
     deps.events.on('point.state', s.#onState);
     deps.events.on('point.telemetry', s.#onTelemetry);
     await s.reconcile();
-    s.#timer = deps.clock.setInterval(() => {
-      s.reconcile().catch((err) => deps.logger.error({ err }, 'session reconcile failed'));
-    }, deps.config.reconcileSeconds * 1000);
-    s.#timer.unref();
+    s.#ticker = new Ticker(
+      deps.clock,
+      deps.config.reconcileSeconds * 1000,
+      () => s.reconcile(),
+      (err) => deps.logger.error({ err }, 'session reconcile failed'),
+    ).start();
     return s;
   }
 
@@ -129,7 +126,7 @@ export class ChargingSessions {
     this.#closed = true;
     this.#d.events.off('point.state', this.#onState);
     this.#d.events.off('point.telemetry', this.#onTelemetry);
-    this.#d.clock.clearInterval(this.#timer);
+    await this.#ticker?.stop();
     await this.idle();
   }
 

@@ -5,6 +5,7 @@ import type { Schema } from '../../storage/index.js';
 import { normalizePlate } from '../cars/index.js';
 import type { EvEvents, PointStateEvent } from '../events.js';
 import type { ReservationActor } from '../reservations/index.js';
+import { Ticker } from '../ticker.js';
 import type { TripsConfig } from './config.js';
 
 /** Where a watch's message goes (the central's broker link, QoS 1). */
@@ -60,7 +61,7 @@ type Row = Awaited<ReturnType<AvailabilityWatches['rowsFor']>>[number];
  */
 export class AvailabilityWatches {
   readonly #d: WatchesDeps;
-  #timer: ReturnType<ClockAndTimers['setInterval']> | null = null;
+  #ticker: Ticker | null = null;
   #pending = new Set<Promise<unknown>>();
   readonly #onState = (e: PointStateEvent) => {
     // The query decides availability (an unbound point is `unknown` yet available).
@@ -75,7 +76,12 @@ export class AvailabilityWatches {
   static async start(deps: WatchesDeps): Promise<AvailabilityWatches> {
     const w = new AvailabilityWatches(deps);
     deps.events.on('point.state', w.#onState);
-    w.#timer = deps.clock.setInterval(() => w.#track(w.#check({})), deps.config.watchReconcileMs);
+    w.#ticker = new Ticker(
+      deps.clock,
+      deps.config.watchReconcileMs,
+      () => w.#check({}),
+      (err) => deps.logger.error({ err }, 'availability watch check failed'),
+    ).start();
     await w.#check({});
     return w;
   }
@@ -168,8 +174,8 @@ export class AvailabilityWatches {
 
   async close(): Promise<void> {
     this.#d.events.off('point.state', this.#onState);
-    if (this.#timer) this.#d.clock.clearInterval(this.#timer);
-    this.#timer = null;
+    await this.#ticker?.stop();
+    this.#ticker = null;
     await this.idle();
   }
 
