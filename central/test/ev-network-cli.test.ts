@@ -101,6 +101,8 @@ describe('gridlink-central import-stations (a real process)', { timeout: 600_000
 });
 
 describe('gridlink-central import-stations on PostgreSQL', { timeout: 600_000 }, async () => {
+  // Needs a PostgreSQL server: without one this fails under CI=true (requirePostgres throws) and
+  // elsewhere is skipped with a loud notice naming the suite.
   const available = await requirePostgres('the import CLI on PostgreSQL');
   let scratch: ScratchDatabase | undefined;
   beforeAll(async () => {

@@ -97,6 +97,8 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: s
   }
 }
 
+// Needs Debian's chromium: without it this fails under CI=true (requireChromium throws) and
+// elsewhere the suite is skipped with a loud notice; .ci/run installs it.
 const run = requireChromium('ui driver pages (browser)');
 
 describe.skipIf(!run)(

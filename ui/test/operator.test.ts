@@ -71,6 +71,8 @@ const edgeStatus = (chargerOnline: boolean) => ({
   ],
 });
 
+// Needs Debian's chromium: without it this fails under CI=true (requireChromium throws) and
+// elsewhere the suite is skipped with a loud notice; .ci/run installs it.
 const run = requireChromium('ui operator console (browser)');
 
 describe.skipIf(!run)('operator console in Chromium against a real central', () => {

@@ -29,6 +29,8 @@ const CPF = '52998224725';
 const PASSWORD = 'segredo-forte-1';
 const local = (day: string) => `${day}T03:00:00Z`;
 
+// Needs Debian's chromium: without it this fails under CI=true (requireChromium throws) and
+// elsewhere the suite is skipped with a loud notice; .ci/run installs it.
 const run = requireChromium('ui customer portal (browser)');
 
 describe.skipIf(!run)('customer portal in Chromium against a real central', () => {
