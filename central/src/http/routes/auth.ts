@@ -1,15 +1,9 @@
 import { z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Kysely } from 'kysely';
 import { customerIdOf } from '../../access/index.js';
 import { type LoginThrottle, mintToken, revokePresentedToken } from '../../auth/index.js';
-import {
-  changePassword,
-  customerDocument,
-  type SignInResult,
-  signIn,
-} from '../../customers/index.js';
+import { changePassword, customerDocument, signIn } from '../../customers/index.js';
 import type { Schema } from '../../storage/index.js';
 import { requireAuth } from '../auth.js';
 import { clientAddress } from '../client-address.js';
@@ -18,16 +12,8 @@ import { jsonBody, storableUrl } from '../json-body.js';
 import { countThrottled, type LoginMetrics } from '../login-metrics.js';
 import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
-import { ErrorSchema, errorResponses, json, security } from '../schemas.js';
-
-const tooMany = {
-  429: {
-    description:
-      'Too many failed sign-ins for this document or from this address (GL_RATE_LIMITED); `Retry-After` gives the seconds to wait',
-    headers: { 'Retry-After': { schema: { type: 'integer' as const } } },
-    content: { 'application/json': { schema: ErrorSchema } },
-  },
-};
+import { errorResponses, json, security } from '../schemas.js';
+import { signInRateLimited, tooManySignIns } from '../sign-in-throttle.js';
 
 const loginRoute = policyRoute({
   method: 'post',
@@ -58,7 +44,7 @@ const loginRoute = policyRoute({
       'A bearer token for the customer role',
     ),
     ...errorResponses,
-    ...tooMany,
+    ...tooManySignIns,
   },
 });
 
@@ -69,17 +55,6 @@ export interface AuthRouteOptions {
   /** Peers whose `X-Forwarded-For` is believed (empty: the header is ignored). */
   trustedProxies: ReadonlySet<string>;
   metrics: LoginMetrics;
-}
-
-/** 429 with `Retry-After` in whole seconds (at least 1). */
-function rateLimited(c: Context, result: SignInResult & { outcome: 'throttled' }, now: Date) {
-  const seconds = Math.max(1, Math.ceil((result.retryAt.getTime() - now.getTime()) / 1000));
-  c.header('Retry-After', String(seconds));
-  return httpError(
-    'GL_RATE_LIMITED',
-    `too many failed sign-ins ${result.scope === 'account' ? 'for this document' : 'from this address'}; retry in ${seconds} s`,
-    { scope: result.scope, retryAfterSeconds: seconds },
-  );
 }
 
 /** `/auth`: sign-in (the only public `/api/v1` route), sign-out and a customer's password. */
@@ -97,7 +72,7 @@ export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
     const result = await signIn(db, options.throttle, { document, password, address }, now);
     if (result.outcome === 'throttled') {
       countThrottled(options.metrics, result.scope);
-      throw rateLimited(c, result, now);
+      throw signInRateLimited(c, result, now);
     }
     options.metrics.attempts.inc({ outcome: result.outcome });
     // One answer for unknown document, bad document, no password and wrong password.
@@ -159,7 +134,7 @@ export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
       responses: {
         200: json(z.object({ revoked: z.number().int() }), 'Tokens revoked'),
         ...errorResponses,
-        ...tooMany,
+        ...tooManySignIns,
       },
     }),
     async (c) => {
@@ -179,7 +154,7 @@ export function authRoutes(db: Kysely<Schema>, options: AuthRouteOptions) {
       );
       if (check.outcome === 'throttled') {
         countThrottled(options.metrics, check.scope);
-        throw rateLimited(c, check, now);
+        throw signInRateLimited(c, check, now);
       }
       options.metrics.attempts.inc({ outcome: check.outcome });
       if (check.outcome === 'failed')

@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Kysely } from 'kysely';
 import { type LoginThrottle, mintToken } from '../../auth/index.js';
@@ -22,6 +21,7 @@ import { countThrottled, type LoginMetrics } from '../login-metrics.js';
 import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
 import { ErrorSchema, errorResponses, IdParam, json, PageQuery, security } from '../schemas.js';
+import { signInRateLimited, tooManySignIns } from '../sign-in-throttle.js';
 
 const Driver = z
   .object({
@@ -33,25 +33,6 @@ const Driver = z
     updatedAt: z.string().datetime(),
   })
   .openapi('Driver');
-
-const tooMany = {
-  429: {
-    description:
-      'Too many failed sign-ins for this document or from this address (GL_RATE_LIMITED); `Retry-After` gives the seconds to wait',
-    headers: { 'Retry-After': { schema: { type: 'integer' as const } } },
-    content: { 'application/json': { schema: ErrorSchema } },
-  },
-};
-
-function rateLimited(c: Context, scope: 'account' | 'address', retryAt: Date, now: Date) {
-  const seconds = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000));
-  c.header('Retry-After', String(seconds));
-  return httpError(
-    'GL_RATE_LIMITED',
-    `too many failed sign-ins ${scope === 'account' ? 'for this document' : 'from this address'}; retry in ${seconds} s`,
-    { scope, retryAfterSeconds: seconds },
-  );
-}
 
 export interface DriverAuthOptions {
   now: () => Date;
@@ -88,7 +69,7 @@ const driverLoginRoute = policyRoute({
       'A bearer token for the driver role',
     ),
     ...errorResponses,
-    ...tooMany,
+    ...tooManySignIns,
   },
 });
 
@@ -111,7 +92,7 @@ export function driverAuthRoutes(db: Kysely<Schema>, options: DriverAuthOptions)
     const result = await driverSignIn(db, options.throttle, { document, password, address }, now);
     if (result.outcome === 'throttled') {
       countThrottled(options.metrics, result.scope);
-      throw rateLimited(c, result.scope, result.retryAt, now);
+      throw signInRateLimited(c, result, now);
     }
     options.metrics.attempts.inc({ outcome: result.outcome });
     if (result.outcome === 'failed')
@@ -218,7 +199,7 @@ const patchRoute = policyRoute({
   responses: {
     200: json(Driver.extend({ revokedTokens: z.number().int() }), 'Updated'),
     ...errorResponses,
-    ...tooMany,
+    ...tooManySignIns,
   },
 });
 
@@ -262,7 +243,7 @@ export function driverRoutes(db: Kysely<Schema>, options: Omit<DriverAuthOptions
       );
       if (check.outcome === 'throttled') {
         countThrottled(options.metrics, check.scope);
-        throw rateLimited(c, check.scope, check.retryAt, now);
+        throw signInRateLimited(c, check, now);
       }
       options.metrics.attempts.inc({ outcome: check.outcome });
       if (check.outcome === 'failed')
