@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { ApiError, postJson, type Session, saveSession } from '../api/index.js';
+import { postJson, type Session, saveSession } from '../api/index.js';
 import { navigate } from '../app/router.js';
 import { useI18n } from '../i18n/index.js';
+import { signInErrorText } from './sign-in-error.js';
 
 /** CPF/CNPJ and password → a customer session (POST /api/v1/auth/login). */
 export function SignInPage() {
@@ -24,14 +25,7 @@ export function SignInPage() {
       const next = params.get('next');
       navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/history');
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'GL_RATE_LIMITED')
-        setError(t('signin.throttled', { seconds: Number(e.details.retryAfterSeconds ?? 1) }));
-      else if (
-        e instanceof ApiError &&
-        (e.code === 'GL_UNAUTHORIZED' || e.code === 'GL_VALIDATION')
-      )
-        setError(t('signin.failed'));
-      else setError(t('error.generic', { message: (e as Error).message }));
+      setError(signInErrorText(e, t));
     } finally {
       setBusy(false);
     }

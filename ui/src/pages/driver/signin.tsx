@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { ApiError, postJson, saveSession } from '../../api/index.js';
+import { postJson, saveSession } from '../../api/index.js';
 import { navigate } from '../../app/router.js';
 import { useI18n } from '../../i18n/index.js';
+import { signInErrorText } from '../sign-in-error.js';
 import type { DriverSignIn } from './types.js';
 
 /** CPF/CNPJ and password → a driver session (POST /api/v1/auth/driver-login). */
@@ -30,14 +31,7 @@ export function DriverSignInPage() {
       const next = params.get('next');
       navigate(next?.startsWith('/driver') ? next : '/driver');
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'GL_RATE_LIMITED')
-        setError(t('signin.throttled', { seconds: Number(e.details.retryAfterSeconds ?? 1) }));
-      else if (
-        e instanceof ApiError &&
-        (e.code === 'GL_UNAUTHORIZED' || e.code === 'GL_VALIDATION')
-      )
-        setError(t('signin.failed'));
-      else setError(t('error.generic', { message: (e as Error).message }));
+      setError(signInErrorText(e, t));
     } finally {
       setBusy(false);
     }
