@@ -112,6 +112,12 @@ export const centralConfigSchema = z
           .max(64)
           .default([]),
         loginThrottle: loginThrottleSchema.prefault({}),
+        /**
+         * On a graceful stop, how long requests already in progress may take to finish before
+         * their connections are cut (docs/SCALE-OUT.md, "Drain"). Keep it below the supervisor's
+         * stop timeout.
+         */
+        drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
       })
       .strict()
       .prefault({}),
