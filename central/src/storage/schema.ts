@@ -506,13 +506,22 @@ export interface EvTripsTable {
   request: ColumnType<unknown, string, string>;
   plan: ColumnType<unknown, string, string>;
   created_at: ColumnType<Date, Date, Date>;
+  /** The federated transaction that booked it (migration 0023). */
+  fed_tx_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-/** One charging stop of a trip, with its booking when the trip was booked (migration 0021). */
+/**
+ * One charging stop of a trip, with its booking when the trip was booked (migration 0021). A
+ * stop at a peer (migration 0023) has no local station: `peer` and the peer's ids say where.
+ */
 export interface EvTripStopsTable {
   trip_id: Int8;
   seq: number;
-  station_id: Int8;
+  station_id: NullableInt8;
+  peer: ColumnType<string | null, string | null | undefined, string | null>;
+  remote_station_id: NullableInt8;
+  remote_point_id: NullableInt8;
+  remote_reservation_id: NullableInt8;
   arrive_at: ColumnType<Date, Date, Date>;
   charge_from: ColumnType<Date, Date, Date>;
   depart_at: ColumnType<Date, Date, Date>;
@@ -534,6 +543,90 @@ export interface EvAvailabilityWatchesTable {
   expires_at: ColumnType<Date, Date, Date>;
   notified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   notified_point_id: NullableInt8;
+}
+
+type Ts = ColumnType<Date, Date, Date>;
+type NullableTs = ColumnType<Date | null, Date | null | undefined, Date | null>;
+type NullableText = ColumnType<string | null, string | null | undefined, string | null>;
+
+/** The participant's TCC fence log (migration 0022, docs/FEDERATION.md). */
+export interface FedBranchesTable {
+  coordinator: string;
+  tx_id: string;
+  branch_id: string;
+  state: 'tried' | 'committed' | 'rolled_back' | 'suspended' | 'compensated';
+  point_id: NullableInt8;
+  /** tstzrange as text. */
+  period: NullableText;
+  plate: NullableText;
+  reservation_id: NullableInt8;
+  hold_expires_at: NullableTs;
+  trip: ColumnType<unknown, string | undefined, string>;
+  reason: NullableText;
+  created_at: Ts;
+  updated_at: Ts;
+}
+
+export type FedTransactionState =
+  | 'trying'
+  | 'confirming'
+  | 'confirmed'
+  | 'canceling'
+  | 'canceled'
+  | 'compensating'
+  | 'failed';
+
+/** The coordinator's decision log (migration 0023, docs/FEDERATION.md). */
+export interface FedTransactionsTable {
+  id: string;
+  trip_id: NullableInt8;
+  state: FedTransactionState;
+  hold_until: Ts;
+  decided_at: NullableTs;
+  finished_at: NullableTs;
+  reason: NullableText;
+  created_by: string;
+  created_at: Ts;
+  updated_at: Ts;
+}
+
+export type FedTxBranchState = 'pending' | 'tried' | 'try_failed' | 'confirmed' | 'canceled';
+
+/** One stop of a federated transaction, at the coordinator (migration 0023). */
+export interface FedTxBranchesTable {
+  tx_id: string;
+  branch_id: string;
+  /** null: this central (the local participant). */
+  peer: NullableText;
+  company_id: string;
+  station_id: Int8;
+  point_id: Int8;
+  /** tstzrange as text. */
+  period: string;
+  state: FedTxBranchState;
+  reservation_id: NullableInt8;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: NullableTs;
+  last_error: NullableText;
+  updated_at: Ts;
+}
+
+/** A peer's charging point, copied from its catalog for planning (migration 0023). */
+export interface FedRemotePointsTable {
+  peer: string;
+  company_id: string;
+  station_id: Int8;
+  station_name: string;
+  latitude: number;
+  longitude: number;
+  point_id: Int8;
+  point_name: string;
+  usable: boolean;
+  state: string;
+  power_kw: number;
+  price: ColumnType<unknown, string | null | undefined, string | null>;
+  busy: ColumnType<unknown, string | undefined, string>;
+  synced_at: Ts;
 }
 
 export interface Schema {
@@ -576,4 +669,8 @@ export interface Schema {
   ev_trips: EvTripsTable;
   ev_trip_stops: EvTripStopsTable;
   ev_availability_watches: EvAvailabilityWatchesTable;
+  fed_branches: FedBranchesTable;
+  fed_transactions: FedTransactionsTable;
+  fed_tx_branches: FedTxBranchesTable;
+  fed_remote_points: FedRemotePointsTable;
 }

@@ -144,6 +144,31 @@ export const errorCatalog = {
     status: 409,
     summary: 'A booking overlaps a live booking of the same charging point; details.nextFree.',
   },
+  GL_FED_CANCELED: {
+    status: 409,
+    summary:
+      'A federated branch was canceled (or its cancel came first): a try or confirm is refused.',
+  },
+  GL_FED_HOLD_EXPIRED: {
+    status: 409,
+    summary: 'A confirm came after its hold expired and the slot was taken since.',
+  },
+  GL_FED_ALREADY_COMMITTED: {
+    status: 409,
+    summary: 'A cancel of a committed federated branch without compensate.',
+  },
+  GL_FED_BRANCH_UNKNOWN: {
+    status: 404,
+    summary: 'No federated branch under that coordinator, transaction and branch id.',
+  },
+  GL_FED_UNKNOWN_PEER: {
+    status: 403,
+    summary: 'A peer token whose subject is no configured peer of this central.',
+  },
+  GL_FED_PEER_UNREACHABLE: {
+    status: 502,
+    summary: 'A peer central did not answer (refused, timed out or answered 5xx).',
+  },
   GL_EV_POINT_RESERVED: {
     status: 409,
     summary: 'A charging point is reserved for another car in this slot; the start is refused.',

@@ -39,7 +39,7 @@ export interface BookRequest {
   terms?: Partial<BookingTerms>;
   /** Idempotency key, unique per source: the same key answers the same booking. */
   requestId?: string | null;
-  source?: 'api' | 'seed-a' | 'seed-b' | 'seed-c' | 'planner';
+  source?: 'api' | 'seed-a' | 'seed-b' | 'seed-c' | 'planner' | 'federation';
 }
 
 export type StartAuthorization =

@@ -75,5 +75,7 @@ export const cancelReasons = [
   'BROKEN_VEHICLE',
   'USER',
   'OPERATOR',
+  /** A federated transaction (docs/FEDERATION.md) was canceled or compensated. */
+  'FEDERATION',
 ] as const;
 export type CancelReason = (typeof cancelReasons)[number];

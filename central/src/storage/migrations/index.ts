@@ -20,6 +20,8 @@ import * as m0018 from './0018-ev-cars.js';
 import * as m0019 from './0019-ev-reservations.js';
 import * as m0020 from './0020-ev-sessions.js';
 import * as m0021 from './0021-ev-trips.js';
+import * as m0022 from './0022-federation-participant.js';
+import * as m0023 from './0023-federation-coordinator.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -44,6 +46,8 @@ const migrations: Record<string, Migration> = {
   '0019-ev-reservations': m0019,
   '0020-ev-sessions': m0020,
   '0021-ev-trips': m0021,
+  '0022-federation-participant': m0022,
+  '0023-federation-coordinator': m0023,
 };
 
 export const migrationProvider: MigrationProvider = {
