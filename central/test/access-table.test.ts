@@ -122,6 +122,12 @@ trip            customer  - - - - - -
 trip            driver    O O O - O -
 trip            service   - - - - - -
 trip            peer      - - - - - -
+federation      admin     A A - - - -
+federation      operator  A A - - - -
+federation      customer  - - - - - -
+federation      driver    - - - - - -
+federation      service   - - - - - -
+federation      peer      O O O - - O
 self            admin     - - - - O -
 self            operator  - - - - O -
 self            customer  - - - O O -

@@ -22,6 +22,7 @@ export const resources = [
   'reservation',
   'charging-session',
   'trip',
+  'federation',
   'self',
 ] as const;
 export type Resource = (typeof resources)[number];
@@ -199,6 +200,17 @@ export const ACCESS: Readonly<Record<Resource, Readonly<Record<Role, Row>>>> = O
     driver: /*             */ row('own', 'own', 'own', 'none', 'own', 'none'),
     service: NONE,
     peer: NONE,
+  },
+  // Booking across companies (docs/FEDERATION.md). A peer central (own = as the coordinator of
+  // its own transactions): read the catalog and branches, create = try, act = confirm/cancel.
+  // Staff read the transactions and branches; nobody else reaches these routes.
+  federation: {
+    admin: /*              */ row('all', 'all', 'none', 'none', 'none', 'none'),
+    operator: /*           */ row('all', 'all', 'none', 'none', 'none', 'none'),
+    customer: NONE,
+    driver: NONE,
+    service: NONE,
+    peer: /*               */ row('own', 'own', 'own', 'none', 'none', 'own'),
   },
   // delete = sign out (revoke the presented token); update = a customer's own password.
   self: {
