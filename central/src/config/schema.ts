@@ -9,6 +9,7 @@ import { alarmsConfigSchema } from '../alarms/index.js';
 import { type BackoffPolicy, DEFAULT_LOGIN_THROTTLE } from '../auth/index.js';
 import { DEFAULT_TIME_ZONE } from '../billing/index.js';
 import { evConfigSchema } from '../ev/index.js';
+import { federationConfigSchema } from '../federation/index.js';
 import { DEFAULT_JOBS_RUNTIME } from '../jobs/index.js';
 import {
   SEED_D_ROUTES,
@@ -293,6 +294,8 @@ export const centralConfigSchema = z
       .prefault({}),
     /** The EV charging half (docs/EV.md): one sub-object per module. */
     ev: evConfigSchema,
+    /** Booking trips across companies (docs/FEDERATION.md). Off without peers. */
+    federation: federationConfigSchema,
     /** Interfaces of the systems GridLink replaces, each on its own port (docs/LEGACY-SEED-D.md). */
     legacy: z
       .object({
