@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,30 @@ const tool = (name: string) => {
 /** mosquitto and mosquitto_passwd are on the PATH. */
 export const mosquittoInstalled = tool('mosquitto') && tool('mosquitto_passwd');
 
+/** The seed B plugin's sources (deploy/mosquitto/legacy-plugin). */
+const legacyPluginDir = join(mosquittoDir, 'legacy-plugin');
+/** cc, make and the Mosquitto plugin headers (Debian mosquitto-dev, libmosquitto-dev) are here. */
+export const legacyPluginBuildable =
+  tool('cc') &&
+  tool('make') &&
+  ['mosquitto_broker.h', 'mosquitto_plugin.h', 'mosquitto.h'].every((h) =>
+    existsSync(join('/usr/include', h)),
+  );
+
+/**
+ * Builds gridlink_legacy.so with its own Makefile into a fresh directory (readable by the
+ * mosquitto user); returns the file's path and a clean-up.
+ */
+export async function buildLegacyPlugin(): Promise<{ path: string; remove(): Promise<void> }> {
+  const out = await mkdtemp(join(tmpdir(), 'gl-legacy-plugin-'));
+  chmodSync(out, 0o755);
+  execFileSync('make', ['-s', '-C', legacyPluginDir, `OUT=${out}`], { stdio: 'pipe' });
+  return {
+    path: join(out, 'gridlink_legacy.so'),
+    remove: () => rm(out, { recursive: true, force: true }),
+  };
+}
+
 /** A port that was free a moment ago (Mosquitto cannot listen on 0 and report back). */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -35,6 +59,8 @@ async function freePort(): Promise<number> {
 export interface RunningMosquitto {
   url: string;
   port: number;
+  /** Seed B's anonymous listener, when started with `seedB` (gridlink-seed-b.conf). */
+  seedB?: { url: string; port: number };
   /** What Mosquitto wrote to stderr so far (errors and warnings). */
   log(): string;
   stop(): Promise<void>;
@@ -48,19 +74,33 @@ export interface RunningMosquitto {
 export async function startMosquitto(
   users: Record<string, string>,
   probeUser: string,
-  /** An ACL to run instead of the shipped file (one made by deploy/mosquitto/generate.ts). */
-  options: { acl?: string } = {},
+  options: {
+    /** An ACL to run instead of the shipped file (one made by deploy/mosquitto/generate.ts). */
+    acl?: string;
+    /**
+     * Run gridlink-seed-b.conf instead of gridlink.conf: the same main listener plus seed B's
+     * anonymous listener on a free port, with this built gridlink_legacy.so (buildLegacyPlugin).
+     */
+    seedB?: { plugin: string };
+  } = {},
 ): Promise<RunningMosquitto> {
   const dir = await mkdtemp(join(tmpdir(), 'gl-mosquitto-'));
   const port = await freePort();
+  let seedBPort = 0;
+  while (options.seedB && (seedBPort === 0 || seedBPort === port)) seedBPort = await freePort();
   if (options.acl === undefined)
     copyFileSync(join(mosquittoDir, 'gridlink.acl'), join(dir, 'gridlink.acl'));
   else writeFileSync(join(dir, 'gridlink.acl'), options.acl);
   writeFileSync(
     join(dir, 'mosquitto.conf'),
-    readFileSync(join(mosquittoDir, 'gridlink.conf'), 'utf8')
+    readFileSync(
+      join(mosquittoDir, options.seedB ? 'gridlink-seed-b.conf' : 'gridlink.conf'),
+      'utf8',
+    )
       .replaceAll('@DIR@', dir)
-      .replaceAll('@PORT@', String(port)),
+      .replaceAll('@PORT@', String(port))
+      .replaceAll('@SEED_B_PORT@', String(seedBPort))
+      .replaceAll('@PLUGIN@', options.seedB?.plugin ?? '@PLUGIN@'),
   );
   writeFileSync(join(dir, 'passwd'), '');
   for (const [user, secret] of Object.entries(users))
@@ -111,5 +151,8 @@ export async function startMosquitto(
     await stop();
     throw err;
   }
-  return { url, port, log: () => stderr, stop };
+  const seedB = options.seedB
+    ? { url: `mqtt://127.0.0.1:${seedBPort}`, port: seedBPort }
+    : undefined;
+  return { url, port, ...(seedB ? { seedB } : {}), log: () => stderr, stop };
 }
