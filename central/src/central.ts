@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server as NetServer } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import {
   allEdgesFilter,
@@ -24,7 +24,7 @@ import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from 
 import { CONTROL_FILTERS, ControlPlane, commandExpiryJob } from './control/index.js';
 import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
 import { type EvRuntime, startEv } from './ev/index.js';
-import { createApp } from './http/index.js';
+import { createApp, gracefulClose } from './http/index.js';
 import { TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
 import {
@@ -35,7 +35,7 @@ import {
   startSeedC,
   startSeedDTerminal,
 } from './legacy/index.js';
-import { retentionJob } from './lifecycle/index.js';
+import { partitionsJob, retentionJob } from './lifecycle/index.js';
 import { setMeteringSettings } from './metering/index.js';
 import { createCentralMetrics } from './metrics/index.js';
 import { aedesLink, type BrokerLink, clientLink, TopicRouter } from './mqtt-router/index.js';
@@ -59,6 +59,14 @@ export interface Central {
   /** The EV charging half (ev/): network, live chargers, cars, reservations, sessions. */
   readonly ev: EvRuntime;
   readonly logger: Logger;
+  /** True from the first moment of close(): /readyz answers 503 `draining`. */
+  readonly draining: boolean;
+  /**
+   * Stops gracefully (docs/SCALE-OUT.md, "Drain"): /readyz turns 503 at once, the MQTT
+   * subscriptions end so the broker gives new messages to the other centrals (what was already
+   * routed here is handled), in-progress HTTP requests finish (bounded by http.drainTimeoutMs),
+   * jobs finish or hand their lease back, then everything stops in reverse start order.
+   */
   close(): Promise<void>;
 }
 
@@ -104,7 +112,13 @@ export async function startCentral(
   const billing = options.billing ?? config.billing;
   const logger = options.logger ?? pino({ level: config.log.level, base: { svc: 'central' } });
   const cleanup: Array<() => Promise<void>> = [];
+  /** Steps that run first on close, in order, before the reverse-order cleanup. */
+  const drain: Array<() => Promise<void>> = [];
+  let draining = false;
   const close = async () => {
+    draining = true;
+    for (const step of drain.splice(0))
+      await step().catch((err) => logger.error({ err }, 'drain step failed'));
     for (const step of cleanup.reverse())
       await step().catch((err) => logger.error({ err }, 'shutdown step failed'));
     cleanup.length = 0;
@@ -208,6 +222,16 @@ export async function startCentral(
       }),
     );
     await router.start();
+    // The first thing close() does: no new MQTT work, whatever was routed here handled. Bounded:
+    // a broker that is gone cannot hold the stop.
+    drain.push(() =>
+      withinBound(router.drain(), config.http.drainTimeoutMs, () =>
+        logger.warn(
+          { boundMs: config.http.drainTimeoutMs },
+          'MQTT drain did not finish in time; stopping anyway',
+        ),
+      ),
+    );
     // Stopped before the ingest (cleanup runs in reverse): nothing new arrives while it drains.
     cleanup.push(() => router.stop());
 
@@ -256,6 +280,7 @@ export async function startCentral(
       logger: logger.child({ component: 'http' }),
       metrics: metrics.registry,
       ready: () => client.connected,
+      draining: () => draining,
       maxBodyBytes: config.http.maxBodyBytes,
       trustedProxies: config.http.trustedProxies,
       loginThrottle: config.http.loginThrottle,
@@ -268,21 +293,16 @@ export async function startCentral(
       now: nowDate,
       timeZone: config.timeZone,
     });
-    const server = createAdaptorServer({ fetch: app.fetch }) as NetServer & {
-      closeAllConnections?: () => void;
-    };
+    const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+    const closeServer = gracefulClose(server);
     const bound = await listen(server, {
       port: config.http.port,
       host: config.http.host,
       fallback: config.http.portFallback,
     });
-    cleanup.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections?.();
-        }),
-    );
+    // In-progress requests are answered (a load balancer stopped sending new ones when /readyz
+    // turned 503); after http.drainTimeoutMs the rest are cut.
+    cleanup.push(() => closeServer(config.http.drainTimeoutMs));
     if (options.scheduler !== false) {
       const jobs = startJobs({
         db: database.db,
@@ -302,6 +322,7 @@ export async function startCentral(
         extra: [
           commandExpiryJob(database.db, config.control.commandTimeoutMs),
           retentionJob(database.db, config.retention),
+          partitionsJob(database.db, config.retention.partitions),
         ],
       });
       // Runs before the database closes (cleanup is reversed): a running job finishes or, after
@@ -380,10 +401,26 @@ export async function startCentral(
       legacy,
       ev,
       logger,
+      get draining() {
+        return draining;
+      },
       close,
     };
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+/** Resolves when `work` does or after `boundMs`, whichever is first (`late` runs on the bound). */
+async function withinBound(work: Promise<void>, boundMs: number, late: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), boundMs);
+  });
+  try {
+    if ((await Promise.race([work.then(() => 'done' as const), bound])) === 'late') late();
+  } finally {
+    clearTimeout(timer);
   }
 }

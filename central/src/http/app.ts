@@ -48,6 +48,8 @@ export interface AppDeps {
   metrics: Registry;
   /** Readiness beyond the database, e.g. the MQTT link. */
   ready?: () => boolean;
+  /** True once a graceful stop began: /readyz answers 503 `draining` (docs/SCALE-OUT.md). */
+  draining?: () => boolean;
   maxBodyBytes?: number;
   version?: string;
   /** The clock for sessions, history periods and billing; default: the system clock. */
@@ -95,6 +97,8 @@ export function createApp(deps: AppDeps) {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    // First: a load balancer must stop sending here even while everything still works.
+    if (deps.draining?.()) return c.json({ status: 'unavailable', reason: 'draining' }, 503);
     try {
       await sql`SELECT 1`.execute(deps.db);
     } catch {

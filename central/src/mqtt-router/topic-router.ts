@@ -69,6 +69,17 @@ export class TopicRouter {
     await this.#o.link.subscribe(this.filters());
   }
 
+  /**
+   * Takes no new messages: the broker hands them to the other centrals (BrokerLink.drain);
+   * resolves once everything already routed here has reached its handler. Called first on a
+   * graceful stop, so the handlers' own stops only finish what they took.
+   */
+  async drain(): Promise<void> {
+    this.#started = false;
+    const link = this.#o.link;
+    await (link.drain ? link.drain() : link.unsubscribe());
+  }
+
   async stop(): Promise<void> {
     this.#started = false;
     await this.#o.link.unsubscribe();
