@@ -36,6 +36,8 @@ export interface BookRequest {
   end: Date;
   /** Hold the slot (PENDING until confirmed or `holdMinutes` pass); default: reserve at once. */
   hold?: boolean;
+  /** The hold's length, seconds, instead of the config's `holdMinutes` (a federated try's). */
+  holdSeconds?: number;
   terms?: Partial<BookingTerms>;
   /** Idempotency key, unique per source: the same key answers the same booking. */
   requestId?: string | null;
@@ -125,8 +127,13 @@ export class ReservationEngine {
       if (plate !== null && (await carOwner(this.#o.db, plate)) !== by.driverId)
         throw new GridlinkError('GL_NOT_FOUND', `car ${plate} not found`);
     }
-    if (plate === null && driverId === null)
+    // A peer's driver is not ours: a federated booking may name neither (docs/FEDERATION.md).
+    if (plate === null && driverId === null && source !== 'federation')
       throw invalid('plate', 'a plate or a driver is needed');
+    const holdMs =
+      req.holdSeconds === undefined ? config.holdMinutes * MINUTE : req.holdSeconds * 1000;
+    if (!Number.isInteger(holdMs) || holdMs <= 0)
+      throw invalid('holdSeconds', 'a positive whole number of seconds');
     if (by.kind === 'operator' && by.companyId !== null) {
       const point = await pointFacts(this.#o.db, req.pointId);
       if (!point || point.companyId !== by.companyId)
@@ -143,7 +150,7 @@ export class ReservationEngine {
         start,
         end,
         state: hold ? 'PENDING' : 'RESERVED',
-        holdExpiresAt: hold ? new Date(now.getTime() + config.holdMinutes * MINUTE) : null,
+        holdExpiresAt: hold ? new Date(now.getTime() + holdMs) : null,
         terms,
         requestId,
         source,
