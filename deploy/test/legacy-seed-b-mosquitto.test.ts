@@ -135,6 +135,8 @@ describe.skipIf(!ready)('seed B anonymous station clients on Mosquitto (gridlink
     'gridlink-central-1': randomBytes(24).toString('base64url'),
     'gridlink-central-2': randomBytes(24).toString('base64url'),
     [EDGE]: randomBytes(24).toString('base64url'),
+    // A station with a credential: its answers (client/posto-com-senha/…) are not for anonymous.
+    'station@posto-com-senha': randomBytes(24).toString('base64url'),
   };
   const station = async (id: string) => {
     const s = await Station.connect(seedBUrl, id);
@@ -327,13 +329,14 @@ describe.skipIf(!ready)('seed B anonymous station clients on Mosquitto (gridlink
     expect(refusedSoFar('topic')).toBeGreaterThanOrEqual(forged.length);
   });
 
-  it("(6) an anonymous connect with a central's, an edge's or a car's id is refused; their sessions stay", async () => {
+  it("(6) an anonymous connect with a central's, an edge's, a car's or a credentialed station's id is refused; their sessions stay", async () => {
     for (const id of [
       'gridlink-central-1',
       'gridlink-central-2',
       EDGE,
       `edge-${EDGE}`,
       'car@ABC1D23',
+      'posto-com-senha',
       'x'.repeat(65),
     ])
       expect(await connackCode(seedBUrl, id), id).toBe(5);

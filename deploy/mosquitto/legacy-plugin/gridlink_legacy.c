@@ -12,7 +12,8 @@
  *
  * - CONNECT: only without username and password; the client id is 1-64 of A-Z a-z 0-9 . _ -
  *   starting with a letter or digit (the central's ID_PATTERN), does not start with a reserved
- *   prefix (`reserved_prefixes`), and is not a username of the broker's password file. The main
+ *   prefix (`reserved_prefixes`), and is not a username of the broker's password file (nor the
+ *   name part of a `{kind}@{name}` one, e.g. a station credential's). The main
  *   listener runs `use_username_as_clientid`, so every authenticated session's id there is a
  *   username of that file: no anonymous client can reach a central's, an edge's, a car's or any
  *   other credential's session. Compared without regard to case. Refused: CONNACK 5.
@@ -190,10 +191,28 @@ static void free_names(char **names, size_t count)
 	free(names);
 }
 
+/* Appends a copy of `name` to a growing array. */
+static bool push_name(char ***names, size_t *count, size_t *capacity, const char *name)
+{
+	if (*count == *capacity) {
+		size_t next = *capacity ? *capacity * 2 : 64;
+		char **grown = realloc(*names, next * sizeof *grown);
+		if (grown == NULL) return false;
+		*names = grown;
+		*capacity = next;
+	}
+	(*names)[*count] = strdup(name);
+	if ((*names)[*count] == NULL) return false;
+	(*count)++;
+	return true;
+}
+
 /*
  * Reads the usernames of a Mosquitto password file (`username:hash` lines; Mosquitto skips
  * empty lines and lines starting with `#`). A line without `:` is taken whole: more refused,
- * never fewer.
+ * never fewer. A `{kind}@{name}` username also reserves its bare name: a station credential
+ * `station@x` reads `client/x/#`, which an anonymous `x` must not share (the embedded broker
+ * refuses such names too).
  */
 static bool load_names(struct state *st)
 {
@@ -211,22 +230,12 @@ static bool load_names(struct state *st)
 		char *colon = strchr(line, ':');
 		if (colon != NULL) *colon = '\0';
 		if (line[0] == '\0') continue;
-		if (count == capacity) {
-			size_t next = capacity ? capacity * 2 : 64;
-			char **grown = realloc(names, next * sizeof *grown);
-			if (grown == NULL) {
-				ok = false;
-				break;
-			}
-			names = grown;
-			capacity = next;
-		}
-		names[count] = strdup(line);
-		if (names[count] == NULL) {
+		const char *at = strchr(line, '@');
+		if (!push_name(&names, &count, &capacity, line)
+				|| (at != NULL && at[1] != '\0' && !push_name(&names, &count, &capacity, at + 1))) {
 			ok = false;
 			break;
 		}
-		count++;
 	}
 	if (ferror(f)) ok = false;
 	free(line);
