@@ -22,6 +22,7 @@ import * as m0020 from './0020-ev-sessions.js';
 import * as m0021 from './0021-ev-trips.js';
 import * as m0022 from './0022-federation-participant.js';
 import * as m0023 from './0023-federation-coordinator.js';
+import * as m0024 from './0024-readings-partitions.js';
 
 /** Migrations in code, in order. Append; never edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '0021-ev-trips': m0021,
   '0022-federation-participant': m0022,
   '0023-federation-coordinator': m0023,
+  '0024-readings-partitions': m0024,
 };
 
 export const migrationProvider: MigrationProvider = {
