@@ -104,7 +104,13 @@ describeEachStore('retention of raw readings', (store) => {
       api.clock.now,
     );
     // 9 readings of a in batches of 4 (4, 4, 1); no device readings (1 empty batch); 1 quarantine row.
-    expect(out).toEqual({ readings: 9, deviceReadings: 0, quarantine: 1, batches: 5 });
+    expect(out).toEqual({
+      partitions: [],
+      readings: 9,
+      deviceReadings: 0,
+      quarantine: 1,
+      batches: 5,
+    });
 
     expect(await readingTimes(a)).toEqual([
       '2024-01-01T09:00:00.000Z',
@@ -136,6 +142,7 @@ describeEachStore('retention of raw readings', (store) => {
     const job = retentionJob(database.db, config.retention);
     expect(job.cron).toBe('30 4 * * *');
     expect(await job.run(new Date('2099-01-01T00:00:00Z'))).toEqual({
+      partitions: [],
       readings: 0,
       deviceReadings: 0,
       quarantine: 0,
@@ -151,8 +158,15 @@ it('retention config is strict and checks its cron at parse time', () => {
     quarantineDays: 400,
     batchSize: 5000,
     cron: '30 4 * * *',
+    partitions: { monthsAhead: 3, cron: '15 4 * * *' },
   });
   expect(() => parseCentralConfig({ retention: { readingDays: 30 } })).toThrow(/retention/);
+  expect(() => parseCentralConfig({ retention: { partitions: { ahead: 3 } } })).toThrow(
+    /retention\.partitions/,
+  );
+  expect(() => parseCentralConfig({ retention: { partitions: { monthsAhead: 0 } } })).toThrow(
+    /retention\.partitions\.monthsAhead/,
+  );
   expect(() => parseCentralConfig({ retention: { cron: 'every day' } })).toThrow(/retention\.cron/);
   expect(() => parseCentralConfig({ retention: { readingsDays: -1 } })).toThrow(
     /retention\.readingsDays/,

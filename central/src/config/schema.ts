@@ -17,7 +17,11 @@ import {
   seedBConfigSchema,
   seedCConfigSchema,
 } from '../legacy/index.js';
-import { DEFAULT_RETENTION, DEFAULT_RETENTION_CRON } from '../lifecycle/index.js';
+import {
+  DEFAULT_PARTITIONS,
+  DEFAULT_RETENTION,
+  DEFAULT_RETENTION_CRON,
+} from '../lifecycle/index.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../notifications/index.js';
 import { cronExpression, emvText, ianaTimeZone, pixKey } from './checks.js';
 
@@ -230,6 +234,16 @@ export const centralConfigSchema = z
         batchSize: z.number().int().min(1).max(100_000).default(DEFAULT_RETENTION.batchSize),
         /** node-cron expression of the sweep, in the central's time zone. */
         cron: cronExpression.default(DEFAULT_RETENTION_CRON),
+        /** Monthly partitions of `readings` (docs/LIFECYCLE.md, "Partitions"). */
+        partitions: z
+          .object({
+            /** Months made ahead of the current one (UTC months). */
+            monthsAhead: z.number().int().min(1).max(120).default(DEFAULT_PARTITIONS.monthsAhead),
+            /** node-cron expression of the maintenance, in the central's time zone. */
+            cron: cronExpression.default(DEFAULT_PARTITIONS.cron),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { ROLLUP_HORIZON_MS } from '../metering/index.js';
 import type { Schema } from '../storage/index.js';
+import { listMonthPartitions, type MonthPartition } from './partitions.js';
 
 const DAY_MS = 24 * 3_600_000;
 
@@ -20,6 +21,11 @@ export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
 });
 
 export interface RetentionResult {
+  /**
+   * Month partitions of `readings` dropped whole (oldest first): every row past the cutoff and,
+   * for meters, behind the watermark. Their rows are not counted (a drop does not read them).
+   */
+  partitions: string[];
   /** Meter readings deleted: older than the cutoff and behind their meter's rollup watermark. */
   readings: number;
   /** Readings of devices that are not meters (no rollup), deleted by age alone. */
@@ -30,7 +36,10 @@ export interface RetentionResult {
 }
 
 /**
- * Deletes raw data past its age (docs/LIFECYCLE.md). A meter reading goes only when it is older
+ * Deletes raw data past its age (docs/LIFECYCLE.md). First whole months: a partition of
+ * `readings` that ends at or before the cutoff and holds no reading that must stay is dropped
+ * (O(1), no row is read or deleted). Then row by row, for what is left: the month that straddles
+ * the cutoff, the default partition, and months a reading must stay in. A meter reading goes only when it is older
  * than the cutoff AND strictly behind its meter's rollup watermark: its energy is then in
  * `consumption_hourly` / `consumption_runs` (kept forever, as are invoices), and the rollup never
  * reads it again (it reads only after the watermark). A meter never rolled up keeps every reading;
@@ -43,7 +52,13 @@ export async function applyRetention(
   policy: RetentionPolicy,
   now: Date,
 ): Promise<RetentionResult> {
-  const out: RetentionResult = { readings: 0, deviceReadings: 0, quarantine: 0, batches: 0 };
+  const out: RetentionResult = {
+    partitions: [],
+    readings: 0,
+    deviceReadings: 0,
+    quarantine: 0,
+    batches: 0,
+  };
   const batch = Math.max(1, Math.floor(policy.batchSize));
   const drain = async (step: () => Promise<number>): Promise<number> => {
     let total = 0;
@@ -57,12 +72,17 @@ export async function applyRetention(
   if (policy.readingsDays > 0) {
     const cutoff = new Date(now.getTime() - policy.readingsDays * DAY_MS);
     const horizon = new Date(now.getTime() + ROLLUP_HORIZON_MS);
+    for (const p of await listMonthPartitions(db)) {
+      if (p.to.getTime() > cutoff.getTime()) break;
+      if (await dropIfDone(db, p, horizon)) out.partitions.push(p.name);
+    }
     out.readings = await drain(async () => {
       const r = await db
         .deleteFrom('readings')
+        .where('ts', '<', cutoff)
         .where(
-          sql<boolean>`(stream_id, seq) IN (
-            SELECT r.stream_id, r.seq
+          sql<boolean>`(stream_id, seq, ts) IN (
+            SELECT r.stream_id, r.seq, r.ts
               FROM meter_rollup_state s
               JOIN readings r ON r.meter_id = s.meter_id
              WHERE s.last_ts IS NOT NULL
@@ -77,9 +97,10 @@ export async function applyRetention(
     out.deviceReadings = await drain(async () => {
       const r = await db
         .deleteFrom('readings')
+        .where('ts', '<', cutoff)
         .where(
-          sql<boolean>`(stream_id, seq) IN (
-            SELECT stream_id, seq FROM readings
+          sql<boolean>`(stream_id, seq, ts) IN (
+            SELECT stream_id, seq, ts FROM readings
              WHERE device_ref IS NOT NULL AND ts < ${cutoff}
              LIMIT ${batch})`,
         )
@@ -101,4 +122,30 @@ export async function applyRetention(
     });
   }
   return out;
+}
+
+/**
+ * Drops the month `p` (wholly before the cutoff) unless a meter reading in it must stay: one of a
+ * meter never rolled up, or whose watermark is past the horizon, or at or after its watermark.
+ * Readings of devices that are not meters go by age alone. The check is one probe of the
+ * partition's (meter_id, ts) index per meter, not a scan. Ingest is held off for the check and
+ * the drop (the parent locked against writes, then the DROP's own exclusive lock; readers wait
+ * only for the drop): no reading that must stay can land in the month between them.
+ */
+async function dropIfDone(db: Kysely<Schema>, p: MonthPartition, horizon: Date): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await sql`LOCK TABLE readings IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+    const { rows } = await sql`
+      SELECT 1 FROM meters m
+        LEFT JOIN meter_rollup_state s ON s.meter_id = m.id
+       WHERE EXISTS (
+         SELECT 1 FROM ${sql.id(p.name)} r
+          WHERE r.meter_id = m.id
+            AND r.ts >= CASE WHEN s.last_ts IS NULL OR s.last_ts > ${horizon}
+                             THEN '-infinity'::timestamptz ELSE s.last_ts END)
+       LIMIT 1`.execute(trx);
+    if (rows.length > 0) return false;
+    await sql`DROP TABLE ${sql.id(p.name)}`.execute(trx);
+    return true;
+  });
 }
