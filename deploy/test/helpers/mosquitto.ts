@@ -5,9 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { vi } from 'vitest';
 
 /** The shipped Mosquitto config and ACL (docs/SCALE-OUT.md). */
 export const mosquittoDir = resolve(fileURLToPath(new URL('../../mosquitto/', import.meta.url)));
@@ -140,13 +140,13 @@ export async function startMosquitto(
       return false;
     }
   };
+  // A plain loop, not vi.waitFor: bench/scale.ts starts it outside vitest.
   try {
-    await vi.waitFor(
-      async () => {
-        if (!(await probe())) throw new Error(`mosquitto not serving on ${url} yet`);
-      },
-      { timeout: 10_000, interval: 50 },
-    );
+    const deadline = Date.now() + 10_000;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`mosquitto not serving on ${url} after 10 s`);
+      await sleep(50);
+    }
   } catch (err) {
     await stop();
     throw err;
