@@ -59,6 +59,8 @@ async function freePort(): Promise<number> {
 export interface RunningMosquitto {
   url: string;
   port: number;
+  /** The broker's process id (bench/scale.ts reads its CPU time from /proc). */
+  pid: number;
   /** Seed B's anonymous listener, when started with `seedB` (gridlink-seed-b.conf). */
   seedB?: { url: string; port: number };
   /** What Mosquitto wrote to stderr so far (errors and warnings). */
@@ -154,5 +156,12 @@ export async function startMosquitto(
   const seedB = options.seedB
     ? { url: `mqtt://127.0.0.1:${seedBPort}`, port: seedBPort }
     : undefined;
-  return { url, port, ...(seedB ? { seedB } : {}), log: () => stderr, stop };
+  return {
+    url,
+    port,
+    pid: broker.pid as number,
+    ...(seedB ? { seedB } : {}),
+    log: () => stderr,
+    stop,
+  };
 }
