@@ -1,14 +1,14 @@
 /**
  * Who acts. One principal type for every HTTP caller: staff (admin, operator), a customer (its
  * session acts for one customer id), a driver (acts for a driver id), a service, and a peer central
- * (federation; no API token holds this role yet).
+ * (federation: its subject is the peer's federation name).
  */
 export const roles = ['admin', 'operator', 'customer', 'driver', 'service', 'peer'] as const;
 export type Role = (typeof roles)[number];
 
 export interface Principal {
   role: Role;
-  /** The customer or driver the principal acts for; null for staff, services and peers. */
+  /** The customer or driver it acts for, an operator's company, a peer's name; else null. */
   subject: string | null;
   /** The API token it presented. */
   tokenId: string;

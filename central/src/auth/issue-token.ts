@@ -8,7 +8,10 @@ export const MAX_TOKEN_TTL_MS = 10 * 365 * 86_400_000;
 
 export interface IssueRequest {
   role: MintableRole;
-  /** The driver id, for a driver token (required there); a company id for an operator (optional). */
+  /**
+   * The driver id, for a driver token (required there); a company id for an operator (optional);
+   * the peer's federation name for a peer token (required).
+   */
   subject?: string;
   label?: string;
   /** Lifetime; absent = until revoked. */
@@ -16,7 +19,7 @@ export interface IssueRequest {
 }
 
 /**
- * Creates a staff, driver or service token for an admin (API or CLI). The secret is in the
+ * Creates a staff, driver, service or peer token for an admin (API or CLI). The secret is in the
  * returned `token` only: what is stored is its hash.
  */
 export async function issueToken(
@@ -52,6 +55,14 @@ export async function issueToken(
         .executeTakeFirst())
     )
       throw new GridlinkError('GL_VALIDATION', `subject: no charging company ${subject}`);
+  } else if (role === 'peer') {
+    // The peer central's federation name, as federation's `peerName` (wire.ts) spells it; auth
+    // cannot import federation (federation → ev → auth would be a cycle).
+    if (subject === undefined || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(subject))
+      throw new GridlinkError(
+        'GL_VALIDATION',
+        "subject: a peer token needs the peer's federation name (1-64 of a-z 0-9 . _ -)",
+      );
   } else if (subject !== undefined)
     throw new GridlinkError('GL_VALIDATION', `subject: a ${role} token acts for nobody`);
   if (label !== undefined && (label.length < 1 || label.length > 100))

@@ -6,9 +6,10 @@ import { hashSecret, newSecret, verifySecret } from './secrets.js';
 
 /**
  * Roles an admin may mint tokens for (API and `gridlink-central token create`). Customers get
- * theirs by signing in. A driver token acts for a driver id (its subject); the others for nobody.
+ * theirs by signing in. A driver token acts for a driver id (its subject), a peer token for a peer
+ * central (its federation name, docs/FEDERATION.md); the others for nobody.
  */
-export const mintableRoles = ['admin', 'operator', 'driver', 'service'] as const;
+export const mintableRoles = ['admin', 'operator', 'driver', 'service', 'peer'] as const;
 export type MintableRole = (typeof mintableRoles)[number];
 
 /** Bearer tokens look like `glt_<id>_<secret>`; only the hash of the secret is stored. */

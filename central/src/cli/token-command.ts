@@ -21,7 +21,8 @@ Where the database is: --config FILE, --data-dir DIR (embedded PGlite, default d
 --database-url URL (PostgreSQL; GRIDLINK_DATABASE_URL when absent), as for the server.
 With PGlite, stop the central first (one process per data directory); with PostgreSQL, run it
 any time. ROLE is one of ${mintableRoles.join(', ')} (customers sign in); a driver token needs
---subject DRIVER_ID. create prints the token alone on stdout, once: only its hash is stored.
+--subject DRIVER_ID, a peer token --subject PEER_NAME (docs/FEDERATION.md). create prints the
+token alone on stdout, once: only its hash is stored.
 Exit codes: 0 done, 1 failure (e.g. no such token), 2 bad usage.`;
 
 const DURATION = /^([1-9][0-9]{0,9})(s|m|h|d)$/;

@@ -1,2 +1,3 @@
 export * from './config.js';
+export * from './participant/index.js';
 export * from './wire.js';
