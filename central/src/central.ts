@@ -24,6 +24,7 @@ import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from 
 import { CONTROL_FILTERS, ControlPlane, commandExpiryJob } from './control/index.js';
 import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
 import { type EvRuntime, startEv } from './ev/index.js';
+import { createParticipant } from './federation/index.js';
 import { createApp, gracefulClose } from './http/index.js';
 import { TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
@@ -275,6 +276,15 @@ export async function startCentral(
       notify: () => webhooks.notify(),
       logger: logger.child({ component: 'webhooks' }),
     });
+    // Federation, the participant's side (docs/FEDERATION.md): peers try/confirm/cancel here.
+    const federationParticipant = createParticipant({
+      db: database.db,
+      clock,
+      reservations: ev.reservations,
+      config: config.federation,
+      defaultPointPowerKw: config.ev.trips.defaultPointPowerKw,
+      logger: logger.child({ component: 'federation' }),
+    });
     const app = createApp({
       db: database.db,
       logger: logger.child({ component: 'http' }),
@@ -289,6 +299,7 @@ export async function startCentral(
       webhookTargets: config.notifications.webhooks,
       control,
       ev,
+      federationParticipant,
       seedA: config.legacy.seedA,
       now: nowDate,
       timeZone: config.timeZone,

@@ -8,6 +8,7 @@ import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from 
 import type { PixSettings } from '../billing/index.js';
 import type { ControlPlane } from '../control/index.js';
 import type { EvRuntime } from '../ev/index.js';
+import type { ParticipantRuntime } from '../federation/index.js';
 import type { SeedAConfig } from '../legacy/index.js';
 import { httpRequestHistogram } from '../metrics/index.js';
 import type { TargetPolicy } from '../notifications/index.js';
@@ -26,6 +27,7 @@ import { companyRoutes } from './routes/companies.js';
 import { customerRoutes } from './routes/customers.js';
 import { driverAuthRoutes, driverRoutes } from './routes/drivers.js';
 import { edgeRoutes } from './routes/edges.js';
+import { federationParticipantRoutes } from './routes/federation-participant.js';
 import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
 import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
@@ -73,6 +75,8 @@ export interface AppDeps {
   control?: ControlPlane;
   /** The EV half (ev/); its routes are mounted when given. */
   ev?: EvRuntime;
+  /** Federation, the participant's side (docs/FEDERATION.md): `/api/v1/federation` routes. */
+  federationParticipant?: ParticipantRuntime;
   /** Seed A's REST face (`/status`, `/pontos`, `/reservas`), mounted when enabled and `ev` is given. */
   seedA?: SeedAConfig;
   /** Which webhook targets are refused (loopback, link-local); default all of those. */
@@ -165,6 +169,14 @@ export function createApp(deps: AppDeps) {
     api.route('/trips', tripRoutes(deps.ev.trips));
     api.route('/availability-watches', watchRoutes(deps.ev.watches));
   }
+  if (deps.federationParticipant)
+    api.route(
+      '/federation',
+      federationParticipantRoutes(
+        deps.federationParticipant,
+        deps.logger.child({ component: 'federation' }),
+      ),
+    );
   api.route(
     '/webhooks',
     webhookRoutes(deps.db, { now, targets: deps.webhookTargets ?? { allowLoopback: false } }),
