@@ -1,0 +1,96 @@
+/** Federation, the coordinator's side (docs/FEDERATION.md): its log, its peers, their catalogs. */
+
+import type { ClockAndTimers } from '@gridlink/shared';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Schema } from '../../storage/index.js';
+import type { FederationConfig } from '../config.js';
+import { CatalogSync } from './catalog-sync.js';
+import {
+  type CoordinatorFaults,
+  FederationCoordinator,
+  type LocalParticipant,
+} from './coordinator.js';
+import { PeerClient } from './peer-client.js';
+import type { TxRecord } from './tx-log.js';
+
+export { CatalogSync, type CatalogSyncDeps, type RemotePoint } from './catalog-sync.js';
+export {
+  type CoordinatorDeps,
+  type CoordinatorFaults,
+  type FederatedBooking,
+  FederationCoordinator,
+  type LocalParticipant,
+} from './coordinator.js';
+export { PeerClient, type PeerClientOptions } from './peer-client.js';
+export {
+  type BranchPlan,
+  type BranchRecord,
+  type FedTransactionState,
+  type FedTxBranchState,
+  TxLog,
+  type TxRecord,
+  transactionView,
+} from './tx-log.js';
+
+export interface FederationCoordinatorRuntime {
+  readonly coordinator: FederationCoordinator;
+  readonly catalog: CatalogSync;
+  readonly peers: PeerClient;
+  close(): Promise<void>;
+}
+
+/**
+ * The coordinator's runtime when the federation section names us and our peers (null otherwise):
+ * recovery from the log before anything books, then the catalog copies in the background.
+ */
+export async function startFederationCoordinator(deps: {
+  db: Kysely<Schema>;
+  clock: ClockAndTimers;
+  logger: Logger;
+  config: FederationConfig;
+  local: LocalParticipant;
+  faults?: CoordinatorFaults;
+  onSettled?: (tx: TxRecord) => Promise<void>;
+  fetch?: typeof fetch;
+}): Promise<FederationCoordinatorRuntime | null> {
+  const { config } = deps;
+  if (!config.name || config.peers.length === 0) return null;
+  const logger = deps.logger.child({ component: 'federation-coordinator' });
+  const peers = new PeerClient({
+    peers: config.peers,
+    callTimeoutMs: config.callTimeoutMs,
+    clock: deps.clock,
+    logger,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  const coordinator = new FederationCoordinator({
+    db: deps.db,
+    clock: deps.clock,
+    logger,
+    config: { ...config, name: config.name },
+    peers,
+    local: deps.local,
+    ...(deps.faults ? { faults: deps.faults } : {}),
+    ...(deps.onSettled ? { onSettled: deps.onSettled } : {}),
+  });
+  const catalog = new CatalogSync({
+    db: deps.db,
+    clock: deps.clock,
+    logger,
+    peers,
+    syncSeconds: config.catalogSyncSeconds,
+    maxAgeSeconds: config.catalogMaxAgeSeconds,
+  });
+  coordinator.start();
+  catalog.start();
+  return {
+    coordinator,
+    catalog,
+    peers,
+    async close() {
+      await catalog.close();
+      await coordinator.close();
+    },
+  };
+}
