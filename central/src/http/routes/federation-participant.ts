@@ -23,8 +23,9 @@ import { policyRoute } from '../route-policy.js';
 import { ErrorSchema, errorResponses, json, security } from '../schemas.js';
 
 const BranchParams = z.object({
-  txId: txId.openapi({ description: "The coordinator's transaction id (a UUID)" }),
-  branchId: branchId.openapi({ description: "The stop's sequence number", example: '1' }),
+  // The wire's schemas are plain zod (built before @hono/zod-openapi extends it): describe().
+  txId: txId.describe("The coordinator's transaction id (a UUID)"),
+  branchId: branchId.describe("The stop's sequence number ('1', '2', …)"),
 });
 
 const conflict = (codes: string) => ({
@@ -122,7 +123,7 @@ const listRoute = policyRoute({
   policy: { resource: 'federation', action: 'list' },
   request: {
     query: z.object({
-      txId: txId.optional().openapi({ description: 'One transaction' }),
+      txId: txId.optional().describe('One transaction'),
       limit: z.coerce.number().int().min(1).max(500).default(100),
     }),
   },
