@@ -47,7 +47,7 @@ const CreateBody = z
     role: z.enum(mintableRoles).openapi({ description: 'Customers get tokens by signing in' }),
     subject: z.string().optional().openapi({
       description:
-        'The driver id of a driver token (required there); the charging company of an operator token (optional: none = every company); refused elsewhere',
+        "The driver id of a driver token (required there); the charging company of an operator token (optional: none = every company); the peer central's federation name of a peer token (required, docs/FEDERATION.md); refused elsewhere",
     }),
     label: z.string().min(1).max(100).optional().openapi({ example: 'billing exporter' }),
     expiresInSeconds: z
@@ -65,7 +65,8 @@ const createOneRoute = policyRoute({
   method: 'post',
   path: '/',
   tags: ['auth'],
-  summary: 'Create an operator, admin, driver or service token (admin); the secret is shown once',
+  summary:
+    'Create an operator, admin, driver, service or peer token (admin); the secret is shown once',
   security,
   policy: { resource: 'token', action: 'create' },
   request: { body: { content: { 'application/json': { schema: CreateBody } }, required: true } },
