@@ -1,6 +1,6 @@
 import { DEFAULT_CENTRAL_WINDOW, type Reading, type TelemetryBatch } from '@gridlink/shared';
 import { sql } from 'kysely';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { upsertEdgeCredential } from '../src/edges/index.js';
 import {
   decodeTelemetry,
@@ -142,12 +142,19 @@ for (const [path, session] of [
         Number(r.seq),
       );
 
-    beforeEach(async () => {
+    // One database per describe (opening one, PGlite or PostgreSQL, is most of a case's time):
+    // each case starts from empty ingest tables, their ids restarted, and a new meter directory
+    // (it caches ids), as it did from a database of its own.
+    beforeAll(async () => {
       database = await store.open();
+    });
+    afterAll(() => database?.dispose());
+    beforeEach(async () => {
+      await sql`TRUNCATE edges, meters, ingest_streams, readings, ingest_gaps, ingest_quarantine
+                RESTART IDENTITY CASCADE`.execute(database.db);
       meters = new MeterDirectory(database.db);
       await upsertEdgeCredential(database.db, 'edge-a');
     });
-    afterEach(() => database.dispose());
 
     it('stores timestamps to the millisecond and values exactly as JavaScript numbers', async () => {
       const values = {
