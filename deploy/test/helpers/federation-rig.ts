@@ -43,6 +43,8 @@ export interface RigOptions {
   /** Numbers of the federation section (docs/CONFIG.md), the same at every central. */
   federation?: Record<string, number>;
   logLevel?: string;
+  /** More top-level config sections, the same at every central (e.g. `ev`). */
+  config?: Record<string, unknown>;
   /** Database name prefix. */
   prefix?: string;
 }
@@ -238,6 +240,7 @@ export async function startFederationRig(options: RigOptions = {}): Promise<Fede
     );
     for (const c of COMPANIES) {
       const config = {
+        ...options.config,
         dataDir: join(dir, c),
         databaseUrl: centrals[c].db.url,
         http: { host: '127.0.0.1', port: 0 },
