@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely';
-import { pointUsable } from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import type { Catalog } from '../wire.js';
 import { wireInstant } from './fence-store.js';
@@ -37,8 +36,10 @@ export async function buildCatalog(db: Kysely<Schema>, o: CatalogOptions): Promi
       's.longitude',
       'p.id as point_id',
       'p.name as point_name',
-      'p.active',
-      'p.maintenance',
+      // Takes bookings: the reservation engine's condition for a new booking (its insert's).
+      sql<boolean>`p.active AND NOT p.maintenance AND p.state NOT IN ('faulted', 'unavailable')`.as(
+        'usable',
+      ),
       'p.state',
       'p.tariff',
       'co.default_tariff',
@@ -81,7 +82,7 @@ export async function buildCatalog(db: Kysely<Schema>, o: CatalogOptions): Promi
     st.points.push({
       id: pointId,
       name: r.point_name,
-      usable: pointUsable(r),
+      usable: r.usable,
       state: r.state,
       powerKw: r.max_w == null ? o.defaultPointPowerKw : Number(r.max_w) / 1000,
       price: json(r.tariff ?? r.default_tariff ?? null),

@@ -1,12 +1,11 @@
 import type { ClockAndTimers } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { ReservationEngine } from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import type { FederationConfig } from '../config.js';
 import type { Catalog } from '../wire.js';
 import { buildCatalog } from './catalog.js';
-import { FederationParticipant } from './participant.js';
+import { FederationParticipant, type ParticipantReservations } from './participant.js';
 import { peerOfSubject } from './peers.js';
 
 export { buildCatalog, type CatalogOptions } from './catalog.js';
@@ -18,10 +17,13 @@ export {
   wireInstant,
 } from './fence-store.js';
 export {
+  type BranchActor,
   type BranchListFilter,
   branchKey,
   FederationParticipant,
+  type HeldBooking,
   type ParticipantOptions,
+  type ParticipantReservations,
   type TryOutcome,
   tryRequestId,
 } from './participant.js';
@@ -30,7 +32,8 @@ export { peerOfSubject } from './peers.js';
 export interface ParticipantDeps {
   db: Kysely<Schema>;
   clock: ClockAndTimers;
-  reservations: ReservationEngine;
+  /** The central's ReservationEngine (ev/reservations). */
+  reservations: ParticipantReservations;
   config: FederationConfig;
   /** `ev.trips.defaultPointPowerKw`: the catalog's power of a point without connectors. */
   defaultPointPowerKw: number;

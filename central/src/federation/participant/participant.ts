@@ -2,7 +2,6 @@ import { type Clock, formatZodIssues, GridlinkError, isGridlinkError } from '@gr
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { ReservationActor, ReservationEngine, ReservationView } from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import {
   type BranchView,
@@ -27,10 +26,45 @@ import {
   toBranchView,
 } from './fence-store.js';
 
+/** Who acts on a reservation for a branch: the central itself, labelled with the coordinator. */
+export interface BranchActor {
+  kind: 'system';
+  label: string;
+}
+
+/** A booking as the participant reads it back. */
+export interface HeldBooking {
+  id: number;
+  state: string;
+  holdExpiresAt: string | null;
+}
+
+/**
+ * What the participant needs of the reservation engine (ev/reservations' ReservationEngine
+ * satisfies it): a port, so federation does not import ev (ev's trips plan over federation).
+ */
+export interface ParticipantReservations {
+  book(
+    req: {
+      pointId: number;
+      plate: string | null;
+      start: Date;
+      end: Date;
+      hold?: boolean;
+      holdSeconds?: number;
+      requestId: string;
+      source: 'federation';
+    },
+    by: BranchActor,
+  ): Promise<HeldBooking>;
+  confirm(id: number, by: BranchActor): Promise<unknown>;
+  cancel(id: number, reason: 'FEDERATION', by: BranchActor): Promise<unknown>;
+}
+
 export interface ParticipantOptions {
   db: Kysely<Schema>;
   clock: Clock;
-  reservations: ReservationEngine;
+  reservations: ParticipantReservations;
   /** `federation.maxHoldMinutes`: the longest hold a try is granted. */
   maxHoldMinutes: number;
   logger: Logger;
@@ -112,7 +146,7 @@ export class FederationParticipant {
     return new Date(this.#o.clock.now());
   }
 
-  #actor(k: BranchKey): ReservationActor {
+  #actor(k: BranchKey): BranchActor {
     return { kind: 'system', label: `peer:${k.coordinator}` };
   }
 
@@ -129,7 +163,7 @@ export class FederationParticipant {
     const end = new Date(req.end);
     const existing = await this.#read(key);
     if (existing) return { created: false, branch: this.#repeatTry(existing, req) };
-    let booked: ReservationView;
+    let booked: HeldBooking;
     try {
       booked = await this.#o.reservations.book(
         {
@@ -274,7 +308,7 @@ export class FederationParticipant {
 
   /** The hold went by itself: book the same slot again (no hold) if it is still free. */
   async #rebook(r: BranchRow): Promise<BranchView> {
-    let booked: ReservationView;
+    let booked: HeldBooking;
     try {
       booked = await this.#o.reservations.book(
         {
