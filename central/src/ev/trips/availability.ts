@@ -20,7 +20,25 @@ export interface PointAvailability {
 export interface NetworkStation extends PlannerStation {
   name: string;
   companyId: string;
+  /**
+   * A peer's station (docs/FEDERATION.md, "Planning over peers' stations"): the peer's name and
+   * its own station id; `id` is then a negative key of this plan only, apart from our ids, and
+   * the points' ids are the peer's.
+   */
+  peer?: string;
+  remoteStationId?: number;
   points: PointAvailability[];
+}
+
+/** The first usable point with nothing booked in [start, end), else the first usable one. */
+export function pointFor(st: NetworkStation, start: number, end: number): number | null {
+  let first: number | null = null;
+  for (const p of st.points) {
+    if (!p.usable) continue;
+    first ??= p.pointId;
+    if (!p.busy.some((b) => b.start < end && b.end > start)) return p.pointId;
+  }
+  return first;
 }
 
 /** The states after which a point cannot be counted on (seed A: `disponivel` false for good). */

@@ -1,7 +1,12 @@
 import { type ClockAndTimers, GridlinkError } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { Schema } from '../../storage/index.js';
+import type {
+  FederatedBooking,
+  RemotePoint,
+  TxRecord,
+} from '../../federation/coordinator/index.js';
+import type { EvPointState, Schema } from '../../storage/index.js';
 import { normalizePlate } from '../cars/index.js';
 import type { ReservationActor, ReservationEngine } from '../reservations/index.js';
 import {
@@ -9,6 +14,7 @@ import {
   type NetworkStation,
   networkWaitAt,
   OCCUPIED,
+  pointFor,
   pointUsable,
 } from './availability.js';
 import { type CarSpec, carSpecFor } from './car-spec.js';
@@ -41,6 +47,8 @@ export interface PlanRequest {
 
 export interface TripStopView {
   seq: number;
+  /** null: our own station; else the peer central that owns it (ids below are the peer's). */
+  peer: string | null;
   stationId: number;
   stationName: string;
   companyId: string;
@@ -83,6 +91,31 @@ export interface TripView {
   distanceKm: number;
   stops: TripStopView[];
   createdAt: string;
+  /** The federated transaction that books it (a trip with a stop at a peer), when booked so. */
+  federation: TripFederationView | null;
+}
+
+/** What the driver sees of a federated booking (docs/FEDERATION.md). */
+export interface TripFederationView {
+  txId: string;
+  state: TxRecord['state'];
+  branches: Array<{
+    seq: number;
+    peer: string | null;
+    companyId: string;
+    state: TxRecord['branches'][number]['state'];
+    reservationId: number | null;
+  }>;
+}
+
+/**
+ * The federation as the trip service uses it (federation/coordinator): the peers' points to plan
+ * over, and the all-or-nothing booking of a trip with a stop at a peer.
+ */
+export interface TripFederation {
+  remotePoints(): Promise<RemotePoint[]>;
+  book(b: FederatedBooking): Promise<TxRecord>;
+  get(txId: string): Promise<TxRecord | null>;
 }
 
 export interface TripServiceDeps {
@@ -93,6 +126,8 @@ export interface TripServiceDeps {
   /** The reservation engine's shortest slot (ev.reservations.minSlotMinutes). */
   minSlotMinutes: number;
   logger: Logger;
+  /** Off without peers: then only our own stations are planned over. */
+  federation?: TripFederation;
 }
 
 const LIVE = ['PENDING', 'RESERVED', 'FULFILLED'] as const;
@@ -107,9 +142,16 @@ const driverOf = (who: ReservationActor) => (who.kind === 'driver' ? who.driverI
  */
 export class TripService {
   readonly #d: TripServiceDeps;
+  #federation: TripFederation | undefined;
 
   constructor(deps: TripServiceDeps) {
     this.#d = deps;
+    this.#federation = deps.federation;
+  }
+
+  /** Plugs the federation in after construction (the coordinator reports back to us). */
+  useFederation(federation: TripFederation): void {
+    this.#federation = federation;
   }
 
   async plan(req: PlanRequest, who: ReservationActor, replaces?: number): Promise<TripView> {
@@ -142,7 +184,8 @@ export class TripService {
       const st = network.get(s.station.id) as NetworkStation;
       return {
         seq: i + 1,
-        stationId: st.id,
+        peer: st.peer ?? null,
+        stationId: st.remoteStationId ?? st.id,
         stationName: st.name,
         companyId: st.companyId,
         position: st.position,
@@ -187,6 +230,7 @@ export class TripService {
       distanceKm: p.distanceKm,
       stops,
       createdAt: createdAt.toISOString(),
+      federation: null,
     };
     const request = { ...req, departAt: new Date(departAt).toISOString() };
     const id = await db.transaction().execute(async (tx) => {
@@ -214,7 +258,10 @@ export class TripService {
             p.stops.map((s, i) => ({
               trip_id: tripId,
               seq: i + 1,
-              station_id: s.station.id,
+              ...((st) =>
+                st.peer
+                  ? { station_id: null, peer: st.peer, remote_station_id: st.remoteStationId }
+                  : { station_id: st.id })(network.get(s.station.id) as NetworkStation),
               arrive_at: new Date(s.arriveAt),
               charge_from: new Date(s.chargeFrom),
               depart_at: new Date(s.departAt),
@@ -226,6 +273,8 @@ export class TripService {
       return tripId;
     });
     const trip: TripView = { id, ...view };
+    if (req.book && stops.some((s) => s.peer !== null))
+      return this.#bookFederated(trip, network, stopOverheadMs, who);
     if (req.book && stops.length) await this.#bookAll(trip, network, stopOverheadMs, who);
     return trip;
   }
@@ -250,9 +299,10 @@ export class TripService {
     else if (before.plate) delete next.socPct;
     const trip = await this.plan(next, who, id);
     // Asked to book: the old bookings give way once the new plan holds its own (or needs none).
-    if (next.book && old)
+    // A federated trip's bookings belong to its transaction (and partly to peers): left alone.
+    if (next.book && old && !old.federation)
       for (const s of old.stops)
-        if (s.reservationId !== null)
+        if (s.reservationId !== null && s.peer === null)
           await this.#d.reservations
             .cancel(s.reservationId, 'TRAFFIC', who)
             .catch((err) =>
@@ -285,23 +335,157 @@ export class TripService {
     return q.executeTakeFirst();
   }
 
-  async #view(row: { id: string | number; plan: unknown; booked: boolean }): Promise<TripView> {
+  async #view(row: {
+    id: string | number;
+    plan: unknown;
+    booked: boolean;
+    fed_tx_id: string | null;
+  }): Promise<TripView> {
     const view = { ...(row.plan as TripView), id: Number(row.id), booked: row.booked };
     const stops = await this.#d.db
       .selectFrom('ev_trip_stops')
-      .select(['seq', 'point_id', 'reservation_id'])
+      .select([
+        'seq',
+        'peer',
+        'point_id',
+        'reservation_id',
+        'remote_point_id',
+        'remote_reservation_id',
+      ])
       .where('trip_id', '=', Number(row.id))
       .execute();
     const bySeq = new Map(stops.map((s) => [s.seq, s]));
+    const id = (v: string | number | null | undefined) => (v == null ? null : Number(v));
     view.stops = view.stops.map((s) => {
       const r = bySeq.get(s.seq);
+      const remote = r?.peer != null;
       return {
         ...s,
-        pointId: r?.point_id == null ? null : Number(r.point_id),
-        reservationId: r?.reservation_id == null ? null : Number(r.reservation_id),
+        peer: r?.peer ?? null,
+        pointId: id(remote ? r?.remote_point_id : r?.point_id),
+        reservationId: id(remote ? r?.remote_reservation_id : r?.reservation_id),
       };
     });
+    const tx = row.fed_tx_id ? await this.#federation?.get(row.fed_tx_id) : null;
+    view.federation = tx ? federationView(tx) : null;
     return view;
+  }
+
+  /**
+   * Records a federated booking that reached its end (the coordinator calls this, also when
+   * recovery finished it long after the plan answered): when confirmed, each stop's point and
+   * reservation (the peer's ids at a peer) and the trip booked.
+   */
+  async settle(tx: TxRecord): Promise<void> {
+    if (tx.tripId === null || tx.state !== 'confirmed') return;
+    const tripId = tx.tripId;
+    await this.#d.db.transaction().execute(async (t) => {
+      const trip = await t
+        .selectFrom('ev_trips')
+        .select('fed_tx_id')
+        .where('id', '=', tripId)
+        .executeTakeFirst();
+      if (trip?.fed_tx_id !== tx.id) return;
+      for (const b of tx.branches)
+        await t
+          .updateTable('ev_trip_stops')
+          .set(
+            b.peer
+              ? { remote_point_id: b.pointId, remote_reservation_id: b.reservationId }
+              : { point_id: b.pointId, reservation_id: b.reservationId },
+          )
+          .where('trip_id', '=', tripId)
+          .where('seq', '=', Number(b.branchId))
+          .execute();
+      await t.updateTable('ev_trips').set({ booked: true }).where('id', '=', tripId).execute();
+    });
+  }
+
+  /**
+   * Books a trip with a stop at a peer through the federation coordinator, all or nothing: each
+   * stop a branch (ours through the local participant), on the point its station has free for
+   * the slot as far as the plan knows. Confirmed: the trip, booked. Canceled or failed: the same
+   * GL_EV_SLOT_TAKEN as a local booking, naming the stop. Still confirming (a participant did
+   * not acknowledge yet): the trip with `federation.state` confirming; recovery finishes it.
+   */
+  async #bookFederated(
+    trip: TripView,
+    network: ReadonlyMap<number, NetworkStation>,
+    overheadMs: number,
+    who: ReservationActor,
+  ): Promise<TripView> {
+    const federation = this.#federation;
+    if (!federation)
+      throw new GridlinkError('GL_CONFLICT', 'a stop is at a peer but federation is off');
+    const byKey = new Map<string, NetworkStation>();
+    for (const st of network.values())
+      byKey.set(`${st.peer ?? ''}:${st.remoteStationId ?? st.id}`, st);
+    const branches = trip.stops.map((stop) => {
+      const { start, end } = this.#slot(stop, overheadMs);
+      const st = byKey.get(`${stop.peer ?? ''}:${stop.stationId}`) as NetworkStation;
+      const pointId = pointFor(st, start, end);
+      if (pointId === null)
+        throw new GridlinkError(
+          'GL_EV_SLOT_TAKEN',
+          `stop ${stop.seq} (${where(stop)}): no usable point; nothing was booked`,
+          {
+            tripId: trip.id,
+            seq: stop.seq,
+            stationId: stop.stationId,
+            peer: stop.peer,
+            nextFree: [],
+          },
+        );
+      return {
+        branchId: String(stop.seq),
+        peer: stop.peer,
+        companyId: stop.companyId,
+        stationId: stop.stationId,
+        pointId,
+        start: new Date(start),
+        end: new Date(end),
+      };
+    });
+    const tx = await federation.book({
+      tripId: trip.id,
+      createdBy: who.label,
+      plate: trip.plate,
+      driver: trip.driverId === null ? null : `driver ${trip.driverId}`,
+      branches,
+    });
+    if (tx.state === 'confirmed') await this.settle(tx);
+    if (tx.state !== 'confirmed' && tx.state !== 'confirming') {
+      const seq = Number(/^stop (\d+)/.exec(tx.reason ?? '')?.[1] ?? 0);
+      const stop = trip.stops.find((s) => s.seq === seq) ?? trip.stops[0];
+      const b = branches.find((x) => x.branchId === String(stop?.seq));
+      throw new GridlinkError(
+        'GL_EV_SLOT_TAKEN',
+        `stop ${stop?.seq} (${stop ? where(stop) : '?'}): ${tx.reason ?? 'refused'}; nothing was booked`,
+        {
+          tripId: trip.id,
+          seq: stop?.seq,
+          stationId: stop?.stationId,
+          peer: stop?.peer ?? null,
+          pointId: b?.pointId,
+          txId: tx.id,
+          state: tx.state,
+          refusals: tx.reason ? [tx.reason] : [],
+          nextFree: [],
+        },
+      );
+    }
+    const row = await this.#row(trip.id, { kind: 'system', label: 'trips' });
+    return this.#view(row as NonNullable<typeof row>);
+  }
+
+  /** A stop's slot: from when the car gets the point to when it leaves, whole seconds. */
+  #slot(stop: TripStopView, overheadMs: number): { start: number; end: number } {
+    const start = Math.floor((Date.parse(stop.chargeFrom) - overheadMs) / 1000) * 1000;
+    const end = Math.max(
+      Math.ceil(Date.parse(stop.departAt) / 1000) * 1000,
+      start + this.#d.minSlotMinutes * 60_000,
+    );
+    return { start, end };
   }
 
   /** The car: by plate (the driver's own), or a model / numbers; its starting charge. */
@@ -433,6 +617,33 @@ export class TripService {
       st.points.push({ pointId, usable, powerKw, busy });
       if (usable) st.maxPowerKw = Math.max(st.maxPowerKw, powerKw);
     }
+    // The peers' stations, under negative keys of this plan (docs/FEDERATION.md).
+    let key = 0;
+    const remote = new Map<string, NetworkStation>();
+    for (const rp of this.#federation ? await this.#federation.remotePoints() : []) {
+      const k = `${rp.peer}:${rp.stationId}`;
+      let st = remote.get(k);
+      if (!st) {
+        st = {
+          id: --key,
+          name: rp.stationName,
+          companyId: rp.companyId,
+          peer: rp.peer,
+          remoteStationId: rp.stationId,
+          position: { lat: rp.latitude, lon: rp.longitude },
+          maxPowerKw: 0,
+          points: [],
+        };
+        remote.set(k, st);
+        network.set(st.id, st);
+      }
+      const busy = rp.busy.filter((b) => b.end > Math.min(now, departAt));
+      if (OCCUPIED.has(rp.state as EvPointState) && config.occupiedMinutes > 0)
+        busy.push({ start: now, end: now + config.occupiedMinutes * 60_000 });
+      busy.sort((a, b) => a.start - b.start);
+      st.points.push({ pointId: rp.pointId, usable: rp.usable, powerKw: rp.powerKw, busy });
+      if (rp.usable) st.maxPowerKw = Math.max(st.maxPowerKw, rp.powerKw);
+    }
     for (const [id, st] of network) if (st.maxPowerKw === 0) network.delete(id);
     return network;
   }
@@ -521,4 +732,24 @@ export class TripService {
       }
     }
   }
+}
+
+function where(stop: TripStopView): string {
+  return stop.peer
+    ? `station ${stop.stationId} of peer ${stop.peer}, company ${stop.companyId}`
+    : `station ${stop.stationId}`;
+}
+
+function federationView(tx: TxRecord): TripFederationView {
+  return {
+    txId: tx.id,
+    state: tx.state,
+    branches: tx.branches.map((b) => ({
+      seq: Number(b.branchId),
+      peer: b.peer,
+      companyId: b.companyId,
+      state: b.state,
+      reservationId: b.reservationId,
+    })),
+  };
 }

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Schema } from '../../storage/index.js';
 import type { FederationConfig } from '../config.js';
+import { branchKey, type FederationParticipant } from '../participant/index.js';
 import { CatalogSync } from './catalog-sync.js';
 import {
   type CoordinatorFaults,
@@ -30,10 +31,21 @@ export {
   type FedTxBranchState,
   TxLog,
   type TxRecord,
-  transactionView,
+  toTransactionView,
 } from './tx-log.js';
 
+/** Our own participant as the coordinator's local branches use it (coordinator = our name). */
+export function localParticipant(p: FederationParticipant): LocalParticipant {
+  return {
+    try: async (c, tx, b, req) => (await p.try(branchKey(c, tx, b), req)).branch,
+    confirm: (c, tx, b) => p.confirm(branchKey(c, tx, b)),
+    cancel: (c, tx, b, req) => p.cancel(branchKey(c, tx, b), req),
+  };
+}
+
 export interface FederationCoordinatorRuntime {
+  /** The federation section it runs with (`name` set, peers configured). */
+  readonly config: FederationConfig;
   readonly coordinator: FederationCoordinator;
   readonly catalog: CatalogSync;
   readonly peers: PeerClient;
@@ -85,6 +97,7 @@ export async function startFederationCoordinator(deps: {
   coordinator.start();
   catalog.start();
   return {
+    config,
     coordinator,
     catalog,
     peers,

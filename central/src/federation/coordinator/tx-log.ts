@@ -298,7 +298,7 @@ interface TxRow {
 const iso = (d: Date) => d.toISOString();
 
 /** The wire's TransactionView of a record (docs/FEDERATION.md). */
-export function transactionView(tx: TxRecord): TransactionView {
+export function toTransactionView(tx: TxRecord): TransactionView {
   return {
     txId: tx.id,
     tripId: tx.tripId,

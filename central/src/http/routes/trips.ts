@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { AvailabilityWatches, TripService } from '../../ev/index.js';
+import { coordinatorBranchStates, transactionStates } from '../../federation/index.js';
 import { httpError } from '../errors.js';
 import { openApiApp } from '../openapi-app.js';
 import { policyRoute } from '../route-policy.js';
@@ -14,6 +15,10 @@ const Pct = z.number().min(0).max(100);
 
 const Stop = z.object({
   seq: z.number().int(),
+  peer: z.string().nullable().openapi({
+    description:
+      "null: our own station; else the peer central that owns it (docs/FEDERATION.md): stationId, pointId and reservationId are then the peer's",
+  }),
   stationId: z.number().int(),
   stationName: z.string(),
   companyId: z.string(),
@@ -64,6 +69,25 @@ const Trip = z
     distanceKm: z.number(),
     stops: z.array(Stop),
     createdAt: z.string().datetime(),
+    federation: z
+      .object({
+        txId: z.string(),
+        state: z.enum(transactionStates),
+        branches: z.array(
+          z.object({
+            seq: z.number().int(),
+            peer: z.string().nullable(),
+            companyId: z.string(),
+            state: z.enum(coordinatorBranchStates),
+            reservationId: z.number().int().nullable(),
+          }),
+        ),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "The federated booking of a trip with a stop at a peer (docs/FEDERATION.md): its transaction and each stop's branch",
+      }),
   })
   .openapi('Trip');
 
@@ -102,6 +126,10 @@ const tripErrors = {
     z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown() }) }),
     'The trip is impossible: GL_EV_TRIP_NO_STATION_IN_RANGE, GL_EV_TRIP_DESTINATION_UNREACHABLE or GL_EV_TRIP_CAR_TOO_SMALL, with why',
   ),
+  409: json(
+    z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown() }) }),
+    'GL_EV_SLOT_TAKEN: a stop could not be booked, here or at a peer (details name the stop; a federated booking also its txId); nothing was booked',
+  ),
 };
 
 const planRoute = policyRoute({
@@ -113,7 +141,14 @@ const planRoute = policyRoute({
   security,
   policy: { resource: 'trip', action: 'create' },
   request: { body: { content: { 'application/json': { schema: PlanBody } } } },
-  responses: { 201: json(Trip, 'Planned (and booked when asked)'), ...tripErrors },
+  responses: {
+    201: json(Trip, 'Planned (and booked when asked)'),
+    202: json(
+      Trip,
+      'Booked across companies, confirmation still pending at a participant (federation.state confirming): the coordinator retries until every participant acknowledges',
+    ),
+    ...tripErrors,
+  },
 });
 
 const replanRoute = policyRoute({
@@ -173,7 +208,7 @@ export function tripRoutes(trips: TripService) {
       { ...b, departAt: b.departAt ? new Date(b.departAt) : undefined },
       actorOf(c.get('principal')),
     );
-    return c.json(trip, 201);
+    return c.json(trip, trip.federation?.state === 'confirming' ? 202 : 201);
   });
   app.openapi(replanRoute, async (c) => {
     const { id } = c.req.valid('param');
