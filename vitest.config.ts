@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './vitest.sequencer.js';
 
 const packages = ['shared', 'edge', 'central', 'firmware-sim'];
 
@@ -16,6 +17,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Longest files first across all projects (vitest.sequencer.ts): by default vitest orders by
+    // project name, so the browser files started last and stretched the run's end.
+    sequence: { sequencer: LongestFirstSequencer },
     // A new PGlite database (in memory, or in an empty folder) loads a migrated template from
     // this cache instead of running initdb and every migration (central/src/storage/
     // template-cache.ts); keyed by PGlite and the migrations, so never stale. Child processes
