@@ -106,6 +106,7 @@ export {
   type TariffInput,
   tariffSchema,
 } from './tariffs/tariff-schema.js';
+export { Ticker } from './ticker.js';
 export {
   AvailabilityWatches,
   type Busy,
@@ -125,6 +126,7 @@ export {
   planTrip,
   pointUsable,
   stationIndexFor,
+  type TripFederation,
   type TripQuery,
   TripService,
   type TripsConfig,

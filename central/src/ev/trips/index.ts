@@ -46,10 +46,17 @@ export {
 } from './planner.js';
 export { type Neighbours, StationIndex, stationIndexFor } from './planner-index.js';
 export {
+  type FederatedBranchState,
+  type FederatedTxState,
   type PlanRequest,
+  type TripBranch,
+  type TripFederation,
+  type TripFederationView,
+  type TripRemotePoint,
   TripService,
   type TripServiceDeps,
   type TripStopView,
+  type TripTransaction,
   type TripView,
 } from './trip-service.js';
 export {

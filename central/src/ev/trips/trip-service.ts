@@ -1,11 +1,6 @@
 import { type ClockAndTimers, GridlinkError } from '@gridlink/shared';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
-import type {
-  FederatedBooking,
-  RemotePoint,
-  TxRecord,
-} from '../../federation/coordinator/index.js';
 import type { EvPointState, Schema } from '../../storage/index.js';
 import { normalizePlate } from '../cars/index.js';
 import type { ReservationActor, ReservationEngine } from '../reservations/index.js';
@@ -95,27 +90,80 @@ export interface TripView {
   federation: TripFederationView | null;
 }
 
+/** A federated transaction's states (docs/FEDERATION.md, "The coordinator's log"). */
+export type FederatedTxState =
+  | 'trying'
+  | 'confirming'
+  | 'confirmed'
+  | 'canceling'
+  | 'canceled'
+  | 'compensating'
+  | 'failed';
+export type FederatedBranchState = 'pending' | 'tried' | 'try_failed' | 'confirmed' | 'canceled';
+
 /** What the driver sees of a federated booking (docs/FEDERATION.md). */
 export interface TripFederationView {
   txId: string;
-  state: TxRecord['state'];
+  state: FederatedTxState;
   branches: Array<{
     seq: number;
     peer: string | null;
     companyId: string;
-    state: TxRecord['branches'][number]['state'];
+    state: FederatedBranchState;
     reservationId: number | null;
   }>;
 }
 
+/** A peer's charging point from its copied catalog (ids are the peer's). */
+export interface TripRemotePoint {
+  peer: string;
+  companyId: string;
+  stationId: number;
+  stationName: string;
+  latitude: number;
+  longitude: number;
+  pointId: number;
+  usable: boolean;
+  state: string;
+  powerKw: number;
+  busy: Busy[];
+}
+
+/** One stop of a federated booking: a branch at a peer, or ours (`peer` null). */
+export interface TripBranch {
+  branchId: string;
+  peer: string | null;
+  companyId: string;
+  stationId: number;
+  pointId: number;
+  start: Date;
+  end: Date;
+}
+
+/** A federated transaction as the trip service reads it. */
+export interface TripTransaction {
+  id: string;
+  tripId: number | null;
+  state: FederatedTxState;
+  reason: string | null;
+  branches: Array<TripBranch & { state: FederatedBranchState; reservationId: number | null }>;
+}
+
 /**
- * The federation as the trip service uses it (federation/coordinator): the peers' points to plan
- * over, and the all-or-nothing booking of a trip with a stop at a peer.
+ * The federation as the trip service uses it (a port: the composition root plugs in
+ * federation/coordinator): the peers' points to plan over, and the all-or-nothing booking of a
+ * trip with a stop at a peer.
  */
 export interface TripFederation {
-  remotePoints(): Promise<RemotePoint[]>;
-  book(b: FederatedBooking): Promise<TxRecord>;
-  get(txId: string): Promise<TxRecord | null>;
+  remotePoints(): Promise<TripRemotePoint[]>;
+  book(b: {
+    tripId: number;
+    createdBy: string;
+    plate: string | null;
+    driver: string | null;
+    branches: TripBranch[];
+  }): Promise<TripTransaction>;
+  get(txId: string): Promise<TripTransaction | null>;
 }
 
 export interface TripServiceDeps {
@@ -376,7 +424,7 @@ export class TripService {
    * recovery finished it long after the plan answered): when confirmed, each stop's point and
    * reservation (the peer's ids at a peer) and the trip booked.
    */
-  async settle(tx: TxRecord): Promise<void> {
+  async settle(tx: TripTransaction): Promise<void> {
     if (tx.tripId === null || tx.state !== 'confirmed') return;
     const tripId = tx.tripId;
     await this.#d.db.transaction().execute(async (t) => {
@@ -740,7 +788,7 @@ function where(stop: TripStopView): string {
     : `station ${stop.stationId}`;
 }
 
-function federationView(tx: TxRecord): TripFederationView {
+function federationView(tx: TripTransaction): TripFederationView {
   return {
     txId: tx.id,
     state: tx.state,

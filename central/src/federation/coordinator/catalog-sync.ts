@@ -1,7 +1,7 @@
 import type { ClockAndTimers } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { Ticker } from '../../ev/ticker.js';
+import { Ticker } from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import type { Catalog } from '../wire.js';
 import type { PeerClient } from './peer-client.js';

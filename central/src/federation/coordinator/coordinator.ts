@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type ClockAndTimers, GridlinkError, isGridlinkError } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { Ticker } from '../../ev/ticker.js';
+import { Ticker } from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import type { FederationConfig } from '../config.js';
 import type { BranchView, CancelRequest, TryRequest } from '../wire.js';

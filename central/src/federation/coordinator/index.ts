@@ -3,6 +3,7 @@
 import type { ClockAndTimers } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { TripFederation } from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import type { FederationConfig } from '../config.js';
 import { branchKey, type FederationParticipant } from '../participant/index.js';
@@ -40,6 +41,15 @@ export function localParticipant(p: FederationParticipant): LocalParticipant {
     try: async (c, tx, b, req) => (await p.try(branchKey(c, tx, b), req)).branch,
     confirm: (c, tx, b) => p.confirm(branchKey(c, tx, b)),
     cancel: (c, tx, b, req) => p.cancel(branchKey(c, tx, b), req),
+  };
+}
+
+/** The coordinator as the trip service's federation port (ev/trips `TripFederation`). */
+export function tripFederation(rt: FederationCoordinatorRuntime): TripFederation {
+  return {
+    remotePoints: () => rt.catalog.points(),
+    book: (b) => rt.coordinator.book(b),
+    get: (txId) => rt.coordinator.get(txId),
   };
 }
 
