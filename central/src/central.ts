@@ -24,7 +24,13 @@ import { type CentralConfig, type CentralConfigInput, parseCentralConfig } from 
 import { CONTROL_FILTERS, ControlPlane, commandExpiryJob } from './control/index.js';
 import { edgeStatusHandler, verifyEdgeCredential } from './edges/index.js';
 import { type EvRuntime, startEv } from './ev/index.js';
-import { createParticipant } from './federation/index.js';
+import {
+  type CoordinatorFaults,
+  createParticipant,
+  localParticipant,
+  startFederationCoordinator,
+  tripFederation,
+} from './federation/index.js';
 import { createApp, gracefulClose } from './http/index.js';
 import { TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
@@ -90,6 +96,11 @@ export interface StartOptions {
   billing?: { pix?: PixSettings; dueDays?: number; cron?: string };
   /** Where cron jobs are scheduled (default: cron on `clock`, docs/JOBS.md); `false` starts no jobs. */
   scheduler?: Scheduler | false;
+  /**
+   * Test-only: where the federation coordinator stops itself (docs/FEDERATION.md, "Test-only
+   * fault hook"); set by the CLI from GRIDLINK_FEDERATION_FAULT, by nothing else.
+   */
+  federationFaults?: CoordinatorFaults;
 }
 
 export interface StartDecorators {
@@ -285,6 +296,21 @@ export async function startCentral(
       defaultPointPowerKw: config.ev.trips.defaultPointPowerKw,
       logger: logger.child({ component: 'federation' }),
     });
+    // The coordinator of our trips' bookings across peers, when peers are configured: our own
+    // stops go through the participant above; trips plan over the peers' catalogs through it.
+    const federationCoordinator = await startFederationCoordinator({
+      db: database.db,
+      clock,
+      logger,
+      config: config.federation,
+      local: localParticipant(federationParticipant.participant),
+      onSettled: (tx) => ev.trips.settle(tx),
+      ...(options.federationFaults ? { faults: options.federationFaults } : {}),
+    });
+    if (federationCoordinator) {
+      cleanup.push(() => federationCoordinator.close());
+      ev.trips.useFederation(tripFederation(federationCoordinator));
+    }
     const app = createApp({
       db: database.db,
       logger: logger.child({ component: 'http' }),
@@ -300,6 +326,7 @@ export async function startCentral(
       control,
       ev,
       federationParticipant,
+      ...(federationCoordinator ? { federationCoordinator } : {}),
       seedA: config.legacy.seedA,
       now: nowDate,
       timeZone: config.timeZone,

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { bootstrapFirstAdmin, mintToken } from '../auth/index.js';
 import { type StartDecorators, startCentral } from '../central.js';
 import { centralConfigSchema } from '../config/index.js';
+import type { CoordinatorFaults } from '../federation/index.js';
 import { fail, obj, readConfigFile } from './config-file.js';
 
 const HELP = `gridlink-central — GridLink central aggregator (HTTP API, MQTT broker, ingest, storage)
@@ -34,6 +35,8 @@ DATA_DIR/initial-admin-token (mode 0600) and its path printed; later starts mint
 Run under a supervisor with an IPC channel (the demo, the soak), the ready message carries a
 fresh admin token labelled 'startup' (earlier ones revoked); it is never printed.
 Environment: GRIDLINK_DATABASE_URL is read when --database-url is absent.
+GRIDLINK_FEDERATION_FAULT (tests only: crash-after-tries|crash-after-decision) makes the
+federation coordinator kill its own process at that point once (docs/FEDERATION.md).
 Exit codes: 0 clean stop (SIGINT/SIGTERM), 1 start-up failure, 2 bad usage or config.`;
 
 function port(value: string | undefined, flag: string): number | undefined {
@@ -129,7 +132,12 @@ export async function runCentral(argv: string[], options: RunCentralOptions = {}
   );
   let central: Awaited<ReturnType<typeof startCentral>>;
   try {
-    central = await startCentral(checked.data, { logger, decorate: options.decorate });
+    const federationFaults = federationFaultOf(process.env.GRIDLINK_FEDERATION_FAULT);
+    central = await startCentral(checked.data, {
+      logger,
+      decorate: options.decorate,
+      ...(federationFaults ? { federationFaults } : {}),
+    });
   } catch (err) {
     const code = isGridlinkError(err) ? err.code : 'GL_INTERNAL';
     fail(1, `${code}: ${(err as Error).message}`);
@@ -190,4 +198,22 @@ export async function runCentral(argv: string[], options: RunCentralOptions = {}
   await central.close();
   logger.flush();
   process.exit(0);
+}
+
+/**
+ * The federation coordinator's test-only fault hook (docs/FEDERATION.md, "Test-only fault
+ * hook"): the process kills itself, once, every try answered (`crash-after-tries`) or the
+ * decision written (`crash-after-decision`). Process-level fault tests set it; unset, nothing.
+ */
+function federationFaultOf(value: string | undefined): CoordinatorFaults | undefined {
+  if (!value) return undefined;
+  let fired = false;
+  const crash = () => {
+    if (fired) return;
+    fired = true;
+    process.kill(process.pid, 'SIGKILL');
+  };
+  if (value === 'crash-after-tries') return { afterTries: crash };
+  if (value === 'crash-after-decision') return { afterDecision: crash };
+  fail(2, `GRIDLINK_FEDERATION_FAULT: ${value} is not crash-after-tries or crash-after-decision`);
 }

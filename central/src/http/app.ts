@@ -8,7 +8,7 @@ import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from 
 import type { PixSettings } from '../billing/index.js';
 import type { ControlPlane } from '../control/index.js';
 import type { EvRuntime } from '../ev/index.js';
-import type { ParticipantRuntime } from '../federation/index.js';
+import type { FederationCoordinatorRuntime, ParticipantRuntime } from '../federation/index.js';
 import type { SeedAConfig } from '../legacy/index.js';
 import { httpRequestHistogram } from '../metrics/index.js';
 import type { TargetPolicy } from '../notifications/index.js';
@@ -27,6 +27,7 @@ import { companyRoutes } from './routes/companies.js';
 import { customerRoutes } from './routes/customers.js';
 import { driverAuthRoutes, driverRoutes } from './routes/drivers.js';
 import { edgeRoutes } from './routes/edges.js';
+import { federationCoordinatorRoutes } from './routes/federation-coordinator.js';
 import { federationParticipantRoutes } from './routes/federation-participant.js';
 import { billingRoutes, invoiceRoutes } from './routes/invoices.js';
 import { meterRoutes } from './routes/meters.js';
@@ -77,6 +78,8 @@ export interface AppDeps {
   ev?: EvRuntime;
   /** Federation, the participant's side (docs/FEDERATION.md): `/api/v1/federation` routes. */
   federationParticipant?: ParticipantRuntime;
+  /** Federation, the coordinator's side: `/api/v1/federation/transactions` (when peers exist). */
+  federationCoordinator?: FederationCoordinatorRuntime;
   /** Seed A's REST face (`/status`, `/pontos`, `/reservas`), mounted when enabled and `ev` is given. */
   seedA?: SeedAConfig;
   /** Which webhook targets are refused (loopback, link-local); default all of those. */
@@ -177,6 +180,9 @@ export function createApp(deps: AppDeps) {
         deps.logger.child({ component: 'federation' }),
       ),
     );
+  // The coordinator's decision log, when peers are configured (docs/FEDERATION.md).
+  if (deps.federationCoordinator)
+    api.route('/federation', federationCoordinatorRoutes(deps.federationCoordinator));
   api.route(
     '/webhooks',
     webhookRoutes(deps.db, { now, targets: deps.webhookTargets ?? { allowLoopback: false } }),
