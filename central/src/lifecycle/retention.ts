@@ -128,13 +128,15 @@ export async function applyRetention(
  * Drops the month `p` (wholly before the cutoff) unless a meter reading in it must stay: one of a
  * meter never rolled up, or whose watermark is past the horizon, or at or after its watermark.
  * Readings of devices that are not meters go by age alone. The check is one probe of the
- * partition's (meter_id, ts) index per meter, not a scan. Ingest is held off for the check and
- * the drop (the parent locked against writes, then the DROP's own exclusive lock; readers wait
- * only for the drop): no reading that must stay can land in the month between them.
+ * partition's (meter_id, ts) index per meter, not a scan. The month is locked against writes for
+ * the check and the drop, so no reading that must stay lands in it between them; ingest of other
+ * months goes on, and waits only for the DROP itself (it locks the parent, briefly). A late
+ * reading of this very month, arriving meanwhile, may meet a deadlock that PostgreSQL breaks by
+ * failing one side: the job retries its slot, the batch goes unacknowledged and is resent.
  */
 async function dropIfDone(db: Kysely<Schema>, p: MonthPartition, horizon: Date): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    await sql`LOCK TABLE readings IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+    await sql`LOCK TABLE ${sql.id(p.name)} IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
     const { rows } = await sql`
       SELECT 1 FROM meters m
         LEFT JOIN meter_rollup_state s ON s.meter_id = m.id
