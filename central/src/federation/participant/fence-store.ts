@@ -187,19 +187,22 @@ export async function moveBranch(
 /**
  * Tried rows whose reservation is gone by itself (the engine expired the hold, or canceled it
  * for a broken charger) become `rolled_back` with the reason (`hold-expired`,
- * `hold-lost: CANCELED BROKEN_CHARGER`): one conditional UPDATE over `where` (one branch, or
- * one transaction's), so the fence reads as the reservations do on the next message.
+ * `hold-lost: CANCELED BROKEN_CHARGER`): one conditional UPDATE over `where` (one branch, one
+ * transaction's, or every tried row), so the fence reads as the reservations do on the next
+ * message.
  */
 export async function settleLostHolds(
   db: Kysely<Schema>,
-  where: { key: BranchKey } | { txId: string },
+  where: { key: BranchKey } | { txId: string } | 'all',
   at: Date,
 ): Promise<void> {
   const scope =
-    'key' in where
-      ? sql`b.coordinator = ${where.key.coordinator} AND b.tx_id = ${where.key.txId}
+    where === 'all'
+      ? sql`TRUE`
+      : 'key' in where
+        ? sql`b.coordinator = ${where.key.coordinator} AND b.tx_id = ${where.key.txId}
           AND b.branch_id = ${where.key.branchId}`
-      : sql`b.tx_id = ${where.txId}`;
+        : sql`b.tx_id = ${where.txId}`;
   await sql`UPDATE fed_branches b SET state = 'rolled_back', hold_expires_at = NULL,
       updated_at = ${iso(at)}::timestamptz,
       reason = CASE WHEN r.state = 'EXPIRED' THEN ${HOLD_EXPIRED}

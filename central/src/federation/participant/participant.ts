@@ -424,7 +424,7 @@ export class FederationParticipant {
   /** Branches, newest first: one transaction's (txId), one coordinator's, one company's. */
   async list(filter: BranchListFilter): Promise<BranchView[]> {
     const txId = filter.txId === undefined ? undefined : parse(txIdSchema, filter.txId, 'txId');
-    if (txId !== undefined) await settleLostHolds(this.#o.db, { txId }, this.#now());
+    await settleLostHolds(this.#o.db, txId === undefined ? 'all' : { txId }, this.#now());
     const rows = await listBranches(this.#o.db, {
       ...(txId === undefined ? {} : { txId }),
       ...(filter.coordinator === undefined ? {} : { coordinator: filter.coordinator }),
