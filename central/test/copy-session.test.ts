@@ -1,15 +1,19 @@
 import { sql } from 'kysely';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../src/storage/index.js';
 import { describeEachStore } from './helpers/stores.js';
 
 describeEachStore('a transaction that can COPY', (store) => {
   let database: Database & { dispose(): Promise<void> };
-  beforeEach(async () => {
+  // One database per store; each case gets a new, empty table.
+  beforeAll(async () => {
     database = await store.open();
+  });
+  afterAll(() => database?.dispose());
+  beforeEach(async () => {
+    await sql`DROP TABLE IF EXISTS copied`.execute(database.db);
     await sql`CREATE TABLE copied (id int PRIMARY KEY, note text NOT NULL)`.execute(database.db);
   });
-  afterEach(() => database.dispose());
 
   const notes = async () =>
     (await sql<{ id: number }>`SELECT id FROM copied ORDER BY id`.execute(database.db)).rows.map(
