@@ -6,7 +6,9 @@
  *  - ingest: EDGES edges forward a backlog of READINGS readings in all (real LevelDB logs,
  *    mqtt.js, Uplinks) until every one is acknowledged; the rows are counted after;
  *  - bookings: CLIENTS HTTP clients, client c bound to central c mod N, book BOOKINGS distinct
- *    (point, 15-minute slot) pairs through POST /api/v1/reservations with an admin token.
+ *    (point, 15-minute slot) pairs through POST /api/v1/reservations with an admin token;
+ *  - cars: CARS cars (own MQTT credentials) publish REPORTS_PER_CAR battery reports each, until
+ *    every one is a stored history row.
  * Measured per phase: the rate end to end, the CPU seconds of each central process, of Mosquitto
  * and of the PostgreSQL backends of the database (/proc/<pid>/stat, all threads), each central's
  * share of the readings (its gridlink_ingest_readings_total) and of the bookings, and of the
@@ -34,15 +36,24 @@ import type { Benchmark, Figure } from './lib/figure.js';
 import { ADMIN_PG_URL } from './lib/history-store.js';
 import { type ScaleCentral, startScaleCentral } from './lib/scale-central.js';
 import { backendCpu, backendDelta, cpuSeconds, walBytes } from './lib/scale-cpu.js';
-import { book, buildBacklogs, type EdgeLoad, forwardBacklogs } from './lib/scale-load.js';
+import {
+  book,
+  buildBacklogs,
+  type EdgeLoad,
+  forwardBacklogs,
+  reportCars,
+} from './lib/scale-load.js';
 
 const FEIRA = fileURLToPath(
   new URL('../deploy/demo/seed/feira_de_santana_stations.csv', import.meta.url),
 );
 const SIZES = (process.env.GRIDLINK_BENCH_SCALE_N ?? '1,2,3').split(',').map(Number);
 const READINGS = Number(process.env.GRIDLINK_BENCH_SCALE_READINGS ?? 150_000);
-const BOOKINGS = Number(process.env.GRIDLINK_BENCH_SCALE_BOOKINGS ?? 1_200);
+const BOOKINGS = Number(process.env.GRIDLINK_BENCH_SCALE_BOOKINGS ?? 900);
 const EDGES = 20;
+const CARS = 60;
+const REPORTS_PER_CAR = Number(process.env.GRIDLINK_BENCH_SCALE_CAR_REPORTS ?? 50);
+const PLATES = Array.from({ length: CARS }, (_, i) => `SCA${1001 + i}`);
 /** Divisible by 1, 2 and 3: every central gets the same number of clients. */
 const CLIENTS = 12;
 const SERVICES = ['gridlink-central-1', 'gridlink-central-2', 'gridlink-central-3'];
@@ -52,7 +63,10 @@ const EDGE_IDS = Array.from(
 );
 
 interface Phase {
+  /** From the start to the last unit answered (the rate's time). */
   seconds: number;
+  /** From the start until the centrals were back near idle (the CPU's window). */
+  cpuSeconds: number;
   units: number;
   /** CPU seconds of each central. */
   central: number[];
@@ -69,12 +83,14 @@ interface SizeResult {
   n: number;
   ingest: Phase;
   bookings: Phase;
+  cars: Phase;
   /** All centrals together, CPU seconds per second while no load runs. */
   idle: number;
   gaps: number;
   duplicates: number;
   readingBytes: number;
   reservationBytes: number;
+  carReportBytes: number;
   walPerReading: number;
 }
 
@@ -95,9 +111,16 @@ const bench: Benchmark = async ({ log }) => {
     return [];
   }
   const secrets = Object.fromEntries(
-    [...SERVICES, ...EDGE_IDS].map((u) => [u, randomBytes(18).toString('base64url')]),
+    [...SERVICES, ...EDGE_IDS, ...PLATES.map((p) => `car@${p}`)].map((u) => [
+      u,
+      randomBytes(18).toString('base64url'),
+    ]),
   );
-  const acl = renderMosquittoAcl({ services: SERVICES, shareGroup: 'gridlink', credentials: [] });
+  const acl = renderMosquittoAcl({
+    services: SERVICES,
+    shareGroup: 'gridlink',
+    credentials: PLATES.map((name) => ({ kind: 'car' as const, name })),
+  });
   const broker = await startMosquitto(secrets, SERVICES[0] as string, { acl });
   const dir = await mkdtemp(join(tmpdir(), 'gl-bench-scale-'));
   const results: SizeResult[] = [];
@@ -182,12 +205,31 @@ async function runSize(
     type Snapshot = Awaited<ReturnType<typeof snapshot>>;
     const phase = (a: Snapshot, b: Snapshot, units: number, shares: number[]): Phase => ({
       seconds: (b.at - a.at) / 1000,
+      cpuSeconds: (b.at - a.at) / 1000,
       units,
       central: b.central.map((s, i) => s - (a.central[i] as number)),
       mosquitto: b.mosquitto - a.mosquitto,
       postgres: backendDelta(a.backends, b.backends),
       shares,
     });
+
+    // Idle: what N centrals cost with nothing to do, once started (the load pays it for its length).
+    const q0 = await snapshot();
+    await new Promise<void>((r) => setTimeout(r, IDLE_WINDOW_MS));
+    const q1 = await snapshot();
+    const idle = sum(phase(q0, q1, 1, []).central) / ((q1.at - q0.at) / 1000);
+    /**
+     * After the load has been answered the centrals still work for a while (what a commit sets
+     * off, garbage collection): wait until they are back near idle, so the phase's CPU has all of it.
+     */
+    const settled = async () => {
+      const total = () => sum(centrals.map((c) => cpuSeconds(c.pid) as number));
+      for (let i = 0; i < 30; i++) {
+        const before = total();
+        await new Promise<void>((r) => setTimeout(r, 500));
+        if ((total() - before) / 0.5 <= idle * 1.5 + 0.02) return;
+      }
+    };
 
     // Ingest.
     const load: EdgeLoad = {
@@ -202,25 +244,24 @@ async function runSize(
     await buildBacklogs(dir, load, Date.now() - 2 * 3_600_000);
     const i0 = await snapshot();
     await forwardBacklogs(dir, load, broker.url, secrets);
+    const ingestSeconds = (performance.now() - i0.at) / 1000;
+    await settled();
     const i1 = await snapshot();
     const stored = Number(
       (await sql<{ c: string }>`SELECT count(*)::text AS c FROM readings`.execute(db)).rows[0]?.c,
     );
     if (stored !== total) throw new Error(`N=${n}: ${stored} readings stored of ${total}`);
-    const ingest = phase(
-      i0,
-      i1,
-      total,
-      i1.metrics.map((m, i) => m.readings - (i0.metrics[i]?.readings ?? 0)),
-    );
+    const ingest = {
+      ...phase(
+        i0,
+        i1,
+        total,
+        i1.metrics.map((m, i) => m.readings - (i0.metrics[i]?.readings ?? 0)),
+      ),
+      seconds: ingestSeconds,
+    };
     const outcome = (k: string) =>
       sum(i1.metrics.map((m, i) => (m.batches[k] ?? 0) - (i0.metrics[i]?.batches[k] ?? 0)));
-
-    // Idle: what N centrals cost with nothing to do; a booking phase pays it for its length.
-    const q0 = await snapshot();
-    await new Promise<void>((r) => setTimeout(r, IDLE_WINDOW_MS));
-    const q1 = await snapshot();
-    const idle = sum(phase(q0, q1, 1, []).central) / ((q1.at - q0.at) / 1000);
 
     // Bookings: a day of its own per round, tomorrow onwards (within the 30-day horizon).
     const day = (Math.floor(Date.now() / 86_400_000) + 1 + round) * 86_400_000;
@@ -229,6 +270,8 @@ async function runSize(
       centrals.map((c) => c.httpUrl),
       { clients: CLIENTS, perClient: Math.ceil(BOOKINGS / CLIENTS), points, day, token },
     );
+    const bookingSeconds = (performance.now() - b0.at) / 1000;
+    await settled();
     const b1 = await snapshot();
     const booked = Number(
       (await sql<{ c: string }>`SELECT count(*)::text AS c FROM ev_reservations`.execute(db))
@@ -236,7 +279,28 @@ async function runSize(
     );
     if (booked !== sum(perCentral))
       throw new Error(`N=${n}: ${booked} reservations stored, ${sum(perCentral)} answered 201`);
-    const bookings = phase(b0, b1, booked, perCentral);
+    const bookings = { ...phase(b0, b1, booked, perCentral), seconds: bookingSeconds };
+
+    // Cars: battery reports over MQTT, each a history row (unknown plates register themselves).
+    const c0 = await snapshot();
+    await reportCars(broker.url, PLATES, secrets, REPORTS_PER_CAR);
+    const carRows = async () =>
+      Number(
+        (await sql<{ c: string }>`SELECT count(*)::text AS c FROM ev_car_states`.execute(db))
+          .rows[0]?.c,
+      );
+    const deadline = Date.now() + 120_000;
+    while ((await carRows()) < CARS * REPORTS_PER_CAR) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `N=${n}: ${await carRows()} car reports stored of ${CARS * REPORTS_PER_CAR}`,
+        );
+      await new Promise<void>((r) => setTimeout(r, 100));
+    }
+    const carSeconds = (performance.now() - c0.at) / 1000;
+    await settled();
+    const c1 = await snapshot();
+    const cars = { ...phase(c0, c1, await carRows(), []), seconds: carSeconds };
 
     // Bytes per row: every partition of readings (the parent holds none), indexes and TOAST.
     const size = async (table: string) =>
@@ -264,10 +328,12 @@ async function runSize(
       n,
       ingest,
       bookings,
+      cars,
       idle,
       gaps: outcome('gap'),
       duplicates: outcome('duplicate'),
       readingBytes: (await size('readings')) / total,
+      carReportBytes: (await tableBytes('ev_car_states')) / cars.units,
       reservationBytes:
         (await tableBytes('ev_reservations', 'ev_reservation_transitions')) / booked,
       walPerReading: (i1.wal - i0.wal) / total,
@@ -277,6 +343,7 @@ async function runSize(
         `Mosquitto ${ingest.mosquitto.toFixed(2)} s, PostgreSQL ${ingest.postgres.toFixed(2)} s, readings per central ${ingest.shares.join('/')}, ` +
         `batches gap ${result.gaps} duplicate ${result.duplicates}; bookings ${booked} in ${bookings.seconds.toFixed(1)} s, ` +
         `central CPU ${bookings.central.map((s) => s.toFixed(2)).join('+')} s (idle ${idle.toFixed(3)} s/s), PostgreSQL ${bookings.postgres.toFixed(2)} s; ` +
+        `car reports ${cars.units} in ${cars.seconds.toFixed(1)} s, central CPU ${cars.central.map((s) => s.toFixed(2)).join('+')} s, Mosquitto ${cars.mosquitto.toFixed(2)} s, PostgreSQL ${cars.postgres.toFixed(2)} s; ` +
         `load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
     );
     return result;
@@ -296,10 +363,10 @@ function figures(results: SizeResult[]): Figure[] {
   const perReading = (r: SizeResult) => µs(sum(r.ingest.central), r.ingest.units);
   const perBooking = (r: SizeResult) => µs(sum(r.bookings.central), r.bookings.units);
   const perReadingNet = (r: SizeResult) =>
-    µs(sum(r.ingest.central) - r.idle * r.ingest.seconds, r.ingest.units);
+    µs(sum(r.ingest.central) - r.idle * r.ingest.cpuSeconds, r.ingest.units);
   /** Less what the centrals spend idle over the phase's length: the booking's own cost. */
   const perBookingNet = (r: SizeResult) =>
-    µs(sum(r.bookings.central) - r.idle * r.bookings.seconds, r.bookings.units);
+    µs(sum(r.bookings.central) - r.idle * r.bookings.cpuSeconds, r.bookings.units);
   for (const r of results) {
     const b = r === base ? undefined : base;
     add(
@@ -347,6 +414,38 @@ function figures(results: SizeResult[]): Figure[] {
       'µs',
       b && µs(b.bookings.postgres, b.bookings.units),
     );
+    add(
+      `car reports/s, N=${r.n}`,
+      r.cars.units / r.cars.seconds,
+      'reports/s',
+      b && b.cars.units / b.cars.seconds,
+    );
+    add(
+      `central CPU per car report, N=${r.n}`,
+      µs(sum(r.cars.central), r.cars.units),
+      'µs',
+      b && µs(sum(b.cars.central), b.cars.units),
+    );
+    add(
+      `central CPU per car report less idle, N=${r.n}`,
+      µs(sum(r.cars.central) - r.idle * r.cars.cpuSeconds, r.cars.units),
+      'µs',
+      b && µs(sum(b.cars.central) - b.idle * b.cars.cpuSeconds, b.cars.units),
+    );
+    add(
+      `PostgreSQL CPU per car report, N=${r.n}`,
+      µs(r.cars.postgres, r.cars.units),
+      'µs',
+      b && µs(b.cars.postgres, b.cars.units),
+    );
+    add(
+      `Mosquitto CPU per car report, N=${r.n}`,
+      µs(r.cars.mosquitto, r.cars.units),
+      'µs',
+      b && µs(b.cars.mosquitto, b.cars.units),
+    );
+    if (r.n > 1)
+      add(`car CPU share, worst deviation from 1/N, N=${r.n}`, worstDeviation(r.cars.central), '%');
     add(`gap batches (a later batch at another central first), N=${r.n}`, r.gaps, 'batches');
     if (r.n > 1) {
       add(
@@ -377,6 +476,7 @@ function figures(results: SizeResult[]): Figure[] {
     base.reservationBytes,
     'bytes',
   );
+  add('car report bytes per row (table + indexes), N=1 run', base.carReportBytes, 'bytes');
   add('WAL per reading (cluster-wide: an upper bound), N=1 run', base.walPerReading, 'bytes');
   return out;
 }

@@ -1,11 +1,13 @@
 /**
  * The load of bench/scale.ts: edges that forward a backlog of telemetry (the edge's own LevelDB
  * log, mqtt.js and Uplink, as deploy/soak/harness.ts wires them) and booking clients on the
- * reservation API, each bound to one central as a load balancer's connection would be.
+ * reservation API, each bound to one central as a load balancer's connection would be, and cars
+ * reporting their battery over MQTT.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openReadingLog } from '@gridlink/edge';
+import mqtt from 'mqtt';
 import { type InProcessEdge, startInProcessEdge } from '../../deploy/soak/harness.js';
 import { benchNewReading } from './forward-readings.js';
 
@@ -114,4 +116,41 @@ export async function book(urls: readonly string[], load: BookingLoad): Promise<
   if (failures.length > 0)
     throw new Error(`${failures.length} bookings not created, e.g. ${failures[0]}`);
   return perCentral;
+}
+
+/**
+ * Each car connects with its own credential (`car@{plate}`) and publishes `perCar` battery
+ * reports (QoS 1, one after another, the cars in parallel), as seed A's cars report; resolves once
+ * the broker has acknowledged them all (storing them is the central's, counted by the caller).
+ */
+export async function reportCars(
+  brokerUrl: string,
+  plates: readonly string[],
+  secrets: Record<string, string>,
+  perCar: number,
+): Promise<void> {
+  await Promise.all(
+    plates.map(async (plate) => {
+      const car = await mqtt.connectAsync(brokerUrl, {
+        username: `car@${plate}`,
+        password: secrets[`car@${plate}`],
+        reconnectPeriod: 0,
+      });
+      try {
+        for (let i = 1; i <= perCar; i++)
+          await car.publishAsync(
+            `carros/${plate}/bateria`,
+            JSON.stringify({
+              placa: plate,
+              nivel_bateria: 20 + (i % 80),
+              em_carregamento: i % 2 === 0,
+              autonomia_km: i,
+            }),
+            { qos: 1 },
+          );
+      } finally {
+        await car.endAsync();
+      }
+    }),
+  );
 }
