@@ -296,6 +296,9 @@ export async function startCentral(
       defaultPointPowerKw: config.ev.trips.defaultPointPowerKw,
       logger: logger.child({ component: 'federation' }),
     });
+    // Asks coordinators before our holds lapse (with peers only); stopped before the database.
+    federationParticipant.start();
+    cleanup.push(() => federationParticipant.close());
     // The coordinator of our trips' bookings across peers, when peers are configured: our own
     // stops go through the participant above; trips plan over the peers' catalogs through it.
     const federationCoordinator = await startFederationCoordinator({
