@@ -77,7 +77,7 @@ interface Phase {
 }
 
 /** CPU seconds the centrals spend per second doing nothing asked (timers, monitors, job polls). */
-const IDLE_WINDOW_MS = 3_000;
+const IDLE_WINDOW_MS = 6_000;
 
 interface SizeResult {
   n: number;
@@ -214,20 +214,24 @@ async function runSize(
     });
 
     // Idle: what N centrals cost with nothing to do, once started (the load pays it for its length).
-    const q0 = await snapshot();
-    await new Promise<void>((r) => setTimeout(r, IDLE_WINDOW_MS));
-    const q1 = await snapshot();
-    const idle = sum(phase(q0, q1, 1, []).central) / ((q1.at - q0.at) / 1000);
+    // The quietest half second of IDLE_WINDOW_MS: the start's own work (availability published
+    // for every point, the first job polls) would otherwise count as idle.
+    const centralCpu = () => sum(centrals.map((c) => cpuSeconds(c.pid) as number));
+    let idle = Number.POSITIVE_INFINITY;
+    for (let t = 0; t < IDLE_WINDOW_MS; t += 500) {
+      const before = centralCpu();
+      await new Promise<void>((r) => setTimeout(r, 500));
+      idle = Math.min(idle, (centralCpu() - before) / 0.5);
+    }
     /**
      * After the load has been answered the centrals still work for a while (what a commit sets
      * off, garbage collection): wait until they are back near idle, so the phase's CPU has all of it.
      */
     const settled = async () => {
-      const total = () => sum(centrals.map((c) => cpuSeconds(c.pid) as number));
       for (let i = 0; i < 30; i++) {
-        const before = total();
+        const before = centralCpu();
         await new Promise<void>((r) => setTimeout(r, 500));
-        if ((total() - before) / 0.5 <= idle * 1.5 + 0.02) return;
+        if ((centralCpu() - before) / 0.5 <= idle * 1.5 + 0.02) return;
       }
     };
 
