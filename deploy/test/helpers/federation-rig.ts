@@ -45,6 +45,8 @@ export interface RigOptions {
   logLevel?: string;
   /** More top-level config sections, the same at every central (e.g. `ev`). */
   config?: Record<string, unknown>;
+  /** Told how long each step took (the CLI steps, the starts). */
+  log?: (line: string) => void;
   /** Database name prefix. */
   prefix?: string;
 }
@@ -226,6 +228,8 @@ export async function startFederationRig(options: RigOptions = {}): Promise<Fede
         for (const from of others(c)) proxies.get(key(from, c))?.setTarget(url);
       });
     }
+    const t0 = performance.now();
+    const took = () => `${Math.round(performance.now() - t0)} ms`;
     await Promise.all(
       COMPANIES.map(async (c) => {
         const central = centrals[c];
@@ -258,7 +262,9 @@ export async function startFederationRig(options: RigOptions = {}): Promise<Fede
       };
       await writeFile(centrals[c].configFile, JSON.stringify(config, null, 2));
     }
+    options.log?.(`networks imported and peer tokens minted (9 CLI runs) in ${took()}`);
     await Promise.all(COMPANIES.map((c) => centrals[c].start()));
+    options.log?.(`three centrals ready after ${took()}`);
   } catch (err) {
     await close();
     throw err;
