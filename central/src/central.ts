@@ -27,6 +27,7 @@ import { type EvRuntime, startEv } from './ev/index.js';
 import {
   type CoordinatorFaults,
   createParticipant,
+  type FederationCoordinatorRuntime,
   localParticipant,
   startFederationCoordinator,
   tripFederation,
@@ -65,6 +66,8 @@ export interface Central {
   readonly legacy: { seedD?: SeedDTerminal; seedB?: SeedBResponder; seedC?: SeedCServer };
   /** The EV charging half (ev/): network, live chargers, cars, reservations, sessions. */
   readonly ev: EvRuntime;
+  /** The federation coordinator (docs/FEDERATION.md), when `federation` names peers. */
+  readonly federationCoordinator: FederationCoordinatorRuntime | null;
   readonly logger: Logger;
   /** True from the first moment of close(): /readyz answers 503 `draining`. */
   readonly draining: boolean;
@@ -441,6 +444,7 @@ export async function startCentral(
       control,
       legacy,
       ev,
+      federationCoordinator,
       logger,
       get draining() {
         return draining;
