@@ -62,6 +62,11 @@ export class CatalogSync {
     ).start();
   }
 
+  /** Resolves when the first sync of start() has settled (copied or not). */
+  get firstSync(): Promise<void> {
+    return this.#first ?? Promise.resolve();
+  }
+
   async close(): Promise<void> {
     await this.#ticker?.stop();
     await this.#first;

@@ -38,9 +38,9 @@ export interface LocalParticipant {
  */
 export interface CoordinatorFaults {
   /** Every try answered, before the decision is written. */
-  afterTries?(txId: string): void;
+  afterTries?(txId: string): void | Promise<void>;
   /** The decision written, before any phase-two call. */
-  afterDecision?(txId: string): void;
+  afterDecision?(txId: string): void | Promise<void>;
 }
 
 export interface CoordinatorDeps {
@@ -170,7 +170,7 @@ export class FederationCoordinator {
       );
       const failed = results.find((r) => r !== null);
       outcome = { tried: failed === undefined, reason: failed ?? null };
-      this.#d.faults?.afterTries?.(id);
+      await this.#d.faults?.afterTries?.(id);
       const decided = await this.#log.move(
         id,
         ['trying'],
@@ -182,7 +182,7 @@ export class FederationCoordinator {
         { decision: outcome.tried ? 'confirm' : 'cancel', reason: outcome.reason, decided },
         'federated transaction decided',
       );
-      this.#d.faults?.afterDecision?.(id);
+      await this.#d.faults?.afterDecision?.(id);
     } finally {
       this.#trying.delete(id);
     }
