@@ -338,6 +338,9 @@ for (const store of stores) {
       const refused = await cancel(tx);
       expect(refused.status).toBe(409);
       expect(refused.body.error.code).toBe('GL_FED_ALREADY_COMMITTED');
+      // Errors carry the hop's headers too.
+      expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(refused.headers.get('x-correlation-id')).toBe(tx);
       expect((await reservation(t.body.reservationId))?.state).toBe('RESERVED');
       const undone = await cancel(tx, { compensate: true });
       expect(undone).toMatchObject({ status: 200, body: { state: 'compensated' } });
@@ -420,6 +423,24 @@ for (const store of stores) {
       // Staff may not try, confirm or cancel: those are a coordinator's.
       const staff = await doTry(randomUUID(), tryBody(), tokens.admin);
       expect(staff.status).toBe(403);
+      // The OpenAPI document declares each route's policy from the access table.
+      const doc = (await call('GET', '/openapi.json')).body;
+      const branch = doc.paths['/api/v1/federation/transactions/{txId}/branches/{branchId}'];
+      expect(branch.put['x-gridlink-policy']).toEqual({
+        resource: 'federation',
+        action: 'create',
+        roles: { peer: 'own' },
+      });
+      expect(
+        doc.paths['/api/v1/federation/transactions/{txId}/branches/{branchId}/cancel'].post[
+          'x-gridlink-policy'
+        ].roles,
+      ).toEqual({ peer: 'own' });
+      expect(doc.paths['/api/v1/federation/branches'].get['x-gridlink-policy'].roles).toEqual({
+        admin: 'all',
+        operator: 'all',
+        peer: 'own',
+      });
     });
 
     it('bad input is 400 with a message naming what is wrong', async () => {
