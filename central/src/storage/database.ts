@@ -9,6 +9,7 @@ import {
 } from './copy-session.js';
 import { migrationProvider } from './migrations/index.js';
 import { PGliteThread } from './pglite-thread.js';
+import { PreparingClient } from './prepared.js';
 import type { Schema } from './schema.js';
 import { cachedTemplate, templateFolder } from './template-cache.js';
 import { currentTemplateSource, templateKey } from './template-key.js';
@@ -52,7 +53,12 @@ export async function openDatabase(options: StorageOptions): Promise<Database> {
     db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
     copyTransaction = pgliteCopyTransaction(pglite);
   } else {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      // Marked statements go out as named ones (prepared.ts).
+      Client: PreparingClient,
+    });
     // An idle client losing its server (restart, failover) must not crash the process: the
     // pool replaces it and the next query reconnects.
     pool.on('error', (err) => options.onPoolError?.(err));

@@ -9,5 +9,6 @@ export {
   openDatabase,
   type StorageOptions,
 } from './database.js';
+export { preparedStatement } from './prepared.js';
 export type { EvPointState, EvReservationState, EvSessionState, Schema } from './schema.js';
 export { templateFolder } from './template-cache.js';

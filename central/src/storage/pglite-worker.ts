@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction, types } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { PGlitePrepared } from './pglite-prepared.js';
 import {
   type PGliteRequest,
   type PGliteResponse,
@@ -14,6 +15,7 @@ import {
   serializeError,
 } from './pglite-protocol.js';
 import type { PGliteAssets } from './pglite-thread.js';
+import { preparedName } from './prepared-mark.js';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker runs as a worker thread');
@@ -53,6 +55,7 @@ interface OpenTransaction {
 }
 
 const open = new Map<number, OpenTransaction>();
+const prepared = new PGlitePrepared(pglite);
 
 async function begin(id: number): Promise<void> {
   let finish!: (commit: boolean) => void;
@@ -78,6 +81,9 @@ async function run(
 ): Promise<Omit<PGliteResponse & { ok: true }, 'id' | 'ok'>> {
   switch (request.op) {
     case 'query': {
+      // A marked statement (prepared.ts) outside a transaction: parsed once, then one call.
+      if (request.tx === undefined && !request.blob && preparedName(request.sql) !== undefined)
+        return prepared.run(request.sql, request.params);
       const on = request.tx === undefined ? pglite : open.get(request.tx)?.tx;
       if (!on) throw new Error(`transaction ${request.tx} is not open`);
       const result = await on.query(request.sql, request.params, {
