@@ -84,8 +84,9 @@ export class ReservationEngine {
   readonly #o: ReservationEngineOptions;
   #published: Promise<void> = Promise.resolve();
   readonly #inFlight = new Set<Promise<unknown>>();
-  /** The default terms, checked once (see #terms). */
+  /** The default terms, checked once (see #terms), and as the statement's JSON parameter. */
   #defaultTerms: BookingTerms | undefined;
+  #defaultTermsJson = '';
 
   constructor(options: ReservationEngineOptions) {
     this.#o = options;
@@ -142,21 +143,26 @@ export class ReservationEngine {
     const requestId = req.requestId ?? null;
     const hold = req.hold === true;
     let row: ReservationRow | null;
+    const termsJson = terms === this.#defaultTerms ? this.#defaultTermsJson : undefined;
     try {
-      row = await insertBooking(this.#o.db, {
-        pointId: req.pointId,
-        plate,
-        driverId,
-        start,
-        end,
-        state: hold ? 'PENDING' : 'RESERVED',
-        holdExpiresAt: hold ? new Date(now.getTime() + holdMs) : null,
-        terms,
-        requestId,
-        source,
-        who: by.label,
-        at: now,
-      });
+      row = await insertBooking(
+        this.#o.db,
+        {
+          pointId: req.pointId,
+          plate,
+          driverId,
+          start,
+          end,
+          state: hold ? 'PENDING' : 'RESERVED',
+          holdExpiresAt: hold ? new Date(now.getTime() + holdMs) : null,
+          terms,
+          requestId,
+          source,
+          who: by.label,
+          at: now,
+        },
+        termsJson,
+      );
     } catch (err) {
       if (!isOverlapError(err)) throw err;
       const nextFree = await this.nextFreeSlots(req.pointId, start, length, config.nextFreeCount);
@@ -215,7 +221,11 @@ export class ReservationEngine {
       const issue = parsed.error.issues[0];
       throw invalid(`terms.${issue?.path.join('.') ?? ''}`, issue?.message ?? 'invalid');
     }
-    if (given === undefined) this.#defaultTerms = Object.freeze(parsed.data);
+    if (given === undefined) {
+      this.#defaultTerms = Object.freeze(parsed.data);
+      this.#defaultTermsJson = JSON.stringify(parsed.data);
+      return this.#defaultTerms;
+    }
     return parsed.data;
   }
 

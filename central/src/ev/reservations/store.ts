@@ -1,5 +1,10 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import type { EvPointState, EvReservationState, Schema } from '../../storage/index.js';
+import {
+  type EvPointState,
+  type EvReservationState,
+  preparedStatement,
+  type Schema,
+} from '../../storage/index.js';
 import type { Slot } from './free-slots.js';
 import { LIVE_STATES } from './states.js';
 import type { BookingTerms } from './terms.js';
@@ -123,10 +128,41 @@ export interface NewBooking {
 }
 
 /**
- * Inserts a booking and its first transition in one statement (one round trip), only when the
- * point is active and not in maintenance. Resolves null when it is not bookable, or (with a
- * request id) when that request already made one; throws the database's exclusion violation
- * (SQLSTATE 23P01) when the period overlaps a live booking of the point.
+ * A booking and its first transition in one statement (one round trip), only when the point is
+ * active, not in maintenance and not faulted or unavailable. Prepared (storage/prepared.ts): the
+ * text is fixed, so PostgreSQL and PGlite parse and plan it once per connection instead of at
+ * every booking (planning it was most of its server time; docs/BENCHMARKS.md "reservations").
+ * $1 point, $2 plate, $3 driver, $4 start, $5 end, $6 state, $7 hold expiry, $8 terms, $9
+ * request id, $10 source, $11 the time of the change, $12 who.
+ */
+const bookingText = (onConflict: string) => `
+  WITH ins AS (
+    INSERT INTO ev_reservations (point_id, plate, driver_id, period, state, hold_expires_at,
+      terms, request_id, source, created_at, updated_at)
+    SELECT p.id, $2::text, $3::bigint, tstzrange($4::timestamptz, $5::timestamptz, '[)'),
+      $6::text, $7::timestamptz, $8::jsonb, $9::text, $10::text, $11::timestamptz, $11::timestamptz
+    FROM ev_points p
+    WHERE p.id = $1::bigint AND p.active AND NOT p.maintenance
+      AND p.state NOT IN ('faulted', 'unavailable')
+    ${onConflict}
+    RETURNING id, state
+  ), audit AS (
+    INSERT INTO ev_reservation_transitions (reservation_id, from_state, to_state, reason, who, at)
+    SELECT id, NULL, state, NULL, $12::text, $11::timestamptz FROM ins
+  )
+  SELECT id FROM ins`;
+/** Without a request id nothing can conflict on the request key (NULLs are distinct). */
+const bookStatement = preparedStatement('ev_book', bookingText(''));
+const bookOnceStatement = preparedStatement(
+  'ev_book_once',
+  bookingText('ON CONFLICT (source, request_id) DO NOTHING'),
+);
+
+/**
+ * Inserts a booking and its first transition (see bookingText). Resolves null when the point is
+ * not bookable, or (with a request id) when that request already made one; throws the
+ * database's exclusion violation (SQLSTATE 23P01) when the period overlaps a live booking of the
+ * point.
  *
  * Only the new id comes back: every other column of the new row is what was sent (the rest are
  * NULL), so the row is built here instead of parsed back (21 columns, 9 of them timestamps, were
@@ -135,26 +171,26 @@ export interface NewBooking {
 export async function insertBooking(
   db: Kysely<Schema>,
   b: NewBooking,
+  termsJson: string = JSON.stringify(b.terms),
 ): Promise<ReservationRow | null> {
-  const { rows } = await sql<{ id: string | number }>`
-    WITH ins AS (
-      INSERT INTO ev_reservations (point_id, plate, driver_id, period, state, hold_expires_at,
-        terms, request_id, source, created_at, updated_at)
-      SELECT p.id, ${b.plate}, ${b.driverId},
-        tstzrange(${iso(b.start)}::timestamptz, ${iso(b.end)}::timestamptz, '[)'),
-        ${b.state}, ${b.holdExpiresAt ? iso(b.holdExpiresAt) : null}::timestamptz,
-        ${JSON.stringify(b.terms)}::jsonb, ${b.requestId}, ${b.source},
-        ${iso(b.at)}::timestamptz, ${iso(b.at)}::timestamptz
-      FROM ev_points p
-      WHERE p.id = ${b.pointId} AND p.active AND NOT p.maintenance
-        AND p.state NOT IN ('faulted', 'unavailable')
-      ${b.requestId === null ? sql`` : sql`ON CONFLICT (source, request_id) DO NOTHING`}
-      RETURNING id, state
-    ), audit AS (
-      INSERT INTO ev_reservation_transitions (reservation_id, from_state, to_state, reason, who, at)
-      SELECT id, NULL, state, NULL, ${b.who}, ${iso(b.at)}::timestamptz FROM ins
-    )
-    SELECT id FROM ins`.execute(db);
+  const at = iso(b.at);
+  const statement = b.requestId === null ? bookStatement : bookOnceStatement;
+  const { rows } = await db.executeQuery<{ id: string | number }>(
+    statement([
+      b.pointId,
+      b.plate,
+      b.driverId,
+      iso(b.start),
+      iso(b.end),
+      b.state,
+      b.holdExpiresAt ? iso(b.holdExpiresAt) : null,
+      termsJson,
+      b.requestId,
+      b.source,
+      at,
+      b.who,
+    ]),
+  );
   const inserted = rows[0];
   if (!inserted) return null;
   return {
