@@ -1,7 +1,7 @@
 import type { ClockAndTimers } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { Ticker } from '../../ev/index.js';
+import { Ticker, type TripRemotePoint } from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import type { Catalog } from '../wire.js';
 import type { PeerClient } from './peer-client.js';
@@ -17,21 +17,8 @@ export interface CatalogSyncDeps {
   maxAgeSeconds: number;
 }
 
-/** A peer's charging point as the planner reads it. */
-export interface RemotePoint {
-  peer: string;
-  companyId: string;
-  stationId: number;
-  stationName: string;
-  latitude: number;
-  longitude: number;
-  pointId: number;
-  usable: boolean;
-  state: string;
-  powerKw: number;
-  /** Live bookings ahead, epoch ms, as the peer published them. */
-  busy: Array<{ start: number; end: number }>;
-}
+/** A peer's charging point as the planner reads it (the trip service's port type). */
+export type RemotePoint = TripRemotePoint;
 
 /**
  * Copies each peer's catalog into `fed_remote_points` (docs/FEDERATION.md, "Planning over peers'

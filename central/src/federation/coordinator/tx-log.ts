@@ -1,22 +1,16 @@
 import { type Kysely, sql } from 'kysely';
+import type { TripBranch } from '../../ev/index.js';
 import type { Schema } from '../../storage/index.js';
 import type { coordinatorBranchStates, TransactionView, transactionStates } from '../wire.js';
 
 export type FedTransactionState = (typeof transactionStates)[number];
 export type FedTxBranchState = (typeof coordinatorBranchStates)[number];
 
-/** One stop of a transaction as the coordinator asks it. */
-export interface BranchPlan {
-  branchId: string;
-  /** null: this central (the local participant). */
-  peer: string | null;
-  companyId: string;
-  /** The station's and point's ids at their owner (the peer's ids for a remote stop). */
-  stationId: number;
-  pointId: number;
-  start: Date;
-  end: Date;
-}
+/**
+ * One stop of a transaction as the coordinator asks it: the trip service's port type (`peer`
+ * null: this central; ids are the owner's, the peer's for a remote stop).
+ */
+export type BranchPlan = TripBranch;
 
 export interface BranchRecord extends BranchPlan {
   state: FedTxBranchState;
