@@ -117,6 +117,7 @@ describe.skipIf(!ready)('federation: three centrals, faults, all or nothing', ()
       // Road km = great-circle km: the car's range then forces one stop per network.
       config: { ev: { trips: { roadFactor: 1 } } },
       log: (line) => console.info(line),
+      logLevel: 'info',
     });
     console.info(`federation rig up in ${Math.round(performance.now() - t0)} ms`);
   }, 300_000);
@@ -348,10 +349,17 @@ describe.skipIf(!ready)('federation: three centrals, faults, all or nothing', ()
         state: want.outcome,
       });
     expect(audit.transactions).toHaveLength(expected.size);
-    // What the driver sees at company-a agrees with the log, for every trip.
+    // What the driver sees at company-a agrees with the log, for every trip, and each
+    // participant's operators see its branch committed exactly when the trip was confirmed.
     for (const t of audit.transactions) {
       const trip = await rig.centrals[A].api('GET', `/api/v1/trips/${t.trip_id}`);
       expect(trip.body.federation?.state).toBe(t.state);
+      for (const c of [B, F]) {
+        const seen = await rig.centrals[c].api('GET', `/api/v1/federation/branches?txId=${t.id}`);
+        const states = seen.body.items.map((b: { state: string }) => b.state);
+        if (t.state === 'confirmed') expect(states, `${t.id} at ${c}`).toEqual(['committed']);
+        else expect(states, `${t.id} at ${c}`).not.toContain('committed');
+      }
     }
   }, 120_000);
 });

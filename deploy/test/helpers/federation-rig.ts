@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -103,12 +104,15 @@ export class RigCentral {
   async start(env: Record<string, string> = {}): Promise<void> {
     if (this.running) throw new Error(`${this.name} is running`);
     this.#stderr = '';
+    // The JSON log, appended across restarts: kept when GRIDLINK_KEEP_FEDERATION_RIG=1.
+    const log = openSync(this.configFile.replace(/\.json$/, '.log'), 'a');
     const proc = spawn(process.execPath, [this.bin, '--config', this.configFile], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      stdio: ['ignore', log, 'pipe', 'ipc'],
       cwd: root,
       env: { ...process.env, ...env },
     });
     this.#proc = proc;
+    closeSync(log);
     proc.stderr?.on('data', (d: Buffer) => {
       this.#stderr += d.toString();
       if (this.#stderr.length > 100_000) this.#stderr = this.#stderr.slice(-50_000);
@@ -215,7 +219,9 @@ export async function startFederationRig(options: RigOptions = {}): Promise<Fede
     await Promise.all(Object.values(centrals).map((c) => c.stop()));
     await Promise.all([...proxies.values()].map((p) => p.close()));
     await Promise.all(dbs.map((d) => d.drop().catch(() => undefined)));
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.GRIDLINK_KEEP_FEDERATION_RIG === '1')
+      console.info(`federation rig kept in ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   };
   try {
     for (const from of COMPANIES)
