@@ -1,12 +1,20 @@
 import { z } from 'zod';
 import { peerName } from './wire.js';
 
+/** Hosts where a peer may be reached over plain http (same machine). */
+const LOOPBACK = /^(127(\.\d{1,3}){3}|\[::1\]|localhost)$/;
+
 /** A peer central: where it is and the token it issued to us (docs/FEDERATION.md). */
 export const peerConfigSchema = z
   .object({
     name: peerName,
-    /** Its HTTP base URL (https in production; http only on loopback or for tests). */
-    url: z.url({ protocol: /^https?$/ }),
+    /** Its HTTP base URL: https, or http on a loopback address only (a peer token in clear). */
+    url: z
+      .url({ protocol: /^https?$/ })
+      .refine(
+        (u) => u.startsWith('https:') || LOOPBACK.test(new URL(u).hostname),
+        'http only on a loopback address (127.0.0.0/8, ::1, localhost); use https',
+      ),
     /** The peer token it issued to us (`--role peer --subject <our name>`): sent as Bearer. */
     token: z.string().min(16).max(512),
   })

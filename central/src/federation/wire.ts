@@ -87,7 +87,7 @@ export const catalogPoint = z
     /** The point's tariff (OCPI-shaped, docs/EV.md), when it has one. */
     price: z.unknown().nullable(),
     /** Live bookings ahead (PENDING, RESERVED, FULFILLED) within the catalog's horizon. */
-    busy: z.array(z.object({ start: isoSecond, end: isoSecond }).strict()),
+    busy: z.array(z.object({ start: isoSecond, end: isoSecond }).strict()).max(10_000),
   })
   .strict();
 
@@ -98,7 +98,7 @@ export const catalogStation = z
     name: z.string(),
     latitude: z.number().min(-90).max(90),
     longitude: z.number().min(-180).max(180),
-    points: z.array(catalogPoint),
+    points: z.array(catalogPoint).max(1_000),
   })
   .strict();
 
@@ -109,7 +109,7 @@ export const catalog = z
     generatedAt: z.iso.datetime({ offset: true }),
     /** Bookings are listed from generatedAt to this instant. */
     busyUntil: z.iso.datetime({ offset: true }),
-    stations: z.array(catalogStation),
+    stations: z.array(catalogStation).max(100_000),
   })
   .strict();
 export type Catalog = z.infer<typeof catalog>;
