@@ -2,7 +2,9 @@
  * Refused credentials (issue 16, "edge that speaks up"): a real aedes broker refuses the edge's
  * password (CONNACK 4, MQTT 3.1.1 §3.2.2.3); the edge keeps retrying with backoff and warns each
  * time with GL_MQTT_AUTH_FAILED and the CONNACK code named. Once the broker accepts the secret,
- * the edge connects and its reading, kept in the log meanwhile, is acknowledged.
+ * the edge connects and its reading, kept in the log meanwhile, is acknowledged. Its status goes
+ * first on the new connection, before the log's batch: the central registers a device's kind from
+ * the status, and a batch first would register a charger as a meter for good.
  */
 import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -35,7 +37,13 @@ describe('edge with refused MQTT credentials', () => {
     const attempts = new EventEmitter<{ attempt: [number] }>();
     let edgeAttempts = 0;
     let accepted = 'the-old-secret-0123';
+    /** The topics the edge published, in the order the broker took them. */
+    const published: string[] = [];
     broker = await startTestBroker(0, {
+      authorizePublish: (client, packet, done) => {
+        if (client?.id === `edge-${EDGE}`) published.push(packet.topic);
+        done(null);
+      },
       authenticate: (client, _username, password, done) => {
         if (client.id === 'fake-central') return done(null, true);
         edgeAttempts++;
@@ -127,6 +135,10 @@ describe('edge with refused MQTT credentials', () => {
     await Promise.all([connected, acked]);
     expect(central.stored.map((r) => [r.deviceId, r.values])).toEqual([
       ['u1', { energy_interval: 1.5 }],
+    ]);
+    expect(published.slice(0, 2)).toEqual([
+      `gl/v1/edges/${EDGE}/status`,
+      `gl/v1/edges/${EDGE}/telemetry`,
     ]);
   });
 });

@@ -26,12 +26,15 @@ describe('gridlink_edge_uplink_connected', () => {
   });
 
   it('is 1 while the uplink is connected and 0 when the broker goes away', async () => {
-    broker = await startTestBroker();
+    // A port with no broker yet: the edge cannot be connected while the first gauge is read.
+    const probe = await startTestBroker();
+    const port = probe.port;
+    await probe.close();
     agent = await startEdge(
       {
         edgeId: 'e-uplink-gauge',
         dataDir: mkdtempSync(join(tmpdir(), 'gl-edge-uplink-gauge-')),
-        mqtt: { url: broker.url, password: 's' },
+        mqtt: { url: `mqtt://127.0.0.1:${port}`, password: 's' },
         log: { sync: false },
         metrics: { enabled: true, port: 0 },
         uplink: { reconnect: { initialMs: 10, maxMs: 50 } },
@@ -47,11 +50,10 @@ describe('gridlink_edge_uplink_connected', () => {
         };
         agent?.uplink.on('connection', on);
       });
+    expect(await gauge(agent, 'gridlink_edge_uplink_connected')).toBe(0);
     const up = next(true);
-    if (!agent.uplink.stats().ready) {
-      expect(await gauge(agent, 'gridlink_edge_uplink_connected')).toBe(0);
-      await up;
-    }
+    broker = await startTestBroker(port);
+    await up;
     expect(await gauge(agent, 'gridlink_edge_uplink_connected')).toBe(1);
 
     const down = next(false);

@@ -126,6 +126,16 @@ export async function startEdge(
     if (isConnackRefusal(err)) return; // the uplink warns with the CONNACK code
     logger.warn({ err: err.message }, 'MQTT error');
   });
+  /**
+   * The status goes first on every connection, ahead of the uplink's batches (registered before
+   * the uplink's listener; the uplink sends only after its SUBACK): the central records a status
+   * before the batches behind it (docs/WIRE.md "Devices and their kinds"), so a charger's first
+   * readings find its kind instead of registering it as a meter for good. A no-op until the
+   * drivers exist; the connection may come up before that, and then the status goes out as soon
+   * as they do, still before any of their readings.
+   */
+  let publishStatus = (): void => undefined;
+  client.on('connect', () => publishStatus());
 
   const uplink = new Uplink({
     edgeId: config.edgeId,
@@ -221,6 +231,39 @@ export async function startEdge(
   /** Every driver's devices, their rejected readings counted in. */
   const devices = (): DeviceView[] => drivers.flatMap((d) => d.devices()).map(gate.decorate);
   const channels = (): ChannelView[] => drivers.flatMap((d) => d.channels());
+  // Kinds and profiles come from the config the drivers serve (identified again when it changes).
+  let identified = { of: config, identities: deviceIdentities(servedDevices(config)) };
+  /** The status of `ds` serving `c` (a config being applied is announced before it starts). */
+  const statusOf = (
+    c: EdgeConfig,
+    ds: readonly Driver[],
+  ): EdgeStatus & { channels: ChannelHealth[] } => {
+    if (identified.of !== c) identified = { of: c, identities: deviceIdentities(servedDevices(c)) };
+    const built = buildEdgeStatus({
+      edgeId: c.edgeId,
+      at: now(),
+      agentVersion: AGENT_VERSION,
+      configVersion: c.configVersion,
+      log: logStats(),
+      devices: ds.flatMap((d) => d.devices()).map(gate.decorate),
+      identities: identified.identities,
+      channels: ds.flatMap((d) => d.channels()),
+    });
+    // Always listed (possibly empty): the central forgets a key once it is no longer here.
+    return { ...built, pending: pending.list() };
+  };
+  const status = () => statusOf(config, drivers);
+  const announce = (c: EdgeConfig, ds: readonly Driver[]) => {
+    if (client.connected)
+      client.publish(statusTopic, JSON.stringify(statusOf(c, ds)), { qos: 1, retain: true });
+  };
+  publishStatus = () => announce(config, drivers);
+  publishSoon = publishStatus;
+  // Connected already (the connect event came while the edge was opening its stores): now, before
+  // the drivers start and read anything.
+  publishStatus();
+  let statusTimer = clock.setInterval(publishStatus, config.statusIntervalMs);
+  statusTimer.unref();
   // prom-client is loaded, and latency observed, only once /metrics is enabled: an edge that
   // never serves it pays neither the memory nor the per-transaction histogram update.
   let metrics: EdgeMetrics | undefined;
@@ -243,6 +286,7 @@ export async function startEdge(
     // Meters bound while this edge was down (or before a crash mid-way): delivered now, once.
     await bindPending(config);
   } catch (err) {
+    clock.clearInterval(statusTimer);
     await Promise.all(drivers.map((d) => d.close()));
     await pending.flush();
     uplink.stop();
@@ -265,33 +309,6 @@ export async function startEdge(
   });
   commands.start();
 
-  // Kinds and profiles come from the running config (identified again when a config is applied).
-  let identified = { of: config, identities: deviceIdentities(servedDevices(config)) };
-  const status = (): EdgeStatus & { channels: ChannelHealth[] } => {
-    if (identified.of !== config)
-      identified = { of: config, identities: deviceIdentities(servedDevices(config)) };
-    const built = buildEdgeStatus({
-      edgeId: config.edgeId,
-      at: now(),
-      agentVersion: AGENT_VERSION,
-      configVersion: config.configVersion,
-      log: logStats(),
-      devices: devices(),
-      identities: identified.identities,
-      channels: channels(),
-    });
-    // Always listed (possibly empty): the central forgets a key once it is no longer here.
-    return { ...built, pending: pending.list() };
-  };
-  const publishStatus = () => {
-    if (client.connected)
-      client.publish(statusTopic, JSON.stringify(status()), { qos: 1, retain: true });
-  };
-  client.on('connect', publishStatus);
-  publishSoon = publishStatus;
-  let statusTimer = clock.setInterval(publishStatus, config.statusIntervalMs);
-  statusTimer.unref();
-
   /**
    * Swaps the device side to `next` without a restart; the log, uplink and MQTT session stay.
    * Old drivers close first (a serial port or listening port can be held once); when the new
@@ -303,6 +320,8 @@ export async function startEdge(
     const fresh = createDrivers(next, driverContext, drivers);
     const kept = new Set(fresh.filter((d) => drivers.includes(d)));
     await Promise.all(drivers.filter((d) => !kept.has(d)).map((d) => d.close()));
+    // Its devices' kinds reach the central before any of their readings can.
+    announce(next, fresh);
     try {
       for (const d of fresh) if (!kept.has(d)) await d.start();
     } catch (err) {

@@ -9,8 +9,14 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-/** What a test may set on the broker: its CONNECT check (every client accepted by default). */
-export type TestBrokerOptions = Pick<AedesOptions, 'authenticate'>;
+/**
+ * What a test may set on the broker: its CONNECT, PUBLISH and SUBSCRIBE checks (everything is
+ * accepted by default; the checks also see each client's packets in order).
+ */
+export type TestBrokerOptions = Pick<
+  AedesOptions,
+  'authenticate' | 'authorizePublish' | 'authorizeSubscribe'
+>;
 
 /** Starts a broker on `port` (0 = any free port; pass an old port to restart "the same" broker). */
 export async function startTestBroker(
