@@ -216,6 +216,11 @@ export async function startCentral(
       logger: logger.child({ component: 'ingest' }),
       metrics,
       maxPayloadBytes: config.ingest.maxPayloadBytes,
+      // With a shared subscription, another instance may hold a batch's predecessor.
+      gapWaitMs:
+        config.ingest.gapWaitMs ??
+        (config.mqtt.mode === 'external' && config.mqtt.shareGroup ? 1000 : 0),
+      timers: clock,
       readingWindow: {
         notBeforeMs: Date.parse(config.ingest.readingWindow.notBefore),
         maxFutureSkewMs: config.ingest.readingWindow.maxFutureSkewMs,

@@ -183,6 +183,12 @@ export const centralConfigSchema = z
           .positive()
           .default(4 * 1024 * 1024),
         /**
+         * How long a batch that overtook its predecessor waits for another instance to store it
+         * before it is refused as a gap, ms (docs/SCALE-OUT.md). Default 1000 with
+         * mqtt.shareGroup, else 0.
+         */
+        gapWaitMs: z.number().int().min(0).max(10_000).optional(),
+        /**
          * The window a reading's time must fall in, or the reading is quarantined
          * (docs/WIRE.md, "Readings the central sets aside"). Default DEFAULT_CENTRAL_WINDOW.
          */

@@ -9,6 +9,7 @@ import {
   type Reading,
   type ReadingWindow,
   systemClock,
+  type Timers,
 } from '@gridlink/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -23,7 +24,7 @@ import { jsonbText } from './jsonb-document.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MeterDirectory } from './meter-directory.js';
 import type { QuarantinedReading } from './quarantined-reading.js';
-import { storeBatch } from './store-batch.js';
+import { type BatchOutcome, storeBatch } from './store-batch.js';
 
 export interface TelemetryIngestOptions {
   db: Kysely<Schema>;
@@ -44,7 +45,20 @@ export interface TelemetryIngestOptions {
   readingWindow?: ReadingWindow;
   /** The clock the window is checked against; default the system clock. */
   clock?: Clock;
+  /**
+   * How long a batch that starts beyond its stream's mark waits for its predecessor before it is
+   * refused as a gap, ms; default 0 (refused at once: on one instance a gap is the edge's).
+   * Several centrals on one shared subscription get one edge's in-flight batches dealt round
+   * robin, so a batch often overtakes its predecessor on its way to another instance's store; it
+   * is tried again as that store commits (docs/SCALE-OUT.md, "Ingest across instances").
+   */
+  gapWaitMs?: number;
+  /** The timers of those waits; default the system's. */
+  timers?: Pick<Timers, 'setTimeout'>;
 }
+
+/** The first wait of a batch beyond the mark, ms; each next one is twice as long. */
+const GAP_FIRST_WAIT_MS = 5;
 
 /**
  * Readings of devices that are not meters (chargers…), as one committed transaction stored them:
@@ -201,7 +215,10 @@ export class TelemetryIngest {
       const owners = await this.#meters.owners(batch.edgeId, batch.deviceIds);
       const meterIds = owners.meters;
       const copy = this.#o.copyTransaction;
-      const outcome = await storeBatch(this.#o.db, batch, meterIds, copy, owners.devices);
+      const store = () => storeBatch(this.#o.db, batch, meterIds, copy, owners.devices);
+      let outcome = await store();
+      if (outcome.kind === 'gap' && (this.#o.gapWaitMs ?? 0) > 0)
+        outcome = await this.#awaitPredecessor(outcome, store);
       // The decode thread may write this stream's next batches as COPY rows.
       if (copy) this.#decoder.learn(batch.edgeId, batch.epoch, outcome.streamId, meterIds);
       metrics.ingestBatches.inc({ outcome: outcome.kind }, received);
@@ -246,6 +263,30 @@ export class TelemetryIngest {
       timer();
       this.#release(batch.edgeId);
     }
+  }
+
+  /**
+   * Tries a batch beyond the mark again after waits of 5, 10, 20… ms until it is stored (another
+   * instance stored its predecessor), or `gapWaitMs` have passed: then it is the gap it was.
+   * Only this edge's queue waits; a batch that overtook its predecessor costs a few statements
+   * here instead of being refused, resent and stored twice over.
+   */
+  async #awaitPredecessor(
+    first: BatchOutcome & { kind: 'gap' },
+    store: () => Promise<BatchOutcome>,
+  ): Promise<BatchOutcome> {
+    const limit = this.#o.gapWaitMs ?? 0;
+    const setTimer = this.#o.timers?.setTimeout ?? setTimeout;
+    let outcome: BatchOutcome = first;
+    for (let waited = 0, step = GAP_FIRST_WAIT_MS; outcome.kind === 'gap' && waited < limit; ) {
+      const ms = Math.min(step, limit - waited);
+      await new Promise<void>((resolve) => setTimer(resolve, ms));
+      waited += ms;
+      step *= 2;
+      outcome = await store();
+    }
+    this.#o.metrics.ingestGapWaits.inc({ result: outcome.kind === 'gap' ? 'gap' : 'resolved' });
+    return outcome;
   }
 
   /**

@@ -94,6 +94,12 @@ export function createCentralMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    ingestGapWaits: new Counter({
+      name: 'gridlink_ingest_gap_waits_total',
+      help: 'Batches that started beyond their stream mark and waited for their predecessor (shared subscriptions), by how the wait ended',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     ingestCoalesced: new Counter({
       name: 'gridlink_ingest_coalesced_batches_total',
       help: 'Batches stored in the transaction of an earlier batch of the same edge (group commit)',
