@@ -24,9 +24,12 @@ export default defineConfig({
     // this cache instead of running initdb and every migration (central/src/storage/
     // template-cache.ts); keyed by PGlite and the migrations, so never stale. Child processes
     // the tests start inherit it.
-    env: { GRIDLINK_PGLITE_TEMPLATES: pgliteTemplates },
-    // Builds it once before any file starts (or finds it cached), instead of in a test's hook.
+    // GRIDLINK_TEST_BUILD: tests start centrals as processes from the compiled build, which the
+    // global setup below builds first (@gridlink/central/testing `centralCommand`).
+    env: { GRIDLINK_PGLITE_TEMPLATES: pgliteTemplates, GRIDLINK_TEST_BUILD: '1' },
+    // Builds these once before any file starts (or finds them cached), not in a test's hook.
     globalSetup: [
+      fileURLToPath(new URL('./deploy/test/helpers/build-setup.ts', import.meta.url)),
       fileURLToPath(new URL('./central/src/testing/pglite-template-setup.ts', import.meta.url)),
     ],
     // expect.poll waits for an event; under CI's load (two workers on two cores, with PostgreSQL,

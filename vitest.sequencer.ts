@@ -2,28 +2,29 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Rough seconds of the longest files (alone, one worker; the README's list of where the suite's
- * time goes and this repository's runs of 2026-12-06 on a loaded 2-core machine): the suite's
+ * Rough seconds of the longest files (a full run on this 2-core machine): the suite's
  * wall time is set by when these start. vitest's own order runs the projects one after the
  * other by name (central, e2e, edge, firmware-sim, shared, ui) and larger files first within
  * one, so the browser files started last and the fault tests (files of a few lines) last of
  * the e2e ones. Keyed `project:path in the project`; only an order, so a stale figure costs a
- * little wall time, never a result. demo.test.ts builds first; install.test.ts, which needs the
- * same build, sits lower so that it finds it done instead of waiting on its lock beside it.
+ * little wall time, never a result. The build the demo and install tests need is made by the
+ * run's global setup (deploy/test/helpers/build-setup.ts) before any file starts.
  */
 const MEASURED_S: Record<string, number> = {
-  // Measured by its author at load 28-30: 398 s (9 CLI runs and three central starts: 217 s).
-  'e2e:test/federation-faults.test.ts': 400,
-  // Measured by its author at load ~30: 234 s (commit 2f3299d).
-  'e2e:test/scale-out-faults.test.ts': 230,
-  'e2e:test/demo.test.ts': 200,
-  'e2e:test/central-kill-pglite-faults.test.ts': 150,
-  'e2e:test/central-kill-faults.test.ts': 150,
-  'e2e:test/edge-kill-faults.test.ts': 120,
-  'central:test/cli-token.test.ts': 110,
-  'e2e:test/demo-ev.test.ts': 90,
-  'e2e:test/install.test.ts': 70,
-  'central:test/store-batch.test.ts': 60,
+  // One full run of 2026-12-07 (two workers, 2 cores, centrals started from the compiled build).
+  'e2e:test/demo.test.ts': 121,
+  'e2e:test/central-kill-pglite-faults.test.ts': 84,
+  'e2e:test/federation-faults.test.ts': 65,
+  'central:test/cli-token.test.ts': 57,
+  'e2e:test/central-kill-faults.test.ts': 51,
+  'e2e:test/edge-kill-faults.test.ts': 39,
+  'central:test/ev-network-cli.test.ts': 35,
+  'central:src/storage/pglite-thread.test.ts': 27,
+  'central:test/backup-restore.test.ts': 27,
+  'e2e:test/demo-ev.test.ts': 26,
+  'e2e:test/fuzz-telemetry.test.ts': 20,
+  'central:test/cli.test.ts': 19,
+  'central:test/store-batch.test.ts': 18,
 };
 
 /** A file nobody measured: whole-system and browser files are long, the rest short. */

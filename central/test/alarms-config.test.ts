@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RULES } from '../src/alarms/index.js';
 import { parseCentralConfig } from '../src/config/index.js';
 import { type Central, startCentral } from '../src/index.js';
 import type { Scheduler } from '../src/jobs/index.js';
+import { centralCommand } from '../src/testing/index.js';
 import { readingFeeder } from './helpers/readings.js';
 
 const configError = (input: unknown) => {
@@ -69,7 +69,6 @@ describe('central config: alarms and metering sections', () => {
 });
 
 describe('gridlink-central with a bad alarms section', () => {
-  const bin = resolve(fileURLToPath(new URL('../bin/gridlink-central.js', import.meta.url)));
   const dir = mkdtempSync(join(tmpdir(), 'gl-central-alarms-config-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -79,7 +78,7 @@ describe('gridlink-central with a bad alarms section', () => {
     const r = spawnSync(
       process.execPath,
       [
-        bin,
+        ...centralCommand(),
         '--config',
         file,
         '--data-dir',

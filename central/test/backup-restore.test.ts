@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { raiseAlarm } from '../src/alarms/index.js';
@@ -18,11 +17,11 @@ import { bindMeter, createCustomer } from '../src/customers/index.js';
 import { rollupMeters } from '../src/metering/index.js';
 import { createWebhook } from '../src/notifications/index.js';
 import { type Database, openDatabase, type Schema } from '../src/storage/index.js';
+import { centralCommand } from '../src/testing/index.js';
 import { CPF_A, CPF_B } from './helpers/api.js';
 import { readingFeeder } from './helpers/readings.js';
 import { describeEachStore, freshPostgres } from './helpers/stores.js';
 
-const bin = resolve(fileURLToPath(new URL('../bin/gridlink-central.js', import.meta.url)));
 const NOW = new Date('2024-03-10T12:00:00Z');
 
 /** Readings, customers, meters, rollups, invoices, alarms, tokens, a webhook: every kind of column. */
@@ -160,7 +159,10 @@ it('gridlink-central backup / restore on PGlite data directories, through the re
     await src.close();
     const file = join(dir, 'a.backup.gz');
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+      spawnSync(process.execPath, [...centralCommand(), ...args], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
     const b1 = run('backup', '--data-dir', a, '--out', file);
     expect(b1.stderr).toBe('');
     expect(b1.status).toBe(0);

@@ -1,18 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { centralCommand } from '../src/testing/index.js';
 
-const bin = resolve(fileURLToPath(new URL('../bin/gridlink-central.js', import.meta.url)));
 const run = (...args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, [...centralCommand(), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 
 /** Starts the server on ports 0 until it says it is ready, then stops it; its stdout. */
 async function startAndStop(dataDir: string): Promise<string> {
   const proc = spawn(process.execPath, [
-    bin,
+    ...centralCommand(),
     '--data-dir',
     dataDir,
     '--http-port',
@@ -42,7 +44,17 @@ async function startAndStop(dataDir: string): Promise<string> {
 async function tokensWith(dataDir: string, token: string): Promise<number> {
   const proc = spawn(
     process.execPath,
-    [bin, '--data-dir', dataDir, '--http-port', '0', '--mqtt-port', '0', '--log-level', 'silent'],
+    [
+      ...centralCommand(),
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--log-level',
+      'silent',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
   const ready = await new Promise<{ httpUrl: string }>((r) =>

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { looseObjectPaths } from '@gridlink/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../src/auth/index.js';
 import { centralConfigSchema, parseCentralConfig } from '../src/config/index.js';
+import { centralCommand } from '../src/testing/index.js';
 import { CPF_A } from './helpers/api.js';
 import { startTestCentral } from './helpers/central.js';
 
@@ -85,7 +85,6 @@ describe('central config values', () => {
 
 const PIX = { key: '52998224725', merchantName: 'GridLink Energia', merchantCity: 'SALVADOR' };
 
-const bin = resolve(fileURLToPath(new URL('../bin/gridlink-central.js', import.meta.url)));
 const dir = mkdtempSync(join(tmpdir(), 'gl-central-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -95,7 +94,17 @@ function runWith(name: string, config: unknown) {
   writeFileSync(file, JSON.stringify(config));
   return spawnSync(
     process.execPath,
-    [bin, '--config', file, '--data-dir', join(dir, name), '--http-port', '0', '--mqtt-port', '0'],
+    [
+      ...centralCommand(),
+      '--config',
+      file,
+      '--data-dir',
+      join(dir, name),
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+    ],
     { encoding: 'utf8', timeout: 60_000 },
   );
 }

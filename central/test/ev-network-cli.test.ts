@@ -1,19 +1,23 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/index.js';
-import { requirePostgres, type ScratchDatabase, scratchPostgres } from '../src/testing/index.js';
+import {
+  centralCommand,
+  requirePostgres,
+  type ScratchDatabase,
+  scratchPostgres,
+} from '../src/testing/index.js';
 
-const bin = resolve(fileURLToPath(new URL('../bin/gridlink-central.js', import.meta.url)));
 /** The seed network files, byte-exact copies kept with the demo (deploy/demo/seed/README.md). */
 const SEED = fileURLToPath(new URL('../../deploy/demo/seed', import.meta.url));
 const env = { ...process.env };
 delete env.GRIDLINK_DATABASE_URL;
 const run = (...args: string[]) =>
-  spawnSync(process.execPath, [bin, 'import-stations', ...args], {
+  spawnSync(process.execPath, [...centralCommand(), 'import-stations', ...args], {
     encoding: 'utf8',
     timeout: 240_000,
     env,

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { FakeClock } from '@gridlink/shared';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -12,11 +11,10 @@ import { bindMeter, createCustomer } from '../src/customers/index.js';
 import { upsertEdgeCredential } from '../src/edges/index.js';
 import { startJobs } from '../src/jobs/index.js';
 import { type Database, openDatabase } from '../src/storage/index.js';
-import { requirePostgres } from '../src/testing/index.js';
+import { centralCommand, requirePostgres } from '../src/testing/index.js';
 import { CNPJ_C, CPF_A, CPF_B } from './helpers/api.js';
 import { freshPostgres } from './helpers/stores.js';
 
-const bin = resolve(fileURLToPath(new URL('../bin/gridlink-central.js', import.meta.url)));
 const RARE = '0 0 1 1 *';
 const ZONE = 'America/Bahia';
 
@@ -100,7 +98,7 @@ describe('SIGTERM during a billing close (real process, PostgreSQL)', async () =
         },
       }),
     );
-    const proc = spawn(process.execPath, [bin, '--config', configFile], {
+    const proc = spawn(process.execPath, [...centralCommand(), '--config', configFile], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let out = '';
@@ -126,8 +124,11 @@ describe('SIGTERM during a billing close (real process, PostgreSQL)', async () =
     await expect
       .poll(
         async () => {
+          // Sessions of this test's database only: the suite's other files wait on locks of
+          // their own databases in the same cluster (pg_locks would count those too).
           const { rows } = await sql<{ n: number }>`
-            SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`.execute(db);
+            SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db);
           return rows[0]?.n;
         },
         { timeout: 60_000 },
@@ -239,13 +240,18 @@ describe('SIGKILL during a billing close (real process, PostgreSQL)', async () =
         },
       }),
     );
-    const proc = spawn(process.execPath, [bin, '--config', configFile], { stdio: 'ignore' });
+    const proc = spawn(process.execPath, [...centralCommand(), '--config', configFile], {
+      stdio: 'ignore',
+    });
     const exited = new Promise<string | null>((r) => proc.on('exit', (_c, s) => r(s)));
     await expect
       .poll(
         async () => {
+          // Sessions of this test's database only: the suite's other files wait on locks of
+          // their own databases in the same cluster (pg_locks would count those too).
           const { rows } = await sql<{ n: number }>`
-            SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`.execute(db);
+            SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db);
           return rows[0]?.n;
         },
         { timeout: 60_000 },

@@ -556,8 +556,10 @@ describe('jobs on one PostgreSQL shared by several centrals', async () => {
     clock.advance(1_000);
     await expect
       .poll(async () => {
+        // This database's sessions only: other files' lock waits share the cluster.
         const { rows } = await sql<{ n: number }>`
-          SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`.execute(b.db);
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(b.db);
         return rows[0]?.n;
       })
       .toBeGreaterThan(0);
@@ -629,8 +631,10 @@ describe('jobs on one PostgreSQL shared by several centrals', async () => {
     clock.advance(1_000);
     await expect
       .poll(async () => {
+        // This database's sessions only: other files' lock waits share the cluster.
         const { rows } = await sql<{ n: number }>`
-          SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`.execute(b.db);
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(b.db);
         return rows[0]?.n;
       })
       .toBeGreaterThan(0);

@@ -1,3 +1,4 @@
+export { centralCommand } from './central-command.js';
 export {
   PG_ADMIN_URL,
   postgresReachable,

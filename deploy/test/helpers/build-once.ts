@@ -8,12 +8,13 @@ import { join } from 'node:path';
  * the compiled build, and vitest runs them in two workers at once; a second build rewriting
  * `build/` and `edge/bundle/` under the other test's running processes would make both flaky.
  * flock(1) serialises the builds; a stamp named after the test run (the workers' parent process
- * and its start time) skips the second one.
+ * and its start time) skips the second one. The test run's global setup (build-setup.ts) builds
+ * first, as the workers' parent, so these find it done.
  */
-export function buildOnce(root: string): void {
-  let run = `${process.ppid}`;
+export function buildOnce(root: string, runner = process.ppid): void {
+  let run = `${runner}`;
   try {
-    run += `-${readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(' ')[21]}`;
+    run += `-${readFileSync(`/proc/${runner}/stat`, 'utf8').split(' ')[21]}`;
   } catch {
     run += `-${Date.now()}`; // no /proc: a stamp of its own, so this build always runs
   }
@@ -28,6 +29,6 @@ export function buildOnce(root: string): void {
       'sh',
       stamp,
     ],
-    { cwd: root, stdio: 'ignore' },
+    { cwd: root, stdio: 'pipe' },
   );
 }

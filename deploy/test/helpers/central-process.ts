@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { centralCommand } from '@gridlink/central/testing';
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const BIN = join(root, 'central/bin/gridlink-central.js');
 
 /** A plain config value: what a YAML config file of the central holds. */
 export type ConfigValue = string | number | boolean | null | ConfigValue[] | ConfigObject;
@@ -91,11 +91,15 @@ function tail(max: number) {
 export function startCentralProcess(o: CentralProcessOptions): CentralProcess {
   const configFile = join(o.dir, `${o.name}.yaml`);
   writeFileSync(configFile, `# ${o.name}${toYaml(o.config)}\n`);
-  const proc = spawn(process.execPath, [BIN, '--config', configFile, ...(o.args ?? [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: root,
-    env: { ...process.env, ...o.env },
-  });
+  const proc = spawn(
+    process.execPath,
+    [...centralCommand(), '--config', configFile, ...(o.args ?? [])],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: root,
+      env: { ...process.env, ...o.env },
+    },
+  );
   const out = tail(200_000);
   const err = tail(200_000);
   proc.stdout?.on('data', out.add);

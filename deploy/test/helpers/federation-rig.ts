@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type ScratchDatabase, scratchPostgres } from '@gridlink/central/testing';
+import { centralCommand, type ScratchDatabase, scratchPostgres } from '@gridlink/central/testing';
 import pg from 'pg';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 
@@ -31,10 +31,13 @@ const NETWORK: Record<Company, { format: 'points' | 'feira'; file: string }> = {
   feira: { format: 'feira', file: join(SEED, 'feira_de_santana_stations.csv') },
 };
 
-/** The CLI through tsx (tests) or the compiled build (`npm run bench`). */
+/**
+ * The node arguments of the CLI: through tsx, or the compiled build (`npm run bench`; and the
+ * tests' default when their run built it first: `centralCommand`).
+ */
 const BINS = {
-  source: join(root, 'central/bin/gridlink-central.js'),
-  compiled: join(root, 'central/build/cli/gridlink-central.js'),
+  source: [join(root, 'central/bin/gridlink-central.js')],
+  compiled: ['--conditions=gridlink-build', join(root, 'central/build/cli/gridlink-central.js')],
 } as const;
 
 const run = promisify(execFile);
@@ -83,7 +86,7 @@ export class RigCentral {
     readonly name: Company,
     readonly db: ScratchDatabase,
     readonly configFile: string,
-    readonly bin: string,
+    readonly bin: readonly string[],
     readonly onUrl: (url: string) => void,
   ) {}
 
@@ -106,7 +109,7 @@ export class RigCentral {
     this.#stderr = '';
     // The JSON log, appended across restarts: kept when GRIDLINK_KEEP_FEDERATION_RIG=1.
     const log = openSync(this.configFile.replace(/\.json$/, '.log'), 'a');
-    const proc = spawn(process.execPath, [this.bin, '--config', this.configFile], {
+    const proc = spawn(process.execPath, [...this.bin, '--config', this.configFile], {
       stdio: ['ignore', log, 'pipe', 'ipc'],
       cwd: root,
       env: { ...process.env, ...env },
@@ -176,7 +179,7 @@ export class RigCentral {
     try {
       const { stdout } = await run(
         process.execPath,
-        [this.bin, ...args, '--database-url', this.db.url],
+        [...this.bin, ...args, '--database-url', this.db.url],
         { cwd: root, maxBuffer: 16 * 1024 * 1024 },
       );
       return stdout;
@@ -207,7 +210,7 @@ const others = (c: Company) => COMPANIES.filter((o) => o !== c);
  * (peer URLs at the proxies) and starts the three centrals.
  */
 export async function startFederationRig(options: RigOptions = {}): Promise<FederationRig> {
-  const bin = BINS[options.bin ?? 'source'];
+  const bin = options.bin ? BINS[options.bin] : centralCommand();
   const dir = await mkdtemp(join(tmpdir(), 'gl-federation-'));
   const proxies = new Map<string, FaultProxy>();
   const key = (from: Company, to: Company) => `${from}>${to}`;
