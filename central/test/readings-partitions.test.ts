@@ -239,7 +239,7 @@ describeEachStore('retention drops whole months; a day of readings reads one mon
   let a: number;
   let b: number;
   const NOW = new Date('2031-09-01T00:00:00Z'); // 400 days: cutoff 2030-07-28T00:00Z
-  const policy = { readingsDays: 400, quarantineDays: 0, batchSize: 1000 };
+  const policy = { readingsDays: 400, quarantineDays: 0, carHistoryDays: 0, batchSize: 1000 };
 
   beforeAll(async () => {
     database = await store.open();
@@ -287,6 +287,7 @@ describeEachStore('retention drops whole months; a day of readings reads one mon
       readings: 0,
       deviceReadings: 0,
       quarantine: 0,
+      carStates: 0,
       batches: 2,
     });
     expect(await tableExists(database.db, 'readings_203005')).toBe(false);

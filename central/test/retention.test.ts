@@ -70,6 +70,27 @@ describeEachStore('retention of raw readings', (store) => {
         })),
       )
       .execute();
+    // A car with two history rows: one received 500 days before the clock, one 10 days before.
+    await database.db
+      .insertInto('ev_cars')
+      .values({ plate: 'RET1A23', last_battery_pct: 80, last_charging: false })
+      .execute();
+    await database.db
+      .insertInto('ev_car_states')
+      .values(
+        [500, 10].map((days) => {
+          const at = new Date(api.clock.now.getTime() - days * 86_400_000);
+          return {
+            plate: 'RET1A23',
+            ts: at,
+            source: 'status' as const,
+            battery_pct: 80,
+            charging: false,
+            received_at: at,
+          };
+        }),
+      )
+      .execute();
     admin = await mintToken(database.db, { role: 'admin' });
   });
   afterAll(() => database.dispose());
@@ -100,17 +121,31 @@ describeEachStore('retention of raw readings', (store) => {
 
     const out = await applyRetention(
       database.db,
-      { readingsDays: 400, quarantineDays: 400, batchSize: 4 },
+      { readingsDays: 400, quarantineDays: 400, carHistoryDays: 400, batchSize: 4 },
       api.clock.now,
     );
-    // 9 readings of a in batches of 4 (4, 4, 1); no device readings (1 empty batch); 1 quarantine row.
+    // 9 readings of a in batches of 4 (4, 4, 1); no device readings (1 empty batch); 1 quarantine
+    // row; 1 car history row.
     expect(out).toEqual({
       partitions: [],
       readings: 9,
       deviceReadings: 0,
       quarantine: 1,
-      batches: 5,
+      carStates: 1,
+      batches: 6,
     });
+    const history = await database.db.selectFrom('ev_car_states').select('received_at').execute();
+    expect(history.map((r) => new Date(r.received_at).getTime())).toEqual([
+      api.clock.now.getTime() - 10 * 86_400_000,
+    ]);
+    // The car's last report is on its row, untouched.
+    expect(
+      await database.db
+        .selectFrom('ev_cars')
+        .select('last_battery_pct')
+        .where('plate', '=', 'RET1A23')
+        .executeTakeFirst(),
+    ).toEqual({ last_battery_pct: 80 });
 
     expect(await readingTimes(a)).toEqual([
       '2024-01-01T09:00:00.000Z',
@@ -128,17 +163,19 @@ describeEachStore('retention of raw readings', (store) => {
     expect(q.map((r) => Number(r.seq))).toEqual([1001]);
 
     // The watermark moved to 2024-03-01: 09, 10 and 11 of 1 Jan are now behind it and go.
-    const policy = { readingsDays: 400, quarantineDays: 400, batchSize: 4 };
+    const policy = { readingsDays: 400, quarantineDays: 400, carHistoryDays: 400, batchSize: 4 };
     expect((await applyRetention(database.db, policy, api.clock.now)).readings).toBe(3);
     expect(await readingTimes(a)).toEqual(['2024-03-01T00:00:00.000Z']);
     expect((await consumption(a)).totalKwh).toBe('11.000');
     // Idempotent: nothing left to delete.
     const again = await applyRetention(database.db, policy, api.clock.now);
-    expect(again.readings + again.quarantine).toBe(0);
+    expect(again.readings + again.quarantine + again.carStates).toBe(0);
   });
 
   it('0 days keeps everything; the configured job runs on its scheduled instant', async () => {
-    const config = parseCentralConfig({ retention: { readingsDays: 0, quarantineDays: 0 } });
+    const config = parseCentralConfig({
+      retention: { readingsDays: 0, quarantineDays: 0, carHistoryDays: 0 },
+    });
     const job = retentionJob(database.db, config.retention);
     expect(job.cron).toBe('30 4 * * *');
     expect(await job.run(new Date('2099-01-01T00:00:00Z'))).toEqual({
@@ -146,6 +183,7 @@ describeEachStore('retention of raw readings', (store) => {
       readings: 0,
       deviceReadings: 0,
       quarantine: 0,
+      carStates: 0,
       batches: 0,
     });
     expect(await readingTimes(b)).toHaveLength(4);
@@ -156,6 +194,7 @@ it('retention config is strict and checks its cron at parse time', () => {
   expect(parseCentralConfig({}).retention).toEqual({
     readingsDays: 400,
     quarantineDays: 400,
+    carHistoryDays: 400,
     batchSize: 5000,
     cron: '30 4 * * *',
     partitions: { monthsAhead: 3, cron: '15 4 * * *' },

@@ -236,6 +236,13 @@ export const centralConfigSchema = z
           .min(0)
           .max(36_500)
           .default(DEFAULT_RETENTION.quarantineDays),
+        /** Cars' report history is deleted after this many days (the last report stays); 0 = keep forever. */
+        carHistoryDays: z
+          .number()
+          .int()
+          .min(0)
+          .max(36_500)
+          .default(DEFAULT_RETENTION.carHistoryDays),
         /** Rows per DELETE (one short transaction each). */
         batchSize: z.number().int().min(1).max(100_000).default(DEFAULT_RETENTION.batchSize),
         /** node-cron expression of the sweep, in the central's time zone. */

@@ -10,6 +10,11 @@ export interface RetentionPolicy {
   readingsDays: number;
   /** Quarantined readings (ingest_quarantine) older than this many days go; 0 = keep forever. */
   quarantineDays: number;
+  /**
+   * Cars' report history (`ev_car_states`) received more than this many days ago goes; 0 = keep
+   * forever. Each car's last report stays on its `ev_cars` row either way.
+   */
+  carHistoryDays: number;
   /** Rows per DELETE statement: each batch is its own short transaction. */
   batchSize: number;
 }
@@ -17,6 +22,7 @@ export interface RetentionPolicy {
 export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
   readingsDays: 400,
   quarantineDays: 400,
+  carHistoryDays: 400,
   batchSize: 5000,
 });
 
@@ -31,6 +37,8 @@ export interface RetentionResult {
   /** Readings of devices that are not meters (no rollup), deleted by age alone. */
   deviceReadings: number;
   quarantine: number;
+  /** Cars' history rows deleted. */
+  carStates: number;
   /** DELETE statements run. */
   batches: number;
 }
@@ -57,6 +65,7 @@ export async function applyRetention(
     readings: 0,
     deviceReadings: 0,
     quarantine: 0,
+    carStates: 0,
     batches: 0,
   };
   const batch = Math.max(1, Math.floor(policy.batchSize));
@@ -116,6 +125,19 @@ export async function applyRetention(
         .where(
           sql<boolean>`id IN (
             SELECT id FROM ingest_quarantine WHERE received_at < ${cutoff} LIMIT ${batch})`,
+        )
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
+  }
+  if (policy.carHistoryDays > 0) {
+    const cutoff = new Date(now.getTime() - policy.carHistoryDays * DAY_MS);
+    out.carStates = await drain(async () => {
+      const r = await db
+        .deleteFrom('ev_car_states')
+        .where(
+          sql<boolean>`id IN (
+            SELECT id FROM ev_car_states WHERE received_at < ${cutoff} LIMIT ${batch})`,
         )
         .executeTakeFirst();
       return Number(r.numDeletedRows);
