@@ -9,6 +9,10 @@
  *    (point, 15-minute slot) pairs through POST /api/v1/reservations with an admin token;
  *  - cars: CARS cars (own MQTT credentials) publish REPORTS_PER_CAR battery reports each, until
  *    every one is a stored history row.
+ * Each phase is measured after a warm-up pass of the same kind (WARMUP_SHARE of its load, not
+ * measured): every central has then taken each edge's stream once (its decode thread writes COPY
+ * rows only for a stream it has stored before) and run its code paths hot, so the figures are the
+ * steady state's, not N instances' start-up counted N times over a few seconds of load.
  * Measured per phase: the rate end to end, the CPU seconds of each central process, of Mosquitto
  * and of the PostgreSQL backends of the database (/proc/<pid>/stat, all threads), each central's
  * share of the readings (its gridlink_ingest_readings_total) and of the bookings, and of the
@@ -48,11 +52,11 @@ const FEIRA = fileURLToPath(
   new URL('../deploy/demo/seed/feira_de_santana_stations.csv', import.meta.url),
 );
 const SIZES = (process.env.GRIDLINK_BENCH_SCALE_N ?? '1,2,3').split(',').map(Number);
-const READINGS = Number(process.env.GRIDLINK_BENCH_SCALE_READINGS ?? 150_000);
-const BOOKINGS = Number(process.env.GRIDLINK_BENCH_SCALE_BOOKINGS ?? 900);
+const READINGS = Number(process.env.GRIDLINK_BENCH_SCALE_READINGS ?? 450_000);
+const BOOKINGS = Number(process.env.GRIDLINK_BENCH_SCALE_BOOKINGS ?? 2_700);
 const EDGES = 20;
 const CARS = 60;
-const REPORTS_PER_CAR = Number(process.env.GRIDLINK_BENCH_SCALE_CAR_REPORTS ?? 50);
+const REPORTS_PER_CAR = Number(process.env.GRIDLINK_BENCH_SCALE_CAR_REPORTS ?? 150);
 const PLATES = Array.from({ length: CARS }, (_, i) => `SCA${1001 + i}`);
 /** Divisible by 1, 2 and 3: every central gets the same number of clients. */
 const CLIENTS = 12;
@@ -78,6 +82,8 @@ interface Phase {
 
 /** CPU seconds the centrals spend per second doing nothing asked (timers, monitors, job polls). */
 const IDLE_WINDOW_MS = 6_000;
+/** Each phase's warm-up pass, as a share of its measured load. */
+const WARMUP_SHARE = 0.2;
 
 interface SizeResult {
   n: number;
@@ -88,6 +94,10 @@ interface SizeResult {
   idle: number;
   gaps: number;
   duplicates: number;
+  /** Batches that waited for a predecessor at another central (then stored, or refused). */
+  gapWaits: number;
+  /** Ingest transactions: batches stored less those stored in an earlier one's transaction. */
+  transactions: number;
   readingBytes: number;
   reservationBytes: number;
   carReportBytes: number;
@@ -194,14 +204,32 @@ async function runSize(
         }),
       );
 
-    const snapshot = async () => ({
-      at: performance.now(),
-      central: centrals.map((c) => cpuSeconds(c.pid) as number),
-      mosquitto: cpuSeconds(broker.pid) as number,
-      backends: await backendCpu(db, pg.name),
-      metrics: await Promise.all(centrals.map((c) => c.metrics())),
-      wal: await walBytes(db),
-    });
+    /**
+     * The figures at a phase's start or end. The bench's own requests (each central's /metrics
+     * scrape, the backends' CPU query) fall outside the phase: at its start they are made before
+     * the CPU is read, at its end after. A scrape costs a central some CPU, N scrapes a phase.
+     */
+    const snapshot = async (at: 'start' | 'end' = 'end') => {
+      const early =
+        at === 'start'
+          ? {
+              metrics: await Promise.all(centrals.map((c) => c.metrics())),
+              wal: await walBytes(db),
+              backends: await backendCpu(db, pg.name),
+            }
+          : undefined;
+      const cpu = {
+        at: performance.now(),
+        central: centrals.map((c) => cpuSeconds(c.pid) as number),
+        mosquitto: cpuSeconds(broker.pid) as number,
+      };
+      return {
+        ...cpu,
+        backends: early?.backends ?? (await backendCpu(db, pg.name)),
+        metrics: early?.metrics ?? (await Promise.all(centrals.map((c) => c.metrics()))),
+        wal: early?.wal ?? (await walBytes(db)),
+      };
+    };
     type Snapshot = Awaited<ReturnType<typeof snapshot>>;
     const phase = (a: Snapshot, b: Snapshot, units: number, shares: number[]): Phase => ({
       seconds: (b.at - a.at) / 1000,
@@ -214,14 +242,16 @@ async function runSize(
     });
 
     // Idle: what N centrals cost with nothing to do, once started (the load pays it for its length).
-    // The quietest half second of IDLE_WINDOW_MS: the start's own work (availability published
-    // for every point, the first job polls) would otherwise count as idle.
+    // First the quietest half second of IDLE_WINDOW_MS, the floor (the start's own work,
+    // availability published for every point and the first job polls, is above it); then, once
+    // the centrals are down to it, the mean over IDLE_WINDOW_MS: their timers (job leases, the
+    // live reconcile) tick now and then, and a phase pays for the ticks that fall in it.
     const centralCpu = () => sum(centrals.map((c) => cpuSeconds(c.pid) as number));
-    let idle = Number.POSITIVE_INFINITY;
+    let floor = Number.POSITIVE_INFINITY;
     for (let t = 0; t < IDLE_WINDOW_MS; t += 500) {
       const before = centralCpu();
       await new Promise<void>((r) => setTimeout(r, 500));
-      idle = Math.min(idle, (centralCpu() - before) / 0.5);
+      floor = Math.min(floor, (centralCpu() - before) / 0.5);
     }
     /**
      * After the load has been answered the centrals still work for a while (what a commit sets
@@ -231,9 +261,13 @@ async function runSize(
       for (let i = 0; i < 30; i++) {
         const before = centralCpu();
         await new Promise<void>((r) => setTimeout(r, 500));
-        if ((centralCpu() - before) / 0.5 <= idle * 1.5 + 0.02) return;
+        if ((centralCpu() - before) / 0.5 <= floor * 1.5 + 0.02) return;
       }
     };
+    await settled();
+    const idleFrom = centralCpu();
+    await new Promise<void>((r) => setTimeout(r, IDLE_WINDOW_MS));
+    const idle = (centralCpu() - idleFrom) / (IDLE_WINDOW_MS / 1000);
 
     // Ingest.
     const load: EdgeLoad = {
@@ -242,11 +276,20 @@ async function runSize(
       batch: 500,
       window: 8,
     };
+    const warm: EdgeLoad = {
+      ...load,
+      readingsPerEdge: Math.ceil(load.readingsPerEdge * WARMUP_SHARE),
+    };
     const total = load.readingsPerEdge * EDGES;
+    const warmTotal = warm.readingsPerEdge * EDGES;
     // Two hours ago, 1 ms apart: inside the reading window and this month's partition (or the
-    // last one's, in the first hours of a month).
-    await buildBacklogs(dir, load, Date.now() - 2 * 3_600_000);
-    const i0 = await snapshot();
+    // last one's, in the first hours of a month). The warm-up's readings first, then the measured.
+    const t0 = Date.now() - 2 * 3_600_000;
+    await buildBacklogs(dir, warm, t0 - warm.readingsPerEdge - 1);
+    await forwardBacklogs(dir, warm, broker.url, secrets);
+    await settled();
+    await buildBacklogs(dir, load, t0);
+    const i0 = await snapshot('start');
     await forwardBacklogs(dir, load, broker.url, secrets);
     const ingestSeconds = (performance.now() - i0.at) / 1000;
     await settled();
@@ -254,7 +297,8 @@ async function runSize(
     const stored = Number(
       (await sql<{ c: string }>`SELECT count(*)::text AS c FROM readings`.execute(db)).rows[0]?.c,
     );
-    if (stored !== total) throw new Error(`N=${n}: ${stored} readings stored of ${total}`);
+    if (stored !== warmTotal + total)
+      throw new Error(`N=${n}: ${stored} readings stored of ${warmTotal} + ${total}`);
     const ingest = {
       ...phase(
         i0,
@@ -269,7 +313,21 @@ async function runSize(
 
     // Bookings: a day of its own per round, tomorrow onwards (within the 30-day horizon).
     const day = (Math.floor(Date.now() / 86_400_000) + 1 + round) * 86_400_000;
-    const b0 = await snapshot();
+    // Warm-up bookings on a day of their own, further out (the horizon is 30 days; rounds ≤ 3).
+    const warmBooked = sum(
+      await book(
+        centrals.map((c) => c.httpUrl),
+        {
+          clients: CLIENTS,
+          perClient: Math.ceil((BOOKINGS * WARMUP_SHARE) / CLIENTS),
+          points,
+          day: day + 20 * 86_400_000,
+          token,
+        },
+      ),
+    );
+    await settled();
+    const b0 = await snapshot('start');
     const perCentral = await book(
       centrals.map((c) => c.httpUrl),
       { clients: CLIENTS, perClient: Math.ceil(BOOKINGS / CLIENTS), points, day, token },
@@ -281,30 +339,40 @@ async function runSize(
       (await sql<{ c: string }>`SELECT count(*)::text AS c FROM ev_reservations`.execute(db))
         .rows[0]?.c,
     );
-    if (booked !== sum(perCentral))
-      throw new Error(`N=${n}: ${booked} reservations stored, ${sum(perCentral)} answered 201`);
-    const bookings = { ...phase(b0, b1, booked, perCentral), seconds: bookingSeconds };
+    if (booked !== warmBooked + sum(perCentral))
+      throw new Error(
+        `N=${n}: ${booked} reservations stored, ${warmBooked} + ${sum(perCentral)} answered 201`,
+      );
+    const bookings = { ...phase(b0, b1, sum(perCentral), perCentral), seconds: bookingSeconds };
 
     // Cars: battery reports over MQTT, each a history row (unknown plates register themselves).
-    const c0 = await snapshot();
-    await reportCars(broker.url, PLATES, secrets, REPORTS_PER_CAR);
     const carRows = async () =>
       Number(
         (await sql<{ c: string }>`SELECT count(*)::text AS c FROM ev_car_states`.execute(db))
           .rows[0]?.c,
       );
-    const deadline = Date.now() + 120_000;
-    while ((await carRows()) < CARS * REPORTS_PER_CAR) {
-      if (Date.now() > deadline)
-        throw new Error(
-          `N=${n}: ${await carRows()} car reports stored of ${CARS * REPORTS_PER_CAR}`,
-        );
-      await new Promise<void>((r) => setTimeout(r, 100));
-    }
+    const carsStored = async (rows: number) => {
+      const deadline = Date.now() + 120_000;
+      while ((await carRows()) < rows) {
+        if (Date.now() > deadline)
+          throw new Error(`N=${n}: ${await carRows()} car reports stored of ${rows}`);
+        await new Promise<void>((r) => setTimeout(r, 100));
+      }
+    };
+    const warmReports = Math.ceil(REPORTS_PER_CAR * WARMUP_SHARE);
+    await reportCars(broker.url, PLATES, secrets, warmReports);
+    await carsStored(CARS * warmReports);
+    await settled();
+    const c0 = await snapshot('start');
+    await reportCars(broker.url, PLATES, secrets, REPORTS_PER_CAR);
+    await carsStored(CARS * (warmReports + REPORTS_PER_CAR));
     const carSeconds = (performance.now() - c0.at) / 1000;
     await settled();
     const c1 = await snapshot();
-    const cars = { ...phase(c0, c1, await carRows(), []), seconds: carSeconds };
+    const cars = {
+      ...phase(c0, c1, (await carRows()) - CARS * warmReports, []),
+      seconds: carSeconds,
+    };
 
     // Bytes per row: every partition of readings (the parent holds none), indexes and TOAST.
     const size = async (table: string) =>
@@ -336,8 +404,12 @@ async function runSize(
       idle,
       gaps: outcome('gap'),
       duplicates: outcome('duplicate'),
-      readingBytes: (await size('readings')) / total,
-      carReportBytes: (await tableBytes('ev_car_states')) / cars.units,
+      gapWaits: sum(i1.metrics.map((m, i) => m.gapWaits - (i0.metrics[i]?.gapWaits ?? 0))),
+      transactions:
+        outcome('stored') -
+        sum(i1.metrics.map((m, i) => m.coalesced - (i0.metrics[i]?.coalesced ?? 0))),
+      readingBytes: (await size('readings')) / (warmTotal + total),
+      carReportBytes: (await tableBytes('ev_car_states')) / (await carRows()),
       reservationBytes:
         (await tableBytes('ev_reservations', 'ev_reservation_transitions')) / booked,
       walPerReading: (i1.wal - i0.wal) / total,
@@ -345,7 +417,8 @@ async function runSize(
     log(
       `N=${n}: ingest ${total} in ${ingest.seconds.toFixed(1)} s, central CPU ${ingest.central.map((s) => s.toFixed(2)).join('+')} s, ` +
         `Mosquitto ${ingest.mosquitto.toFixed(2)} s, PostgreSQL ${ingest.postgres.toFixed(2)} s, readings per central ${ingest.shares.join('/')}, ` +
-        `batches gap ${result.gaps} duplicate ${result.duplicates}; bookings ${booked} in ${bookings.seconds.toFixed(1)} s, ` +
+        `batches gap ${result.gaps} duplicate ${result.duplicates} waited ${result.gapWaits}, ` +
+        `transactions ${result.transactions}; bookings ${booked} in ${bookings.seconds.toFixed(1)} s, ` +
         `central CPU ${bookings.central.map((s) => s.toFixed(2)).join('+')} s (idle ${idle.toFixed(3)} s/s), PostgreSQL ${bookings.postgres.toFixed(2)} s; ` +
         `car reports ${cars.units} in ${cars.seconds.toFixed(1)} s, central CPU ${cars.central.map((s) => s.toFixed(2)).join('+')} s, Mosquitto ${cars.mosquitto.toFixed(2)} s, PostgreSQL ${cars.postgres.toFixed(2)} s; ` +
         `load ${readFileSync('/proc/loadavg', 'utf8').trim()}`,

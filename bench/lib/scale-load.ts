@@ -21,9 +21,10 @@ export interface EdgeLoad {
 }
 
 /**
- * Writes each edge's backlog into a fresh log under `dir`, offline: the forward bench's readings
- * (7 values, 20 devices an edge), timestamps 1 ms apart from `t0` so they fall in one monthly
- * partition. Not measured.
+ * Appends `load.readingsPerEdge` readings to each edge's log under `dir` (made on first use),
+ * offline: the forward bench's readings (7 values, 20 devices an edge), timestamps 1 ms apart from
+ * `t0` so they fall in one monthly partition. A second call continues the same logs (the same
+ * streams, the next seqs). Not measured.
  */
 export async function buildBacklogs(dir: string, load: EdgeLoad, t0: number): Promise<void> {
   for (const edgeId of load.edgeIds) {
