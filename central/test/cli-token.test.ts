@@ -11,19 +11,15 @@ const run = (...args: string[]) =>
     timeout: 60_000,
   });
 
+/** The server on `dataDir`, on ports 0, logging nothing. */
+const serve = (dataDir: string) => [
+  ...centralCommand(),
+  ...['--data-dir', dataDir, '--http-port', '0', '--mqtt-port', '0', '--log-level', 'silent'],
+];
+
 /** Starts the server on ports 0 until it says it is ready, then stops it; its stdout. */
 async function startAndStop(dataDir: string): Promise<string> {
-  const proc = spawn(process.execPath, [
-    ...centralCommand(),
-    '--data-dir',
-    dataDir,
-    '--http-port',
-    '0',
-    '--mqtt-port',
-    '0',
-    '--log-level',
-    'silent',
-  ]);
+  const proc = spawn(process.execPath, serve(dataDir));
   let out = '';
   let signalled = false;
   // The ready and first-start lines are human lines: on stderr (stdout is the JSON log's).
@@ -42,21 +38,9 @@ async function startAndStop(dataDir: string): Promise<string> {
 
 /** GET /api/v1/tokens with `token` against a server started on `dataDir`. */
 async function tokensWith(dataDir: string, token: string): Promise<number> {
-  const proc = spawn(
-    process.execPath,
-    [
-      ...centralCommand(),
-      '--data-dir',
-      dataDir,
-      '--http-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--log-level',
-      'silent',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
-  );
+  const proc = spawn(process.execPath, serve(dataDir), {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   const ready = await new Promise<{ httpUrl: string }>((r) =>
     proc.on('message', (m: { type?: string; httpUrl: string }) => {
       if (m.type === 'ready') r(m);

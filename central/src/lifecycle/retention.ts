@@ -117,32 +117,24 @@ export async function applyRetention(
       return Number(r.numDeletedRows);
     });
   }
-  if (policy.quarantineDays > 0) {
-    const cutoff = new Date(now.getTime() - policy.quarantineDays * DAY_MS);
-    out.quarantine = await drain(async () => {
+  /** Rows of `table` received more than `days` ago, by their id, a batch a statement. */
+  const receivedBefore = (table: 'ingest_quarantine' | 'ev_car_states', days: number) => {
+    const cutoff = new Date(now.getTime() - days * DAY_MS);
+    return drain(async () => {
       const r = await db
-        .deleteFrom('ingest_quarantine')
+        .deleteFrom(table)
         .where(
           sql<boolean>`id IN (
-            SELECT id FROM ingest_quarantine WHERE received_at < ${cutoff} LIMIT ${batch})`,
+            SELECT id FROM ${sql.table(table)} WHERE received_at < ${cutoff} LIMIT ${batch})`,
         )
         .executeTakeFirst();
       return Number(r.numDeletedRows);
     });
-  }
-  if (policy.carHistoryDays > 0) {
-    const cutoff = new Date(now.getTime() - policy.carHistoryDays * DAY_MS);
-    out.carStates = await drain(async () => {
-      const r = await db
-        .deleteFrom('ev_car_states')
-        .where(
-          sql<boolean>`id IN (
-            SELECT id FROM ev_car_states WHERE received_at < ${cutoff} LIMIT ${batch})`,
-        )
-        .executeTakeFirst();
-      return Number(r.numDeletedRows);
-    });
-  }
+  };
+  if (policy.quarantineDays > 0)
+    out.quarantine = await receivedBefore('ingest_quarantine', policy.quarantineDays);
+  if (policy.carHistoryDays > 0)
+    out.carStates = await receivedBefore('ev_car_states', policy.carHistoryDays);
   return out;
 }
 
