@@ -245,14 +245,14 @@ export const centralConfigSchema = z
           .default(DEFAULT_RETENTION.carHistoryDays),
         /** Rows per DELETE (one short transaction each). */
         batchSize: z.number().int().min(1).max(100_000).default(DEFAULT_RETENTION.batchSize),
-        /** node-cron expression of the sweep, in the central's time zone. */
+        /** cron expression of the sweep, in the central's time zone. */
         cron: cronExpression.default(DEFAULT_RETENTION_CRON),
         /** Monthly partitions of `readings` (docs/LIFECYCLE.md, "Partitions"). */
         partitions: z
           .object({
             /** Months made ahead of the current one (UTC months). */
             monthsAhead: z.number().int().min(1).max(120).default(DEFAULT_PARTITIONS.monthsAhead),
-            /** node-cron expression of the maintenance, in the central's time zone. */
+            /** cron expression of the maintenance, in the central's time zone. */
             cron: cronExpression.default(DEFAULT_PARTITIONS.cron),
           })
           .strict()
