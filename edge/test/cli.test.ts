@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +11,37 @@ const run = (...args: string[]) =>
 
 describe('gridlink-edge CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gl-edge-cli-'));
+
+  it('keeps running with no device and no broker (retrying), until SIGTERM stops it: exit 0', async () => {
+    const file = join(dir, 'alone.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        edgeId: 'e-alone',
+        dataDir: join(dir, 'alone'),
+        // Port 1: nobody listens; the uplink retries on its backoff.
+        mqtt: { url: 'mqtt://127.0.0.1:1', password: 'secret-0123' },
+        uplink: { reconnect: { initialMs: 50, maxMs: 100 } },
+        devices: [],
+      }),
+    );
+    const proc = spawn(process.execPath, [bin, '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    let log = '';
+    // Three refused connections logged: the agent outlived its start and kept retrying.
+    const retried = new Promise<void>((resolve) => {
+      proc.stdout.on('data', (d: Buffer) => {
+        log += d.toString();
+        if ((log.match(/ECONNREFUSED/g) ?? []).length >= 3) resolve();
+      });
+    });
+    const first = await Promise.race([retried.then(() => 'retrying'), exited.then(() => 'exited')]);
+    expect(first, log).toBe('retrying');
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
 
   it('--help documents the options', () => {
     const r = run('--help');

@@ -124,7 +124,13 @@ async function main(): Promise<void> {
     devices: config.devices.length,
   });
 
+  // The agent runs until it is told to stop. Its own handles may all be unref'd (no device, the
+  // broker unreachable: the reconnect timer and the status interval are), and a pending promise
+  // does not keep node alive: without this the edge exited 0 right after "running", waiting for
+  // its central, and a SIGTERM that came while it was exiting killed it.
+  const alive = setInterval(() => undefined, 1 << 30);
   const signal = await stopping;
+  clearInterval(alive);
   logger.info({ signal }, 'stopping');
   await agent.close();
   logger.flush();
