@@ -25,13 +25,22 @@ describe('edge reconnects on its injected clock', () => {
   it('a refused edge retries when the fake clock reaches the backoff delay, then connects', async () => {
     let attempts = 0;
     let accept = false;
+    // The broker answers no CONNECT until the test listens for the client's closes: the edge
+    // connects while it starts, and under load its first refusal and close came before
+    // startEdge returned, so the count below missed the first close.
+    let listening: () => void = () => undefined;
+    const listened = new Promise<void>((resolve) => {
+      listening = resolve;
+    });
     broker = await startTestBroker(0, {
       authenticate: (_client, _username, _password, done) => {
         attempts++;
-        if (accept) return done(null, true);
-        const err = new Error('not authorized') as AuthenticateError;
-        (err as { returnCode: number }).returnCode = 5;
-        done(err, null);
+        void listened.then(() => {
+          if (accept) return done(null, true);
+          const err = new Error('not authorized') as AuthenticateError;
+          (err as { returnCode: number }).returnCode = 5;
+          done(err, null);
+        });
       },
     });
     const lines: Record<string, unknown>[] = [];
@@ -62,6 +71,7 @@ describe('edge reconnects on its injected clock', () => {
     // The refusal is logged when the CONNACK arrives; the retry is armed on the 'close' that
     // follows (our listener runs after the backoff's, which was attached first).
     edge.mqtt.on('close', () => closes++);
+    listening();
     const refusals = () => lines.filter((l) => l.connackCode === 5);
 
     for (let n = 1; n <= 3; n++) {
