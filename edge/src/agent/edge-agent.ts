@@ -228,26 +228,33 @@ export async function startEdge(
     pending,
   };
   let drivers = createDrivers(config, driverContext);
-  /** Every driver's devices, their rejected readings counted in. */
-  const devices = (): DeviceView[] => drivers.flatMap((d) => d.devices()).map(gate.decorate);
-  const channels = (): ChannelView[] => drivers.flatMap((d) => d.channels());
+  /** Drivers' devices, their rejected readings counted in. */
+  const devicesOf = (ds: readonly Driver[]): DeviceView[] =>
+    ds.flatMap((d) => d.devices()).map(gate.decorate);
+  const channelsOf = (ds: readonly Driver[]): ChannelView[] => ds.flatMap((d) => d.channels());
+  const devices = () => devicesOf(drivers);
+  const channels = () => channelsOf(drivers);
   // Kinds and profiles come from the config the drivers serve (identified again when it changes).
   let identified = { of: config, identities: deviceIdentities(servedDevices(config)) };
-  /** The status of `ds` serving `c` (a config being applied is announced before it starts). */
+  /**
+   * The status of drivers `ds` serving `c`: the running ones, or a config being applied, announced
+   * before its drivers start. `configVersion` is always the running config's: the central counts
+   * an edge in sync by it, and an announced config may still fail to start.
+   */
   const statusOf = (
     c: EdgeConfig,
     ds: readonly Driver[],
   ): EdgeStatus & { channels: ChannelHealth[] } => {
     if (identified.of !== c) identified = { of: c, identities: deviceIdentities(servedDevices(c)) };
     const built = buildEdgeStatus({
-      edgeId: c.edgeId,
+      edgeId: config.edgeId,
       at: now(),
       agentVersion: AGENT_VERSION,
-      configVersion: c.configVersion,
+      configVersion: config.configVersion,
       log: logStats(),
-      devices: ds.flatMap((d) => d.devices()).map(gate.decorate),
+      devices: devicesOf(ds),
       identities: identified.identities,
-      channels: ds.flatMap((d) => d.channels()),
+      channels: channelsOf(ds),
     });
     // Always listed (possibly empty): the central forgets a key once it is no longer here.
     return { ...built, pending: pending.list() };
@@ -334,6 +341,8 @@ export async function startEdge(
           await d
             .start()
             .catch((e: Error) => logger.error({ err: e.message }, 'restoring a driver failed'));
+      // The announced devices are not served after all: the running ones, at once.
+      publishStatus();
       throw err;
     }
     drivers = fresh;
