@@ -33,7 +33,7 @@ import {
   tripFederation,
 } from './federation/index.js';
 import { createApp, gracefulClose } from './http/index.js';
-import { TelemetryIngest } from './ingest/index.js';
+import { gapWaitMsOf, TelemetryIngest } from './ingest/index.js';
 import { type Scheduler, startJobs } from './jobs/index.js';
 import {
   ManualReadings,
@@ -217,9 +217,7 @@ export async function startCentral(
       metrics,
       maxPayloadBytes: config.ingest.maxPayloadBytes,
       // With a shared subscription, another instance may hold a batch's predecessor.
-      gapWaitMs:
-        config.ingest.gapWaitMs ??
-        (config.mqtt.mode === 'external' && config.mqtt.shareGroup ? 1000 : 0),
+      gapWaitMs: gapWaitMsOf(config),
       timers: clock,
       readingWindow: {
         notBeforeMs: Date.parse(config.ingest.readingWindow.notBefore),

@@ -27,6 +27,7 @@ export type { ReadingCheck } from './telemetry-envelope.js';
 export {
   type CommittedDeviceReadings,
   type CommittedListener,
+  gapWaitMsOf,
   TelemetryIngest,
   type TelemetryIngestOptions,
 } from './telemetry-ingest.js';

@@ -61,6 +61,20 @@ export interface TelemetryIngestOptions {
 const GAP_FIRST_WAIT_MS = 5;
 
 /**
+ * `ingest.gapWaitMs` as configured, else 1000 ms where the broker shares the telemetry among
+ * centrals (an external broker with `mqtt.shareGroup`), else 0: alone, a gap is the edge's.
+ */
+export function gapWaitMsOf(config: {
+  ingest: { gapWaitMs?: number | undefined };
+  mqtt: { mode: string; shareGroup?: string | undefined };
+}): number {
+  return (
+    config.ingest.gapWaitMs ??
+    (config.mqtt.mode === 'external' && config.mqtt.shareGroup ? 1000 : 0)
+  );
+}
+
+/**
  * Readings of devices that are not meters (chargers…), as one committed transaction stored them:
  * only the seqs above the mark (a redelivery's stored part is left out), in seq order.
  */
