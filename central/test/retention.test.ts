@@ -114,7 +114,20 @@ describeEachStore('retention of raw readings', (store) => {
     return r.body;
   };
 
+  /** The car's reports the API lists in the hour around `daysAgo` days before the clock. */
+  const carReports = async (daysAgo: number) => {
+    const at = api.clock.now.getTime() - daysAgo * 86_400_000;
+    const r = await api.call(
+      'GET',
+      `/api/v1/cars/RET1A23/states?from=${new Date(at - 3_600_000).toISOString()}&to=${new Date(at + 3_600_000).toISOString()}`,
+      { token: admin },
+    );
+    expect(r.status, r.text).toBe(200);
+    return (r.body.items as unknown[]).length;
+  };
+
   it('deletes in batches only readings older than the cutoff and behind the watermark; rollups stay', async () => {
+    expect([await carReports(500), await carReports(10)]).toEqual([1, 1]);
     const before = await consumption(a);
     expect(before.totalKwh).toBe('9.000');
     expect(await readingTimes(a)).toHaveLength(13);
@@ -134,6 +147,8 @@ describeEachStore('retention of raw readings', (store) => {
       carStates: 1,
       batches: 6,
     });
+    // What the car's owner or an operator reads: the old report is gone, the recent one stays.
+    expect([await carReports(500), await carReports(10)]).toEqual([0, 1]);
     const history = await database.db.selectFrom('ev_car_states').select('received_at').execute();
     expect(history.map((r) => new Date(r.received_at).getTime())).toEqual([
       api.clock.now.getTime() - 10 * 86_400_000,
